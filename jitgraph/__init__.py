@@ -1,0 +1,56 @@
+"""jitgraph: TensorFlow-1-style graph programs, compiled into fused native loops with Numba.
+
+    import jitgraph as tf
+    v = tf.get_variable("v", shape=(), initializer=tf.zeros_initializer())
+    inc = v.assign_add(1)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(inc)   # 1.0
+
+This module is the public surface; everything else is internal.
+"""
+
+__version__ = "0.1.0"
+
+from jitgraph import errors  # noqa: F401
+from jitgraph import dtypes as _dtypes
+from jitgraph.dtypes import (DType, as_dtype, bool, double, float16, float32, float64, half, int8,  # noqa: F401,A004
+                             int16, int32, int64, string, uint8, uint16, uint32, uint64)
+from jitgraph.framework.device import DeviceSpec  # noqa: F401
+from jitgraph.framework.graph import Graph, GraphKeys, get_default_graph, reset_default_graph  # noqa: F401
+from jitgraph.framework.shapes import Dimension, TensorShape  # noqa: F401
+from jitgraph.framework.tensor import Operation, Tensor  # noqa: F401
+from jitgraph import ops as _ops  # noqa: F401  (registers every op)
+from jitgraph.ops.array_ops import *  # noqa: F401,F403
+from jitgraph.ops.array_ops import shape, stack  # noqa: F401
+from jitgraph.ops.constant_ops import (constant, fill, ones, ones_like, placeholder,  # noqa: F401
+                                       placeholder_with_default, zeros, zeros_like)
+from jitgraph.ops.control_ops import group, identity, no_op, tuple  # noqa: F401,A004
+from jitgraph.ops.linalg_ops import *  # noqa: F401,F403
+from jitgraph.ops.math_api import *  # noqa: F401,F403
+from jitgraph.ops.math_api import abs, pow, round  # noqa: F401,A004
+from jitgraph.ops.math_ops import cast, where  # noqa: F401
+from jitgraph.ops.random_ops import *  # noqa: F401,F403
+from jitgraph.ops.reduction_ops import *  # noqa: F401,F403
+from jitgraph.ops.registry import convert_to_tensor, register_tensor_conversion_function  # noqa: F401
+from jitgraph.ops.state_ops import assign, assign_add, assign_sub, is_variable_initialized  # noqa: F401
+from jitgraph.runtime.session import ConfigProto, InteractiveSession, Session, get_default_session  # noqa: F401
+from jitgraph.variables.api import *  # noqa: F401,F403
+from jitgraph import nn, train  # noqa: F401,E402
+from jitgraph.api_graph import *  # noqa: F401,F403,E402
+
+
+class _V1Namespace:
+    """``tf.compat.v1`` is this module itself."""
+
+
+def disable_v2_behavior():
+    """Accepted for compatibility: jitgraph always behaves as TF1 graph mode."""
+
+
+def disable_eager_execution():
+    """Accepted for compatibility: jitgraph is always in graph mode."""
+
+
+def executing_eagerly():
+    return False

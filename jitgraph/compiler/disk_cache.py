@@ -1,0 +1,527 @@
+"""On-disk cache for generated Numba kernel modules.
+
+The code generator produces the *full source text* of a small Python module
+(imports: ``numpy``, ``math``, ``numba`` only) whose functions carry literal
+``@numba.njit(cache=True, ...)`` decorators.  :func:`load_module` turns that
+text into a live module whose compiled machine code survives the process:
+
+1. ``key = sha256(source, CODEGEN_VERSION, numba, llvmlite, sys.version,
+   platform.machine())``; the module is named ``jg_<key[:32]>`` and written to
+   ``<cache_dir()>/kernels/jg_<key[:32]>.py``.
+2. The file is written atomically (unique temp file in the same directory,
+   ``fsync``, ``os.replace``) unless it already holds exactly ``source``.  A
+   file whose bytes differ (e.g. a truncated write from another tool or a
+   crash of an older writer) is rewritten the same way.
+3. The module is created with ``importlib.util.spec_from_file_location`` and
+   **registered in ``sys.modules`` before its body runs**.  Without that,
+   Numba pickles the function environment under the module name
+   ``<dynamic>`` and a later process crashes loading it
+   (``numba/core/environment.py:_rebuild_env``).  The body is compiled from
+   the in-memory ``source`` (whose bytes were just verified to equal the file)
+   with ``co_filename`` = the file path, instead of ``loader.exec_module``:
+   this skips the ``.pyc`` (whose mtime-in-seconds check could serve a stale
+   corrupt version after a same-size rewrite) and any read-after-verify race.
+   Numba's locator then finds the real file, stamps its index with the file's
+   sha256 and writes ``.nbi``/``.nbc`` into ``kernels/__pycache__/`` (or
+   under ``$NUMBA_CACHE_DIR`` when that is set).
+4. An in-process memo ``(kernels dir, key) -> module`` makes a kernel shared
+   by several plans load once.  Everything is thread-safe (a global lock for
+   the memo plus one lock per key, so unrelated kernels load concurrently).
+
+Corruption.  Numba 0.68 does *not* tolerate damaged cache files: a truncated
+or garbage ``.nbi`` raises ``UnpicklingError``/``EOFError`` from
+``IndexDataCacheFile._load_index`` and a damaged ``.nbc`` raises from
+``_load_data`` (verified by ``tests/compiler/test_disk_cache.py``).  We guard
+both compile paths:
+
+* lazy dispatchers (compiled on first call): after loading, each dispatcher's
+  ``_cache.load_overload`` is wrapped (per instance, nothing global is patched)
+  so that any exception while *reading* the cache deletes that function's
+  ``.nbi``/``.nbc`` files and reports a miss, so Numba recompiles and rewrites
+  a fresh entry;
+* eager dispatchers (signature in the decorator, compiled while the module
+  body runs): if executing the body raises from inside
+  ``numba/core/caching.py``, the module's cache files are deleted and the body
+  is executed once more.  Genuine compile errors (``TypingError`` ...) are
+  re-raised unchanged and not retried.
+
+Concurrency.  The ``.py`` is only ever replaced atomically with identical
+bytes, so readers never see a partial file.  Numba writes its own files
+through ``<name>.tmp.<uuid4>`` + ``os.replace`` (``_open_for_write``), so no
+reader sees a partial ``.nbi``/``.nbc`` either.  Numba's *index update* is a
+read-modify-write without a lock, though: two processes adding different
+signatures to the same function at the same moment can lose one index entry
+(harmless: a later recompile) or, in the worst case, pair a key with the
+other's data file.  To rule that out for eager kernels, executing the module
+body (where eager compilation happens) holds an exclusive ``fcntl.flock`` on
+``kernels/jg_<key>.lock``; a second process waits and then loads the first
+one's result from disk instead of compiling it again.  Callers that compile
+more signatures later (``dispatcher.compile(sig)``) should do it inside
+``with compile_lock(module):``.  Lazy first-call compiles of the *same*
+signature race benignly (same key, same data file name, same bytes).  On
+platforms without ``fcntl`` the lock is a no-op.
+
+Fork safety (numba/numba#10486).  Numba numbers functions with a process-wide
+counter (``FunctionIdentity._unique_ids``) that a forked child inherits, and
+the number is part of the LLVM symbol name.  Two forked workers can therefore
+give two *different* functions the same symbol, and a process that later loads
+both from the cache links the wrong body (LLVM error or segfault).  The
+mangled name also contains the module name, and ours is the content hash, so
+two kernels can only share a symbol if their source (and hence body) is
+identical: jitgraph kernels are not exposed as long as each generated module is
+self-contained (no shared helper module compiled by several workers).  Prefer
+the ``spawn``/``forkserver`` start methods for worker pools anyway; do not
+``fork`` while another thread holds :func:`load_module` locks.
+
+``JITGRAPH_CACHE=0`` (also ``false``/``no``/``off``) disables the disk cache:
+the source is compiled in memory under the unique module name
+``jg_mem_<key[:32]>`` (registered in ``sys.modules`` too) after rewriting
+every ``cache=True`` keyword to ``cache=False`` -- Numba cannot cache a
+function that has no source file ("no locator available") -- so kernels are
+memoized per process only.  If the cache directory cannot be written, the
+same in-memory path is used (with a logged warning).
+
+Numba is imported lazily, inside the functions: importing this module (and
+``jitgraph``) never imports numba.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import importlib.util
+import linecache
+import logging
+import os
+import re
+import shutil
+import sys
+import threading
+import types
+import uuid
+from pathlib import Path
+
+try:  # POSIX advisory locks; the inter-process lock is a no-op elsewhere.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+__all__ = [
+    "CODEGEN_VERSION",
+    "cache_dir",
+    "cache_enabled",
+    "kernels_dir",
+    "module_key",
+    "load_module",
+    "compile_lock",
+    "clear_cache",
+    "cache_stats",
+    "reset_stats",
+]
+
+#: Version of the code generator's output semantics.  Bump when the code
+#: generator's output semantics change (emitters, helper semantics, flag
+#: conventions): it is part of every kernel's hash, so old cache entries are
+#: simply never looked up again.
+CODEGEN_VERSION = "1"
+
+_log = logging.getLogger(__name__)
+
+_lock = threading.Lock()  # guards _memo, _key_locks, _stats
+_memo: dict = {}  # (kernels dir str | None, key) -> module
+_key_locks: dict = {}  # (kernels dir str | None, key) -> threading.Lock
+_version_salt: str | None = None
+
+_STAT_NAMES = (
+    "memory_hits",  # load_module answered from the in-process memo
+    "disk_loads",  # .py was already on disk with identical content
+    "writes",  # .py was written (new kernel)
+    "rewrites",  # .py existed with wrong content and was rewritten
+    "memory_loads",  # cache disabled / unwritable: compiled in memory
+    "recoveries",  # corrupt numba cache files deleted and recompiled
+)
+_stats = dict.fromkeys(_STAT_NAMES, 0)
+
+_CACHE_TRUE_RE = re.compile(r"\bcache\s*=\s*True\b")
+_FALSY = {"0", "false", "no", "off"}
+
+
+# --------------------------------------------------------------------------
+# configuration
+# --------------------------------------------------------------------------
+
+
+def cache_enabled() -> bool:
+    """False when ``$JITGRAPH_CACHE`` is ``0``/``false``/``no``/``off``."""
+    return os.environ.get("JITGRAPH_CACHE", "1").strip().lower() not in _FALSY
+
+
+def cache_dir() -> Path:
+    """Root cache directory (read from the environment on every call).
+
+    ``$JITGRAPH_CACHE_DIR`` if set and non-empty, else
+    ``$XDG_CACHE_HOME/jitgraph`` or ``~/.cache/jitgraph``.
+    """
+    env = os.environ.get("JITGRAPH_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "jitgraph"
+
+
+def kernels_dir() -> Path:
+    """Directory holding the ``jg_<hash>.py`` kernel modules."""
+    return cache_dir() / "kernels"
+
+
+def _salt() -> str:
+    global _version_salt
+    if _version_salt is None:
+        import platform
+
+        import llvmlite
+        import numba
+
+        _version_salt = "\0".join(
+            (CODEGEN_VERSION, numba.__version__, llvmlite.__version__,
+             sys.version, platform.machine())
+        )
+    return _version_salt
+
+
+def module_key(source: str) -> str:
+    """Full sha256 hex digest identifying ``source`` in this environment."""
+    h = hashlib.sha256(source.encode("utf-8"))
+    h.update(b"\0")
+    h.update(_salt().encode("utf-8"))
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------
+# stats
+# --------------------------------------------------------------------------
+
+
+def cache_stats() -> dict:
+    """Session counters (see ``_STAT_NAMES``) plus Numba's own totals.
+
+    ``numba_cache_hits`` / ``numba_cache_misses`` sum
+    ``dispatcher.stats.cache_hits/misses`` over every dispatcher of the
+    modules currently memoized (a miss means Numba compiled that signature).
+    """
+    with _lock:
+        out = dict(_stats)
+        mods = list(_memo.values())
+    hits = misses = 0
+    for mod in mods:
+        for disp in _dispatchers(mod):
+            st = disp.stats
+            hits += sum(st.cache_hits.values())
+            misses += sum(st.cache_misses.values())
+    out["numba_cache_hits"] = hits
+    out["numba_cache_misses"] = misses
+    out["modules"] = len(mods)
+    return out
+
+
+def reset_stats() -> None:
+    with _lock:
+        for k in _stats:
+            _stats[k] = 0
+
+
+def _bump(name: str) -> None:
+    with _lock:
+        _stats[name] += 1
+
+
+# --------------------------------------------------------------------------
+# files
+# --------------------------------------------------------------------------
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a unique temp file + fsync + replace."""
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _ensure_file(path: Path, data: bytes) -> None:
+    """Make ``path`` hold exactly ``data``; count load/write/rewrite."""
+    try:
+        with open(path, "rb") as f:
+            current = f.read()
+    except FileNotFoundError:
+        current = None
+    if current == data:
+        _bump("disk_loads")
+        return
+    _write_atomic(path, data)
+    if current is None:
+        _bump("writes")
+    else:
+        _log.warning("jitgraph: kernel file %s was corrupt; rewritten", path)
+        _bump("rewrites")
+
+
+@contextlib.contextmanager
+def _file_lock(lock_path: Path):
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def compile_lock(module: types.ModuleType):
+    """Inter-process lock for compiling more signatures of a cached module.
+
+    Use around ``dispatcher.compile(sig)`` calls on functions of a module
+    returned by :func:`load_module`, so that concurrent processes do not race
+    on Numba's index file.  No-op for in-memory modules.
+    """
+    path = getattr(module, "__file__", None)
+    if not path or not module.__name__.startswith("jg_") or \
+            module.__name__.startswith("jg_mem_"):
+        yield
+        return
+    with _file_lock(Path(path).with_suffix(".lock")):
+        yield
+
+
+def _numba_cache_dirs(py_path: Path) -> list:
+    """Directories where Numba may keep cache files for ``py_path``."""
+    dirs = [py_path.parent / "__pycache__"]
+    from numba.core import config
+    from numba.core.caching import _CacheLocator
+
+    if config.CACHE_DIR:
+        sub = _CacheLocator.get_suitable_cache_subpath(str(py_path))
+        dirs.insert(0, Path(config.CACHE_DIR) / sub)
+    return dirs
+
+
+def _purge_numba_files(py_path: Path) -> int:
+    """Delete every Numba index/data file belonging to module ``py_path``."""
+    n = 0
+    stem = glob.escape(py_path.stem)
+    for d in _numba_cache_dirs(py_path):
+        for pattern in (f"{stem}.*.nbi", f"{stem}.*.nbc"):
+            for f in glob.glob(os.path.join(glob.escape(str(d)), pattern)):
+                with contextlib.suppress(OSError):
+                    os.unlink(f)
+                    n += 1
+    return n
+
+
+# --------------------------------------------------------------------------
+# numba integration
+# --------------------------------------------------------------------------
+
+
+def _dispatchers(mod: types.ModuleType):
+    """Numba dispatchers defined at the top level of ``mod``."""
+    disp_mod = sys.modules.get("numba.core.dispatcher")
+    if disp_mod is None:
+        return []
+    cls = disp_mod.Dispatcher
+    return [v for v in vars(mod).values() if isinstance(v, cls)]
+
+
+def _purge_function_files(cache) -> None:
+    """Delete one function's .nbi and all its .nbc files."""
+    cf = cache._cache_file
+    index = cf._index_path
+    pattern = glob.escape(index[: -len(".nbi")]) + ".*.nbc"
+    for f in [index, *glob.glob(pattern)]:
+        with contextlib.suppress(OSError):
+            os.unlink(f)
+
+
+def _guard_dispatcher(disp) -> None:
+    """Wrap ``disp._cache.load_overload``: a cache read that raises counts
+    as a miss after deleting the function's cache files."""
+    cache = getattr(disp, "_cache", None)
+    if cache is None or getattr(cache, "_jg_guarded", False):
+        return
+    if not hasattr(cache, "_cache_file"):  # NullCache: cache=False
+        return
+    original = cache.load_overload
+
+    def load_overload(sig, target_context):
+        try:
+            return original(sig, target_context)
+        except Exception as exc:  # corrupt/truncated/garbage cache files
+            _log.warning(
+                "jitgraph: corrupt numba cache for %s (%s: %s); recompiling",
+                cache._name, type(exc).__name__, exc,
+            )
+            _purge_function_files(cache)
+            _bump("recoveries")
+            return None
+
+    cache.load_overload = load_overload
+    cache._jg_guarded = True
+
+
+def _numba_cache_failure(exc: BaseException):
+    """If ``exc`` was raised while Numba read its cache, return
+    ``(True, cache)`` where ``cache`` is the failing per-function ``Cache``
+    object when it can be found in the traceback (else ``None``); otherwise
+    ``(False, None)``."""
+    found, cache = False, None
+    tb = exc.__traceback__
+    while tb is not None:
+        fn = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if fn.endswith("numba/core/caching.py") or fn.endswith(
+                "numba/core/serialize.py"):
+            found = True
+            obj = tb.tb_frame.f_locals.get("self")
+            if cache is None and hasattr(obj, "_cache_file") and hasattr(
+                    obj, "_impl"):
+                cache = obj
+        tb = tb.tb_next
+    return found, cache
+
+
+def _exec_module(name: str, source: str, filename: str,
+                 spec=None) -> types.ModuleType:
+    """Create module ``name``, register it in sys.modules, run ``source``."""
+    if spec is not None:
+        mod = importlib.util.module_from_spec(spec)
+    else:
+        mod = types.ModuleType(name)
+        mod.__file__ = filename
+    code = compile(source, filename, "exec", dont_inherit=True)
+    # Keep tracebacks/inspect working for in-memory modules.
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    sys.modules[name] = mod  # must precede execution (numba env pickling)
+    try:
+        exec(code, mod.__dict__)
+    except BaseException:
+        if sys.modules.get(name) is mod:
+            del sys.modules[name]
+        raise
+    return mod
+
+
+def _load_in_memory(source: str, key: str) -> types.ModuleType:
+    name = f"jg_mem_{key[:32]}"
+    src = _CACHE_TRUE_RE.sub("cache=False", source)
+    mod = _exec_module(name, src, f"<jitgraph-kernel {name}>")
+    _bump("memory_loads")
+    return mod
+
+
+def _load_from_disk(source: str, key: str, kdir: Path) -> types.ModuleType:
+    name = f"jg_{key[:32]}"
+    path = kdir / f"{name}.py"
+    data = source.encode("utf-8")
+    kdir.mkdir(parents=True, exist_ok=True)
+    with _file_lock(kdir / f"{name}.lock"):
+        _ensure_file(path, data)
+        spec = importlib.util.spec_from_file_location(name, path)
+        try:
+            mod = _exec_module(name, source, str(path), spec)
+        except Exception as exc:
+            found, cache = _numba_cache_failure(exc)
+            if not found:
+                raise
+            # An eager compile hit a corrupt .nbi/.nbc: drop the failing
+            # function's files (all of the module's if it cannot be told
+            # apart) and run the module body once more.
+            _log.warning(
+                "jitgraph: corrupt numba cache for %s (%s: %s); recompiling",
+                path, type(exc).__name__, exc,
+            )
+            del exc
+            if cache is not None:
+                _purge_function_files(cache)
+            else:
+                _purge_numba_files(path)
+            _bump("recoveries")
+            mod = _exec_module(name, source, str(path), spec)
+    for disp in _dispatchers(mod):
+        _guard_dispatcher(disp)
+    return mod
+
+
+def load_module(source: str) -> types.ModuleType:
+    """Return the (memoized) module built from generated kernel ``source``.
+
+    With the disk cache enabled the module lives in
+    ``<cache_dir()>/kernels/jg_<key[:32]>.py`` and its ``cache=True``
+    functions load their machine code from Numba's cache in later processes.
+    """
+    import numba  # noqa: F401  (lazy: also needed by the module body)
+
+    key = module_key(source)
+    kdir = kernels_dir() if cache_enabled() else None
+    mkey = (str(kdir) if kdir is not None else None, key)
+    with _lock:
+        mod = _memo.get(mkey)
+        if mod is not None:
+            _stats["memory_hits"] += 1
+            return mod
+        klock = _key_locks.setdefault(mkey, threading.Lock())
+    with klock:
+        with _lock:
+            mod = _memo.get(mkey)
+            if mod is not None:
+                _stats["memory_hits"] += 1
+                return mod
+        if kdir is None:
+            mod = _load_in_memory(source, key)
+        else:
+            try:
+                mod = _load_from_disk(source, key, kdir)
+            except OSError as exc:
+                _log.warning(
+                    "jitgraph: kernel cache dir %s unusable (%s); compiling "
+                    "in memory", kdir, exc,
+                )
+                mod = _load_in_memory(source, key)
+        with _lock:
+            _memo[mkey] = mod
+    return mod
+
+
+def clear_cache() -> None:
+    """Delete ``<cache_dir()>/kernels`` and forget the in-process memo.
+
+    Modules already handed out keep working.  Not safe while another process
+    is using the same cache directory.
+    """
+    kdir = kernels_dir()
+    with _lock:
+        for mkey, mod in list(_memo.items()):
+            if sys.modules.get(mod.__name__) is mod:
+                del sys.modules[mod.__name__]
+        _memo.clear()
+        _key_locks.clear()
+    shutil.rmtree(kdir, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""The graph IR: ``Graph``, ``Operation``, ``Tensor``, shapes and devices."""

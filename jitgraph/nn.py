@@ -1,0 +1,4 @@
+"""``tf.nn``: neural-network ops."""
+
+from jitgraph.ops.math_api import relu, relu6, sigmoid, softplus, tanh  # noqa: F401
+from jitgraph.ops.nn_ops import *  # noqa: F401,F403

@@ -1,0 +1,4 @@
+"""Op definitions: one ``OpDef`` per op kind (see ``registry.py``)."""
+
+from jitgraph.ops import (array_ops, constant_ops, control_ops, linalg_ops, math_api, math_ops,  # noqa: F401
+                          nn_ops, random_ops, reduction_ops, state_ops)

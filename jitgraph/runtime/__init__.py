@@ -1,0 +1,1 @@
+"""Running plans: the session, the variable store, the NumPy reference executor."""

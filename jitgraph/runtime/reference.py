@@ -1,0 +1,139 @@
+"""The reference executor: runs a pruned op list with each op's NumPy implementation.
+
+It is the semantic oracle for the compiler and the fallback for anything it does not lower.
+
+Program order. Ops run in creation order. An op that takes a variable reference as an ordinary
+input reads the variable's value when the op runs, so a read sees exactly the assigns to that
+variable that were created before it and are part of this run (the rule of TF2's
+``tf.function``). ``v.value()`` is the read made when ``v`` was created, so it sees the value at
+the start of the run; ``v * 2`` or ``v.read_value()`` read where they were written.
+
+Failure. Reads of uninitialized variables are found before anything runs
+(``FailedPreconditionError`` naming the variable); any other failure rolls every variable back.
+"""
+
+import numpy as np
+
+from jitgraph import errors
+from jitgraph.ops.state_ops import VarRef, variable_of
+
+
+def check_initialized(ops, fed, store):
+    """Walk ``ops`` in order tracking which variables are initialized; raise on a premature read."""
+    initialized = set()
+    for op in ops:
+        d = op.op_def
+        for i, t in enumerate(op.inputs):
+            if not t.dtype.is_ref_dtype or id(t) in fed:
+                continue
+            var = variable_of(t)
+            if var is None or var in initialized or store.is_initialized(var):
+                continue
+            if i not in d.ref_inputs or d.ref_requires_init:
+                raise errors.FailedPreconditionError(
+                    None, op, f"Attempting to use uninitialized value {var.name} (read by op "
+                              f"'{op.name}' of type {op.type})")
+        if d.ref_initializes and id(op.inputs[0]) not in fed:
+            var = variable_of(op.inputs[0])
+            if var is not None:
+                initialized.add(var)
+
+
+class ReferencePlan:
+    """A run of ``ops`` (already pruned and ordered) producing ``fetch_tensors`` from feeds."""
+
+    tier = "reference"
+
+    def __init__(self, ops, fetch_tensors, feed_tensors):
+        self.ops = ops
+        self.fetch_tensors = list(fetch_tensors)
+        self.feed_tensors = list(feed_tensors)
+        self._fed = set(map(id, feed_tensors))
+        fetch_ids = {}
+        for i, t in enumerate(self.fetch_tensors):
+            fetch_ids.setdefault(id(t), []).append(i)
+        self._fetch_ids = fetch_ids
+
+    def run(self, state, feed_values):
+        store = state.store
+        check_initialized(self.ops, self._fed, store)
+        values = {id(t): v for t, v in zip(self.feed_tensors, feed_values)}
+        out = [None] * len(self.fetch_tensors)
+        for t in self.feed_tensors:
+            for i in self._fetch_ids.get(id(t), ()):
+                out[i] = values[id(t)]
+        ctx = _Context(state)
+        store.begin()
+        try:
+            with np.errstate(all="ignore"):
+                for op in self.ops:
+                    results = self._run_op(ctx, op, values)
+                    for t, v in zip(op.outputs, results):
+                        if id(t) in self._fed:
+                            continue
+                        values[id(t)] = v
+                        for i in self._fetch_ids.get(id(t), ()):
+                            out[i] = _snapshot(v, store)
+        except BaseException:
+            store.rollback()
+            raise
+        store.commit()
+        return [_detach(v, store) for v in out]
+
+    def _run_op(self, ctx, op, values):
+        d = op.op_def
+        args = []
+        for i, t in enumerate(op.inputs):
+            v = values[id(t)]
+            if isinstance(v, VarRef) and i not in d.ref_inputs:
+                v = ctx.state.store.get(v.var)
+            args.append(v)
+        try:
+            if d.run is not None:
+                return d.run(ctx, op, args)
+            if d.compute is None:
+                raise errors.UnimplementedError(None, op, f"Op type {op.type} has no reference implementation")
+            result = d.compute(*args, **op.attrs)
+        except errors.OpError as e:
+            if e.op is None:
+                e.op = op
+                e.message = f"{e.message} (op '{op.name}' of type {op.type})"
+                e.args = (e.message,)
+            raise
+        except MemoryError as e:
+            raise errors.ResourceExhaustedError(None, op, f"OOM when computing '{op.name}' ({op.type}): {e}") from None
+        except (ValueError, TypeError, IndexError, ArithmeticError) as e:
+            raise errors.InvalidArgumentError(None, op, f"{op.type} op '{op.name}' failed: {e}") from None
+        if not isinstance(result, tuple):
+            result = (result,)
+        return [np.asarray(r, dtype=t.dtype.base_dtype.as_np) if not isinstance(r, np.ndarray) or
+                r.dtype != t.dtype.base_dtype.as_np else r for r, t in zip(result, op.outputs)]
+
+
+class _Context:
+    """What stateful op implementations see: the store and the session's random streams."""
+
+    __slots__ = ("state", "store")
+
+    def __init__(self, state):
+        self.state = state
+        self.store = state.store
+
+    def rng(self, op):
+        return self.state.rng(op)
+
+
+def _snapshot(v, store):
+    if isinstance(v, VarRef):
+        return store.get(v.var).copy()
+    return v
+
+
+def _detach(v, store):
+    """Fetched arrays must never alias a variable buffer or a graph constant."""
+    if isinstance(v, np.ndarray):
+        if not v.flags.writeable or not v.flags.owndata or any(v is b for b in store.buffers().values()):
+            v = v.copy()
+        if v.ndim == 0:
+            return v[()]
+    return v

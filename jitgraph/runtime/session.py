@@ -1,0 +1,277 @@
+"""``Session``: runs fetches with feeds, keeping one plan per (fetches, feeds) and the variables.
+
+The seam to the compiler is ``jitgraph.compiler.build_plan``: it returns an object with
+``run(state, feed_values) -> list of fetch values``. Everything here is per-call bookkeeping kept
+as small as possible: a run whose fetch/feed structure was seen before goes straight to its plan.
+"""
+
+import contextlib
+import threading
+
+import numpy as np
+
+from jitgraph import errors
+from jitgraph.framework.graph import get_default_graph
+from jitgraph.framework.shapes import TensorShape
+from jitgraph.framework.tensor import Operation, Tensor
+from jitgraph.runtime.fetches import FetchMapper
+from jitgraph.runtime.store import SessionState
+
+
+class ConfigProto:
+    """Session options. ``allow_soft_placement`` and ``log_device_placement`` are accepted;
+    device strings are annotations for the local back end."""
+
+    def __init__(self, allow_soft_placement=False, log_device_placement=False, **kwargs):
+        self.allow_soft_placement = allow_soft_placement
+        self.log_device_placement = log_device_placement
+        self.__dict__.update(kwargs)
+
+
+class _Runner:
+    """A prepared run: the fetch mapper, the feed tensors in order, and the plan."""
+
+    __slots__ = ("mapper", "feed_tensors", "feed_checks", "plan")
+
+    def __init__(self, mapper, feed_tensors, plan):
+        self.mapper = mapper
+        self.feed_tensors = feed_tensors
+        self.feed_checks = [(t, t.dtype.base_dtype.as_np, t.shape) for t in feed_tensors]
+        self.plan = plan
+
+
+class Session:
+    """Runs a graph: ``sess.run(fetches, feed_dict)``. Variables live in the session."""
+
+    def __init__(self, target="", graph=None, config=None):
+        self._graph = graph if graph is not None else get_default_graph()
+        self._config = config
+        self._state = SessionState()
+        self._closed = False
+        self._runners = {}
+        self._default_ctx = None
+        from jitgraph.compiler import PlanCache
+        self._plans = PlanCache(self)
+
+    graph = property(lambda self: self._graph)
+    sess_str = property(lambda self: "")
+
+    def list_devices(self):
+        return [_DeviceAttributes("/job:localhost/replica:0/task:0/device:CPU:0", "CPU")]
+
+    # ---- running ---------------------------------------------------------------------------------
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Evaluate ``fetches`` (a tensor, op, name, or nested list/tuple/dict of them)."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        feed_keys = tuple(feed_dict) if feed_dict else ()
+        key = (_fetch_key(fetches), feed_keys)
+        runner = self._runners.get(key) if key[0] is not None else None
+        if runner is None:
+            runner = self._make_runner(fetches, feed_dict or {})
+            if key[0] is not None:
+                self._runners[key] = runner
+        values = self._feed_values(runner, feed_dict) if feed_keys else ()
+        with self._state.lock:
+            out = runner.plan.run(self._state, values)
+        return runner.mapper.build(out)
+
+    def _make_runner(self, fetches, feed_dict):
+        mapper = FetchMapper(self._graph, fetches)
+        feed_tensors = []
+        for k in feed_dict:
+            feed_tensors.append(_feed_tensor(self._graph, k))
+        fetch_tensors = [e for e in mapper.elements if isinstance(e, Tensor)]
+        targets = [e for e in mapper.elements if isinstance(e, Operation)]
+        plan = self._plans.get(fetch_tensors, targets, feed_tensors)
+        return _Runner(_ElementMapper(mapper, mapper.elements), feed_tensors, plan)
+
+    def _feed_values(self, runner, feed_dict):
+        values = []
+        for (t, np_dtype, shape), v in zip(runner.feed_checks, feed_dict.values()):
+            values.append(check_feed(t, np_dtype, shape, v))
+        return values
+
+    def make_callable(self, fetches, feed_list=None, accept_options=False):
+        """A function running ``fetches`` with positional feeds for ``feed_list``; everything is
+        prepared once, so each call only checks feeds and runs the plan."""
+        feed_list = list(feed_list or [])
+        runner = self._make_runner(fetches, {k: None for k in feed_list})
+        checks, plan, build, state = runner.feed_checks, runner.plan, runner.mapper.build, self._state
+
+        def call(*args, **kwargs):
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            if len(args) != len(checks):
+                raise TypeError(f"Expected {len(checks)} feed values, got {len(args)}")
+            values = [check_feed(t, d, s, v) for (t, d, s), v in zip(checks, args)]
+            with state.lock:
+                return build(plan.run(state, values))
+        return call
+
+    # ---- compiled-plan info -------------------------------------------------------------------------
+    def cache_info(self):
+        """Plan-cache counters: compiles, hits, misses with reasons (see ``jitgraph.compiler``)."""
+        return self._plans.info()
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+    def close(self):
+        self._closed = True
+        self._runners.clear()
+
+    def __enter__(self):
+        if self._default_ctx is None:
+            self._default_ctx = self.as_default()
+            self._default_ctx.__enter__()
+        self._graph_ctx = self._graph.as_default()
+        self._graph_ctx.__enter__()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self._graph_ctx.__exit__(exc_type, exc, tb)
+        if self._default_ctx is not None:
+            self._default_ctx.__exit__(exc_type, exc, tb)
+            self._default_ctx = None
+        self.close()
+
+    @contextlib.contextmanager
+    def as_default(self):
+        """Make this the default session for ``Tensor.eval()`` and ``Operation.run()``."""
+        _session_stack().append(self)
+        try:
+            yield self
+        finally:
+            _session_stack().pop()
+
+    def __del__(self):
+        pass
+
+
+class InteractiveSession(Session):
+    """A session that installs itself as the default session when created."""
+
+    def __init__(self, target="", graph=None, config=None):
+        super().__init__(target, graph, config)
+        _session_stack().append(self)
+
+    def close(self):
+        super().close()
+        stack = _session_stack()
+        if self in stack:
+            stack.remove(self)
+
+
+class _ElementMapper:
+    """Maps the plan's outputs (fetched tensors only) back to the fetch structure."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, mapper, elements):
+        tensor_pos = []
+        j = 0
+        for e in elements:
+            tensor_pos.append(j if isinstance(e, Tensor) else None)
+            j += isinstance(e, Tensor)
+        if all(p is not None for p in tensor_pos):
+            self.build = mapper.build
+        else:
+            self.build = lambda out: mapper.build([None if p is None else out[p] for p in tensor_pos])
+
+
+class _DeviceAttributes:
+    def __init__(self, name, device_type):
+        self.name, self.device_type, self.memory_limit_bytes = name, device_type, 0
+
+
+def _fetch_key(fetches):
+    """A hashable key for the fetch structure, or None if it can't be keyed cheaply."""
+    if isinstance(fetches, (Tensor, Operation, str)):
+        return fetches
+    if isinstance(fetches, list) and all(isinstance(f, (Tensor, Operation)) for f in fetches):
+        return ("list",) + tuple(fetches)
+    return None
+
+
+def _feed_tensor(graph, key):
+    if isinstance(key, Operation):
+        raise TypeError(f"Cannot interpret feed_dict key as Tensor: {key!r} is an Operation")
+    if hasattr(key, "_as_graph_element") and not isinstance(key, Tensor):
+        key = key._as_graph_element()
+    if not isinstance(key, (Tensor, str)):
+        raise TypeError(f"Cannot interpret feed_dict key as Tensor: {key!r} of type {type(key).__name__}")
+    try:
+        t = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+    except (KeyError, ValueError) as e:
+        raise TypeError(f"Cannot interpret feed_dict key as Tensor: {e}") from None
+    return t
+
+
+class FeedError(ValueError, errors.InvalidArgumentError):
+    """A fed value does not fit its tensor: both TF's ``ValueError`` and ``InvalidArgumentError``."""
+
+    def __init__(self, op, message):
+        ValueError.__init__(self, message)
+        self.node_def, self.op, self.message = None, op, message
+
+
+def check_feed(t, np_dtype, shape, value):
+    """Convert a fed value to the tensor's dtype and check its static shape."""
+    if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
+        raise TypeError(f"The value of a feed cannot be a tf.Tensor object. Acceptable feed values include "
+                        f"Python scalars, strings, lists, numpy ndarrays, or TensorHandles. (fed {t.name})")
+    if type(value) is np.ndarray and value.dtype == np_dtype and value.flags.c_contiguous:
+        arr = value
+    else:
+        try:
+            if np_dtype == object:
+                arr = np.asarray(value, dtype=object)
+            else:
+                if isinstance(value, (str, bytes)) or (isinstance(value, np.ndarray) and value.dtype.kind in "SUO"):
+                    raise ValueError(f"could not convert {value!r} to {np_dtype}")
+                arr = np.ascontiguousarray(value, dtype=np_dtype)
+        except (ValueError, TypeError, OverflowError) as e:
+            raise FeedError(t.op, f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype "
+                                  f"{t.dtype.base_dtype.name}: {e}") from None
+    if not shape.is_compatible_with(arr.shape):
+        raise FeedError(t.op, f"Cannot feed value of shape {arr.shape} for Tensor '{t.name}', which has shape "
+                              f"'{_shape_repr(shape)}'")
+    return arr
+
+
+def _shape_repr(shape):
+    if shape.ndims is None:
+        return "<unknown>"
+    return "(" + ", ".join("?" if d is None else str(d) for d in shape.as_list()) + ("," if shape.ndims == 1 else "") + ")"
+
+
+_local = threading.local()
+
+
+def _session_stack():
+    if not hasattr(_local, "stack"):
+        _local.stack = []
+    return _local.stack
+
+
+def _clear_default_session_stack():
+    _session_stack().clear()
+
+
+def get_default_session():
+    """The innermost session entered with ``with sess:`` / ``sess.as_default()``, or None."""
+    stack = _session_stack()
+    return stack[-1] if stack else None
+
+
+def _session_for(session, graph):
+    session = session or get_default_session()
+    if session is None:
+        raise ValueError("Cannot evaluate tensor using `eval()`: No default session is registered. Use "
+                         "`with sess.as_default()` or pass an explicit session to `eval(session=sess)`")
+    if session.graph is not graph:
+        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's graph is different "
+                         "from the session's graph.")
+    return session
+
+
+TensorShape = TensorShape

@@ -1,0 +1,76 @@
+"""Per-session state: one NumPy buffer per variable (absent = uninitialized) and one random stream
+per random op."""
+
+import threading
+
+import numpy as np
+
+
+class VariableStore:
+    """Variable buffers of one session, keyed by the ``VariableV2`` op.
+
+    ``set`` records the previous buffer in the open journal so a failed run can be rolled back.
+    """
+
+    def __init__(self):
+        self._values = {}
+        self._journal = None
+
+    def is_initialized(self, var):
+        return var in self._values
+
+    def get(self, var):
+        return self._values[var]
+
+    def shape_of(self, var, default=None):
+        v = self._values.get(var)
+        if v is not None:
+            return v.shape
+        shape = var.get_attr("shape")
+        return tuple(shape.as_list()) if shape.is_fully_defined() else default
+
+    def set(self, var, value):
+        if self._journal is not None and var not in self._journal:
+            self._journal[var] = self._values.get(var)
+        self._values[var] = value
+
+    def begin(self):
+        """Start recording previous buffers (for ``rollback``)."""
+        self._journal = {}
+
+    def commit(self):
+        self._journal = None
+
+    def rollback(self):
+        """Restore every variable written since ``begin``."""
+        for var, old in (self._journal or {}).items():
+            if old is None:
+                self._values.pop(var, None)
+            else:
+                self._values[var] = old
+        self._journal = None
+
+    def buffers(self):
+        return self._values
+
+
+class SessionState:
+    """What a plan needs from its session: the variable store, random streams, a run lock."""
+
+    def __init__(self):
+        self.store = VariableStore()
+        self._rngs = {}
+        self.lock = threading.RLock()
+
+    def rng(self, op):
+        """The random generator of ``op`` in this session: seeded from the op's (seed, seed2),
+        so equal seeds give equal streams in every process; unseeded ops draw fresh entropy."""
+        gen = self._rngs.get(op)
+        if gen is None:
+            seed, seed2 = op.get_attr("seed"), op.get_attr("seed2")
+            if seed == 0 and seed2 == 0:
+                gen = np.random.default_rng()
+            else:
+                gen = np.random.default_rng(np.random.SeedSequence([seed, seed2]))
+            self._rngs[op] = gen
+        return gen

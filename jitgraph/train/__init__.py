@@ -1,0 +1,5 @@
+"""``tf.train``: optimizers, the Saver, device setters."""
+
+from jitgraph.train.device_setter import *  # noqa: F401,F403
+from jitgraph.train.optimizers import *  # noqa: F401,F403
+from jitgraph.train.saver import *  # noqa: F401,F403

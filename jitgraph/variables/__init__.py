@@ -1,0 +1,1 @@
+"""Variables: ``Variable``, ``get_variable``, scopes, initializers, collections of variables."""
