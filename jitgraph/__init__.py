@@ -26,6 +26,7 @@ from jitgraph.ops.array_ops import shape, stack  # noqa: F401
 from jitgraph.ops.constant_ops import (constant, fill, ones, ones_like, placeholder,  # noqa: F401
                                        placeholder_with_default, zeros, zeros_like)
 from jitgraph.ops.control_ops import group, identity, no_op, tuple  # noqa: F401,A004
+from jitgraph.ops.gradients import *  # noqa: F401,F403
 from jitgraph.ops.linalg_ops import *  # noqa: F401,F403
 from jitgraph.ops.math_api import *  # noqa: F401,F403
 from jitgraph.ops.math_api import abs, pow, round  # noqa: F401,A004
@@ -36,7 +37,7 @@ from jitgraph.ops.registry import convert_to_tensor, register_tensor_conversion_
 from jitgraph.ops.state_ops import assign, assign_add, assign_sub, is_variable_initialized  # noqa: F401
 from jitgraph.runtime.session import ConfigProto, InteractiveSession, Session, get_default_session  # noqa: F401
 from jitgraph.variables.api import *  # noqa: F401,F403
-from jitgraph import nn, train  # noqa: F401,E402
+from jitgraph import layers, nn, train  # noqa: F401,E402
 from jitgraph.api_graph import *  # noqa: F401,F403,E402
 
 
