@@ -228,7 +228,7 @@ def check_feed(t, np_dtype, shape, value):
             else:
                 if isinstance(value, (str, bytes)) or (isinstance(value, np.ndarray) and value.dtype.kind in "SUO"):
                     raise ValueError(f"could not convert {value!r} to {np_dtype}")
-                arr = np.ascontiguousarray(value, dtype=np_dtype)
+                arr = np.asarray(value, dtype=np_dtype, order="C")  # ascontiguousarray makes 0-d 1-d
         except (ValueError, TypeError, OverflowError) as e:
             raise FeedError(t.op, f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype "
                                   f"{t.dtype.base_dtype.name}: {e}") from None
