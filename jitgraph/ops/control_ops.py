@@ -1,5 +1,7 @@
 """Control ops: ``no_op``, ``group``, ``tuple``, ``identity``."""
 
+import builtins
+
 from jitgraph.framework.graph import get_default_graph
 from jitgraph.framework.tensor import Operation, Tensor
 from jitgraph.ops.registry import convert_to_tensor, define_op, make_op
@@ -43,7 +45,7 @@ def group(*inputs, **kwargs):
         raise TypeError(f"Unknown keyword arguments: {', '.join(kwargs)}")
     flat = []
     for x in inputs:
-        if isinstance(x, (list, tuple)):
+        if isinstance(x, (list, builtins.tuple)):  # ``tuple`` below shadows the builtin
             flat.extend(x)
         elif isinstance(x, dict):
             flat.extend(x.values())
