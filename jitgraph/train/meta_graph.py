@@ -277,8 +277,10 @@ def _import_ops(graph, op_entries, import_scope, clear_devices, input_map):
             control = [resolve("op", n) for n in e["control_inputs"]]
             attrs = {k: decode_value(v, resolve) for k, v in e["attrs"].items()}
             specs = op_def.infer(inputs, attrs)
-            name = graph.unique_name(prefix + e["name"])
-            _mark_scopes_used(graph, name)
+            name = prefix + e["name"]
+            if name in graph._ops_by_name:     # taken in this graph: uniquify, as TF's import does
+                name = graph.unique_name(name)
+            _mark_used(graph, name)
             op = Operation(graph, name, op_def, inputs, control, attrs,
                            [(dt, TensorShape(sh)) for dt, sh in specs])
             for t, saved in zip(op.outputs, e.get("outputs", [])):
@@ -291,9 +293,9 @@ def _import_ops(graph, op_entries, import_scope, clear_devices, input_map):
     return renamed
 
 
-def _mark_scopes_used(graph, name):
+def _mark_used(graph, name):
     parts = name.split("/")
-    for i in range(1, len(parts)):
+    for i in range(1, len(parts) + 1):
         graph._names_in_use.setdefault("/".join(parts[:i]).lower(), 1)
 
 
@@ -335,12 +337,33 @@ def _make_variable(graph, e, renamed):
 
 
 def _variable_factory():
+    """``Variable._from_ops`` when the variables package offers it; else build a real ``Variable``
+    around the imported ops without running its constructor; else the stand-in."""
     try:
-        from jitgraph.variables.variables import Variable
-        factory = getattr(Variable, "_from_ops", None)
-        if factory is not None:
-            return factory
+        from jitgraph.variables import variables as vmod
     except ImportError:
-        pass
+        vmod = None
+    factory = getattr(getattr(vmod, "Variable", None), "_from_ops", None)
+    if factory is not None:
+        return factory
+    if vmod is not None and hasattr(vmod, "_BY_OP"):
+        return lambda **parts: _variable_from_ops(vmod, **parts)
     from jitgraph.train.imported_variable import ImportedVariable
     return ImportedVariable
+
+
+def _variable_from_ops(vmod, op, initializer=None, snapshot=None, initial_value=None, trainable=True):
+    """A ``jitgraph.variables.Variable`` over existing ops (what TF's ``Variable(variable_def=)`` does)."""
+    from jitgraph.ops.control_ops import identity
+    v = vmod.Variable.__new__(vmod.Variable)
+    v._variable = op.outputs[0]
+    v._trainable, v._constraint, v._caching_device = trainable, None, None
+    v._initializer_op = initializer
+    v._guarded_initial_value = initializer.inputs[1] if initializer is not None else None
+    v._initial_value = initial_value if initial_value is not None else v._guarded_initial_value
+    if snapshot is None:
+        with op.graph.as_default(), op.graph.name_scope(op.name + "/"):
+            snapshot = identity(v._variable, name="read")
+    v._snapshot = snapshot
+    op.graph._attachment(vmod._BY_OP, dict)[op] = v
+    return v
