@@ -48,18 +48,25 @@ both compile paths:
 Concurrency.  The ``.py`` is only ever replaced atomically with identical
 bytes, so readers never see a partial file.  Numba writes its own files
 through ``<name>.tmp.<uuid4>`` + ``os.replace`` (``_open_for_write``), so no
-reader sees a partial ``.nbi``/``.nbc`` either.  Numba's *index update* is a
-read-modify-write without a lock, though: two processes adding different
-signatures to the same function at the same moment can lose one index entry
-(harmless: a later recompile) or, in the worst case, pair a key with the
-other's data file.  To rule that out for eager kernels, executing the module
-body (where eager compilation happens) holds an exclusive ``fcntl.flock`` on
-``kernels/jg_<key>.lock``; a second process waits and then loads the first
-one's result from disk instead of compiling it again.  Callers that compile
-more signatures later (``dispatcher.compile(sig)``) should do it inside
-``with compile_lock(module):``.  Lazy first-call compiles of the *same*
-signature race benignly (same key, same data file name, same bytes).  On
-platforms without ``fcntl`` the lock is a no-op.
+reader sees a partial ``.nbi``/``.nbc`` either.  Numba's *index update*
+(``IndexDataCacheFile.save``) is an unlocked read-modify-write, though: two
+processes adding different signatures of one function at the same moment can
+lose an index entry or, worst case, pair one signature's key with the other's
+data file.  jitgraph therefore serializes, per module, with an exclusive
+``fcntl.flock`` on ``kernels/jg_<key[:32]>.lock`` (re-entrant within a
+process):
+
+* executing the module body (where eager ``@njit("sig", ...)`` kernels are
+  compiled or loaded) -- a second process waits, then loads the first one's
+  result from disk instead of compiling it again;
+* every later ``save_overload`` of the module's dispatchers (lazy first-call
+  compiles), wrapped per instance like ``load_overload``.
+
+Lazily compiled kernels may still be *compiled* by several processes at once
+(the lock covers only the save); wrap ``dispatcher.compile(sig)`` calls in
+``with compile_lock(module):`` to avoid that duplicate work.  Verified by the
+tests with 4 processes started at once on an empty cache.  On platforms
+without ``fcntl`` the lock is in-process only.
 
 Fork safety (numba/numba#10486).  Numba numbers functions with a process-wide
 counter (``FunctionIdentity._unique_ids``) that a forked child inherits, and
@@ -280,20 +287,61 @@ def _ensure_file(path: Path, data: bytes) -> None:
         _bump("rewrites")
 
 
-@contextlib.contextmanager
-def _file_lock(lock_path: Path):
-    if fcntl is None:  # pragma: no cover
-        yield
-        return
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+class _ProcessFileLock:
+    """Exclusive ``flock`` on one lock file, re-entrant within a thread.
+
+    ``flock`` locks belong to an open file description, so opening the same
+    lock file twice in one process and locking both would deadlock; hence
+    one in-process RLock per path guards a single fd, with a nesting count.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self.rlock = threading.RLock()
+        self.depth = 0
+        self.fd = None
+
+    def __enter__(self):
+        self.rlock.acquire()
+        if self.depth == 0 and fcntl is not None:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except BaseException:
+                    os.close(fd)
+                    raise
+            except BaseException:
+                self.rlock.release()
+                raise
+            self.fd = fd
+        self.depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        self.depth -= 1
         try:
-            yield
+            if self.depth == 0 and self.fd is not None:
+                fd, self.fd = self.fd, None
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                finally:
+                    os.close(fd)
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+            self.rlock.release()
+        return False
+
+
+_file_locks: dict = {}  # lock file path -> _ProcessFileLock
+
+
+def _file_lock(lock_path) -> _ProcessFileLock:
+    key = os.fspath(lock_path)
+    with _lock:
+        lk = _file_locks.get(key)
+        if lk is None:
+            lk = _file_locks[key] = _ProcessFileLock(key)
+    return lk
 
 
 @contextlib.contextmanager
@@ -301,8 +349,10 @@ def compile_lock(module: types.ModuleType):
     """Inter-process lock for compiling more signatures of a cached module.
 
     Use around ``dispatcher.compile(sig)`` calls on functions of a module
-    returned by :func:`load_module`, so that concurrent processes do not race
-    on Numba's index file.  No-op for in-memory modules.
+    returned by :func:`load_module` so that concurrent processes compile a
+    given signature once (the others then load it from Numba's cache).  Cache
+    *saves* are locked anyway; this only avoids duplicate compile work.
+    Re-entrant; a no-op for in-memory modules.
     """
     path = getattr(module, "__file__", None)
     if not path or not module.__name__.startswith("jg_") or \
@@ -362,20 +412,28 @@ def _purge_function_files(cache) -> None:
             os.unlink(f)
 
 
-def _guard_dispatcher(disp) -> None:
-    """Wrap ``disp._cache.load_overload``: a cache read that raises counts
-    as a miss after deleting the function's cache files."""
+def _guard_dispatcher(disp, lock_path) -> None:
+    """Harden one dispatcher's Numba cache (per instance, nothing global).
+
+    * ``load_overload``: a cache read that raises (corrupt/truncated/garbage
+      ``.nbi``/``.nbc``) deletes the function's cache files and counts as a
+      miss, so Numba recompiles.
+    * ``save_overload``: runs under the module's inter-process lock, which
+      makes Numba's unlocked read-modify-write of the index atomic between
+      jitgraph processes (lazily compiled signatures included).
+    """
     cache = getattr(disp, "_cache", None)
     if cache is None or getattr(cache, "_jg_guarded", False):
         return
     if not hasattr(cache, "_cache_file"):  # NullCache: cache=False
         return
-    original = cache.load_overload
+    original_load = cache.load_overload
+    original_save = cache.save_overload
 
     def load_overload(sig, target_context):
         try:
-            return original(sig, target_context)
-        except Exception as exc:  # corrupt/truncated/garbage cache files
+            return original_load(sig, target_context)
+        except Exception as exc:
             _log.warning(
                 "jitgraph: corrupt numba cache for %s (%s: %s); recompiling",
                 cache._name, type(exc).__name__, exc,
@@ -384,7 +442,23 @@ def _guard_dispatcher(disp) -> None:
             _bump("recoveries")
             return None
 
+    def save_overload(sig, data):
+        # Never let persisting break a compile that succeeded: a corrupt
+        # index appearing since the load, a removed kernels dir
+        # (clear_cache), a full disk ... only cost a later recompile.
+        try:
+            with _file_lock(lock_path):
+                return original_save(sig, data)
+        except Exception as exc:
+            _log.warning(
+                "jitgraph: could not save numba cache for %s (%s: %s)",
+                cache._name, type(exc).__name__, exc,
+            )
+            if os.path.exists(lock_path):
+                _purge_function_files(cache)
+
     cache.load_overload = load_overload
+    cache.save_overload = save_overload
     cache._jg_guarded = True
 
 
@@ -417,9 +491,9 @@ def _exec_module(name: str, source: str, filename: str,
         mod = types.ModuleType(name)
         mod.__file__ = filename
     code = compile(source, filename, "exec", dont_inherit=True)
-    # Keep tracebacks/inspect working for in-memory modules.
-    lines = source.splitlines(keepends=True)
-    linecache.cache[filename] = (len(source), None, lines, filename)
+    if spec is None:  # keep tracebacks/inspect working without a file
+        lines = source.splitlines(keepends=True)
+        linecache.cache[filename] = (len(source), None, lines, filename)
     sys.modules[name] = mod  # must precede execution (numba env pickling)
     try:
         exec(code, mod.__dict__)
@@ -443,7 +517,8 @@ def _load_from_disk(source: str, key: str, kdir: Path) -> types.ModuleType:
     path = kdir / f"{name}.py"
     data = source.encode("utf-8")
     kdir.mkdir(parents=True, exist_ok=True)
-    with _file_lock(kdir / f"{name}.lock"):
+    lock_path = kdir / f"{name}.lock"
+    with _file_lock(lock_path):
         _ensure_file(path, data)
         spec = importlib.util.spec_from_file_location(name, path)
         try:
@@ -467,7 +542,7 @@ def _load_from_disk(source: str, key: str, kdir: Path) -> types.ModuleType:
             _bump("recoveries")
             mod = _exec_module(name, source, str(path), spec)
     for disp in _dispatchers(mod):
-        _guard_dispatcher(disp)
+        _guard_dispatcher(disp, lock_path)
     return mod
 
 
@@ -481,7 +556,8 @@ def load_module(source: str) -> types.ModuleType:
     import numba  # noqa: F401  (lazy: also needed by the module body)
 
     key = module_key(source)
-    kdir = kernels_dir() if cache_enabled() else None
+    # absolute: numba locates its cache from the code object's filename
+    kdir = Path(os.path.abspath(kernels_dir())) if cache_enabled() else None
     mkey = (str(kdir) if kdir is not None else None, key)
     with _lock:
         mod = _memo.get(mkey)
