@@ -160,7 +160,8 @@ def _shape_tensor(shape):
         shape = shape.as_list()
     if isinstance(shape, (list, tuple)) and all(not hasattr(d, "op") for d in shape):
         shape = [int(d) for d in shape]
-        return constant(np.array(shape, dtype=np.int32).reshape(len(shape)), name="shape")
+        big = any(d > np.iinfo(np.int32).max for d in shape)   # TF switches to int64 dims
+        return constant(np.array(shape, dtype=np.int64 if big else np.int32).reshape(len(shape)), name="shape")
     return convert_to_tensor(shape, dtypes.int32)
 
 
@@ -172,10 +173,16 @@ def fill(dims, value, name=None):
 def _const_fill(shape, dtype, v, name):
     dtype = dtypes.as_dtype(dtype).base_dtype
     if isinstance(shape, (list, tuple, TensorShape)) and all(not hasattr(d, "op") for d in as_shape(shape).as_list() or []) \
-            and as_shape(shape).is_fully_defined():
+            and as_shape(shape).is_fully_defined() and _small(as_shape(shape)):
         dims = [int(d) for d in as_shape(shape).as_list()]
         return constant(np.full(dims, v, dtype=dtype.as_np if dtype != dtypes.string else object), dtype, name=name)
     return fill(shape, constant(v, dtype), name=name)
+
+
+def _small(shape):
+    """TF's ``_constant_if_small``: fewer than 1000 elements become a Const, larger ones a Fill (so a
+    huge shape costs nothing until it runs, and then fails with ``ResourceExhaustedError``)."""
+    return int(np.prod([int(d) for d in shape.as_list()], dtype=object)) < 1000
 
 
 def zeros(shape, dtype=dtypes.float32, name=None):

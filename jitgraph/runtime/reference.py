@@ -15,6 +15,7 @@ Failure. Reads of uninitialized variables are found before anything runs
 import numpy as np
 
 from jitgraph import errors
+from jitgraph.runtime.limits import check_output_sizes
 from jitgraph.ops.state_ops import VarRef, variable_of
 
 
@@ -53,10 +54,14 @@ class ReferencePlan:
         for i, t in enumerate(self.fetch_tensors):
             fetch_ids.setdefault(id(t), []).append(i)
         self._fetch_ids = fetch_ids
+        self._fetched_vars = [t.op for t in self.fetch_tensors if t.op.type == "VariableV2" and id(t) not in self._fed]
 
     def run(self, state, feed_values):
         store = state.store
         check_initialized(self.ops, self._fed, store)
+        for var in self._fetched_vars:   # a fetched variable is read at the start of the run
+            if not store.is_initialized(var):
+                raise errors.FailedPreconditionError(None, var, f"Attempting to use uninitialized value {var.name}")
         values = {id(t): v for t, v in zip(self.feed_tensors, feed_values)}
         out = [None] * len(self.fetch_tensors)
         for t in self.feed_tensors:
@@ -93,6 +98,7 @@ class ReferencePlan:
                 return d.run(ctx, op, args)
             if d.compute is None:
                 raise errors.UnimplementedError(None, op, f"Op type {op.type} has no reference implementation")
+            check_output_sizes(op)
             result = d.compute(*args, **op.attrs)
         except errors.OpError as e:
             if e.op is None:
