@@ -33,6 +33,11 @@ def _dims(shape):
     return [int(d) for d in shape]
 
 
+def _shape_arg(dims):
+    """The shape for a random op: an empty list would infer float (``[]``), so scalars get an int32 tensor."""
+    return dims if dims else constant_ops.constant(np.zeros([0], np.int32), name="shape")
+
+
 def _compute_fans(shape):
     shape = _dims(shape)
     if len(shape) < 1:
@@ -131,7 +136,7 @@ class RandomUniform(Initializer):
         self.dtype = dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _random_ops().random_uniform(_dims(shape), self.minval, self.maxval, self._dtype(dtype),
+        return _random_ops().random_uniform(_shape_arg(_dims(shape)), self.minval, self.maxval, self._dtype(dtype),
                                             seed=self.seed)
 
     def get_config(self):
@@ -146,7 +151,7 @@ class RandomNormal(Initializer):
         self.dtype = _assert_float_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _random_ops().random_normal(_dims(shape), self.mean, self.stddev,
+        return _random_ops().random_normal(_shape_arg(_dims(shape)), self.mean, self.stddev,
                                            _assert_float_dtype(self._dtype(dtype)), seed=self.seed)
 
     def get_config(self):
@@ -157,7 +162,7 @@ class TruncatedNormal(RandomNormal):
     """Normal samples redrawn until within ``mean ± 2*stddev`` (resulting std ≈ 0.88*stddev)."""
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _random_ops().truncated_normal(_dims(shape), self.mean, self.stddev,
+        return _random_ops().truncated_normal(_shape_arg(_dims(shape)), self.mean, self.stddev,
                                               _assert_float_dtype(self._dtype(dtype)), seed=self.seed)
 
 
@@ -189,11 +194,11 @@ class VarianceScaling(Initializer):
         scale = self.scale / max(1.0, n)
         rnd = _random_ops()
         if self.distribution in ("normal", "truncated_normal"):
-            return rnd.truncated_normal(_dims(shape), 0.0, math.sqrt(scale) / _TRUNC_STD, dtype, seed=self.seed)
+            return rnd.truncated_normal(_shape_arg(_dims(shape)), 0.0, math.sqrt(scale) / _TRUNC_STD, dtype, seed=self.seed)
         if self.distribution == "untruncated_normal":
-            return rnd.random_normal(_dims(shape), 0.0, math.sqrt(scale), dtype, seed=self.seed)
+            return rnd.random_normal(_shape_arg(_dims(shape)), 0.0, math.sqrt(scale), dtype, seed=self.seed)
         limit = math.sqrt(3.0 * scale)
-        return rnd.random_uniform(_dims(shape), -limit, limit, dtype, seed=self.seed)
+        return rnd.random_uniform(_shape_arg(_dims(shape)), -limit, limit, dtype, seed=self.seed)
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
