@@ -9,11 +9,9 @@ import contextlib
 import inspect
 import traceback
 
-import numpy as np
-
 from jitgraph import dtypes
 from jitgraph.framework.graph import GraphKeys, get_default_graph, graph_of
-from jitgraph.framework.shapes import TensorShape, as_shape
+from jitgraph.framework.shapes import as_shape
 from jitgraph.framework.tensor import Tensor
 from jitgraph.ops import constant_ops
 from jitgraph.variables import initializers as init_ops
@@ -400,4 +398,3 @@ def no_regularizer(_):
 
 __all__ = ["AUTO_REUSE", "VariableScope", "get_variable", "get_local_variable", "get_variable_scope",
            "variable_scope", "no_regularizer"]
-_ = (np, TensorShape)

@@ -5,7 +5,6 @@ import contextlib
 from jitgraph import dtypes
 from jitgraph.framework.graph import GraphKeys, get_default_graph
 from jitgraph.framework.shapes import TensorShape
-from jitgraph.framework.tensor import Tensor
 from jitgraph.ops import state_ops
 from jitgraph.ops.control_ops import identity
 from jitgraph.ops.math_api import install_operators
@@ -251,4 +250,3 @@ def _reads_variable(tensor, seen):
 
 
 __all__ = ["Variable", "VariableV1"]
-_ = Tensor
