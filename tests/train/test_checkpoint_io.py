@@ -283,6 +283,7 @@ _CHILD = _LOADER + _CONTENT + textwrap.dedent('''
     import os, sys
     ck = _load_ckio(sys.argv[1])
     d, keep = sys.argv[2], 3
+    print("ready", flush=True)  # imports done: the parent's random kill clock starts now
     state = ck.get_checkpoint_state(d)
     kept = list(state.all_model_checkpoint_paths) if state else []
     latest = ck.latest_checkpoint(d)
@@ -312,12 +313,19 @@ def test_sigkill_during_saves_never_loses_a_checkpoint(tmp_path):
     best, best_fixed, tmps = 0, 0, set()
     start = time.time()
     for r in range(rounds):
-        proc = subprocess.Popen([sys.executable, str(script), REPO, str(d)], stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.25, 0.9) if r else 1.0)
+        proc = subprocess.Popen([sys.executable, str(script), REPO, str(d)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        assert proc.stdout.readline().strip() == b"ready", proc.stderr.read().decode()
+        if r == 0:  # let the first save complete however loaded the machine is
+            deadline = time.time() + 60
+            while not os.path.exists(d / "checkpoint") and time.time() < deadline:
+                time.sleep(0.02)
+        time.sleep(rng.uniform(0.05, 0.6))
         if proc.poll() is not None:
             pytest.fail(f"saver child exited by itself: {proc.stderr.read().decode()}")
         proc.kill()  # SIGKILL
         proc.wait()
+        proc.stdout.close()
         proc.stderr.close()
         assert proc.returncode == -9
         kills += 1
