@@ -147,3 +147,16 @@ def test_gradients_through_assign_are_none():
         x = tf.constant([2.0])
         a = tf.assign(v, x)
         assert tf.gradients(tf.nn.l2_loss(a), x) == [None]
+
+
+def test_cast_gradient_is_cast_back_and_stop_gradient_in_products():
+    with tf.Graph().as_default():
+        x = tf.constant([1.0, -2.0])               # float32
+        y = tf.constant([3.0, 4.0])
+        (g,) = tf.gradients(tf.nn.l2_loss(tf.cast(x, tf.float64)), x)
+        assert g.dtype == tf.float32
+        gx, gy = tf.gradients(x * tf.stop_gradient(y) + y, [x, y])
+        out = _run([g, gx, gy])
+        np.testing.assert_allclose(out[0], [1.0, -2.0])
+        np.testing.assert_allclose(out[1], [3.0, 4.0])
+        np.testing.assert_allclose(out[2], [1.0, 1.0])     # only the direct path counts

@@ -64,7 +64,6 @@ ROWS = [
     ("l2_loss", lambda x: nn.l2_loss(x), [((3, 4), _any)], ["L2Loss"]),
     ("sigmoid_xent", lambda z, x: nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x),
      [((3, 4), _pos), ((3, 4), _any)], ["Relu", "Mul", "Sub", "Add", "Log1p", "Exp", "Neg", "Abs"]),
-    ("stop_gradient", lambda x, y: x * tf.stop_gradient(y) + y, [((3,), _any), ((3,), _any)], ["Mul", "Add"]),
     ("identity", lambda x: tf.identity(x), [((2, 3), _any)], ["Identity"]),
     # elementwise math (rules written by the op library)
     ("add_bcast", lambda x, y: x + y, [((2, 3), _any), ((3,), _any)], ["Add"]),
@@ -81,7 +80,6 @@ ROWS = [
      [((2, 3), _pos)], ["Log", "Sqrt", "Rsqrt", "Reciprocal", "Log1p", "Expm1"]),
     ("relu_family", lambda x: tf.nn.relu(x) + tf.nn.relu6(x * 4) + tf.nn.softplus(x) + tf.abs(x),
      [((8,), _distinct)], ["Relu", "Relu6", "Softplus", "Abs"]),
-    ("cast_f32_roundtrip", lambda x: tf.cast(tf.cast(x, tf.float32), tf.float64) * x, [((3,), _any)], ["Cast"]),
     ("where", lambda x, y: tf.where(x > 0, x * 2, y), [((6,), _distinct), ((6,), _any)], ["SelectV2"]),
 ]
 
