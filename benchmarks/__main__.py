@@ -1,0 +1,126 @@
+"""python -m benchmarks [--workloads W1,W3] [--small | --size F] [--reps N] [--impls a,b]
+                     [--json out.json] [--no-probes]
+
+Runs every impl importable in *this* interpreter (run it under a venv holding jitgraph and the
+peers, e.g. /work/tfenv/bin/python); impls that fail print ``n/a (reason)``.  C1 (cold start)
+runs when listed in --workloads (it is in the default list).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+
+from . import coldstart, harness, probes
+from . import workloads as W
+
+DEFAULT_IMPLS = ("jitgraph", "jitgraph-mc", "numba", "probe", "numpy", "tf", "tf-mc", "tf-xla",
+                 "jax", "jax-dev", "pytensor-numba", "pytensor")
+
+
+def parse(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workloads", default=",".join(W.WORKLOADS + ("C1",)),
+                    help="comma list of W1..W6, C1 (default: all)")
+    ap.add_argument("--impls", default=",".join(DEFAULT_IMPLS),
+                    help="comma list of: " + ", ".join(DEFAULT_IMPLS))
+    ap.add_argument("--size", type=float, default=1.0, help="scale factor for the 10M arrays")
+    ap.add_argument("--small", action="store_true", help="tiny sizes (smoke tests)")
+    ap.add_argument("--reps", type=int, default=7, help="interleaved rounds (samples per impl)")
+    ap.add_argument("--pause", type=float, default=0.05, help="seconds before each sample")
+    ap.add_argument("--json", help="write results here")
+    ap.add_argument("--no-probes", action="store_true", help="skip start-of-run bw/sgemm probes")
+    ap.add_argument("--strict", action="store_true",
+                    help="exit 1 if any impl other than jitgraph gives wrong values")
+    a = ap.parse_args(argv)
+    a.workloads = [w.strip().upper() for w in a.workloads.split(",") if w.strip()]
+    a.impls = [i.strip() for i in a.impls.split(",") if i.strip()]
+    bad = [i for i in a.impls if i not in harness.IMPLS]
+    bad += [w for w in a.workloads if w not in W.WORKLOADS + ("C1",)]
+    if bad:
+        ap.error("unknown: " + ", ".join(bad))
+    return a
+
+
+def environment_report(log):
+    warn = [k for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ]
+    if warn:
+        log("WARNING: " + ", ".join(f"{k}={os.environ[k]}" for k in warn) + " set: they slow "
+            "NumPy's BLAS; for benchmarks run `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ...`")
+    blas = probes.blas_info()
+    for b in blas:
+        log(f"BLAS: {b.get('internal_api')} {b.get('version')} kernel={b.get('architecture')} "
+            f"threads={b.get('num_threads')}")
+    return {"openblas_env": {k: os.environ[k] for k in warn}, "blas": blas}
+
+
+def versions():
+    out = {"python": sys.version.split()[0], "platform": platform.platform(),
+           "cpus": os.cpu_count()}
+    for mod in ("numpy", "numba", "tensorflow", "jax", "pytensor", "jitgraph"):
+        m = sys.modules.get(mod)
+        if m is not None:
+            out[mod] = getattr(m, "__version__", "?")
+    try:
+        import numba
+        out["numba_threading_layer"] = numba.threading_layer()
+    except Exception:
+        out["numba_threading_layer"] = "not initialised"
+    return out
+
+
+def main(argv=None):
+    a = parse(argv)
+    log = lambda *s: print(*s, flush=True)  # noqa: E731
+    sz = W.sizes(a.size, a.small)
+    t_start = time.time()
+    meta = {"date": datetime.date.today().isoformat(), "argv": sys.argv[1:], "sizes": sz,
+            "reps": a.reps, "pause_s": a.pause,
+            "NUMBA_THREADING_LAYER": os.environ.get("NUMBA_THREADING_LAYER"),
+            "TF_XLA_FLAGS": os.environ.get("TF_XLA_FLAGS")}
+    meta.update(environment_report(log))
+    log(f"NUMBA_THREADING_LAYER={meta['NUMBA_THREADING_LAYER']} (chosen deliberately: OpenMP "
+        "spin-waits and starves OpenBLAS on 2 cores)")
+    machine = {}
+    if not a.no_probes:
+        machine.update(probes.bandwidth(sz["n"] if not a.small else 1 << 22, reps=15))
+        machine.update(probes.sgemm(512 if a.small else 2048))
+        log("probes: triad {triad_GBs:.1f} GB/s, read {read_GBs:.1f} GB/s, in-place "
+            "{inplace_GBs:.1f} GB/s, sgemm {sgemm_GFLOPs:.0f} GFLOP/s".format(**machine))
+    limits = {w: probes.limits_ms(w, sz, machine) for w in W.WORKLOADS} if machine else {}
+    results = {}
+    for wl in [w for w in a.workloads if w in W.WORKLOADS]:
+        log(f"{wl}: {W.DESCR[wl]} ...")
+        results[wl] = harness.run_workload(wl, a.impls, sz, a.reps, a.pause, log)
+    out = {"meta": meta, "machine": machine, "limits_ms": limits, "results": results}
+    text = ""
+    if results:
+        text = harness.format_table(results, limits, a.impls)
+        log("\n" + text)
+    if "C1" in a.workloads:
+        log("C1: cold start in fresh processes ...")
+        c1_impls = [i for i in a.impls if i in harness.IMPLS and i in
+                    ("jitgraph", "numba", "jax", "tf", "pytensor-numba")]
+        out["coldstart"] = c1 = coldstart.run_c1(c1_impls, small=a.small, scale=a.size, log=log)
+        ctext = harness.format_coldstart(c1)
+        log("\n" + ctext)
+        text += "\n\n" + ctext
+    meta.update(versions())
+    meta["wall_s"] = time.time() - t_start
+    out["table"] = text
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
+        log(f"wrote {a.json}")
+    bad = [(w, n) for w, r in results.items() for n, v in r.items()
+           if v["status"] == "bad" and not n.startswith("jitgraph")]
+    if bad:
+        log("VALUE CHECK FAILED: " + ", ".join(f"{w}/{n}" for w, n in bad))
+    return 1 if (bad and a.strict) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
