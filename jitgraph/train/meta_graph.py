@@ -25,6 +25,7 @@ import os
 
 import numpy as np
 
+from jitgraph import debugging as _debugging  # noqa: F401  (registers CheckNumerics for import)
 from jitgraph import dtypes
 from jitgraph.framework.graph import GraphKeys, get_default_graph
 from jitgraph.framework.shapes import TensorShape

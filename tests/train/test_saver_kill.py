@@ -66,18 +66,22 @@ def _restore_latest(ckpt_dir):
 def test_sigkill_during_saves_never_loses_a_checkpoint(tmp_path):
     rng = random.Random(1234)
     ckpt_dir = str(tmp_path)
-    kills, reported, rounds = 0, 0, 0
+    kills, reported, rounds, mid_write, seen_tmps = 0, 0, 0, 0, set()
     deadline = time.monotonic() + 9
     while rounds < 4 or (time.monotonic() < deadline and rounds < 10):
         rounds += 1
         child = subprocess.Popen([sys.executable, "-c", CHILD, ckpt_dir], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
+                                 stderr=subprocess.PIPE, text=True,
+                                 env=dict(os.environ, JITGRAPH_COMPILE="never"))   # time goes to saves
         assert child.stdout.readline().strip() == "ready", child.stderr.read()
         time.sleep(rng.uniform(0.05, 0.4))
         child.send_signal(signal.SIGKILL)
         out, _ = child.communicate()
         assert child.returncode == -signal.SIGKILL
         kills += 1
+        tmps = {f for f in os.listdir(ckpt_dir) if f.endswith(".tmp")}   # left by a write cut short
+        mid_write += bool(tmps - seen_tmps)
+        seen_tmps |= tmps
         done = [int(line.split()[1]) for line in out.splitlines() if line.startswith("saved ")]
         reported = max([reported] + done)
         w, step = _restore_latest(ckpt_dir)
@@ -85,5 +89,5 @@ def test_sigkill_during_saves_never_loses_a_checkpoint(tmp_path):
         np.testing.assert_array_equal(w, np.full([64, 64], step, np.float32))   # one point in time
         kept = [f for f in os.listdir(ckpt_dir) if f.endswith(".safetensors")]
         assert len(kept) <= 3 + rounds   # max_to_keep works across restarts (at most one in flight)
-    assert reported > 0 and kills == rounds
-    print(f"saver kill test: {kills} saves killed, 0 checkpoints lost, last step {reported}")
+    assert reported > 2 * rounds and kills == rounds   # most kills land among saves, not at start-up
+    print(f"saver kill test: {kills} kills ({mid_write} mid-write), 0 checkpoints lost, last step {reported}")
