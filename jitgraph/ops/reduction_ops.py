@@ -1,3 +1,459 @@
-"""(being written)"""
+"""Reductions: ``reduce_sum/mean/max/min/prod/all/any``, ``argmax``/``argmin``, ``add_n``,
+``cumsum``/``cumprod``, and what is built from them: ``reduce_logsumexp``, ``count_nonzero``,
+``norm``, ``global_norm`` and the ``clip_by_*`` functions.
 
-__all__ = []
+Reduction ops (kind ``reduction``) carry their axes as a static attr: ``axis`` is a sorted tuple
+of non-negative dims (``None`` only when the input's rank is unknown: reduce everything) and
+``keep_dims`` a bool. ``extra`` gives the compiler the accumulate step: ``combine`` (add, mul,
+max, min, and, or), ``identity`` (the start value; "-inf"/"inf" for max/min, replaced by the
+dtype's limits for integers) and ``mean``. Integer ``reduce_mean`` truncates toward zero, as TF's.
+"""
+
+import builtins
+
+import numpy as np
+
+from jitgraph import dtypes
+from jitgraph.framework.shapes import TensorShape
+from jitgraph.ops import math_ops
+from jitgraph.ops.op_util import check_dtype, no_gradient, op_scope, shape_value, static_axes
+from jitgraph.ops.registry import convert_to_tensor, define_op, make_op
+
+__all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
+           "reduce_logsumexp", "count_nonzero", "argmax", "argmin", "add_n", "cumsum", "cumprod", "norm",
+           "global_norm", "clip_by_value", "clip_by_norm", "clip_by_global_norm"]
+
+_NUMERIC = "float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64"
+
+
+def _ao():
+    from jitgraph.ops import array_ops
+    return array_ops
+
+
+# ---- the reduction ops -----------------------------------------------------------------------------
+def _reduce_infer(op_type, ok, allowed):
+    def infer(ins, a):
+        x = ins[0]
+        check_dtype(x, ok, op_type, "input", allowed)
+        dt = x.dtype.base_dtype
+        if a["axis"] is None or x.shape.ndims is None:
+            return [(dt, TensorShape(None) if a["axis"] is not None or x.shape.ndims is None else [])]
+        dims = x.shape.as_list()
+        if a["keep_dims"]:
+            return [(dt, [1 if i in a["axis"] else d for i, d in enumerate(dims)])]
+        return [(dt, [d for i, d in enumerate(dims) if i not in a["axis"]])]
+    return infer
+
+
+def _mean(x, axis, keep_dims):
+    n = int(np.prod([x.shape[i] for i in (axis if axis is not None else builtins.range(x.ndim))]))
+    if x.dtype.kind in "iu":
+        s = np.sum(x, axis=axis, keepdims=keep_dims, dtype=np.int64)
+        return (np.sign(s) * (np.abs(s) // max(n, 1))).astype(x.dtype)
+    acc = np.float32 if x.dtype == np.float16 else x.dtype.type
+    return (np.sum(x, axis=axis, keepdims=keep_dims, dtype=acc) / acc(n)).astype(x.dtype)
+
+
+def _extreme(fn, lowest):
+    def run(x, axis, keep_dims):
+        info = np.finfo(x.dtype) if x.dtype.kind == "f" else np.iinfo(x.dtype)
+        init = (-np.inf if lowest else np.inf) if x.dtype.kind == "f" else (info.min if lowest else info.max)
+        return fn(x, axis=axis, keepdims=keep_dims, initial=init)
+    return run
+
+
+def _num(d):
+    return d.is_numeric
+
+
+def _bool(d):
+    return d.is_bool
+
+
+REDUCTIONS = [
+    # type, NumPy reference, accepted dtypes, combine step, identity element (compiler vocabulary)
+    ("Sum", lambda x, axis, keep_dims: np.sum(x, axis=axis, keepdims=keep_dims, dtype=x.dtype), _num, "add", 0),
+    ("Mean", _mean, _num, "add", 0),
+    ("Prod", lambda x, axis, keep_dims: np.prod(x, axis=axis, keepdims=keep_dims, dtype=x.dtype), _num, "mul", 1),
+    ("Max", _extreme(np.max, True), _num, "max", "-inf"),
+    ("Min", _extreme(np.min, False), _num, "min", "inf"),
+    ("All", lambda x, axis, keep_dims: np.all(x, axis=axis, keepdims=keep_dims), _bool, "and", True),
+    ("Any", lambda x, axis, keep_dims: np.any(x, axis=axis, keepdims=keep_dims), _bool, "or", False),
+]
+
+
+def _keep(g, op):
+    """``g`` (the gradient of a reduction's output) with the reduced dims put back as size 1."""
+    axis = op.get_attr("axis")
+    if op.get_attr("keep_dims") or axis is None:
+        return g
+    for ax in axis:
+        g = _ao().expand_dims(g, ax)
+    return g
+
+
+def _sum_grad(op, g):
+    x = op.inputs[0]
+    return [_ao().broadcast_to(_keep(g, op), _ao()._shape_of(x))]
+
+
+def _count(op):
+    """Elements of the input per output element, as a tensor of the input's dtype."""
+    x, y = op.inputs[0], op.outputs[0]
+    dt = x.dtype.base_dtype
+    nx, ny = x.shape.num_elements(), y.shape.num_elements()
+    if nx is not None and ny is not None:
+        return convert_to_tensor(np.asarray(nx // max(ny, 1), dt.as_np))
+    sx = math_ops.cast(_ao().size(x), dt)
+    sy = math_ops.cast(math_ops.binary("Maximum", _ao().size(y), 1), dt)
+    return math_ops.binary("RealDiv", sx, sy)
+
+
+def _mean_grad(op, g):
+    return [math_ops.binary("RealDiv", _sum_grad(op, g)[0], _count(op))]
+
+
+def _extreme_grad(op, g):
+    x, y = op.inputs[0], op.outputs[0]
+    hit = math_ops.cast(math_ops.binary("Equal", x, _keep(y, op)), x.dtype.base_dtype)
+    n = reduce_sum(hit, op.get_attr("axis"), keepdims=True)
+    return [math_ops.binary("Mul", math_ops.binary("RealDiv", hit, n), _keep(g, op))]
+
+
+def _prod_grad(op, g):
+    x = op.inputs[0]
+    full = _ao().broadcast_to(_keep(g, op), _ao()._shape_of(x))
+    return [make_op("ProdGrad", [x, full], {"axis": op.get_attr("axis")}, "ProdGrad").outputs[0]]
+
+
+def _prod_grad_compute(x, g, axis):
+    """d prod / dx_i = product of the other elements of x_i's group (exact with zeros)."""
+    axis = builtins.tuple(builtins.range(x.ndim)) if axis is None else axis
+    rest = [i for i in builtins.range(x.ndim) if i not in axis]
+    perm = rest + list(axis)
+    xt = np.transpose(x, perm)
+    flat = xt.reshape(xt.shape[:len(rest)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), x.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], -1), axis=-1)[..., ::-1]
+    others = (left * right).reshape(xt.shape)
+    return np.transpose(others, np.argsort(perm)) * g
+
+
+_GRADS = {"Sum": _sum_grad, "Mean": _mean_grad, "Prod": _prod_grad, "Max": _extreme_grad, "Min": _extreme_grad,
+          "All": no_gradient, "Any": no_gradient}
+
+for _t, _fn, _ok, _comb, _ident in REDUCTIONS:
+    define_op(_t, _reduce_infer(_t, _ok, "bool" if _ok is _bool else _NUMERIC), _fn, kind="reduction",
+              grad=_GRADS[_t], extra={"combine": _comb, "identity": _ident, "mean": _t == "Mean"})
+define_op("ProdGrad", lambda ins, a: [(ins[0].dtype.base_dtype, ins[0].shape)], _prod_grad_compute, kind="library")
+
+
+def _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices=None, keep_dims=None):
+    x = convert_to_tensor(input_tensor)
+    axis = reduction_indices if axis is None else axis
+    keepdims = bool(keep_dims if keepdims is None else keepdims)
+    axes, r = static_axes(axis, f"{op_type} reduction axis"), x.shape.ndims
+    if axes is None:
+        axes = None if r is None else builtins.tuple(builtins.range(r))
+    elif r is not None:
+        for ax in axes:
+            if not -r <= ax < r:
+                raise ValueError(f"Invalid reduction dimension {ax} for input with {r} dimensions "
+                                 f"(op {op_type})")
+        norm = [ax % r for ax in axes]
+        if len(set(norm)) != len(norm):
+            raise ValueError(f"{op_type}: reduction axis {axes} names a dimension more than once")
+        axes = builtins.tuple(sorted(norm))
+    elif any(ax < 0 for ax in axes):
+        raise ValueError(f"{op_type}: negative reduction axes {axes} need an input of known rank")
+    else:
+        axes = builtins.tuple(sorted(set(axes)))
+    return make_op(op_type, [x], {"axis": axes, "keep_dims": keepdims}, name or op_type).outputs[0]
+
+
+def _reducer(op_type, doc):
+    def reduce(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+        return _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+    reduce.__name__ = "reduce_" + {"Sum": "sum", "Mean": "mean", "Max": "max", "Min": "min", "Prod": "prod",
+                                   "All": "all", "Any": "any"}[op_type]
+    reduce.__doc__ = (f"{doc} over ``axis`` (an int or list; None: all dims); ``keepdims`` keeps reduced "
+                      f"dims as size 1. TF1 spellings ``reduction_indices``/``keep_dims`` are accepted.")
+    return reduce
+
+
+reduce_sum = _reducer("Sum", "Sum of elements")
+reduce_mean = _reducer("Mean", "Mean of elements (integer inputs: truncated toward zero)")
+reduce_max = _reducer("Max", "Maximum of elements (the dtype's lowest value for an empty reduction)")
+reduce_min = _reducer("Min", "Minimum of elements")
+reduce_prod = _reducer("Prod", "Product of elements")
+reduce_all = _reducer("All", "Logical and of bool elements")
+reduce_any = _reducer("Any", "Logical or of bool elements")
+
+
+# ---- ArgMax, ArgMin ----------------------------------------------------------------------------------
+def _arg_infer(op_type):
+    def infer(ins, a):
+        x = ins[0]
+        check_dtype(x, _num, op_type, "input", _NUMERIC)
+        if x.shape.ndims is None:
+            return [(a["output_type"], TensorShape(None))]
+        r = x.shape.ndims
+        if not -r <= a["axis"] < max(r, 1):
+            raise ValueError(f"Expected dimension in the range [{-r}, {r}), but got {a['axis']}")
+        a["axis"] %= max(r, 1)
+        return [(a["output_type"], [d for i, d in enumerate(x.shape.as_list()) if i != a["axis"]])]
+    return infer
+
+
+define_op("ArgMax", _arg_infer("ArgMax"), lambda x, axis, output_type: np.argmax(x, axis=axis).astype(output_type.as_np),
+          kind="library", grad=no_gradient)
+define_op("ArgMin", _arg_infer("ArgMin"), lambda x, axis, output_type: np.argmin(x, axis=axis).astype(output_type.as_np),
+          kind="library", grad=no_gradient)
+
+
+def _arg(op_type, input, axis, name, dimension, output_type):
+    axis = dimension if axis is None else axis
+    axis = 0 if axis is None else static_axes(axis, f"{op_type} axis")[0]
+    return make_op(op_type, [convert_to_tensor(input)], {"axis": axis, "output_type": dtypes.as_dtype(output_type)},
+                   name or op_type).outputs[0]
+
+
+def argmax(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):
+    """Index of the largest element along ``axis`` (default 0; the first one on ties), int64."""
+    return _arg("ArgMax", input, axis, name, dimension, output_type)
+
+
+def argmin(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):
+    """Index of the smallest element along ``axis`` (default 0; the first one on ties), int64."""
+    return _arg("ArgMin", input, axis, name, dimension, output_type)
+
+
+# ---- AddN ----------------------------------------------------------------------------------------
+def _add_n_infer(ins, a):
+    dt = ins[0].dtype.base_dtype
+    shape = TensorShape(None)
+    for t in ins:
+        if t.dtype.base_dtype != dt:
+            raise TypeError(f"add_n: all inputs must have dtype {dt.name}, got {t.dtype.base_dtype.name} "
+                            f"for {t.name}")
+        if not shape.is_compatible_with(t.shape):
+            raise ValueError(f"add_n: shapes {shape} and {t.shape} must be equal (no broadcasting)")
+        shape = shape.merge_with(t.shape)
+    check_dtype(ins[0], _num, "AddN", "inputs", _NUMERIC)
+    return [(dt, shape)]
+
+
+def _add_n_compute(*xs):
+    out = np.array(xs[0], copy=True)
+    for x in xs[1:]:
+        out += x
+    return out
+
+
+# An n-ary elementwise op: the compiler joins its operands with extra["nary"] (no fixed template).
+define_op("AddN", _add_n_infer, _add_n_compute, kind="elementwise", extra={"nary": " + "},
+          grad=lambda op, g: [g] * len(op.inputs))
+
+
+def add_n(inputs, name=None):
+    """The elementwise sum of a list of tensors of the same shape and dtype."""
+    if not isinstance(inputs, (list, builtins.tuple)) or not inputs:
+        raise ValueError("Inputs must be an iterable of at least one Tensor with the same dtype and shape.")
+    ts = [convert_to_tensor(t) for t in inputs]
+    if len(ts) == 1:
+        from jitgraph.ops.control_ops import identity
+        return identity(ts[0], name=name or "AddN")
+    return make_op("AddN", ts, {}, name or "AddN").outputs[0]
+
+
+# ---- Cumsum, Cumprod -------------------------------------------------------------------------------
+def _cum_infer(op_type):
+    def infer(ins, a):
+        x = ins[0]
+        check_dtype(x, _num, op_type, "x", _NUMERIC)
+        if x.shape.ndims is not None:
+            r = x.shape.ndims
+            if not -r <= a["axis"] < r:
+                raise ValueError(f"{op_type}: axis {a['axis']} is out of range for rank {r}")
+            a["axis"] %= r
+        return [(x.dtype.base_dtype, x.shape)]
+    return infer
+
+
+def _cum(fn, identity):
+    def run(x, axis, exclusive, reverse):
+        y = np.flip(x, axis) if reverse else x
+        out = fn(y, axis=axis, dtype=x.dtype)
+        if exclusive:
+            pad = [(0, 0)] * x.ndim
+            pad[axis] = (1, 0)
+            out = np.pad(out, pad, constant_values=identity)[builtins.tuple(
+                builtins.slice(0, -1) if i == axis else builtins.slice(None) for i in builtins.range(x.ndim))]
+        return np.flip(out, axis) if reverse else out
+    return run
+
+
+def _cumsum_grad(op, g):
+    return [cumsum(g, op.get_attr("axis"), exclusive=op.get_attr("exclusive"), reverse=not op.get_attr("reverse"))]
+
+
+def _cumprod_grad(op, g):
+    x, y = op.inputs[0], op.outputs[0]   # TF's rule: exact unless x has zeros
+    s = cumsum(math_ops.binary("Mul", y, g), op.get_attr("axis"), exclusive=op.get_attr("exclusive"),
+               reverse=not op.get_attr("reverse"))
+    return [math_ops.binary("RealDiv", s, x)]
+
+
+define_op("Cumsum", _cum_infer("Cumsum"), _cum(np.cumsum, 0), kind="library", grad=_cumsum_grad)
+define_op("Cumprod", _cum_infer("Cumprod"), _cum(np.cumprod, 1), kind="library", grad=_cumprod_grad)
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Running sum along ``axis``; ``exclusive`` leaves out the current element, ``reverse`` runs
+    from the end."""
+    attrs = {"axis": static_axes(axis, "cumsum axis")[0], "exclusive": bool(exclusive), "reverse": bool(reverse)}
+    return make_op("Cumsum", [convert_to_tensor(x)], attrs, name or "Cumsum").outputs[0]
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Running product along ``axis`` (see ``cumsum``)."""
+    attrs = {"axis": static_axes(axis, "cumprod axis")[0], "exclusive": bool(exclusive), "reverse": bool(reverse)}
+    return make_op("Cumprod", [convert_to_tensor(x)], attrs, name or "Cumprod").outputs[0]
+
+
+# ---- summing a broadcast gradient back to an operand's shape ------------------------------------------
+def _sum_to_shape_compute(g, shape):
+    target = builtins.tuple(int(d) for d in shape)
+    lead = g.ndim - len(target)
+    axes = builtins.tuple(builtins.range(lead)) + builtins.tuple(
+        lead + i for i, d in enumerate(target) if d == 1 and g.shape[lead + i] != 1)
+    return np.sum(g, axis=axes, keepdims=True, dtype=g.dtype).reshape(target)
+
+
+define_op("SumToShape", lambda ins, a: [(ins[0].dtype.base_dtype, shape_value(ins[1]))], _sum_to_shape_compute,
+          kind="library", grad=lambda op, g: [_ao().broadcast_to(g, _ao().shape(op.inputs[0])), None])
+
+
+def unbroadcast(grad, target):
+    """``grad`` (the gradient of a broadcast result) summed back to the shape of ``target``: static
+    ``Sum`` + ``Reshape`` when the broadcast dims are known, else one ``SumToShape`` op."""
+    gs, ts = grad.shape, target.shape
+    if gs.ndims is not None and ts.ndims is not None and gs.ndims >= ts.ndims:
+        lead = gs.ndims - ts.ndims
+        axes = list(builtins.range(lead))
+        decided = True
+        for i, d in enumerate(ts.as_list()):
+            gd = gs[lead + i].value
+            if d == 1:
+                axes.append(lead + i)       # summing over a size-1 dim is harmless
+            elif d is None and gd != 1:
+                decided = False             # target may or may not be broadcast along this dim
+        if decided:
+            out = reduce_sum(grad, axes, keepdims=True) if axes else grad
+            return out if out.shape == ts and ts.is_fully_defined() else _ao().reshape(out, _ao()._shape_of(target))
+    return make_op("SumToShape", [grad, _ao().shape(target)], {}, "SumToShape").outputs[0]
+
+
+# ---- built from the ops above ------------------------------------------------------------------------
+def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None, reduction_indices=None, keep_dims=None):
+    """``log(sum(exp(x)))`` over ``axis``, computed stably (the max is subtracted first)."""
+    from jitgraph.ops.gradients import stop_gradient
+    x = convert_to_tensor(input_tensor)
+    keepdims = bool(keep_dims if keepdims is None else keepdims)
+    axis = reduction_indices if axis is None else axis
+    with op_scope(name or "ReduceLogSumExp", [x]) as scope:
+        m = reduce_max(x, axis, keepdims=True)
+        m = stop_gradient(math_ops.where(math_ops.unary("IsFinite", m), m, _zeros_like(m)))
+        s = math_ops.unary("Log", reduce_sum(math_ops.unary("Exp", math_ops.binary("Sub", x, m)), axis, keepdims))
+        if not keepdims:
+            m = _ao().reshape(m, _ao()._shape_of(s))
+        return math_ops.binary("Add", s, m, name=scope)
+
+
+def _zeros_like(t):
+    from jitgraph.ops.constant_ops import zeros_like
+    return zeros_like(t)
+
+
+def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=dtypes.int64, name=None,
+                  reduction_indices=None, keep_dims=None, input=None):
+    """The number of non-zero (true, non-empty) elements over ``axis``, as ``dtype`` (int64)."""
+    x = convert_to_tensor(input if input_tensor is None else input_tensor)
+    with op_scope(name or "count_nonzero", [x]) as scope:
+        zero = _zeros_like(x) if x.dtype.base_dtype == dtypes.string else \
+            convert_to_tensor(np.zeros((), x.dtype.base_dtype.as_np))
+        nz = math_ops.cast(math_ops.binary("NotEqual", x, zero), dtypes.int64)
+        total = _reduce("Sum", nz, axis, keepdims, scope if dtypes.as_dtype(dtype) == dtypes.int64 else None,
+                        reduction_indices, keep_dims)
+        return total if dtypes.as_dtype(dtype) == dtypes.int64 else math_ops.cast(total, dtype, name=scope)
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None):
+    """The vector norm of ``tensor`` over ``axis`` (all dims by default): ``ord`` is "euclidean"
+    (or "fro", 2), 1 or ``np.inf``."""
+    x = convert_to_tensor(tensor)
+    keepdims = bool(keep_dims if keepdims is None else keepdims)
+    with op_scope(name or "norm", [x]) as scope:
+        if ord in ("euclidean", "fro", 2, 2.0):
+            s = reduce_sum(math_ops.binary("Mul", x, x), axis, keepdims)
+            return math_ops.unary("Sqrt", s, name=scope)
+        if ord in (1, 1.0):
+            return reduce_sum(math_ops.unary("Abs", x), axis, keepdims, name=scope)
+        if ord == np.inf:
+            return reduce_max(math_ops.unary("Abs", x), axis, keepdims, name=scope)
+        raise ValueError(f"norm: ord must be 'euclidean', 'fro', 1, 2 or np.inf, got {ord!r}")
+
+
+def global_norm(t_list, name=None):
+    """``sqrt(sum of squares of every element of every tensor in t_list)`` (None entries skipped)."""
+    ts = [convert_to_tensor(t) for t in t_list if t is not None]
+    if not ts:
+        raise ValueError("global_norm: t_list holds no tensors")
+    with op_scope(name or "global_norm", ts) as scope:
+        sq = add_n([reduce_sum(math_ops.binary("Mul", t, t)) for t in ts])
+        return math_ops.unary("Sqrt", sq, name=scope)
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """Clamp ``t`` elementwise to ``[clip_value_min, clip_value_max]`` (broadcasting)."""
+    x = convert_to_tensor(t)
+    with op_scope(name or "clip_by_value", [x]) as scope:
+        lo = math_ops.binary("Minimum", x, clip_value_max)
+        out = math_ops.binary("Maximum", lo, clip_value_min, name=scope)
+        if x.shape.ndims is not None and out.shape.ndims is not None and not out.shape.is_compatible_with(x.shape):
+            raise ValueError(f"clip_by_value: clip bounds would change the shape {x.shape} to {out.shape}")
+        return out
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    """``t * clip_norm / max(l2norm(t, axes), clip_norm)``: rescale so the L2 norm is at most ``clip_norm``."""
+    x = convert_to_tensor(t)
+    with op_scope(name or "clip_by_norm", [x]) as scope:
+        l2sum = reduce_sum(math_ops.binary("Mul", x, x), axes, keepdims=True)
+        pred = math_ops.binary("Greater", l2sum, 0)
+        safe = math_ops.where(pred, l2sum, _ones_like(l2sum))
+        l2norm = math_ops.where(pred, math_ops.unary("Sqrt", safe), l2sum)
+        scaled = math_ops.binary("Mul", x, clip_norm)
+        return math_ops.binary("RealDiv", scaled, math_ops.binary("Maximum", l2norm, clip_norm), name=scope)
+
+
+def _ones_like(t):
+    from jitgraph.ops.constant_ops import ones_like
+    return ones_like(t)
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    """Scale every tensor by ``clip_norm / max(global_norm, clip_norm)``; returns
+    ``(clipped_list, global_norm)`` (None entries stay None)."""
+    ts = [None if t is None else convert_to_tensor(t) for t in t_list]
+    with op_scope(name or "clip_by_global_norm", [t for t in ts if t is not None]):
+        gn = global_norm(ts) if use_norm is None else convert_to_tensor(use_norm)
+        dt = gn.dtype.base_dtype
+        cn = convert_to_tensor(clip_norm, dt) if hasattr(clip_norm, "op") else \
+            convert_to_tensor(np.asarray(clip_norm, dt.as_np))
+        scale = math_ops.binary("RealDiv", cn, math_ops.binary("Maximum", gn, cn))
+        out = [None if t is None else math_ops.binary("Mul", t, math_ops.cast(scale, t.dtype.base_dtype))
+               for t in ts]
+        return out, gn
