@@ -6,6 +6,7 @@ as small as possible: a run whose fetch/feed structure was seen before goes stra
 """
 
 import contextlib
+import operator
 import threading
 
 import numpy as np
@@ -29,15 +30,16 @@ class ConfigProto:
 
 
 class _Runner:
-    """A prepared run: the fetch mapper, the feed tensors in order, and the plan."""
+    """A prepared run: the feed checks, the plan, and ``build`` (plan outputs -> fetch structure)."""
 
-    __slots__ = ("mapper", "feed_tensors", "feed_checks", "plan")
+    __slots__ = ("feed_tensors", "feed_checks", "plan", "build", "fetches")
 
-    def __init__(self, mapper, feed_tensors, plan):
-        self.mapper = mapper
+    def __init__(self, fetches, mapper, feed_tensors, plan):
+        self.fetches = fetches          # kept alive: the fast path is keyed by its id()
         self.feed_tensors = feed_tensors
-        self.feed_checks = [(t, t.dtype.base_dtype.as_np, t.shape) for t in feed_tensors]
+        self.feed_checks = [_feed_check(t) for t in feed_tensors]
         self.plan = plan
+        self.build = mapper.build
 
 
 class Session:
@@ -48,7 +50,7 @@ class Session:
         self._config = config
         self._state = SessionState()
         self._closed = False
-        self._runners = {}
+        self._fast = {}      # id(fetches) -> [fetches, runner without feeds, {feed keys: runner}]
         self._default_ctx = None
         from jitgraph.compiler import PlanCache
         self._plans = PlanCache(self)
@@ -60,21 +62,49 @@ class Session:
         return [_DeviceAttributes("/job:localhost/replica:0/task:0/device:CPU:0", "CPU")]
 
     # ---- running ---------------------------------------------------------------------------------
+    # Hot path: a run whose fetch object (and feed keys) was seen before costs one dict lookup by
+    # id(fetches), the feed checks, the session lock and the plan's generated runner. Runs on one
+    # session are serialized by ``SessionState.lock`` (plans reuse scratch buffers and write
+    # variables in place); kernels release the GIL, so runs of different sessions overlap.
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Evaluate ``fetches`` (a tensor, op, name, or nested list/tuple/dict of them)."""
+        tf = type(fetches)
+        entry = self._fast.get(tuple(map(id, fetches)) if tf is list or tf is tuple else id(fetches))
+        # (a namedtuple or a list holding lists never gets an entry, see _fast_key)
+        if entry is not None:
+            if not feed_dict:
+                runner = entry[1]
+                if runner is not None:
+                    with self._state.lock:
+                        out = runner.plan.run(self._state, ())
+                    return runner.build(out)
+            else:
+                runner = entry[2].get(tuple(feed_dict))
+                if runner is not None:
+                    values = [_fast_feed(c, v) for c, v in zip(runner.feed_checks, feed_dict.values())]
+                    with self._state.lock:
+                        out = runner.plan.run(self._state, values)
+                    return runner.build(out)
+        return self._run_slow(fetches, feed_dict)
+
+    def _run_slow(self, fetches, feed_dict):
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        feed_keys = tuple(feed_dict) if feed_dict else ()
-        key = (_fetch_key(fetches), feed_keys)
-        runner = self._runners.get(key) if key[0] is not None else None
-        if runner is None:
-            runner = self._make_runner(fetches, feed_dict or {})
-            if key[0] is not None:
-                self._runners[key] = runner
-        values = self._feed_values(runner, feed_dict) if feed_keys else ()
+        feed_dict = feed_dict or {}
+        runner = self._make_runner(fetches, feed_dict)
+        key = _fast_key(fetches)
+        if key is not None:
+            entry = self._fast.get(key)
+            if entry is None:
+                entry = self._fast[key] = [fetches, None, {}]
+            if feed_dict:
+                entry[2][tuple(feed_dict)] = runner
+            else:
+                entry[1] = runner
+        values = [check_feed(t, d, s, v) for (t, d, s, _), v in zip(runner.feed_checks, feed_dict.values())]
         with self._state.lock:
             out = runner.plan.run(self._state, values)
-        return runner.mapper.build(out)
+        return runner.build(out)
 
     def _make_runner(self, fetches, feed_dict):
         mapper = FetchMapper(self._graph, fetches)
@@ -84,29 +114,33 @@ class Session:
         fetch_tensors = [e for e in mapper.elements if isinstance(e, Tensor)]
         targets = [e for e in mapper.elements if isinstance(e, Operation)]
         plan = self._plans.get(fetch_tensors, targets, feed_tensors)
-        return _Runner(_ElementMapper(mapper, mapper.elements), feed_tensors, plan)
-
-    def _feed_values(self, runner, feed_dict):
-        values = []
-        for (t, np_dtype, shape), v in zip(runner.feed_checks, feed_dict.values()):
-            values.append(check_feed(t, np_dtype, shape, v))
-        return values
+        return _Runner(fetches, _ElementMapper(mapper, mapper.elements, fetches), feed_tensors, plan)
 
     def make_callable(self, fetches, feed_list=None, accept_options=False):
         """A function running ``fetches`` with positional feeds for ``feed_list``; everything is
         prepared once, so each call only checks feeds and runs the plan."""
         feed_list = list(feed_list or [])
         runner = self._make_runner(fetches, {k: None for k in feed_list})
-        checks, plan, build, state = runner.feed_checks, runner.plan, runner.mapper.build, self._state
+        checks, plan, build, state, lock = runner.feed_checks, runner.plan, runner.build, self._state, self._state.lock
+        n = len(checks)
+        sess = self
+
+        if not checks:
+            def call(*args, **kwargs):
+                if sess._closed or args:
+                    _callable_error(sess, args, 0)
+                with lock:
+                    out = plan.run(state, ())
+                return build(out)
+            return call
 
         def call(*args, **kwargs):
-            if self._closed:
-                raise RuntimeError("Attempted to use a closed Session.")
-            if len(args) != len(checks):
-                raise TypeError(f"Expected {len(checks)} feed values, got {len(args)}")
-            values = [check_feed(t, d, s, v) for (t, d, s), v in zip(checks, args)]
-            with state.lock:
-                return build(plan.run(state, values))
+            if sess._closed or len(args) != n:
+                _callable_error(sess, args, n)
+            values = [_fast_feed(c, v) for c, v in zip(checks, args)]
+            with lock:
+                out = plan.run(state, values)
+            return build(out)
         return call
 
     # ---- compiled-plan info -------------------------------------------------------------------------
@@ -117,7 +151,7 @@ class Session:
     # ---- lifecycle ----------------------------------------------------------------------------
     def close(self):
         self._closed = True
-        self._runners.clear()
+        self._fast.clear()
 
     def __enter__(self):
         if self._default_ctx is None:
@@ -162,20 +196,37 @@ class InteractiveSession(Session):
 
 
 class _ElementMapper:
-    """Maps the plan's outputs (fetched tensors only) back to the fetch structure."""
+    """Maps the plan's outputs (fetched tensors only) back to the fetch structure; the common
+    shapes (one tensor, one op, a flat list/tuple of tensors) get a C-level or trivial builder."""
 
     __slots__ = ("build",)
 
-    def __init__(self, mapper, elements):
+    def __init__(self, mapper, elements, fetches=None):
         tensor_pos = []
         j = 0
         for e in elements:
             tensor_pos.append(j if isinstance(e, Tensor) else None)
             j += isinstance(e, Tensor)
-        if all(p is not None for p in tensor_pos):
+        all_tensors = all(p is not None for p in tensor_pos)
+        single = not isinstance(fetches, (list, tuple, dict)) and len(elements) == 1
+        if single and all_tensors:
+            self.build = operator.itemgetter(0)
+        elif single:
+            self.build = _none
+        elif all_tensors and type(fetches) in (list, tuple) and len(fetches) == len(elements):
+            self.build = _same if type(fetches) is list else tuple
+        elif all_tensors:
             self.build = mapper.build
         else:
             self.build = lambda out: mapper.build([None if p is None else out[p] for p in tensor_pos])
+
+
+def _none(out):
+    return None
+
+
+def _same(out):
+    return out
 
 
 class _DeviceAttributes:
@@ -183,13 +234,47 @@ class _DeviceAttributes:
         self.name, self.device_type, self.memory_limit_bytes = name, device_type, 0
 
 
-def _fetch_key(fetches):
-    """A hashable key for the fetch structure, or None if it can't be keyed cheaply."""
-    if isinstance(fetches, (Tensor, Operation, str)):
-        return fetches
-    if isinstance(fetches, list) and all(isinstance(f, (Tensor, Operation)) for f in fetches):
-        return ("list",) + tuple(fetches)
+def _fast_key(fetches):
+    """The identity key under which ``run`` finds this fetch structure again, or None.
+
+    Only immutable structures qualify: a graph element (or name), or a list/tuple of graph
+    elements, keyed by the ids of the objects (kept alive by the entry, so ids stay unique).
+    """
+    if isinstance(fetches, (list, tuple)):
+        if all(isinstance(f, (Tensor, Operation)) for f in fetches) and not hasattr(fetches, "_fields"):
+            return tuple(map(id, fetches))
+        return None
+    if isinstance(fetches, (Tensor, Operation, str)) or hasattr(fetches, "_as_graph_element"):
+        return id(fetches)
     return None
+
+
+def _callable_error(sess, args, n):
+    if sess._closed:
+        raise RuntimeError("Attempted to use a closed Session.")
+    raise TypeError(f"Expected {n} feed values, got {len(args)}")
+
+
+def _feed_check(t):
+    shape = t.shape
+    dims = tuple(shape.as_list()) if shape.ndims is not None else None
+    return (t, t.dtype.base_dtype.as_np, shape, dims)
+
+
+def _fast_feed(check, value):
+    """``check_feed`` for the common case (a C-contiguous array of the right dtype and shape)."""
+    t, np_dtype, shape, dims = check
+    if type(value) is np.ndarray and value.dtype == np_dtype and value.flags.c_contiguous:
+        vs = value.shape
+        if dims is None:
+            return value
+        if len(vs) == len(dims):
+            for d, s in zip(dims, vs):
+                if d is not None and d != s:
+                    break
+            else:
+                return value
+    return check_feed(t, np_dtype, shape, value)
 
 
 def _feed_tensor(graph, key):

@@ -1,0 +1,253 @@
+"""codegen: a ``KernelStep`` -> the source of a self-contained Numba module.
+
+Before: a kernel step (member ops in program order, operands, iteration space, broadcast facts).
+After: module text = fastmath prelude + the helpers it calls + one ``kernel(a0, a1, ...)``
+decorated ``@njit(cache=True, nogil=True, error_model='numpy', fastmath=FASTMATH, ...)``.
+Names are positional (``a<i>`` operands, ``t<i>`` values), so structurally equal kernels have
+byte-equal source and share one disk-cache entry. Loop nest: one flat loop when every operand
+is full-size or a scalar, else one loop per dim with index 0 on broadcast dims. Member ops are
+emitted in program order per element, so reads and in-place writes of a variable keep their order.
+The outermost loop is a ``prange`` when the kernel is large (``parallel_threshold``).
+"""
+
+from jitgraph.compiler import fastmath, lowering
+
+DECO = ("@njit(cache=True, nogil=True, error_model='numpy', fastmath=FASTMATH, boundscheck=False{par})\n")
+
+
+def _ctor(t):
+    return lowering.CTOR[t.dtype.base_dtype.name]
+
+
+def _pattern(shape, space):
+    """Per space dim: the operand axis to index, or None where it broadcasts (index 0)."""
+    shape = tuple(shape)
+    off = len(space) - len(shape)
+    pat = []
+    for d in range(len(space)):
+        j = d - off
+        if j < 0 or (shape[j] == 1 and space[d] != 1):
+            pat.append(None)
+        else:
+            pat.append(j)
+    return pat, len(shape)
+
+
+def kernel_source(step, shapes, var_shapes, parallel):
+    """Return ``(source, operand_list)`` for ``step``; operands are ('in'|'var'|'out', obj)."""
+    space = tuple(step.space)
+    r = len(space)
+    operands = [("in", t) for t in step.ins] + [("var", v) for v in step.vars] + [("out", t) for t, _ in step.outs]
+    shape_of = {}
+    for kind, obj in operands:
+        shape_of[(kind, obj)] = var_shapes[obj] if kind == "var" else shapes[obj]
+    red_out = {}
+    for op in step.ops:
+        if op.op_def.kind == "reduction":
+            red_out[op] = lowering.reduction_spec(op)
+    partial = any(len(s.axes) < r for s in red_out.values())
+    pats = {}
+    for i, (kind, obj) in enumerate(operands):
+        if kind == "out" and obj.op in red_out:
+            continue
+        pats[i] = _pattern(shape_of[(kind, obj)], space)
+    full = lambda p: all(x is not None for x in p[0]) and p[1] == r  # noqa: E731
+    scalar = lambda p: all(x is None for x in p[0])  # noqa: E731
+    flat = r <= 1 or (not partial and all(full(p) or scalar(p) for p in pats.values()))
+    helpers, lines = [], []
+    args = [f"a{i}" for i in range(len(operands))]
+    names = {(kind, obj): f"a{i}" for i, (kind, obj) in enumerate(operands)}
+    # iteration sizes
+    dims = []
+    for d in range(r):
+        src = next((f"a{i}.shape[{p[0][d]}]" for i, p in pats.items() if p[0][d] is not None), "1")
+        dims.append(src)
+    pre = []
+    if flat and r > 1:
+        first_full = next(i for i, p in pats.items() if full(p))
+        pre.append(f"n = a{first_full}.size")
+        for i, p in pats.items():
+            if full(p):
+                pre.append(f"a{i}f = a{i}.reshape(n)")
+        idx_of = {i: (f"a{i}f[i]" if full(p) else f"a{i}[{_zeros(p[1])}]") for i, p in pats.items()}
+        loops = ["i"]
+        sizes = ["n"]
+    elif r == 0:
+        idx_of = {i: f"a{i}[()]" for i in pats}
+        loops, sizes = [], []
+    else:
+        for d in range(r):
+            pre.append(f"n{d} = {dims[d]}")
+        loops = [f"i{d}" for d in range(r)] if not flat else ["i"]
+        sizes = [f"n{d}" for d in range(r)] if not flat else ["n0"]
+        idx_of = {}
+        for i, (pat, rank) in pats.items():
+            if rank == 0:
+                idx_of[i] = f"a{i}[()]"
+                continue
+            ix = ["0"] * rank
+            for d, j in enumerate(pat):
+                if j is not None:
+                    ix[j] = loops[d] if not flat else "i"
+            idx_of[i] = f"a{i}[{', '.join(ix)}]"
+    # body
+    body, after = [], []
+    val, k = {}, [0]
+
+    def fresh():
+        k[0] += 1
+        return f"t{k[0]}"
+
+    opnd_index = {key: i for i, key in enumerate(operands)}
+    hoisted = {}
+
+    def load(t):
+        if t in val:
+            return val[t]
+        i = opnd_index[("in", t)]
+        if scalar(pats[i]) and r > 0:
+            if t not in hoisted:
+                hoisted[t] = fresh()
+                pre.append(f"{hoisted[t]} = {idx_of[i]}")
+            return hoisted[t]
+        name = fresh()
+        body.append(f"{name} = {idx_of[i]}")
+        val[t] = name
+        return name
+
+    def read_var(t):
+        from jitgraph.ops.state_ops import variable_of
+        i = opnd_index[("var", variable_of(t))]
+        name = fresh()
+        body.append(f"{name} = {idx_of[i]}")
+        return name
+
+    def operand(op, t):
+        return read_var(t) if t.dtype.is_ref_dtype else load(t)
+
+    accs = []
+    for op in step.ops:
+        typ = op.type
+        if typ in ("Assign", "AssignAdd", "AssignSub"):
+            from jitgraph.ops.state_ops import variable_of
+            vi = opnd_index[("var", variable_of(op.inputs[0]))]
+            v = operand(op, op.inputs[1])
+            if typ != "Assign":
+                cur = fresh()
+                body.append(f"{cur} = {idx_of[vi]}")
+                sign = "+" if typ == "AssignAdd" else "-"
+                v2 = fresh()
+                body.append(f"{v2} = {_ctor(op.inputs[1])}({cur} {sign} {v})")
+                v = v2
+            body.append(f"{idx_of[vi]} = {v}")
+            if ("out", op.outputs[0]) in opnd_index:
+                body.append(f"{idx_of[opnd_index[('out', op.outputs[0])]]} = {v}")
+            continue
+        if op.op_def.kind == "reduction":
+            spec = red_out[op]
+            oi = opnd_index[("out", op.outputs[0])]
+            x = operand(op, op.inputs[0])
+            acc_t = _acc_ctor(op)
+            if len(spec.axes) == r:
+                acc = f"acc{len(accs)}"
+                accs.append(acc)
+                pre.append(f"{acc} = {acc_t}({_ident(spec)})")
+                if spec.combine == "add":
+                    body.append(f"{acc} += {acc_t}({x})")
+                else:
+                    body.append(f"{acc} = {_combine(spec.combine, acc, f'{acc_t}({x})', op)}")
+                cnt = " * ".join(f"n{d}" for d in range(r)) if not (flat and r > 1) else "n"
+                res = f"{acc} / ({cnt or '1'})" if spec.mean else acc
+                after.append(f"a{oi}[()] = {_ctor(op.outputs[0])}({res})")
+            else:
+                oix = [loops[d] for d in range(r) if d not in spec.axes or spec.keepdims]
+                if spec.keepdims:
+                    oix = ["0" if d in spec.axes else loops[d] for d in range(r)]
+                tgt = f"a{oi}[{', '.join(oix)}]" if oix else f"a{oi}[()]"
+                pre.append(f"a{oi}.fill({_ident(spec)})")
+                body.append(f"{tgt} = {_combine(spec.combine, tgt, x, op)}")
+                if spec.mean:
+                    cnt = " * ".join(f"n{d}" for d in spec.axes) or "1"
+                    after.append(f"a{oi}f = a{oi}.reshape(a{oi}.size)")
+                    after.append(f"for j in range(a{oi}.size):")
+                    after.append(f"    a{oi}f[j] = {_ctor(op.outputs[0])}(a{oi}f[j] / ({cnt}))")
+            continue
+        tmpl, hs = ("{0}", ()) if typ == "Identity" else lowering.elementwise_template(op)
+        helpers.extend(h for h in hs if h not in helpers)
+        xs = [operand(op, t) for t in op.inputs]
+        name = fresh()
+        expr = tmpl.format(*xs)
+        if op.outputs[0].dtype.base_dtype.name != "bool":
+            expr = f"{_ctor(op.outputs[0])}({expr})"
+        body.append(f"{name} = {expr}")
+        val[op.outputs[0]] = name
+        key = ("out", op.outputs[0])
+        if key in opnd_index:
+            body.append(f"{idx_of[opnd_index[key]]} = {name}")
+    # assemble
+    par = ", parallel=True" if parallel and loops and _parallel_ok(red_out, r) else ""
+    src = [fastmath.PRELUDE]
+    if helpers:
+        src.append(fastmath.helper_source(helpers) + "\n\n")
+    src.append(DECO.format(par=par) + f"def kernel({', '.join(args)}):\n")
+    ind = "    "
+    src.extend(ind + ln + "\n" for ln in pre)
+    depth = 1
+    for d, (lv, n) in enumerate(zip(loops, sizes)):
+        rng = "prange" if par and d == 0 else "range"
+        src.append(ind * depth + f"for {lv} in {rng}({n}):\n")
+        depth += 1
+    src.extend(ind * depth + ln + "\n" for ln in body)
+    src.extend(ind + ln + "\n" for ln in after)
+    src.append(ind + "return 0\n")
+    text = "".join(src)
+    if par:
+        text = text.replace("from numba import njit\n", "from numba import njit, prange\n", 1)
+    return text, operands
+
+
+def _parallel_ok(red_out, r):
+    """prange over dim 0 is safe when no reduction combines across it except a full sum."""
+    for s in red_out.values():
+        if len(s.axes) == r and s.combine != "add":
+            return False
+        if len(s.axes) < r and 0 in s.axes:
+            return False
+    return True
+
+
+def _zeros(rank):
+    return ", ".join(["0"] * rank) if rank else "()"
+
+
+def _acc_ctor(op):
+    dt = op.inputs[0].dtype.base_dtype
+    spec = lowering.reduction_spec(op)
+    if spec.combine in ("add", "mul"):
+        if dt.is_floating:
+            return "np.float64"
+        if dt.is_integer:
+            return "np.uint64" if dt.is_unsigned else "np.int64"
+    return lowering.CTOR[op.outputs[0].dtype.base_dtype.name]
+
+
+def _ident(spec):
+    v = spec.identity
+    if v in ("inf", "-inf"):
+        return "-np.inf" if v == "-inf" else "np.inf"
+    return repr(v)
+
+
+def _combine(c, a, x, op):
+    if c == "add":
+        return f"{a} + {x}"
+    if c == "mul":
+        return f"{a} * {x}"
+    fl = op.inputs[0].dtype.base_dtype.is_floating
+    if c == "max":
+        return f"np.maximum({a}, {x})" if fl else f"max({a}, {x})"
+    if c == "min":
+        return f"np.minimum({a}, {x})" if fl else f"min({a}, {x})"
+    if c == "and":
+        return f"{a} and {x}"
+    return f"{a} or {x}"

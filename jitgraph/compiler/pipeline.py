@@ -1,0 +1,140 @@
+"""The compiler pipeline, top to bottom: one function naming every pass in order.
+
+    prune → order → simplify → shapes → fuse → schedule → codegen → compile → runner
+
+``compile_plan`` turns (fetches, targets, feeds, feed signature) into a ``run(state, feeds)``
+function. ``JITGRAPH_DEBUG=1`` prints each pass's time, ``=2`` also the IR after each pass,
+``=3`` also the generated kernel and runner source.
+"""
+
+import sys
+import time
+
+from jitgraph.compiler import codegen, config
+from jitgraph.compiler.fuse import fuse
+from jitgraph.compiler.order import order
+from jitgraph.compiler.prune import prune
+from jitgraph.compiler.runner import runner_source, tensor_name
+from jitgraph.compiler.schedule import KernelStep, schedule
+from jitgraph.compiler.shapes import infer, var_shape
+from jitgraph.compiler.simplify import simplify
+
+
+class NotCompilable(Exception):
+    """The plan uses something the compiler does not handle; it runs on the reference executor."""
+
+
+class Compiled:
+    """The result of ``compile_plan``: the runner plus what tests and debugging look at."""
+
+    def __init__(self, run, kernels, steps, sources, runner_src, timings):
+        self.run, self.kernels, self.steps = run, kernels, steps
+        self.sources, self.runner_source, self.timings = sources, runner_src, timings
+
+    @property
+    def num_kernels(self):
+        return len(self.kernels)
+
+
+def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=None):
+    """Run every pass for one specialization and return a ``Compiled`` plan."""
+    if any(t.dtype.is_ref_dtype for t in feed_tensors):
+        raise NotCompilable("a variable reference is fed")
+    p = _Passes()
+    ops = p("prune", prune, fetch_tensors, targets, feed_tensors)
+    deps = p("order", order, ops)
+    keep = set(fetch_tensors) | set(feed_tensors)
+    ops, consts = p("simplify", simplify, ops, keep)
+    deps = {op: {d for d in deps[op] if d in set(ops)} for op in ops}
+    kernel_probe = {}
+    shapes, guards = p("shapes", infer, ops, feed_tensors, signature,
+                       lambda t: tensor_name(t, kernel_probe), consts)
+    kernels, kernel_of = p("fuse", fuse, ops, deps, shapes)
+    kernel_probe.update(kernel_of)
+    sched = p("schedule", schedule, ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors)
+    var_info = {}
+    for s in sched.steps:
+        if isinstance(s, KernelStep):
+            for v in s.vars:
+                var_info[v] = (var_shape(v), v.get_attr("dtype").as_np)
+    for t in fetch_tensors:
+        if t.dtype.is_ref_dtype and t.op.type != "VariableV2":
+            from jitgraph.ops.state_ops import variable_of
+            v = variable_of(t)
+            var_info.setdefault(v, (var_shape(v), v.get_attr("dtype").as_np))
+    sources = p("codegen", _codegen, sched, shapes, var_info, feed_values)
+    loaded = p("compile", _load, sources)
+    src, ns = p("runner", runner_source, sched, feed_tensors, fetch_tensors, shapes, kernel_of, loaded,
+                var_info, consts)
+    if config.debug() >= 3:
+        print(src, file=sys.stderr)
+    code = compile(src, "<jitgraph runner>", "exec")
+    exec(code, ns)
+    return Compiled(ns["run"], kernels, sched.steps, [s for s, _ in sources.values()], src, p.timings)
+
+
+def _codegen(sched, shapes, var_info, feed_values):
+    out = {}
+    for i, step in enumerate(sched.steps):
+        if isinstance(step, KernelStep):
+            par = _size_hint(step.space, feed_values) >= config.parallel_threshold()
+            src, operands = codegen.kernel_source(step, shapes, {v: s for v, (s, _) in var_info.items()}, par)
+            if config.debug() >= 3:
+                print(f"# ---- kernel {i}: {[o.name for o in step.ops]}\n{src}", file=sys.stderr)
+            out[i] = (src, operands)
+    return out
+
+
+def _load(sources):
+    from jitgraph.compiler.disk_cache import load_module
+    config.ensure_threading()
+    return {i: (load_module(src).kernel, operands) for i, (src, operands) in sources.items()}
+
+
+def _size_hint(space, feed_values):
+    n = 1
+    env = {f"f{i}": v for i, v in enumerate(feed_values or ())}
+    for d in space:
+        if isinstance(d, int):
+            n *= d
+        else:
+            try:
+                n *= int(eval(d, {}, env))   # "f0.shape[1]"
+            except Exception:   # noqa: BLE001 - a NumPy step's dim: unknown here
+                return 0
+    return n
+
+
+class _Passes:
+    """Runs passes by name, timing them and printing per ``JITGRAPH_DEBUG``."""
+
+    def __init__(self):
+        self.timings = {}
+
+    def __call__(self, name, fn, *args):
+        t0 = time.perf_counter()
+        out = fn(*args)
+        dt = time.perf_counter() - t0
+        self.timings[name] = dt
+        level = config.debug()
+        if level >= 1:
+            print(f"[jitgraph] {name:9s} {dt * 1e3:8.2f} ms", file=sys.stderr)
+        if level >= 2 and name in ("prune", "simplify", "fuse", "schedule"):
+            print(_describe(name, out), file=sys.stderr)
+        return out
+
+
+def _describe(name, out):
+    if name == "prune":
+        return "  ops: " + ", ".join(f"{o.name}({o.type})" for o in out)
+    if name == "simplify":
+        return "  after folding: " + ", ".join(o.name for o in out[0]) + f"; folded: {len(out[1])}"
+    if name == "fuse":
+        return "\n".join(f"  {k}" for k in out[0])
+    lines = []
+    for s in out.steps:
+        if isinstance(s, KernelStep):
+            lines.append(f"  kernel space={s.space} ops={[o.name for o in s.ops]} writes={[v.name for v in s.writes]}")
+        else:
+            lines.append(f"  numpy  {s.name} ({s.type})")
+    return "\n".join(lines)

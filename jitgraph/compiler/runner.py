@@ -1,0 +1,295 @@
+"""The runner: straight-line Python (no Numba) that drives one specialization's steps.
+
+Before: a ``Schedule`` with loaded kernels. After: the text of ``run(state, feeds)`` and the
+namespace it runs in. Everything a run needs is bound at build time (kernels, variable ops,
+constants, scratch buffers), so a cached run does no lookups beyond the variable dict and no
+allocation beyond returned values. Order of a run: shape guards of the feeds; initialization
+checks (before anything changes, as the reference); then the steps; then the fetches.
+"""
+
+import sys
+
+import numpy as np
+
+from jitgraph import errors
+from jitgraph.compiler.order import var_accesses
+from jitgraph.compiler.schedule import KernelStep, written_vars
+from jitgraph.ops.state_ops import VarRef, variable_of
+from jitgraph.runtime.reference import _Context, _detach
+
+
+def tensor_name(t, kernel_of):
+    """Runner-local name of a tensor computed by a step (``o``: kernel output, ``t``: NumPy)."""
+    prefix = "o" if t.op in kernel_of else "t"
+    return f"{prefix}{t.op._id}_{t.value_index}"
+
+
+def _shape_expr(shape):
+    return "(" + "".join(f"{d}, " for d in shape) + ")"
+
+
+def take_pooled(pool, shape, dtype):
+    """A buffer from ``pool`` that nobody else references any more, else a new one."""
+    for b in pool:
+        if sys.getrefcount(b) <= 3 and b.shape == shape:   # the pool, ``b`` and the call's argument
+            return b
+    b = np.empty(shape, dtype)
+    if len(pool) < 2:
+        pool.append(b)
+    return b
+
+
+def _contig(x):
+    return x if x.flags.c_contiguous else np.array(x, order="C")
+
+
+def adopter(ns, var, slot):
+    """``adopt(values, v)``: make the store's buffer of ``var`` a writable C-contiguous ndarray of
+    its dtype (the reference may leave a NumPy scalar or a read-only array there) and remember
+    it in ``ns[slot]``, so the runner re-checks only when the buffer object changes."""
+    dtype = var.get_attr("dtype").as_np
+
+    def adopt(values, v):
+        if v is None:
+            return None
+        if not (type(v) is np.ndarray and v.dtype == dtype and v.flags.c_contiguous and v.flags.writeable):
+            v = np.array(v, dtype=dtype, order="C", copy=True)
+            values[var] = v
+        ns[slot] = v
+        return v
+    return adopt
+
+
+def numpy_step(op):
+    """A callable ``(ctx, args) -> list of outputs`` running ``op``'s reference implementation."""
+    d = op.op_def
+    outs = [t.dtype.base_dtype.as_np for t in op.outputs]
+    attrs = op.attrs
+
+    def call(ctx, args):
+        try:
+            if d.run is not None:
+                result = d.run(ctx, op, args)
+            elif d.compute is None:
+                raise errors.UnimplementedError(None, op, f"Op type {op.type} has no reference implementation")
+            else:
+                result = d.compute(*args, **attrs)
+        except errors.OpError as e:
+            if e.op is None:
+                e.op = op
+                e.message = f"{e.message} (op '{op.name}' of type {op.type})"
+                e.args = (e.message,)
+            raise
+        except MemoryError as e:
+            raise errors.ResourceExhaustedError(None, op, f"OOM when computing '{op.name}' ({op.type}): {e}") from None
+        except (ValueError, TypeError, IndexError, ArithmeticError) as e:
+            raise errors.InvalidArgumentError(None, op, f"{op.type} op '{op.name}' failed: {e}") from None
+        if not isinstance(result, tuple) and not isinstance(result, list):
+            result = (result,)
+        return [r if isinstance(r, VarRef) or (isinstance(r, np.ndarray) and r.dtype == dt) else np.asarray(r, dtype=dt)
+                for r, dt in zip(result, outs)]
+    return call
+
+
+def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_info, consts):
+    """Return ``(source, namespace)`` of the generated ``run(state, feeds)``."""
+    ns = {"np": np, "_detach": _detach, "_Context": _Context, "_take": take_pooled, "_errors": errors,
+          "_contig": _contig}
+    sched.kernel_inputs = {t for s in sched.steps if isinstance(s, KernelStep) for t in s.ins}
+    lines = []
+    feed_name = {t: f"f{i}" for i, t in enumerate(feeds)}
+
+    def name(t):
+        if t in feed_name:
+            return feed_name[t]
+        if t.op.type == "Const" or t in consts:
+            ns[f"_c{t.op._id}"] = consts[t] if t in consts else t.op.get_attr("value")
+            return f"_c{t.op._id}"
+        return tensor_name(t, kernel_of)
+
+    def var(v):
+        ns[f"_var{v._id}"] = v
+        return f"v{v._id}"
+
+    if feeds:
+        lines.append("".join(f"f{i}, " for i in range(len(feeds))) + "= feeds")
+    lines.append("store = state.store")
+    lines.append("values = store._values")
+    for gi, (op, a, b) in enumerate(sched.feed_guards):
+        ns[f"_fguard{gi}"] = _guard_error(op, a, b)
+        lines.append(f"if {a} != {b}: raise _fguard{gi}({a}, {b})")
+    loaded = set()
+    kernel_vars = {v for s in sched.steps if isinstance(s, KernelStep) for v in s.vars}
+
+    def load(v):
+        lines.append(f"{var(v)} = values.get(_var{v._id})")
+        if v in kernel_vars:
+            ns[f"_ok{v._id}"] = None
+            ns[f"_adopt{v._id}"] = adopter(ns, v, f"_ok{v._id}")
+            lines.append(f"if v{v._id} is not _ok{v._id}: v{v._id} = _adopt{v._id}(values, v{v._id})")
+        loaded.add(v)
+
+    for n, (v, op) in enumerate(sched.must_init):
+        ns[f"_uninit{n}"] = _uninit_error(v, op)
+        load(v)
+        lines.append(f"if v{v._id} is None: raise _uninit{n}()")
+    for n, t in enumerate(sched.var_fetch_start):
+        v = t.op
+        ns[f"_uninit_f{n}"] = _uninit_error(v, None)
+        if v not in loaded:
+            load(v)
+        lines.append(f"if v{v._id} is None: raise _uninit_f{n}()")
+    all_vars = []
+    for s in sched.steps:
+        accesses = var_accesses(s) if not isinstance(s, KernelStep) else [(v, False) for v in s.vars]
+        for v, _ in accesses:
+            if v not in all_vars:
+                all_vars.append(v)
+    for t in sched.var_fetch_start:
+        if t.op not in all_vars:
+            all_vars.append(t.op)
+    for v in all_vars:
+        if v not in loaded:
+            load(v)
+    for i, t in enumerate(sched.var_fetch_start):
+        lines.append(f"snap_start{i} = np.array(v{t.op._id}, copy=True)")
+    needs_ctx = any(not isinstance(s, KernelStep) for s in sched.steps)
+    np_writes = any(not isinstance(s, KernelStep) and any(w for _, w in var_accesses(s)) for s in sched.steps)
+    if kernel_vars:
+        lines.insert(0, "global " + ", ".join(f"_ok{v._id}" for v in kernel_vars))
+    if needs_ctx:
+        lines.append("ctx = _Context(state)")
+    body = []
+    snaps = {}
+    for si, step in enumerate(sched.steps):
+        if isinstance(step, KernelStep):
+            _emit_kernel(step, si, body, ns, name, var, shapes, sched, kernels_loaded[si], var_info)
+        else:
+            _emit_numpy(step, si, body, ns, name, var, sched, snaps)
+    guarded = sched.journal or np_writes
+    written = written_vars(sched.steps)
+    if guarded:
+        if np_writes:
+            lines.append("store.begin()")
+        if sched.journal:
+            for v in written:
+                lines.append(f"sv{v._id} = None if v{v._id} is None else v{v._id}.copy()")
+        lines.append("try:")
+        lines.extend("    " + b for b in body)
+        lines.append("except BaseException:")
+        if np_writes:
+            lines.append("    store.rollback()")
+        if sched.journal:
+            for v in written:
+                lines.append(f"    if sv{v._id} is None: values.pop(_var{v._id}, None)")
+                lines.append(f"    else: values[_var{v._id}] = sv{v._id}")
+        lines.append("    raise")
+        if np_writes:
+            lines.append("store.commit()")
+    else:
+        lines.extend(body)
+    outs = []
+    start_idx = {t: i for i, t in enumerate(sched.var_fetch_start)}
+    for t in fetches:
+        rank0 = shapes.get(t) is not None and len(shapes[t]) == 0
+        if t in feed_name or t.op.type == "Const" or t in consts or (t.op not in kernel_of and t not in snaps
+                                                        and t not in start_idx):
+            outs.append(f"_detach({name(t)}, store)")
+            continue
+        if t in start_idx:
+            expr = f"snap_start{start_idx[t]}"
+        elif t in snaps:
+            expr = snaps[t]
+        elif t.dtype.is_ref_dtype:
+            expr = f"snap{t.op._id}"
+        else:
+            expr = name(t)
+        outs.append(expr + ("[()]" if rank0 else ""))
+    lines.append("return [" + ", ".join(outs) + "]")
+    src = "def run(state, feeds):\n" + "".join("    " + ln + "\n" for ln in lines)
+    return src, ns
+
+
+def _emit_kernel(step, si, body, ns, name, var, shapes, sched, loaded, var_info):
+    for gi, (op, a, b) in enumerate(step.guards):
+        ns[f"_guard{si}_{gi}"] = _guard_error(op, a, b)
+        body.append(f"if {a} != {b}: raise _guard{si}_{gi}({a}, {b})")
+    for v in step.writes:
+        if v in sched.always_init:
+            continue
+        shape, dtype = var_info[v]
+        ns[f"_vdt{v._id}"] = dtype
+        body.append(f"if {var(v)} is None: {var(v)} = values[_var{v._id}] = _ok{v._id} = np.empty({shape!r}, _vdt{v._id})")
+    fn, operands = loaded
+    ns[f"_k{si}"] = fn
+    args = []
+    for kind, obj in operands:
+        if kind == "in":
+            args.append(name(obj))
+        elif kind == "var":
+            args.append(var(obj))
+        else:
+            oname = name(obj) if not obj.dtype.is_ref_dtype else f"snap{obj.op._id}"
+            shape = shapes[obj] if not obj.dtype.is_ref_dtype else var_info[variable_of(obj)][0]
+            dtype = obj.dtype.base_dtype.as_np
+            kind_ = sched.buffers.get(obj, "fresh")
+            ns[f"_dt_{oname}"] = dtype
+            if kind_ == "scratch":
+                ns[f"_s_{oname}"] = np.empty(tuple(shape), dtype)
+                body.append(f"{oname} = _s_{oname}")
+            elif kind_ == "pool":
+                ns[f"_pool_{oname}"] = []
+                body.append(f"{oname} = _take(_pool_{oname}, {_shape_expr(shape)}, _dt_{oname})")
+            else:
+                body.append(f"{oname} = np.empty({_shape_expr(shape)}, _dt_{oname})")
+            args.append(oname)
+    body.append(f"_k{si}({', '.join(args)})")
+
+
+def _emit_numpy(op, si, body, ns, name, var, sched, snaps):
+    ns[f"_np{si}"] = numpy_step(op)
+    args = []
+    for i, t in enumerate(op.inputs):
+        if t.dtype.is_ref_dtype:
+            v = variable_of(t)
+            if i in op.op_def.ref_inputs:
+                ns[f"_ref{v._id}"] = VarRef(v)
+                args.append(f"_ref{v._id}")
+            else:
+                args.append(var(v) + (".copy()" if (si, v) in sched.copy_reads else ""))
+        else:
+            args.append(name(t))
+    outs = [name(t) for t in op.outputs]
+    body.append(f"r = _np{si}(ctx, [{', '.join(args)}])")
+    for i, t in enumerate(op.outputs):
+        if t.dtype.is_ref_dtype:
+            continue
+        if t in sched.kernel_inputs:   # kernels take C-contiguous arrays (a NumPy result may be a view)
+            body.append(f"{outs[i]} = _contig(r[{i}])")
+        else:
+            body.append(f"{outs[i]} = r[{i}]")
+    for v, is_write in var_accesses(op):
+        if is_write:
+            body.append(f"{var(v)} = values.get(_var{v._id})")
+            if f"_adopt{v._id}" in ns:
+                body.append(f"if v{v._id} is not _ok{v._id}: v{v._id} = _adopt{v._id}(values, v{v._id})")
+    for t in op.outputs:
+        if t.dtype.is_ref_dtype and variable_of(t) is not None and t in sched.fetched:
+            snaps[t] = f"snap{t.op._id}"
+            body.append(f"snap{t.op._id} = values[_var{variable_of(t)._id}].copy()")
+
+
+def _uninit_error(var, op):
+    def make():
+        if op is None:   # a fetched variable (read at the start of the run)
+            return errors.FailedPreconditionError(None, var, f"Attempting to use uninitialized value {var.name}")
+        return errors.FailedPreconditionError(
+            None, op, f"Attempting to use uninitialized value {var.name} (read by op '{op.name}' of type {op.type})")
+    return make
+
+
+def _guard_error(op, a, b):
+    def make(x, y):
+        return errors.InvalidArgumentError(
+            None, op, f"{op.type} op '{op.name}' failed: incompatible shapes: dimension {x} vs {y}")
+    return make

@@ -1,0 +1,188 @@
+"""schedule: step order, kernel operands, buffer policy and in-place decisions.
+
+Before: kernels (fused ops) and the remaining ops, with ``deps`` and symbolic shapes.
+After: a ``Schedule`` — an ordered list of steps (a ``KernelStep`` or a single op run by NumPy),
+each kernel's operands (inputs, variable buffers, materialized outputs) and how each output
+buffer is obtained:
+  ``scratch``  allocated once per specialization and reused (static shape, never returned);
+  ``pool``     a large fetched output: reused only once the user has dropped it (refcount);
+  ``fresh``    ``np.empty`` per run (small fetched outputs, dynamic shapes).
+Assigns inside kernels write the variable's own buffer in place. A NumPy step that reads a
+variable which a later kernel overwrites gets a copy (its result might be a view). ``journal``
+is set when a step that can fail follows an in-place write: the run then saves the written
+variables first so a failure can restore them.
+"""
+
+from jitgraph.compiler.order import var_accesses
+from jitgraph.compiler.shapes import var_shape
+from jitgraph.ops.state_ops import variable_of
+
+POOL_MIN_BYTES = 1 << 20
+CANNOT_FAIL = {"Identity", "NoOp", "Shape", "VariableV2", "Const"}
+FREE = {"Const", "VariableV2", "NoOp"}
+
+
+class KernelStep:
+    """One fused kernel with its operands in canonical order: ``ins`` then ``vars`` then ``outs``."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self.ops = kernel.ops
+        self.space = kernel.space
+        self.ins = []        # tensors read from outside the kernel
+        self.vars = []       # variable ops whose buffers the kernel reads or writes
+        self.writes = []     # variable ops written (subset of vars)
+        self.outs = []       # (tensor, kind) materialized: kind 'value' or 'snapshot' (assign fetch)
+        self.guards = []     # (op, a, b) symbolic dims that must be equal at run time
+
+
+class Schedule:
+    def __init__(self):
+        self.steps = []
+        self.buffers = {}     # tensor -> 'scratch' | 'pool' | 'fresh'
+        self.copy_reads = set()   # (step index, var) NumPy steps that need a copy of the buffer
+        self.journal = False
+        self.must_init = []   # (var, op) checked in order before anything runs
+        self.var_fetch_start = []   # VariableV2 ref tensors fetched (snapshot at run start)
+
+
+def schedule(ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors):
+    """Order kernels and steps topologically (ties by creation order) and decide buffers."""
+    index = {op: i for i, op in enumerate(ops)}
+    fetched = set(fetch_tensors)
+    kstep = {k: KernelStep(k) for k in kernels}
+    groups, seen = [], set()
+    # a group is ready when every dep outside it is done; emit in creation order of first member
+    group_of = {op: (kstep[kernel_of[op]] if op in kernel_of else op) for op in ops}
+    members = {}
+    for op in ops:
+        members.setdefault(group_of[op], []).append(op)
+    pending = sorted(members, key=lambda g: index[members[g][0]])
+    done = set()
+    while pending:
+        for g in pending:
+            if all(d in done or group_of[d] is g for m in members[g] for d in deps[m]):
+                break
+        else:  # pragma: no cover - convex fusion makes this impossible
+            raise RuntimeError("schedule: cyclic kernel graph")
+        pending.remove(g)
+        done.update(members[g])
+        if isinstance(g, KernelStep) or g.type not in FREE:
+            groups.append(g)
+        seen.add(g)
+    sched = Schedule()
+    sched.steps = groups
+    sched.fetched = fetched
+    consumers = {}
+    for op in ops:
+        for t in op.inputs:
+            consumers.setdefault(t, []).append(op)
+    guard_ops = {}
+    for op, a, b in guards:
+        guard_ops.setdefault(op, []).append((op, a, b))
+    for step in groups:
+        if isinstance(step, KernelStep):
+            _operands(step, consumers, fetched, kernel_of, guard_ops)
+            for t, kind in step.outs:
+                sched.buffers[t] = _buffer_kind(t, shapes.get(t), t in fetched or kind == "snapshot")
+    _in_place_hazards(sched, groups)
+    sched.must_init = _must_init(ops)
+    sched.always_init = {v for v, _ in sched.must_init}
+    feed_only = lambda d: not isinstance(d, str) or d.startswith("f")  # noqa: E731
+    sched.feed_guards = [g for g in guards if feed_only(g[1]) and feed_only(g[2])]
+    for step in groups:
+        if isinstance(step, KernelStep):
+            step.guards = [g for g in step.guards if g not in sched.feed_guards]
+    sched.var_fetch_start = [t for t in fetch_tensors if t.op.type == "VariableV2" and t.op in index]
+    return sched
+
+
+def _operands(step, consumers, fetched, kernel_of, guard_ops):
+    inside = set(step.ops)
+    for op in step.ops:
+        step.guards.extend(guard_ops.get(op, ()))
+        for var, is_write in var_accesses(op):
+            if var not in step.vars:
+                step.vars.append(var)
+            if is_write and var not in step.writes:
+                step.writes.append(var)
+        for t in op.inputs:
+            if t.dtype.is_ref_dtype or t.op in inside or t in step.ins:
+                continue
+            step.ins.append(t)
+        for t in op.outputs:
+            if t.dtype.is_ref_dtype:
+                if t in fetched:
+                    step.outs.append((t, "snapshot"))
+                continue
+            used_outside = t in fetched or any(c not in inside for c in consumers.get(t, ()))
+            if used_outside or op.op_def.kind == "reduction":
+                step.outs.append((t, "value"))
+
+
+def _buffer_kind(t, shape, returned):
+    static = shape is not None and all(isinstance(d, int) for d in shape)
+    if not returned:
+        return "scratch" if static else "fresh"
+    if static:
+        n = t.dtype.base_dtype.as_np.itemsize
+        for d in shape:
+            n *= d
+        if n >= POOL_MIN_BYTES:
+            return "pool"
+    return "fresh"
+
+
+def _in_place_hazards(sched, steps):
+    """Copies for NumPy reads of later-overwritten variables; whether the run needs a journal."""
+    written_later = {}
+    for i in range(len(steps) - 1, -1, -1):
+        step = steps[i]
+        if isinstance(step, KernelStep):
+            for v in step.writes:
+                written_later[v] = True
+        else:
+            for var, is_write in var_accesses(step):
+                if not is_write and var in written_later:
+                    sched.copy_reads.add((i, var))
+    wrote = False
+    for step in steps:
+        fails = (step.guards if isinstance(step, KernelStep) else step.type not in CANNOT_FAIL)
+        if wrote and fails:
+            sched.journal = True
+        if isinstance(step, KernelStep) and step.writes:
+            wrote = True
+
+
+def _must_init(ops):
+    """The (variable, first op needing it) pairs the reference's ``check_initialized`` would test."""
+    inited, out, seen = set(), [], set()
+    for op in ops:
+        d = op.op_def
+        for i, t in enumerate(op.inputs):
+            if not t.dtype.is_ref_dtype:
+                continue
+            var = variable_of(t)
+            if var is None or var in inited or var in seen:
+                continue
+            if i not in d.ref_inputs or d.ref_requires_init:
+                out.append((var, op))
+                seen.add(var)
+        if d.ref_initializes:
+            var = variable_of(op.inputs[0])
+            if var is not None:
+                inited.add(var)
+    return out
+
+
+def written_vars(steps):
+    """Variables whose buffers kernels write in place, in first-write order."""
+    out = []
+    for s in steps:
+        if isinstance(s, KernelStep):
+            out.extend(v for v in s.writes if v not in out)
+    return out
+
+
+def var_static(var):
+    return var_shape(var), var.get_attr("dtype").as_np
