@@ -89,6 +89,9 @@ define_op("RandomUniformInt", _gen_infer("RandomUniformInt", lambda d: d in (dty
 
 def _normal(op_type, default_name, shape, mean, stddev, dtype, seed, name):
     dtype = dtypes.as_dtype(dtype)
+    if not dtype.is_floating:
+        raise TypeError(f"Value passed to parameter 'dtype' has DataType {dtype.name} not in list of allowed "
+                        f"values for {op_type}: {_FLOATS}")
     with op_scope(name or default_name, [mean, stddev]) as scope:
         shp = int_tensor(shape, "shape")
         mean = convert_to_tensor(mean, dtype, name="mean")
