@@ -79,7 +79,7 @@ def make_op(op_type, inputs=(), attrs=None, name=None, graph=None):
         specs = op_def.infer(inputs, attrs)
     except (ValueError, TypeError) as e:
         shapes = ", ".join(str(_shape_str(t.shape)) for t in inputs)
-        where = graph.unique_name(op_name, mark_as_used=False)
+        where = op_name[:-1] if op_name.endswith("/") else graph.unique_name(op_name, mark_as_used=False)
         raise type(e)(f"{e} for '{where}' (op: '{op_type}') with input shapes: {shapes}.") from None
     control = [c for c in graph._current_control_inputs() if all(c is not t.op for t in inputs)]
     final_name = op_name[:-1] if op_name.endswith("/") else graph.unique_name(op_name)
