@@ -2,7 +2,7 @@
 
 Before: a kernel step (member ops in program order, operands, iteration space, broadcast facts).
 After: module text = fastmath prelude + the helpers it calls + one ``kernel(a0, a1, ...)``
-decorated ``@njit(cache=True, nogil=True, error_model='numpy', fastmath=FASTMATH, ...)``.
+decorated ``@njit(cache=True, nogil=True, error_model='numpy', fastmath=KERNEL_FASTMATH, ...)``.
 Names are positional (``a<i>`` operands, ``t<i>`` values), so structurally equal kernels have
 byte-equal source and share one disk-cache entry. Loop nest: one flat loop when every operand
 is full-size or a scalar, else one loop per dim with index 0 on broadcast dims. Member ops are
@@ -12,7 +12,12 @@ The outermost loop is a ``prange`` when the kernel is large (``parallel_threshol
 
 from jitgraph.compiler import fastmath, lowering
 
-DECO = ("@njit(cache=True, nogil=True, error_model='numpy', fastmath=FASTMATH, boundscheck=False{par})\n")
+# Kernel fast-math flags: fastmath.py's set minus 'afn' and 'arcp'. With those two, LLVM turns
+# 1/sqrt(x) into an rsqrt estimate plus a Newton step, which gives NaN instead of inf at x = 0
+# (found by the op-table test); 'reassoc' (vectorized reductions), 'contract' (FMA) and 'nsz'
+# keep the speed. No 'nnan'/'ninf': NaN and Inf keep IEEE semantics.
+KERNEL_FASTMATH = "KERNEL_FASTMATH = {'contract', 'reassoc', 'nsz'}\n"
+DECO = ("@njit(cache=True, nogil=True, error_model='numpy', fastmath=KERNEL_FASTMATH, boundscheck=False{par})\n")
 
 
 def _ctor(t):
@@ -186,7 +191,7 @@ def kernel_source(step, shapes, var_shapes, parallel):
             body.append(f"{idx_of[opnd_index[key]]} = {name}")
     # assemble
     par = ", parallel=True" if parallel and loops and _parallel_ok(red_out, r) else ""
-    src = [fastmath.PRELUDE]
+    src = [fastmath.PRELUDE, KERNEL_FASTMATH]
     if helpers:
         src.append(fastmath.helper_source(helpers) + "\n\n")
     src.append(DECO.format(par=par) + f"def kernel({', '.join(args)}):\n")

@@ -15,7 +15,7 @@ from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.shapes import var_shape
 
 MAX_MEMBERS = 64
-MAX_OPERANDS = 32
+MAX_OPERANDS = 64
 
 
 class Kernel:
@@ -93,7 +93,36 @@ def fuse(ops, deps, shapes):
         merged.ops.sort(key=lambda o: index[o])
         for o in merged.ops:
             kernel_of[o] = merged
+    _horizontal(kernels, kernel_of, anc, ops, index)
     return kernels, kernel_of
+
+
+def _horizontal(kernels, kernel_of, anc, ops, index):
+    """Merge sibling kernels over the same space that read a common array or variable, so the
+    shared operand is loaded once (``sum(v*v)`` and ``max(v-2, axis=1)`` become one pass)."""
+    def reads(k):
+        inside = set(k.ops)
+        out = {t for o in k.ops for t in o.inputs if t.op not in inside and not t.dtype.is_ref_dtype}
+        out |= {var for o in k.ops for var, _ in var_accesses(o)}
+        return out
+    changed = True
+    while changed:
+        changed = False
+        for a in kernels:
+            for b in kernels:
+                if a is b or a.space != b.space or not (reads(a) & reads(b)):
+                    continue
+                trial = a.ops + b.ops
+                if not _mergeable(trial, anc, ops, index):
+                    continue
+                a.ops = sorted(trial, key=lambda o: index[o])
+                kernels.remove(b)
+                for o in a.ops:
+                    kernel_of[o] = a
+                changed = True
+                break
+            if changed:
+                break
 
 
 def _value_inputs(op):
@@ -108,7 +137,7 @@ def _try_merge(op, cands, anc, ops, index):
     chosen, members = [], [op]
     for k in cands:
         trial = members + k.ops
-        if len(trial) > MAX_MEMBERS or _operand_count(trial) > MAX_OPERANDS or not _convex(trial, anc, ops, index):
+        if not _mergeable(trial, anc, ops, index):
             continue
         chosen.append(k)
         members = trial
@@ -117,10 +146,19 @@ def _try_merge(op, cands, anc, ops, index):
     return chosen[0], chosen[1:]
 
 
+def _mergeable(members, anc, ops, index):
+    """Within the caps, convex, and no member consumes a reduction computed in the same loop."""
+    if len(members) > MAX_MEMBERS or _operand_count(members) > MAX_OPERANDS:
+        return False
+    inside = set(members)
+    if any(t.op in inside and t.op.op_def.kind == "reduction" for o in members for t in o.inputs):
+        return False
+    return _convex(members, anc, ops, index)
+
+
 def _operand_count(members):
     inside = set(members)
-    outside = {t for o in members for t in o.inputs if t.op not in inside}
-    return len(outside) + len(members)
+    return len({t for o in members for t in o.inputs if t.op not in inside})
 
 
 def _ancestors(ops, deps, index):

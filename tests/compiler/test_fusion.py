@@ -1,0 +1,178 @@
+"""Fusion shapes and in-place state: what becomes one kernel, and compiled == reference."""
+
+import numpy as np
+import pytest
+
+import jitgraph as tf
+from jitgraph.compiler import config
+
+
+@pytest.fixture(autouse=True)
+def eager_strict():
+    prev_mode, prev_strict = config.set_compile_mode("eager"), config.set_strict(True)
+    yield
+    config.set_compile_mode(prev_mode)
+    config.set_strict(prev_strict)
+
+
+def _compiled(sess, fetches, feeds=None):
+    """Run once and return the plan's ``Compiled`` for the (only) signature."""
+    sess.run(fetches, feeds)
+    from jitgraph.runtime.session import _fast_key
+    entry = sess._fast[_fast_key(fetches)]
+    runner = entry[2][tuple(feeds)] if feeds else entry[1]
+    return next(iter(runner.plan.compiled.values()))
+
+
+def _reference(fetches, feeds, graph, init=None):
+    with tf.Session(graph=graph) as ref:
+        prev = config.set_compile_mode("never")
+        try:
+            if init is not None:
+                ref.run(init)
+            return ref.run(fetches, feeds)
+        finally:
+            config.set_compile_mode(prev)
+
+
+def test_twenty_op_elementwise_chain_is_one_kernel():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        y = x
+        for i in range(20):
+            y = (y * 1.01 + 0.5) if i % 2 else tf.maximum(y, -1.0)
+        with tf.Session() as sess:
+            xv = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+            c = _compiled(sess, y, {x: xv})
+            assert c.num_kernels == 1
+            np.testing.assert_allclose(sess.run(y, {x: xv}), _reference(y, {x: xv}, g), rtol=1e-5)
+
+
+def test_w1_graph_is_one_kernel():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [64])
+        w = tf.Variable(np.linspace(-1, 1, 64).astype(np.float32))
+        b = tf.Variable(np.full(64, 0.25, np.float32))
+        y = tf.nn.relu(x * w + b) * 0.5 + tf.tanh(x)
+        init = tf.global_variables_initializer()
+        xv = np.linspace(-3, 3, 64).astype(np.float32)
+        with tf.Session() as sess:
+            sess.run(init)
+            c = _compiled(sess, y, {x: xv})
+            assert c.num_kernels == 1 and len(c.steps) == 1
+            np.testing.assert_allclose(sess.run(y, {x: xv}), _reference(y, {x: xv}, g, init), rtol=1e-5, atol=1e-6)
+
+
+def test_reduction_fuses_with_its_producers_and_assign_is_in_place():
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(np.arange(12, dtype=np.float32).reshape(3, 4))
+        gr = tf.Variable(np.ones((3, 4), np.float32))
+        s = tf.reduce_sum(v * v + 1.0)
+        rows = tf.reduce_max(v - 2.0, axis=1)
+        upd = v.assign_add(0.5 * gr)
+        init = tf.global_variables_initializer()
+        with tf.Session() as sess:
+            sess.run(init)
+            c = _compiled(sess, [s, rows])
+            assert c.num_kernels == 1
+            got = sess.run([s, rows])
+            want = _reference([s, rows], None, g, init)
+            np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+            np.testing.assert_array_equal(got[1], want[1])
+            buf = sess._state.store.get(v.op if hasattr(v, "op") else v)
+            c = _compiled(sess, upd.op)
+            assert c.num_kernels == 1
+            sess.run(upd.op)
+            assert sess._state.store.get(v.op) is buf        # written in place
+            np.testing.assert_array_equal(buf, np.arange(12, dtype=np.float32).reshape(3, 4) + 1.0)
+
+
+def test_fetched_values_never_alias_variable_buffers():
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(np.zeros(8, np.float32))
+        inc = v.assign_add(np.ones(8, np.float32))
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            a = sess.run(inc)
+            b = sess.run(inc)
+            r = sess.run(v)
+            sess.run(inc)
+            np.testing.assert_array_equal(a, 1.0)
+            np.testing.assert_array_equal(b, 2.0)
+            np.testing.assert_array_equal(r, 2.0)
+
+
+def test_program_order_reads_around_in_place_writes():
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(np.array([1.0, 2.0], np.float32))
+        before = v * 10.0                 # read created before the assign: sees the old value
+        up = v.assign(v * 3.0)
+        after = tf.identity(up) + 0.0     # read after: sees the new value
+        init = tf.global_variables_initializer()
+        with tf.Session() as sess:
+            sess.run(init)
+            got = sess.run([before, after])
+        want = _reference([before, after], None, g, init)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+        np.testing.assert_array_equal(got[0], [10.0, 20.0])
+        np.testing.assert_array_equal(got[1], [3.0, 6.0])
+
+
+def test_failing_run_leaves_variables_as_they_were():
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(np.array([5, 6], np.int32))
+        d = tf.placeholder(tf.int32, [2])
+        up = v.assign_add(np.array([1, 1], np.int32))
+        with tf.control_dependencies([up]):
+            bad = tf.floordiv(tf.identity(v), d)     # NumPy step after the in-place write
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            with pytest.raises(tf.errors.InvalidArgumentError):
+                sess.run(bad, {d: np.array([1, 0], np.int32)})
+            np.testing.assert_array_equal(sess.run(v), [5, 6])
+            np.testing.assert_array_equal(sess.run(bad, {d: np.array([2, 1], np.int32)}), [3, 7])
+
+
+def test_uninitialized_read_raises_before_any_write():
+    g = tf.Graph()
+    with g.as_default():
+        a = tf.Variable(np.zeros(3, np.float32), name="a")
+        b = tf.Variable(np.zeros(3, np.float32), name="b")
+        up = a.assign_add(np.ones(3, np.float32))
+        both = tf.group(up, b.assign_add(np.ones(3, np.float32)))
+        with tf.Session() as sess:
+            sess.run(a.initializer)
+            with pytest.raises(tf.errors.FailedPreconditionError, match="b"):
+                sess.run(both)
+            np.testing.assert_array_equal(sess.run(a), 0.0)
+
+
+def test_new_batch_size_does_not_recompile_and_broadcasting_is_correct():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 4])
+        r = tf.placeholder(tf.float32, [None, 1])
+        y = tf.reduce_sum(tf.tanh(x * r) - 1.0, axis=1)
+        with tf.Session() as sess:
+            feeds = lambda n: {x: np.full((n, 4), 0.5, np.float32), r: np.arange(n, dtype=np.float32)[:, None]}  # noqa: E731
+            sess.run(y, feeds(3))
+            want = {n: _reference(y, feeds(n), g) for n in (2, 7, 100)}
+            with _no_recompile():     # same rank, no new size-1 dims: same signature
+                got = {n: sess.run(y, feeds(n)) for n in (2, 7, 100)}
+            for n in want:
+                np.testing.assert_allclose(got[n], want[n], rtol=1e-5, atol=1e-6)
+            with pytest.raises(AssertionError, match="plan cache miss"):
+                with _no_recompile():
+                    sess.run(tf.reduce_sum(y), feeds(2))
+
+
+def _no_recompile():
+    from jitgraph.compiler import assert_no_recompile
+    return assert_no_recompile()

@@ -1,0 +1,170 @@
+"""Plan cache, tiering, make_callable, disk cache across processes, golden kernel source."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import jitgraph as tf
+from jitgraph.compiler import assert_no_recompile, config
+
+GOLDEN = pathlib.Path(__file__).parent.parent / "golden"
+
+
+@pytest.fixture
+def mode():
+    prev = config.compile_mode()
+    yield config.set_compile_mode
+    config.set_compile_mode(prev)
+
+
+def _counter_graph():
+    g = tf.Graph()
+    with g.as_default():
+        c = tf.Variable(0.0, name="counter")
+        inc = c.assign_add(1.0)
+    return g, c, inc
+
+
+def test_lazy_tier_runs_reference_first_then_compiles_once(mode):
+    mode("lazy")
+    g, c, inc = _counter_graph()
+    with tf.Session(graph=g) as sess:
+        sess.run(c.initializer)
+        sess.run(inc.op)
+        assert sess.cache_info()["compiles"] == 0
+        assert any("lazy tier" in r for r in sess.cache_info()["miss_reasons"])
+        sess.run(inc.op)
+        assert sess.cache_info()["compiles"] == 1
+        with assert_no_recompile():
+            for _ in range(50):
+                sess.run(inc.op)
+        assert sess.run(c) == 52.0
+
+
+def test_never_mode_does_not_compile(mode):
+    mode("never")
+    g, c, inc = _counter_graph()
+    with tf.Session(graph=g) as sess:
+        sess.run(c.initializer)
+        for _ in range(3):
+            sess.run(inc)
+        assert sess.cache_info()["compiles"] == 0 and sess.run(c) == 3.0
+
+
+def test_make_callable_is_prebound_and_counts_no_misses(mode):
+    mode("eager")
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None])
+        v = tf.Variable(np.zeros(3, np.float32))
+        y = x * 2.0 + 1.0
+        step = v.assign_add(tf.ones([3]))
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            f = sess.make_callable(y, [x])
+            s = sess.make_callable(step.op)
+            f(np.ones(4, np.float32))
+            s()
+            with assert_no_recompile():
+                for n in (2, 5, 9):
+                    np.testing.assert_array_equal(f(np.arange(n, dtype=np.float32)), np.arange(n) * 2.0 + 1.0)
+                assert s() is None
+            np.testing.assert_array_equal(sess.run(v), 2.0)
+            with pytest.raises(TypeError):
+                f()
+
+
+def test_assert_no_recompile_fails_on_a_new_plan(mode):
+    mode("eager")
+    g, c, inc = _counter_graph()
+    with tf.Session(graph=g) as sess:
+        sess.run(c.initializer)
+        with pytest.raises(AssertionError, match="new fetch set"):
+            with assert_no_recompile():
+                sess.run(inc)
+
+
+def test_compile_failure_falls_back_to_reference_with_a_reason(mode, monkeypatch):
+    mode("eager")
+    from jitgraph.compiler import plan as plan_mod
+
+    def boom(*a, **k):
+        raise RuntimeError("numba said no")
+    monkeypatch.setattr(plan_mod, "compile_plan", boom)
+    prev = config.set_strict(False)
+    try:
+        g, c, inc = _counter_graph()
+        with tf.Session(graph=g) as sess:
+            sess.run(c.initializer)
+            assert sess.run(inc) == 1.0 and sess.run(inc) == 2.0
+            assert any("numba said no" in r for r in sess.cache_info()["fallbacks"])
+    finally:
+        config.set_strict(prev)
+
+
+_CHILD = r"""
+import numpy as np, jitgraph as tf
+from jitgraph.compiler import config, disk_cache
+config.set_compile_mode("eager")
+g = tf.Graph()
+with g.as_default():
+    x = tf.placeholder(tf.float32, [None])
+    y = tf.nn.relu(x * 3.0 - 1.0) + tf.tanh(x)
+    with tf.Session() as sess:
+        out = sess.run(y, {x: np.array([0.0, 1.0, -2.0], np.float32)})
+st = disk_cache.cache_stats()
+print(st["numba_cache_hits"], st["numba_cache_misses"], float(out.sum()))
+"""
+
+
+def test_a_new_process_loads_kernels_from_disk(tmp_path):
+    env = dict(os.environ, JITGRAPH_CACHE_DIR=str(tmp_path), JITGRAPH_CACHE="1")
+    runs = [subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, timeout=120)
+            for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr
+    first, second = (r.stdout.split() for r in runs)
+    assert first[1] != "0" and second == [second[0], "0", first[2]]   # 2nd process: no compile
+    assert int(second[0]) >= 1
+
+
+def _kernel_sources():
+    """Generated kernels of a few reference graphs (W1, W2, W3 shapes)."""
+    prev = config.set_compile_mode("eager")
+    try:
+        out = {}
+        g = tf.Graph()
+        with g.as_default():
+            x = tf.placeholder(tf.float32, [None])
+            w = tf.Variable(np.ones(4, np.float32))
+            b = tf.Variable(np.zeros(4, np.float32))
+            y = tf.nn.relu(x * w + b) * 0.5 + tf.tanh(x)
+            v = tf.Variable(np.ones(4, np.float32))
+            s = tf.reduce_sum(tf.square(v - tf.reduce_mean(v)))
+            gr = tf.Variable(np.ones(4, np.float32))
+            upd = v.assign_add(0.1 * gr)
+            init = tf.global_variables_initializer()
+            with tf.Session() as sess:
+                sess.run(init)
+                for name, fetch, feeds in (("w1", y, {x: np.ones(4, np.float32)}), ("w2", s, None),
+                                           ("w3", upd.op, None)):
+                    sess.run(fetch, feeds)
+                    plan = [p for p in sess._plans._plans.values() if fetch in p.fetch_tensors + p.targets][0]
+                    out[name] = "\n# ----\n".join(next(iter(plan.compiled.values())).sources)
+        return out
+    finally:
+        config.set_compile_mode(prev)
+
+
+def test_golden_kernel_source():
+    """Codegen changes show up in review: regenerate with JITGRAPH_UPDATE_GOLDEN=1."""
+    for name, src in _kernel_sources().items():
+        path = GOLDEN / f"{name}_kernels.py.txt"
+        if os.environ.get("JITGRAPH_UPDATE_GOLDEN") or not path.exists():
+            GOLDEN.mkdir(exist_ok=True)
+            path.write_text(src)
+        assert src == path.read_text(), f"generated source for {name} changed; see {path}"
