@@ -14,7 +14,7 @@ from jitgraph import dtypes
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.ops import reduction_ops
 from jitgraph.ops.math_ops import broadcast_shapes, cast
-from jitgraph.ops.op_util import check_dtype, op_scope, static_axes
+from jitgraph.ops.op_util import check_dtype, int_vector, op_scope, static_axes
 from jitgraph.ops.registry import convert_to_tensor, define_op, make_op
 
 __all__ = ["matmul", "tensordot", "eye", "matrix_transpose", "linalg"]
@@ -162,11 +162,11 @@ def tensordot(a, b, axes, name=None):
     free_b = [j for j in range(rb) if j not in ax_b]
     with op_scope(name or "Tensordot", [a, b]) as scope:
         a2 = array_ops.reshape(array_ops.transpose(a, free_a + ax_a),
-                               array_ops._int_vector([_product(_dims(a, free_a)), _product(_dims(a, ax_a))]))
+                               int_vector([_product(_dims(a, free_a)), _product(_dims(a, ax_a))]))
         b2 = array_ops.reshape(array_ops.transpose(b, ax_b + free_b),
-                               array_ops._int_vector([_product(_dims(b, ax_b)), _product(_dims(b, free_b))]))
+                               int_vector([_product(_dims(b, ax_b)), _product(_dims(b, free_b))]))
         out_dims = _dims(a, free_a) + _dims(b, free_b)
-        return array_ops.reshape(matmul(a2, b2), array_ops._int_vector(out_dims) if out_dims else [], name=scope)
+        return array_ops.reshape(matmul(a2, b2), int_vector(out_dims) if out_dims else [], name=scope)
 
 
 def _flat(axes):
@@ -190,7 +190,7 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name
         m = cast(binary("Equal", rows, cols), dtype)
         if not batch:
             return _named(m, scope)
-        return array_ops.broadcast_to(m, array_ops._int_vector(batch + [num_rows, num_columns]), name=scope)
+        return array_ops.broadcast_to(m, int_vector(batch + [num_rows, num_columns]), name=scope)
 
 
 def _named(t, scope):

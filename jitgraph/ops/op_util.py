@@ -132,3 +132,34 @@ def op_scope(name, values=()):
     graph = graph_of([v for v in values if hasattr(v, "graph")])
     with graph.as_default(), graph.name_scope(name) as scope:
         yield scope
+
+
+def check_int_tensor(t, op_type, param):
+    """``TypeError`` unless ``t`` is int32 or int64 (shapes, indices, paddings)."""
+    from jitgraph import dtypes
+    check_dtype(t, lambda d: d in (dtypes.int32, dtypes.int64), op_type, param, "int32, int64")
+
+
+def shape_tensor(x):
+    """``x``'s shape as an int32 tensor: a constant when it is static, else a ``Shape`` op."""
+    if x.shape.is_fully_defined():
+        return int_tensor(x.shape.as_list(), name="Shape")
+    from jitgraph.ops.array_ops import shape
+    return shape(x)
+
+
+def int_vector(items):
+    """A 1-D int32 tensor from a list of Python ints and scalar int32 tensors."""
+    if any(hasattr(v, "op") for v in items):
+        from jitgraph.ops.concat_ops import stack
+        return stack(items)
+    return int_tensor(items)
+
+
+def dim_of(x, i):
+    """Dimension ``i`` of ``x``: an int when static, else a scalar int32 tensor."""
+    d = x.shape[i].value
+    if d is not None:
+        return d
+    from jitgraph.ops.array_ops import shape
+    return shape(x)[i]

@@ -13,8 +13,8 @@ import numpy as np
 from jitgraph import dtypes, errors
 from jitgraph.api_graph import name_scope
 from jitgraph.framework.shapes import TensorShape
-from jitgraph.ops.op_util import (check_dtype, int_tensor, no_gradient, normalize_axis, op_scope, partial_value,
-                                  shape_value, static_axes)
+from jitgraph.ops.op_util import (check_int_tensor, dim_of, int_tensor, int_vector, no_gradient, normalize_axis, op_scope,
+                                  partial_value, shape_tensor, shape_value, static_axes)
 from jitgraph.ops.registry import constant_value, convert_to_tensor, define_op, make_op
 
 __all__ = ["strided_slice", "slice", "gather", "gather_nd", "scatter_nd", "unsorted_segment_sum", "boolean_mask"]
@@ -26,10 +26,6 @@ _INT = (dtypes.int32, dtypes.int64)
 def _array_ops():
     from jitgraph.ops import array_ops
     return array_ops
-
-
-def _check_int(t, op_type, param):
-    check_dtype(t, lambda d: d in _INT, op_type, param, "int32, int64")
 
 
 # ---- StridedSlice ----------------------------------------------------------------------------------
@@ -59,7 +55,7 @@ def _strided_slice_compute(x, begin, end, strides, **masks):
 def _strided_slice_infer(ins, a):
     x, b, e, s = ins
     for t, what in zip((b, e, s), ("begin", "end", "strides")):
-        _check_int(t, "StridedSlice", what)
+        check_int_tensor(t, "StridedSlice", what)
     n = b.shape[0].value if b.shape.ndims == 1 else None
     r = x.shape.ndims
     if n is None or r is None:
@@ -101,7 +97,7 @@ def _strided_slice_infer(ins, a):
 def _strided_slice_grad(op, g):
     x, b, e, s = op.inputs
     masks = {k: op.get_attr(k) for k in _MASKS}
-    dx = make_op("StridedSliceGrad", [_array_ops()._shape_of(x), b, e, s, g], masks, "StridedSliceGrad").outputs[0]
+    dx = make_op("StridedSliceGrad", [shape_tensor(x), b, e, s, g], masks, "StridedSliceGrad").outputs[0]
     return [dx, None, None, None]
 
 
@@ -174,7 +170,7 @@ def strided_slice_from_key(tensor, key):
             masks["shrink_axis_mask"] |= bit
             add(v, v + 1 if isinstance(v, int) else v, 1)
     with op_scope("strided_slice", [x]) as scope:
-        vecs = [_array_ops()._int_vector(spec[k]) for k in ("begin", "end", "strides")]
+        vecs = [int_vector(spec[k]) for k in ("begin", "end", "strides")]
         return make_op("StridedSlice", [x] + vecs, masks, scope).outputs[0]
 
 
@@ -192,7 +188,7 @@ def _slice_bounds(x_shape, begin, size):
 
 def _slice_infer(ins, a):
     x, b, s = ins
-    _check_int(b, "Slice", "begin"), _check_int(s, "Slice", "size")
+    check_int_tensor(b, "Slice", "begin"), check_int_tensor(s, "Slice", "size")
     bv, sv = partial_value(b), partial_value(s)
     n = b.shape[0].value if b.shape.ndims == 1 else None
     r = x.shape.ndims
@@ -213,7 +209,7 @@ def _slice_compute(x, begin, size):
 def _slice_grad(op, g):
     ao = _array_ops()
     x, b, _ = op.inputs
-    after = ao._shape_of(x) - b - ao.shape(op.outputs[0])
+    after = shape_tensor(x) - b - ao.shape(op.outputs[0])
     return [ao.pad(g, ao.stack([b, after], axis=1)), None, None]
 
 
@@ -242,7 +238,7 @@ def _check_range(indices, n, what="indices"):
 
 def _gather_infer(ins, a):
     p, idx = ins
-    _check_int(idx, "GatherV2", "indices")
+    check_int_tensor(idx, "GatherV2", "indices")
     if p.shape.ndims is None:
         return [(p.dtype.base_dtype, TensorShape(None))]
     axis = a["axis"] = normalize_axis(a["axis"], p.shape.ndims, "GatherV2")
@@ -263,18 +259,13 @@ def _gather_grad(op, g):
     axis, r, ni = op.get_attr("axis"), p.shape.ndims, idx.shape.ndims
     front = builtins.list(builtins.range(axis, axis + ni))
     g = ao.transpose(g, front + [i for i in builtins.range(r + ni - 1) if i not in front]) if axis else g
-    rest = [_dim(p, i) for i in builtins.range(r) if i != axis]
-    flat = ao.reshape(g, ao._int_vector([-1] + rest))
-    dp = unsorted_segment_sum(flat, ao.reshape(idx, [-1]), _dim(p, axis))
+    rest = [dim_of(p, i) for i in builtins.range(r) if i != axis]
+    flat = ao.reshape(g, int_vector([-1] + rest))
+    dp = unsorted_segment_sum(flat, ao.reshape(idx, [-1]), dim_of(p, axis))
     if axis:
         dp = ao.transpose(dp, builtins.list(builtins.range(1, axis + 1)) + [0] +
                           builtins.list(builtins.range(axis + 1, r)))
     return [dp, None]
-
-
-def _dim(x, i):
-    d = x.shape[i].value
-    return d if d is not None else _array_ops().shape(x)[i]
 
 
 define_op("GatherV2", _gather_infer, _gather_compute, kind="library", grad=_gather_grad)
@@ -292,7 +283,7 @@ def gather(params, indices, validate_indices=None, name=None, axis=None, batch_d
 
 def _segment_infer(ins, a):
     data, ids, num = ins
-    _check_int(ids, "UnsortedSegmentSum", "segment_ids"), _check_int(num, "UnsortedSegmentSum", "num_segments")
+    check_int_tensor(ids, "UnsortedSegmentSum", "segment_ids"), check_int_tensor(num, "UnsortedSegmentSum", "num_segments")
     n = constant_value(num)
     n = None if n is None else int(n)
     if data.shape.ndims is None or ids.shape.ndims is None:
@@ -332,7 +323,7 @@ def _nd_index(indices, shape):
 
 def _gather_nd_infer(ins, a):
     p, idx = ins
-    _check_int(idx, "GatherNd", "indices")
+    check_int_tensor(idx, "GatherNd", "indices")
     if p.shape.ndims is None or idx.shape.ndims is None or idx.shape[-1].value is None:
         return [(p.dtype.base_dtype, TensorShape(None))]
     k = idx.shape[-1].value
@@ -343,7 +334,7 @@ def _gather_nd_infer(ins, a):
 
 def _scatter_nd_infer(ins, a):
     idx, upd, shp = ins
-    _check_int(idx, "ScatterNd", "indices"), _check_int(shp, "ScatterNd", "shape")
+    check_int_tensor(idx, "ScatterNd", "indices"), check_int_tensor(shp, "ScatterNd", "shape")
     return [(upd.dtype.base_dtype, shape_value(shp))]
 
 
@@ -355,7 +346,7 @@ def _scatter_nd_compute(indices, updates, shape):
 
 define_op("GatherNd", _gather_nd_infer, lambda params, indices: params[_nd_index(indices, params.shape)],
           kind="library",
-          grad=lambda op, g: [scatter_nd(op.inputs[1], g, _array_ops()._shape_of(op.inputs[0])), None])
+          grad=lambda op, g: [scatter_nd(op.inputs[1], g, shape_tensor(op.inputs[0])), None])
 define_op("ScatterNd", _scatter_nd_infer, _scatter_nd_compute, kind="library",
           grad=lambda op, g: [None, gather_nd(g, op.inputs[0]), None])
 
@@ -401,9 +392,9 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
         axis = 0 if axis is None else normalize_axis(axis, r, "boolean_mask")
         if not x.shape[axis:axis + k].is_compatible_with(m.shape):
             raise ValueError(f"Shapes {x.shape[axis:axis + k]} and {m.shape} are incompatible")
-        dims = [_dim(x, i) for i in builtins.range(axis)] + [-1] + \
-               [_dim(x, i) for i in builtins.range(axis + k, r)]
-        flat = ao.reshape(x, ao._int_vector(dims))
+        dims = [dim_of(x, i) for i in builtins.range(axis)] + [-1] + \
+               [dim_of(x, i) for i in builtins.range(axis + k, r)]
+        flat = ao.reshape(x, int_vector(dims))
         idx = ao.squeeze(where_indices(ao.reshape(m, [-1])), axis=[1])
         return gather(flat, idx, axis=axis, name=scope)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.ops import array_ops, linalg_ops, random_ops, reduction_ops, slicing_ops
+from jitgraph.ops import array_ops, concat_ops, linalg_ops, random_ops, reduction_ops, slicing_ops, tile_pad_ops
 from jitgraph.ops.registry import OPS
 from op_library_checks import evaluate, gradient_error
 
@@ -82,7 +82,7 @@ def test_unbroadcast_with_unknown_dims_sums_the_broadcast_axes():
     np.testing.assert_array_equal(out, np.full((2, 1), 12.0))
 
 
-MODULES = (array_ops, slicing_ops, reduction_ops, linalg_ops, random_ops)
+MODULES = (array_ops, concat_ops, tile_pad_ops, slicing_ops, reduction_ops, linalg_ops, random_ops)
 
 
 def test_every_op_type_of_the_library_declares_a_gradient_rule():
