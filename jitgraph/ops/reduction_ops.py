@@ -300,10 +300,17 @@ def _cumsum_grad(op, g):
 
 
 def _cumprod_grad(op, g):
-    x, y = op.inputs[0], op.outputs[0]   # TF's rule: exact unless x has zeros
+    from jitgraph.ops.constant_ops import zeros_like
+    x, y = op.inputs[0], op.outputs[0]   # TF's rule: sum of later products / x, and 0 where x == 0
     s = cumsum(math_ops.binary("Mul", y, g), op.get_attr("axis"), exclusive=op.get_attr("exclusive"),
                reverse=not op.get_attr("reverse"))
-    return [math_ops.binary("RealDiv", s, x)]
+    zero = math_ops.binary("Equal", x, 0)
+    return [math_ops.where(zero, zeros_like(s), math_ops.binary("RealDiv", s, math_ops.where(zero, _ones(x), x)))]
+
+
+def _ones(t):
+    from jitgraph.ops.constant_ops import ones_like
+    return ones_like(t)
 
 
 define_op("Cumsum", _cum_infer("Cumsum"), _cum(np.cumsum, 0), kind="library", grad=_cumsum_grad)

@@ -4,6 +4,7 @@ SYMMETRIC) and ``reverse``. Re-exported by ``array_ops`` (and so by ``tf``).
 
 import numpy as np
 
+from jitgraph import dtypes
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.ops.op_util import (check_int_tensor, int_tensor, normalize_axis, op_scope, partial_value, shape_tensor,
                                   shape_value, static_axes)
@@ -162,7 +163,11 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
         cv = constant_value(constant_values) if hasattr(constant_values, "op") else constant_values
         if cv is None:
             raise ValueError("pad: constant_values must be known when the graph is built")
-        attrs["constant_values"] = np.asarray(cv).astype(x.dtype.base_dtype.as_np)[()]
+        if x.dtype.base_dtype == dtypes.string:   # TF pads strings with b"" by default
+            attrs["constant_values"] = b"" if isinstance(cv, (int, np.integer)) and cv == 0 else \
+                (cv.encode() if isinstance(cv, str) else cv)
+        else:
+            attrs["constant_values"] = np.asarray(cv).astype(x.dtype.base_dtype.as_np)[()]
     else:
         attrs["mode"] = mode
     with op_scope(name or op_type, [x]) as scope:

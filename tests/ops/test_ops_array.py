@@ -154,3 +154,14 @@ def test_run_time_shape_errors_name_the_op():
         z = tf.range(0, 3, tf.placeholder_with_default(0, []))
         with pytest.raises(tf.errors.InvalidArgumentError, match="delta"):
             evaluate(z)
+
+
+def test_string_tensors_move_through_layout_ops():
+    with tf.Graph().as_default():
+        s = tf.constant([[b"a", b"b"], [b"c", b"d"]])
+        out = evaluate({"concat": tf.concat([s, s[:1]], 0), "tile": tf.tile(tf.reverse(s, [1]), [1, 2]),
+                        "pad": tf.pad(s, [[0, 1], [0, 0]]), "t": tf.transpose(tf.reshape(s, [2, 2]))})
+    assert out["concat"].tolist() == [[b"a", b"b"], [b"c", b"d"], [b"a", b"b"]]
+    assert out["tile"].tolist() == [[b"b", b"a", b"b", b"a"], [b"d", b"c", b"d", b"c"]]
+    assert out["pad"].tolist() == [[b"a", b"b"], [b"c", b"d"], [b"", b""]]
+    assert out["t"].tolist() == [[b"a", b"c"], [b"b", b"d"]]

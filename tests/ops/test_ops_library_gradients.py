@@ -93,3 +93,12 @@ def test_every_op_type_of_the_library_declares_a_gradient_rule():
     assert len(mine) > 40
     missing = sorted(t for t in mine if OPS[t].grad is None and not t.endswith("Grad"))
     assert missing == []
+
+
+def test_cumprod_gradient_is_zero_where_the_input_is_zero_as_in_tf():
+    with tf.Graph().as_default():
+        x = tf.constant([[1.0, 3.0, 3.0], [0.0, -2.0, 5.0]], tf.float64)
+        y = tf.cumprod(x, 1, exclusive=True)
+        g = tf.gradients(y, x, grad_ys=tf.constant(np.arange(1.0, 7.0).reshape(2, 3)))[0]
+        out = evaluate(g)
+    np.testing.assert_array_equal(out, [[11.0, 3.0, 0.0], [0.0, 0.0, 0.0]])   # TF 2.21's values
