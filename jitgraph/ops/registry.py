@@ -17,6 +17,8 @@ Kinds (what the compiler may do with an op):
 """
 
 import dataclasses
+import os
+import sys
 import traceback
 from typing import Any, Callable
 
@@ -85,10 +87,24 @@ def make_op(op_type, inputs=(), attrs=None, name=None, graph=None):
     final_name = op_name[:-1] if op_name.endswith("/") else graph.unique_name(op_name)
     op = Operation(graph, final_name, op_def, inputs, control, attrs,
                    [(dt, TensorShape(sh)) for dt, sh in specs])
-    op._traceback = traceback.extract_stack(limit=12)[:-1]
+    op._traceback = _user_frames()
     graph._apply_device(op)
     graph._add_op(op)
     return op
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _user_frames(limit=5):
+    """The innermost ``limit`` stack frames outside jitgraph: where the user built this op."""
+    frames, f = [], sys._getframe(2)
+    while f is not None and len(frames) < limit:
+        if not f.f_code.co_filename.startswith(_PACKAGE_DIR):
+            frames.append(traceback.FrameSummary(f.f_code.co_filename, f.f_lineno, f.f_code.co_name,
+                                                 lookup_line=False))
+        f = f.f_back
+    return frames[::-1]
 
 
 def _shape_str(shape):
