@@ -40,6 +40,8 @@ def _pattern(shape, space):
 
 def kernel_source(step, shapes, var_shapes, parallel):
     """Return ``(source, operand_list)`` for ``step``; operands are ('in'|'var'|'out', obj)."""
+    if getattr(step.kernel, "variance", None):
+        return variance_source(step, parallel)
     space = tuple(step.space)
     r = len(space)
     operands = [("in", t) for t in step.ins] + [("var", v) for v in step.vars] + [("out", t) for t, _ in step.outs]
@@ -256,3 +258,33 @@ def _combine(c, a, x, op):
     if c == "and":
         return f"{a} and {x}"
     return f"{a} or {x}"
+
+
+def variance_source(step, parallel):
+    """One pass over x for ``mean = reduce_mean(x)``, ``sum((x - mean)**2)`` (see patterns.py)."""
+    from jitgraph.ops.state_ops import variable_of
+    x, mean_op, sum_op = step.kernel.variance
+    operands = [("in", t) for t in step.ins] + [("var", v) for v in step.vars] + [("out", t) for t, _ in step.outs]
+    key = ("var", variable_of(x)) if x.dtype.is_ref_dtype else ("in", x)
+    xi = operands.index(key)
+    names = {o: f"a{i}" for i, (kind, o) in enumerate(operands) if kind == "out"}
+    par = parallel and len(step.space) > 0
+    out = [fastmath.PRELUDE.replace("from numba import njit\n", "from numba import njit, prange\n") if par
+           else fastmath.PRELUDE, KERNEL_FASTMATH,
+           DECO.format(par=", parallel=True" if par else ""),
+           f"def kernel({', '.join(f'a{i}' for i in range(len(operands)))}):\n",
+           f"    x = a{xi}.reshape(a{xi}.size)\n",
+           "    n = x.size\n",
+           "    c = np.float64(x[0]) if n > 0 else 0.0\n",
+           "    s1 = 0.0\n",
+           "    s2 = 0.0\n",
+           f"    for i in {'prange' if par else 'range'}(n):\n",
+           "        d = np.float64(x[i]) - c\n",
+           "        s1 += d\n",
+           "        s2 += d * d\n"]
+    ctor_m, ctor_s = _ctor(mean_op.outputs[0]), _ctor(sum_op.outputs[0])
+    if mean_op.outputs[0] in names:
+        out.append(f"    {names[mean_op.outputs[0]]}[()] = {ctor_m}(c + s1 / n)\n")
+    out.append(f"    {names[sum_op.outputs[0]]}[()] = {ctor_s}(s2 - s1 * s1 / n)\n")
+    out.append("    return 0\n")
+    return "".join(out), operands

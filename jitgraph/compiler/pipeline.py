@@ -1,6 +1,6 @@
 """The compiler pipeline, top to bottom: one function naming every pass in order.
 
-    prune → order → simplify → shapes → fuse → schedule → codegen → compile → runner
+    prune → order → simplify → shapes → fuse → rewrite → schedule → codegen → compile → runner
 
 ``compile_plan`` turns (fetches, targets, feeds, feed signature) into a ``run(state, feeds)``
 function. ``JITGRAPH_DEBUG=1`` prints each pass's time, ``=2`` also the IR after each pass,
@@ -12,7 +12,8 @@ import time
 
 from jitgraph.compiler import codegen, config
 from jitgraph.compiler.fuse import fuse
-from jitgraph.compiler.order import order
+from jitgraph.compiler.order import order, var_accesses
+from jitgraph.compiler.patterns import one_pass_variance
 from jitgraph.compiler.prune import prune
 from jitgraph.compiler.runner import runner_source, tensor_name
 from jitgraph.compiler.schedule import KernelStep, schedule
@@ -50,6 +51,8 @@ def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
     shapes, guards = p("shapes", infer, ops, feed_tensors, signature,
                        lambda t: tensor_name(t, kernel_probe), consts)
     kernels, kernel_of = p("fuse", fuse, ops, deps, shapes)
+    written = {v for op in ops for v, w in var_accesses(op) if w}
+    kernels, kernel_of = p("rewrite", one_pass_variance, kernels, kernel_of, written)
     kernel_probe.update(kernel_of)
     sched = p("schedule", schedule, ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors)
     var_info = {}

@@ -176,3 +176,19 @@ def test_new_batch_size_does_not_recompile_and_broadcasting_is_correct():
 def _no_recompile():
     from jitgraph.compiler import assert_no_recompile
     return assert_no_recompile()
+
+
+def test_variance_reads_x_once():
+    g = tf.Graph()
+    with g.as_default():
+        xv = np.random.default_rng(1).normal(5.0, 2.0, size=(50, 8)).astype(np.float32)
+        x = tf.Variable(xv)
+        m = tf.reduce_mean(x)
+        s = tf.reduce_sum((x - m) ** 2)
+        with tf.Session() as sess:
+            sess.run(x.initializer)
+            c = _compiled(sess, [s, m])
+            assert c.num_kernels == 1
+            got = sess.run([s, m])
+            want = _reference([s, m], None, g, x.initializer)
+            np.testing.assert_allclose(got, want, rtol=1e-5)
