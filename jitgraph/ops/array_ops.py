@@ -166,7 +166,8 @@ def expand_dims(input, axis=None, name=None, dim=None):
     if axis is None:
         raise ValueError("expand_dims: `axis` must be given")
     x = convert_to_tensor(input)
-    return make_op("ExpandDims", [x], {"axis": static_axes(axis, "expand_dims axis")[0]}, name or "ExpandDims").outputs[0]
+    axis = static_axes(axis, "expand_dims axis")[0]
+    return make_op("ExpandDims", [x], {"axis": axis}, name or "ExpandDims").outputs[0]
 
 
 def _squeeze_infer(ins, a):

@@ -29,7 +29,8 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None, reducti
     with op_scope(name or "ReduceLogSumExp", [x]) as scope:
         m = _red().reduce_max(x, axis, keepdims=True)
         m = stop_gradient(math_ops.where(math_ops.unary("IsFinite", m), m, _zeros_like(m)))
-        s = math_ops.unary("Log", _red().reduce_sum(math_ops.unary("Exp", math_ops.binary("Sub", x, m)), axis, keepdims))
+        e = math_ops.unary("Exp", math_ops.binary("Sub", x, m))
+        s = math_ops.unary("Log", _red().reduce_sum(e, axis, keepdims))
         if not keepdims:
             m = _red()._ao().reshape(m, shape_tensor(s))
         return math_ops.binary("Add", s, m, name=scope)

@@ -133,7 +133,7 @@ def _product(dims):
         return int(np.prod(dims, dtype=np.int64))
     out = 1
     for d in dims:
-        out = d * out if not isinstance(out, int) or out != 1 else d
+        out = d if isinstance(out, int) and out == 1 else out * d
     return out
 
 

@@ -10,14 +10,12 @@ max, min, and, or), ``identity`` (the start value; "-inf"/"inf" for max/min, rep
 dtype's limits for integers) and ``mean``. Integer ``reduce_mean`` truncates toward zero, as TF's.
 """
 
-import builtins
-
 import numpy as np
 
 from jitgraph import dtypes
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.ops import math_ops
-from jitgraph.ops.op_util import check_dtype, no_gradient, op_scope, shape_tensor, shape_value, static_axes
+from jitgraph.ops.op_util import check_dtype, no_gradient, shape_tensor, shape_value, static_axes
 from jitgraph.ops.registry import convert_to_tensor, define_op, make_op
 
 __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
@@ -47,7 +45,7 @@ def _reduce_infer(op_type, ok, allowed):
 
 
 def _mean(x, axis, keep_dims):
-    n = int(np.prod([x.shape[i] for i in (axis if axis is not None else builtins.range(x.ndim))]))
+    n = int(np.prod([x.shape[i] for i in (axis if axis is not None else range(x.ndim))]))
     if x.dtype.kind in "iu":
         s = np.sum(x, axis=axis, keepdims=keep_dims, dtype=np.int64)
         return (np.sign(s) * (np.abs(s) // max(n, 1))).astype(x.dtype)
@@ -129,8 +127,8 @@ def _prod_grad(op, g):
 
 def _prod_grad_compute(x, g, axis):
     """d prod / dx_i = product of the other elements of x_i's group (exact with zeros)."""
-    axis = builtins.tuple(builtins.range(x.ndim)) if axis is None else axis
-    rest = [i for i in builtins.range(x.ndim) if i not in axis]
+    axis = tuple(range(x.ndim)) if axis is None else axis
+    rest = [i for i in range(x.ndim) if i not in axis]
     perm = rest + list(axis)
     xt = np.transpose(x, perm)
     flat = xt.reshape(xt.shape[:len(rest)] + (-1,))
@@ -156,7 +154,7 @@ def _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices=None,
     keepdims = bool(keep_dims if keepdims is None else keepdims)
     axes, r = static_axes(axis, f"{op_type} reduction axis"), x.shape.ndims
     if axes is None:
-        axes = None if r is None else builtins.tuple(builtins.range(r))
+        axes = None if r is None else tuple(range(r))
     elif r is not None:
         for ax in axes:
             if not -r <= ax < r:
@@ -165,11 +163,11 @@ def _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices=None,
         norm = [ax % r for ax in axes]
         if len(set(norm)) != len(norm):
             raise ValueError(f"{op_type}: reduction axis {axes} names a dimension more than once")
-        axes = builtins.tuple(sorted(norm))
+        axes = tuple(sorted(norm))
     elif any(ax < 0 for ax in axes):
         raise ValueError(f"{op_type}: negative reduction axes {axes} need an input of known rank")
     else:
-        axes = builtins.tuple(sorted(set(axes)))
+        axes = tuple(sorted(set(axes)))
     return make_op(op_type, [x], {"axis": axes, "keep_dims": keepdims}, name or op_type).outputs[0]
 
 
@@ -207,10 +205,10 @@ def _arg_infer(op_type):
     return infer
 
 
-define_op("ArgMax", _arg_infer("ArgMax"), lambda x, axis, output_type: np.argmax(x, axis=axis).astype(output_type.as_np),
-          kind="library", grad=no_gradient)
-define_op("ArgMin", _arg_infer("ArgMin"), lambda x, axis, output_type: np.argmin(x, axis=axis).astype(output_type.as_np),
-          kind="library", grad=no_gradient)
+define_op("ArgMax", _arg_infer("ArgMax"), kind="library", grad=no_gradient,
+          compute=lambda x, axis, output_type: np.argmax(x, axis=axis).astype(output_type.as_np))
+define_op("ArgMin", _arg_infer("ArgMin"), kind="library", grad=no_gradient,
+          compute=lambda x, axis, output_type: np.argmin(x, axis=axis).astype(output_type.as_np))
 
 
 def _arg(op_type, input, axis, name, dimension, output_type):
@@ -259,7 +257,7 @@ define_op("AddN", _add_n_infer, _add_n_compute, kind="elementwise", extra={"nary
 
 def add_n(inputs, name=None):
     """The elementwise sum of a list of tensors of the same shape and dtype."""
-    if not isinstance(inputs, (list, builtins.tuple)) or not inputs:
+    if not isinstance(inputs, (list, tuple)) or not inputs:
         raise ValueError("Inputs must be an iterable of at least one Tensor with the same dtype and shape.")
     ts = [convert_to_tensor(t) for t in inputs]
     if len(ts) == 1:
@@ -289,8 +287,8 @@ def _cum(fn, identity):
         if exclusive:
             pad = [(0, 0)] * x.ndim
             pad[axis] = (1, 0)
-            out = np.pad(out, pad, constant_values=identity)[builtins.tuple(
-                builtins.slice(0, -1) if i == axis else builtins.slice(None) for i in builtins.range(x.ndim))]
+            out = np.pad(out, pad, constant_values=identity)[tuple(
+                slice(0, -1) if i == axis else slice(None) for i in range(x.ndim))]
         return np.flip(out, axis) if reverse else out
     return run
 
@@ -332,9 +330,9 @@ def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
 
 # ---- summing a broadcast gradient back to an operand's shape ------------------------------------------
 def _sum_to_shape_compute(g, shape):
-    target = builtins.tuple(int(d) for d in shape)
+    target = tuple(int(d) for d in shape)
     lead = g.ndim - len(target)
-    axes = builtins.tuple(builtins.range(lead)) + builtins.tuple(
+    axes = tuple(range(lead)) + tuple(
         lead + i for i, d in enumerate(target) if d == 1 and g.shape[lead + i] != 1)
     return np.sum(g, axis=axes, keepdims=True, dtype=g.dtype).reshape(target)
 
@@ -349,7 +347,7 @@ def unbroadcast(grad, target):
     gs, ts = grad.shape, target.shape
     if gs.ndims is not None and ts.ndims is not None and gs.ndims >= ts.ndims:
         lead = gs.ndims - ts.ndims
-        axes = list(builtins.range(lead))
+        axes = list(range(lead))
         decided = True
         for i, d in enumerate(ts.as_list()):
             gd = gs[lead + i].value

@@ -11,10 +11,9 @@ import builtins
 import numpy as np
 
 from jitgraph import dtypes, errors
-from jitgraph.api_graph import name_scope
 from jitgraph.framework.shapes import TensorShape
-from jitgraph.ops.op_util import (check_int_tensor, dim_of, int_tensor, int_vector, no_gradient, normalize_axis, op_scope,
-                                  partial_value, shape_tensor, shape_value, static_axes)
+from jitgraph.ops.op_util import (check_int_tensor, dim_of, int_tensor, int_vector, no_gradient, normalize_axis,
+                                  op_scope, partial_value, shape_tensor, shape_value, static_axes)
 from jitgraph.ops.registry import constant_value, convert_to_tensor, define_op, make_op
 
 __all__ = ["strided_slice", "slice", "gather", "gather_nd", "scatter_nd", "unsorted_segment_sum", "boolean_mask"]
@@ -32,7 +31,7 @@ def _array_ops():
 def _index(begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask):
     """The NumPy index that a strided-slice spec stands for (TF's semantics are NumPy's)."""
     idx = []
-    for i in builtins.range(len(begin)):
+    for i in range(len(begin)):
         bit = 1 << i
         if ellipsis_mask & bit:
             idx.append(Ellipsis)
@@ -45,7 +44,7 @@ def _index(begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_ma
                 raise ValueError("strides must be non-zero")
             idx.append(builtins.slice(None if begin_mask & bit else int(begin[i]),
                                       None if end_mask & bit else int(end[i]), int(strides[i])))
-    return builtins.tuple(idx)
+    return tuple(idx)
 
 
 def _strided_slice_compute(x, begin, end, strides, **masks):
@@ -61,7 +60,7 @@ def _strided_slice_infer(ins, a):
     if n is None or r is None:
         return [(x.dtype.base_dtype, TensorShape(None))]
     bv, ev, sv = partial_value(b), partial_value(e), partial_value(s)
-    bits = [1 << i for i in builtins.range(n)]
+    bits = [1 << i for i in range(n)]
     consumed = sum(1 for bit in bits if not (a["ellipsis_mask"] | a["new_axis_mask"]) & bit)
     if consumed > r:
         raise ValueError(f"Index out of range using input dim {r}; input has only {r} dims")
@@ -90,7 +89,7 @@ def _strided_slice_infer(ins, a):
             out.append(dim if begin == end == "all" and stride == 1 else None)
             continue
         sl = builtins.slice(None if begin == "all" else begin, None if end == "all" else end, stride)
-        out.append(len(builtins.range(*sl.indices(dim))))
+        out.append(len(range(*sl.indices(dim))))
     return [(x.dtype.base_dtype, out + dims[d:])]
 
 
@@ -142,7 +141,7 @@ def _index_value(k):
 def strided_slice_from_key(tensor, key):
     """``tensor[key]`` for a Python index key (what ``Tensor.__getitem__`` calls)."""
     x = convert_to_tensor(tensor)
-    key = key if isinstance(key, builtins.tuple) else (key,)
+    key = key if isinstance(key, tuple) else (key,)
     spec = {"begin": [], "end": [], "strides": []}
     masks = dict.fromkeys(_MASKS, 0)
 
@@ -196,14 +195,14 @@ def _slice_infer(ins, a):
         raise ValueError(f"Slice: begin has {n} entries but the input has rank {r}")
     if r is None:
         return [(x.dtype.base_dtype, TensorShape(None if n is None else [None] * n))]
-    bv = [None] * r if bv is None else builtins.list(bv)
-    sv = [None] * r if sv is None else builtins.list(sv)
+    bv = [None] * r if bv is None else list(bv)
+    sv = [None] * r if sv is None else list(sv)
     return [(x.dtype.base_dtype, _slice_bounds(x.shape.as_list(), bv, sv))]
 
 
 def _slice_compute(x, begin, size):
     _slice_bounds(x.shape, [int(b) for b in begin], [int(s) for s in size])
-    return x[builtins.tuple(builtins.slice(int(b), None if s == -1 else int(b) + int(s)) for b, s in zip(begin, size))]
+    return x[tuple(builtins.slice(int(b), None if s == -1 else int(b) + int(s)) for b, s in zip(begin, size))]
 
 
 def _slice_grad(op, g):
@@ -233,7 +232,7 @@ def _check_range(indices, n, what="indices"):
     if np.any(bad):
         pos = np.argwhere(bad)[0]
         raise errors.InvalidArgumentError(None, None, f"{what}[{','.join(map(str, pos))}] = "
-                                                      f"{indices[builtins.tuple(pos)]} is not in [0, {n})")
+                                                      f"{indices[tuple(pos)]} is not in [0, {n})")
 
 
 def _gather_infer(ins, a):
@@ -257,14 +256,14 @@ def _gather_grad(op, g):
     ao = _array_ops()
     p, idx = op.inputs
     axis, r, ni = op.get_attr("axis"), p.shape.ndims, idx.shape.ndims
-    front = builtins.list(builtins.range(axis, axis + ni))
-    g = ao.transpose(g, front + [i for i in builtins.range(r + ni - 1) if i not in front]) if axis else g
-    rest = [dim_of(p, i) for i in builtins.range(r) if i != axis]
+    front = list(range(axis, axis + ni))
+    g = ao.transpose(g, front + [i for i in range(r + ni - 1) if i not in front]) if axis else g
+    rest = [dim_of(p, i) for i in range(r) if i != axis]
     flat = ao.reshape(g, int_vector([-1] + rest))
     dp = unsorted_segment_sum(flat, ao.reshape(idx, [-1]), dim_of(p, axis))
     if axis:
-        dp = ao.transpose(dp, builtins.list(builtins.range(1, axis + 1)) + [0] +
-                          builtins.list(builtins.range(axis + 1, r)))
+        dp = ao.transpose(dp, list(range(1, axis + 1)) + [0] +
+                          list(range(axis + 1, r)))
     return [dp, None]
 
 
@@ -283,7 +282,8 @@ def gather(params, indices, validate_indices=None, name=None, axis=None, batch_d
 
 def _segment_infer(ins, a):
     data, ids, num = ins
-    check_int_tensor(ids, "UnsortedSegmentSum", "segment_ids"), check_int_tensor(num, "UnsortedSegmentSum", "num_segments")
+    check_int_tensor(ids, "UnsortedSegmentSum", "segment_ids")
+    check_int_tensor(num, "UnsortedSegmentSum", "num_segments")
     n = constant_value(num)
     n = None if n is None else int(n)
     if data.shape.ndims is None or ids.shape.ndims is None:
@@ -316,9 +316,9 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
 # ---- GatherNd, ScatterNd ---------------------------------------------------------------------------
 def _nd_index(indices, shape):
     k = indices.shape[-1]
-    for j in builtins.range(k):
+    for j in range(k):
         _check_range(indices[..., j], shape[j])
-    return builtins.tuple(np.moveaxis(indices, -1, 0))
+    return tuple(np.moveaxis(indices, -1, 0))
 
 
 def _gather_nd_infer(ins, a):
@@ -382,7 +382,7 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
     """The entries of ``tensor`` where ``mask`` is true; ``mask`` covers dimensions
     ``axis … axis + mask.rank`` (axis defaults to 0) and they collapse into one."""
     ao = _array_ops()
-    with name_scope(name, values=[tensor, mask]) as scope:
+    with op_scope(name, [tensor, mask]) as scope:
         x, m = convert_to_tensor(tensor), convert_to_tensor(mask, dtypes.bool)
         k, r = m.shape.ndims, x.shape.ndims
         if k is None or r is None:
@@ -392,8 +392,8 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
         axis = 0 if axis is None else normalize_axis(axis, r, "boolean_mask")
         if not x.shape[axis:axis + k].is_compatible_with(m.shape):
             raise ValueError(f"Shapes {x.shape[axis:axis + k]} and {m.shape} are incompatible")
-        dims = [dim_of(x, i) for i in builtins.range(axis)] + [-1] + \
-               [dim_of(x, i) for i in builtins.range(axis + k, r)]
+        dims = [dim_of(x, i) for i in range(axis)] + [-1] + \
+               [dim_of(x, i) for i in range(axis + k, r)]
         flat = ao.reshape(x, int_vector(dims))
         idx = ao.squeeze(where_indices(ao.reshape(m, [-1])), axis=[1])
         return gather(flat, idx, axis=axis, name=scope)

@@ -42,7 +42,8 @@ def test_integer_bool_and_empty_rules_follow_tf():
         i = tf.constant([[-7, 2], [3, 4]])
         out = evaluate({"mean": tf.reduce_mean(i), "mean_rows": tf.reduce_mean(i, 1),
                         "sum_i8": tf.reduce_sum(tf.constant([100, 100], tf.int8)),
-                        "max_empty": tf.reduce_max(tf.zeros([0])), "max_empty_int": tf.reduce_max(tf.zeros([0], tf.int32)),
+                        "max_empty": tf.reduce_max(tf.zeros([0])),
+                        "max_empty_int": tf.reduce_max(tf.zeros([0], tf.int32)),
                         "mean_empty": tf.reduce_mean(tf.zeros([0])),
                         "all": tf.reduce_all([[True, False], [True, True]], 1), "any": tf.reduce_any([False, False])})
     assert out["mean"] == 0 and out["mean"].dtype == np.int32
@@ -76,7 +77,8 @@ def test_argmax_argmin_add_n_cumulative():
     with tf.Graph().as_default():
         x = tf.constant(a)
         r = {"amax": tf.argmax(x), "amax1": tf.argmax(x, 1), "amin": tf.argmin(x, axis=-1, output_type=tf.int32),
-             "addn": tf.add_n([x, x, x]), "cs": tf.cumsum(x, 1), "cs_ex_rev": tf.cumsum([1, 2, 3], exclusive=True, reverse=True),
+             "addn": tf.add_n([x, x, x]), "cs": tf.cumsum(x, 1),
+             "cs_ex_rev": tf.cumsum([1, 2, 3], exclusive=True, reverse=True),
              "cp": tf.cumprod(x, 0, exclusive=True)}
         assert r["amax"].dtype == tf.int64 and r["amin"].dtype == tf.int32
         assert [r[k].op.name for k in ("amax", "addn", "cs", "cp")] == ["ArgMax", "AddN", "Cumsum", "Cumprod"]
@@ -94,7 +96,8 @@ def test_logsumexp_count_nonzero_norm():
     with tf.Graph().as_default():
         big = tf.constant([[1000.0, 1000.0], [-np.inf, 0.0]])
         out = evaluate({"lse": tf.reduce_logsumexp(big, 1), "lse_all": tf.reduce_logsumexp(X),
-                        "cnz": tf.count_nonzero([[0, 1], [2, 0]], 0), "norm": tf.norm(X), "norm1": tf.norm(X, 1, axis=1),
+                        "cnz": tf.count_nonzero([[0, 1], [2, 0]], 0), "norm": tf.norm(X),
+                        "norm1": tf.norm(X, 1, axis=1),
                         "ninf": tf.norm(X, np.inf), "gn": tf.global_norm([X, None, X[0]])})
     np.testing.assert_allclose(out["lse"], [1000 + np.log(2), 0.0], rtol=1e-6)
     np.testing.assert_allclose(out["lse_all"], np.log(np.exp(X.astype(np.float64)).sum()), rtol=1e-5)
