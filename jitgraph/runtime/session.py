@@ -148,6 +148,11 @@ class Session:
         """Plan-cache counters: compiles, hits, misses with reasons (see ``jitgraph.compiler``)."""
         return self._plans.info()
 
+    def assert_no_recompile(self):
+        """Context manager: ``AssertionError`` if any plan misses the cache or compiles inside it."""
+        from jitgraph.compiler import assert_no_recompile
+        return assert_no_recompile()
+
     # ---- lifecycle ----------------------------------------------------------------------------
     def close(self):
         self._closed = True
