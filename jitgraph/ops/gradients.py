@@ -11,7 +11,7 @@ Variables. A variable's value is read by ops that consume its reference tensor `
 both. Ops that take the reference *as a reference* (assigns) are not differentiated.
 """
 
-from jitgraph.framework.graph import get_default_graph, graph_of
+from jitgraph.framework.graph import graph_of
 from jitgraph.framework.tensor import Tensor
 from jitgraph.ops.registry import OPS, convert_to_tensor, define_op, make_op
 
@@ -187,86 +187,3 @@ def _backprop_op(graph, op, grads, stops):
         grads.setdefault(id(t), []).append(g)
 
 
-_ = get_default_graph
-
-
-# ---- fallback rules for elementwise math ---------------------------------------------------------------
-# The op library owns these rules (in its op blocks); any rule it has not registered yet is filled in
-# here, so training works meanwhile. A rule registered by the op library always wins.
-def _math_fallbacks():
-    from jitgraph.ops.math_ops import binary as b, cast, unary as u, where
-
-    def unb(grad, target):   # looked up at use: the reduction library may land after this module
-        from jitgraph.ops.reduction_ops import unbroadcast
-        return unbroadcast(grad, target)
-
-    def zeros(g):
-        from jitgraph.ops.constant_ops import zeros_like
-        return zeros_like(g)
-
-    def mask(cond, g):
-        return where(cond, g, zeros(g))
-
-    def c(v, like):
-        return cast(v, like.dtype.base_dtype)
-
-    def x_(op):
-        return op.inputs[0]
-
-    def y_(op):
-        return op.outputs[0]
-
-    def binary_rule(fx, fy):
-        return lambda op, g: [unb(fx(op, g), op.inputs[0]), unb(fy(op, g), op.inputs[1])]
-
-    rules = {
-        "Add": binary_rule(lambda op, g: g, lambda op, g: g),
-        "Sub": binary_rule(lambda op, g: g, lambda op, g: u("Neg", g)),
-        "Mul": binary_rule(lambda op, g: b("Mul", g, op.inputs[1]), lambda op, g: b("Mul", op.inputs[0], g)),
-        "RealDiv": binary_rule(lambda op, g: b("RealDiv", g, op.inputs[1]),
-                               lambda op, g: u("Neg", b("RealDiv", b("Mul", g, op.outputs[0]), op.inputs[1]))),
-        "Maximum": binary_rule(lambda op, g: mask(b("GreaterEqual", *op.inputs), g),
-                               lambda op, g: mask(b("Less", *op.inputs), g)),
-        "Minimum": binary_rule(lambda op, g: mask(b("LessEqual", *op.inputs), g),
-                               lambda op, g: mask(b("Greater", *op.inputs), g)),
-        "SquaredDifference": binary_rule(
-            lambda op, g: b("Mul", g, b("Mul", c(2.0, g), b("Sub", *op.inputs))),
-            lambda op, g: u("Neg", b("Mul", g, b("Mul", c(2.0, g), b("Sub", *op.inputs))))),
-        "Pow": binary_rule(
-            lambda op, g: b("Mul", g, b("Mul", op.inputs[1], b("Pow", op.inputs[0],
-                                                                b("Sub", op.inputs[1], c(1.0, g))))),
-            lambda op, g: b("Mul", g, b("Mul", op.outputs[0], where(
-                b("Greater", op.inputs[0], c(0.0, g)), u("Log", op.inputs[0]), zeros(op.inputs[0]))))),
-        "Neg": lambda op, g: [u("Neg", g)],
-        "Square": lambda op, g: [b("Mul", g, b("Mul", c(2.0, g), x_(op)))],
-        "Exp": lambda op, g: [b("Mul", g, y_(op))],
-        "Expm1": lambda op, g: [b("Mul", g, b("Add", y_(op), c(1.0, g)))],
-        "Log": lambda op, g: [b("RealDiv", g, x_(op))],
-        "Log1p": lambda op, g: [b("RealDiv", g, b("Add", x_(op), c(1.0, g)))],
-        "Sqrt": lambda op, g: [b("RealDiv", b("Mul", g, c(0.5, g)), y_(op))],
-        "Rsqrt": lambda op, g: [b("Mul", g, b("Mul", c(-0.5, g), b("Mul", y_(op), b("Mul", y_(op), y_(op)))))],
-        "Reciprocal": lambda op, g: [u("Neg", b("Mul", g, b("Mul", y_(op), y_(op))))],
-        "Tanh": lambda op, g: [b("Mul", g, b("Sub", c(1.0, g), b("Mul", y_(op), y_(op))))],
-        "Sigmoid": lambda op, g: [b("Mul", g, b("Mul", y_(op), b("Sub", c(1.0, g), y_(op))))],
-        "Sin": lambda op, g: [b("Mul", g, u("Cos", x_(op)))],
-        "Cos": lambda op, g: [u("Neg", b("Mul", g, u("Sin", x_(op))))],
-        "Abs": lambda op, g: [b("Mul", g, u("Sign", x_(op)))],
-        "Softplus": lambda op, g: [b("Mul", g, u("Sigmoid", x_(op)))],
-        "Relu": lambda op, g: [mask(b("Greater", y_(op), c(0, y_(op))), g)],
-        "Relu6": lambda op, g: [mask(b("LogicalAnd", b("Greater", x_(op), c(0, x_(op))),
-                                       b("Less", x_(op), c(6, x_(op)))), g)],
-        "Sign": lambda op, g: [zeros(g)],
-        "Floor": lambda op, g: [None],
-        "Ceil": lambda op, g: [None],
-        "Round": lambda op, g: [None],
-        "Cast": lambda op, g: [cast(g, op.inputs[0].dtype.base_dtype)
-                               if op.inputs[0].dtype.base_dtype.is_floating else None],
-        "SelectV2": lambda op, g: [None, unb(mask(op.inputs[0], g), op.inputs[1]),
-                                   unb(where(op.inputs[0], zeros(g), g), op.inputs[2])],
-    }
-    for op_type, rule in rules.items():
-        if op_type in OPS and OPS[op_type].grad is None:
-            OPS[op_type].grad = rule
-
-
-_math_fallbacks()

@@ -1,8 +1,7 @@
 """Elementwise math: unary and binary ops with NumPy broadcasting, comparisons, logic, cast, where.
 
 Each row of the tables below is one op: its TF type, its NumPy reference, its Numba scalar template
-(``{0}``, ``{1}`` are the scalar operands), and the dtypes it accepts. Gradients live beside them in
-``jitgraph/ops/gradients_math.py`` registered on the same ``OpDef``.
+(``{0}``, ``{1}`` are the scalar operands), the dtypes it accepts and its gradient rule.
 """
 
 import numpy as np
@@ -66,33 +65,63 @@ def _sigmoid(x):
         return (1 / (1 + np.exp(-x))).astype(x.dtype)
 
 
+# Gradient helpers: rules build graph ops with the functions of this module (operators included).
+def _x(op):
+    return op.inputs[0]
+
+
+def _y(op):
+    return op.outputs[0]
+
+
+def _zeros(t):
+    from jitgraph.ops.constant_ops import zeros_like
+    return zeros_like(t)
+
+
+def _mask(cond, g):
+    return where(cond, g, _zeros(g))
+
+
+def _unbroadcast(grad, target):
+    from jitgraph.ops.reduction_ops import unbroadcast
+    return unbroadcast(grad, target)
+
+
+def _no_grad(op, *grads):
+    return [None] * len(op.inputs)
+
+
 UNARY = [
-    # type, numpy reference, numba scalar template, allowed dtypes
-    ("Neg", np.negative, "(-{0})", NUM),
-    ("Abs", np.abs, "abs({0})", NUM),
-    ("Sign", np.sign, "np.sign({0})", NUM),
-    ("Square", np.square, "({0} * {0})", NUM),
-    ("Exp", np.exp, "np.exp({0})", FLOAT),
-    ("Log", np.log, "np.log({0})", FLOAT),
-    ("Log1p", np.log1p, "np.log1p({0})", FLOAT),
-    ("Expm1", np.expm1, "np.expm1({0})", FLOAT),
-    ("Sqrt", np.sqrt, "np.sqrt({0})", FLOAT),
-    ("Rsqrt", _rsqrt, "(1.0 / np.sqrt({0}))", FLOAT),
-    ("Reciprocal", np.reciprocal, "(1.0 / {0})", FLOAT),
-    ("Tanh", np.tanh, "np.tanh({0})", FLOAT),
-    ("Sigmoid", _sigmoid, "(1.0 / (1.0 + np.exp(-{0})))", FLOAT),
-    ("Sin", np.sin, "np.sin({0})", FLOAT),
-    ("Cos", np.cos, "np.cos({0})", FLOAT),
-    ("Floor", np.floor, "np.floor({0})", FLOAT),
-    ("Ceil", np.ceil, "np.ceil({0})", FLOAT),
-    ("Round", np.round, "np.round({0})", FLOAT),  # banker's rounding, as TF
-    ("Relu", lambda x: np.maximum(x, np.zeros((), x.dtype)), "max({0}, 0)", NUM),
-    ("Relu6", lambda x: np.minimum(np.maximum(x, 0), 6).astype(x.dtype), "min(max({0}, 0), 6)", NUM),
-    ("Softplus", lambda x: np.logaddexp(0, x).astype(x.dtype), "np.logaddexp(0, {0})", FLOAT),
-    ("IsNan", np.isnan, "np.isnan({0})", FLOAT),
-    ("IsInf", np.isinf, "np.isinf({0})", FLOAT),
-    ("IsFinite", np.isfinite, "np.isfinite({0})", FLOAT),
-    ("LogicalNot", np.logical_not, "(not {0})", BOOL),
+    # type, numpy reference, numba scalar template, allowed dtypes, gradient (op, dy) -> [dx]
+    ("Neg", np.negative, "(-{0})", NUM, lambda op, g: [-g]),
+    ("Abs", np.abs, "abs({0})", NUM, lambda op, g: [g * unary("Sign", _x(op))]),
+    ("Sign", np.sign, "np.sign({0})", NUM, lambda op, g: [_zeros(g)]),
+    ("Square", np.square, "({0} * {0})", NUM, lambda op, g: [g * (2 * _x(op))]),
+    ("Exp", np.exp, "np.exp({0})", FLOAT, lambda op, g: [g * _y(op)]),
+    ("Log", np.log, "np.log({0})", FLOAT, lambda op, g: [g / _x(op)]),
+    ("Log1p", np.log1p, "np.log1p({0})", FLOAT, lambda op, g: [g / (1 + _x(op))]),
+    ("Expm1", np.expm1, "np.expm1({0})", FLOAT, lambda op, g: [g * (_y(op) + 1)]),
+    ("Sqrt", np.sqrt, "np.sqrt({0})", FLOAT, lambda op, g: [g * 0.5 / _y(op)]),
+    ("Rsqrt", _rsqrt, "(1.0 / np.sqrt({0}))", FLOAT, lambda op, g: [g * -0.5 * (_y(op) * _y(op) * _y(op))]),
+    ("Reciprocal", np.reciprocal, "(1.0 / {0})", FLOAT, lambda op, g: [-g * (_y(op) * _y(op))]),
+    ("Tanh", np.tanh, "np.tanh({0})", FLOAT, lambda op, g: [g * (1 - _y(op) * _y(op))]),
+    ("Sigmoid", _sigmoid, "(1.0 / (1.0 + np.exp(-{0})))", FLOAT, lambda op, g: [g * (_y(op) * (1 - _y(op)))]),
+    ("Sin", np.sin, "np.sin({0})", FLOAT, lambda op, g: [g * unary("Cos", _x(op))]),
+    ("Cos", np.cos, "np.cos({0})", FLOAT, lambda op, g: [-g * unary("Sin", _x(op))]),
+    ("Floor", np.floor, "np.floor({0})", FLOAT, _no_grad),
+    ("Ceil", np.ceil, "np.ceil({0})", FLOAT, _no_grad),
+    ("Round", np.round, "np.round({0})", FLOAT, _no_grad),  # banker's rounding, as TF
+    ("Relu", lambda x: np.maximum(x, np.zeros((), x.dtype)), "max({0}, 0)", NUM,
+     lambda op, g: [_mask(_y(op) > 0, g)]),
+    ("Relu6", lambda x: np.minimum(np.maximum(x, 0), 6).astype(x.dtype), "min(max({0}, 0), 6)", NUM,
+     lambda op, g: [_mask((_x(op) > 0) & (_x(op) < 6), g)]),
+    ("Softplus", lambda x: np.logaddexp(0, x).astype(x.dtype), "np.logaddexp(0, {0})", FLOAT,
+     lambda op, g: [g * unary("Sigmoid", _x(op))]),
+    ("IsNan", np.isnan, "np.isnan({0})", FLOAT, _no_grad),
+    ("IsInf", np.isinf, "np.isinf({0})", FLOAT, _no_grad),
+    ("IsFinite", np.isfinite, "np.isfinite({0})", FLOAT, _no_grad),
+    ("LogicalNot", np.logical_not, "(not {0})", BOOL, _no_grad),
 ]
 _BOOL_RESULT = {"IsNan", "IsInf", "IsFinite", "LogicalNot"}
 
@@ -105,8 +134,8 @@ def _unary_infer(op_type, allowed):
     return infer
 
 
-for _t, _fn, _tmpl, _allowed in UNARY:
-    define_op(_t, _unary_infer(_t, _allowed), _int_safe(_fn), kind="elementwise", scalar=_tmpl)
+for _t, _fn, _tmpl, _allowed, _grad in UNARY:
+    define_op(_t, _unary_infer(_t, _allowed), _int_safe(_fn), kind="elementwise", scalar=_tmpl, grad=_grad)
 
 
 def unary(op_type, x, name=None):
@@ -144,30 +173,48 @@ def _pow(x, y):
     return np.power(x, y)
 
 
+def _both(fx, fy):
+    """A binary rule from the two partials, each summed back over broadcast axes."""
+    return lambda op, g: [_unbroadcast(fx(op, g, *op.inputs), op.inputs[0]),
+                          _unbroadcast(fy(op, g, *op.inputs), op.inputs[1])]
+
+
+def _pow_dy(op, g, x, y):
+    return g * _y(op) * where(x > 0, unary("Log", where(x > 0, x, unary("Abs", x) + 1)), _zeros(x))
+
+
 BINARY = [
-    # type, numpy reference, numba scalar template, allowed dtypes, result ("same" or "bool")
-    ("Add", _plain(np.add), "({0} + {1})", NUM, "same"),
-    ("Sub", _plain(np.subtract), "({0} - {1})", NUM, "same"),
-    ("Mul", _plain(np.multiply), "({0} * {1})", NUM, "same"),
-    ("RealDiv", _plain(np.true_divide), "({0} / {1})", FLOAT, "same"),
-    ("FloorDiv", _int_div_check(np.floor_divide), "({0} // {1})", NUM, "same"),
-    ("FloorMod", _int_div_check(np.mod), "({0} % {1})", NUM, "same"),
-    ("TruncateDiv", _int_div_check(_truncatediv), None, NUM, "same"),
-    ("TruncateMod", _int_div_check(np.fmod), "np.fmod({0}, {1})", NUM, "same"),
-    ("Pow", _plain(_pow), "({0} ** {1})", NUM, "same"),
-    ("Maximum", _plain(np.maximum), "max({0}, {1})", NUM, "same"),
-    ("Minimum", _plain(np.minimum), "min({0}, {1})", NUM, "same"),
-    ("SquaredDifference", _plain(lambda x, y: np.square(x - y)), "(({0} - {1}) * ({0} - {1}))", NUM, "same"),
-    ("Atan2", _plain(np.arctan2), "np.arctan2({0}, {1})", FLOAT, "same"),
-    ("Less", np.less, "({0} < {1})", NUM, "bool"),
-    ("LessEqual", np.less_equal, "({0} <= {1})", NUM, "bool"),
-    ("Greater", np.greater, "({0} > {1})", NUM, "bool"),
-    ("GreaterEqual", np.greater_equal, "({0} >= {1})", NUM, "bool"),
-    ("Equal", np.equal, "({0} == {1})", ANY, "bool"),
-    ("NotEqual", np.not_equal, "({0} != {1})", ANY, "bool"),
-    ("LogicalAnd", np.logical_and, "({0} and {1})", BOOL, "bool"),
-    ("LogicalOr", np.logical_or, "({0} or {1})", BOOL, "bool"),
-    ("LogicalXor", np.logical_xor, "({0} != {1})", BOOL, "bool"),
+    # type, numpy reference, numba scalar template, allowed dtypes, result ("same"/"bool"), gradient
+    ("Add", _plain(np.add), "({0} + {1})", NUM, "same", _both(lambda op, g, x, y: g, lambda op, g, x, y: g)),
+    ("Sub", _plain(np.subtract), "({0} - {1})", NUM, "same", _both(lambda op, g, x, y: g, lambda op, g, x, y: -g)),
+    ("Mul", _plain(np.multiply), "({0} * {1})", NUM, "same",
+     _both(lambda op, g, x, y: g * y, lambda op, g, x, y: x * g)),
+    ("RealDiv", _plain(np.true_divide), "({0} / {1})", FLOAT, "same",
+     _both(lambda op, g, x, y: g / y, lambda op, g, x, y: -g * _y(op) / y)),
+    ("FloorDiv", _int_div_check(np.floor_divide), "({0} // {1})", NUM, "same", _no_grad),
+    ("FloorMod", _int_div_check(np.mod), "({0} % {1})", NUM, "same",
+     _both(lambda op, g, x, y: g, lambda op, g, x, y: -g * unary("Floor", x / y))),
+    ("TruncateDiv", _int_div_check(_truncatediv), None, NUM, "same", _no_grad),
+    ("TruncateMod", _int_div_check(np.fmod), "np.fmod({0}, {1})", NUM, "same", _no_grad),
+    ("Pow", _plain(_pow), "({0} ** {1})", NUM, "same",
+     _both(lambda op, g, x, y: g * y * binary("Pow", x, y - 1), _pow_dy)),
+    ("Maximum", _plain(np.maximum), "max({0}, {1})", NUM, "same",
+     _both(lambda op, g, x, y: _mask(x >= y, g), lambda op, g, x, y: _mask(x < y, g))),
+    ("Minimum", _plain(np.minimum), "min({0}, {1})", NUM, "same",
+     _both(lambda op, g, x, y: _mask(x <= y, g), lambda op, g, x, y: _mask(x > y, g))),
+    ("SquaredDifference", _plain(lambda x, y: np.square(x - y)), "(({0} - {1}) * ({0} - {1}))", NUM, "same",
+     _both(lambda op, g, x, y: g * (2 * (x - y)), lambda op, g, x, y: -g * (2 * (x - y)))),
+    ("Atan2", _plain(np.arctan2), "np.arctan2({0}, {1})", FLOAT, "same",
+     _both(lambda op, g, y, x: g * x / (x * x + y * y), lambda op, g, y, x: -g * y / (x * x + y * y))),
+    ("Less", np.less, "({0} < {1})", NUM, "bool", _no_grad),
+    ("LessEqual", np.less_equal, "({0} <= {1})", NUM, "bool", _no_grad),
+    ("Greater", np.greater, "({0} > {1})", NUM, "bool", _no_grad),
+    ("GreaterEqual", np.greater_equal, "({0} >= {1})", NUM, "bool", _no_grad),
+    ("Equal", np.equal, "({0} == {1})", ANY, "bool", _no_grad),
+    ("NotEqual", np.not_equal, "({0} != {1})", ANY, "bool", _no_grad),
+    ("LogicalAnd", np.logical_and, "({0} and {1})", BOOL, "bool", _no_grad),
+    ("LogicalOr", np.logical_or, "({0} or {1})", BOOL, "bool", _no_grad),
+    ("LogicalXor", np.logical_xor, "({0} != {1})", BOOL, "bool", _no_grad),
 ]
 
 
@@ -183,8 +230,8 @@ def _binary_infer(op_type, allowed, result):
     return infer
 
 
-for _t, _fn, _tmpl, _allowed, _res in BINARY:
-    define_op(_t, _binary_infer(_t, _allowed, _res), _fn, kind="elementwise", scalar=_tmpl)
+for _t, _fn, _tmpl, _allowed, _res, _grad in BINARY:
+    define_op(_t, _binary_infer(_t, _allowed, _res), _fn, kind="elementwise", scalar=_tmpl, grad=_grad)
 
 
 def binary(op_type, x, y, name=None):
@@ -205,7 +252,9 @@ def _cast_compute(x, DstT, SrcT=None):
 
 
 define_op("Cast", lambda ins, a: [(a["DstT"], ins[0].shape)], _cast_compute, kind="elementwise",
-          scalar=None)  # the compiler lowers Cast per (src, dst) pair
+          scalar=None,
+          grad=lambda op, g: [cast(g, _x(op).dtype.base_dtype) if _x(op).dtype.base_dtype.is_floating
+                              and g.dtype.base_dtype.is_floating else None])  # the compiler lowers Cast per (src, dst) pair
 
 
 def cast(x, dtype, name=None):
@@ -230,6 +279,8 @@ def _select_infer(ins, a):
 
 
 define_op("SelectV2", _select_infer, lambda c, x, y: np.where(c, x, y), kind="elementwise",
+          grad=lambda op, g: [None, _unbroadcast(_mask(op.inputs[0], g), op.inputs[1]),
+                              _unbroadcast(where(op.inputs[0], _zeros(g), g), op.inputs[2])],
           scalar="({1} if {0} else {2})")
 
 

@@ -77,6 +77,8 @@ ROWS = [
     ("max_min", lambda x, y: tf.maximum(x, y) + tf.minimum(x, y) * 2, [((6,), _distinct), ((6,), _any)],
      ["Maximum", "Minimum"]),
     ("sq_diff", lambda x, y: tf.squared_difference(x, y), [((2, 3), _any), ((3,), _any)], ["SquaredDifference"]),
+    ("atan2", lambda y, x: tf.atan2(y, x), [((2, 3), _any), ((3,), _pos)], ["Atan2"]),
+    ("floormod", lambda x, y: tf.floormod(x, y), [((2, 3), _pos), ((3,), _pos)], ["FloorMod"]),
     ("unary_smooth", lambda x: tf.exp(x) + tf.tanh(x) + tf.sigmoid(x) + tf.square(x) + tf.sin(x) + tf.cos(x) - x,
      [((2, 3), _any)], ["Exp", "Tanh", "Sigmoid", "Square", "Sin", "Cos", "Neg"]),
     ("unary_pos", lambda x: tf.log(x) + tf.sqrt(x) + tf.rsqrt(x) + tf.reciprocal(x) + tf.log1p(x) + tf.expm1(x),
