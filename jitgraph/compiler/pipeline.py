@@ -16,13 +16,9 @@ from jitgraph.compiler.order import order, var_accesses
 from jitgraph.compiler.patterns import one_pass_variance
 from jitgraph.compiler.prune import prune
 from jitgraph.compiler.runner import runner_source, tensor_name
-from jitgraph.compiler.schedule import KernelStep, schedule
+from jitgraph.compiler.schedule import KernelStep, NotCompilable, schedule
 from jitgraph.compiler.shapes import infer, var_shape
 from jitgraph.compiler.simplify import simplify
-
-
-class NotCompilable(Exception):
-    """The plan uses something the compiler does not handle; it runs on the reference executor."""
 
 
 class Compiled:
@@ -54,7 +50,8 @@ def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
     written = {v for op in ops for v, w in var_accesses(op) if w}
     kernels, kernel_of = p("rewrite", one_pass_variance, kernels, kernel_of, written)
     kernel_probe.update(kernel_of)
-    sched = p("schedule", schedule, ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors)
+    sched = p("schedule", schedule, ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors,
+                  feed_tensors)
     var_info = {}
     for s in sched.steps:
         if isinstance(s, KernelStep):
@@ -73,7 +70,9 @@ def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
         print(src, file=sys.stderr)
     code = compile(src, "<jitgraph runner>", "exec")
     exec(code, ns)
-    return Compiled(ns["run"], kernels, sched.steps, [s for s, _ in sources.values()], src, p.timings)
+    out = Compiled(ns["run"], kernels, sched.steps, [s for s, _ in sources.values()], src, p.timings)
+    out.namespace = ns
+    return out
 
 
 def _codegen(sched, shapes, var_info, feed_values):

@@ -109,7 +109,21 @@ class Plan:
             return self.reference().run
         self.compiled[key] = compiled
         self.stats.compiled(f"{what}: compiled {compiled.num_kernels} kernel(s)", time.perf_counter() - t0)
+        compiled.namespace["_fallback"] = lambda st, fv, reason: self._guard_fallback(key, what, st, fv, reason)
         return compiled.run
+
+    def _guard_fallback(self, key, what, state, feeds, reason):
+        """A runtime shape check of the compiled runner failed (state is as before the run): this
+        signature's assumptions do not hold for these values, so it stops using compiled code and
+        this run (and later ones) go to the reference executor, which gives the result or error."""
+        self.stats.fallback(f"{what}: runtime shape check failed ({reason}); "
+                            "this signature now runs on the reference executor")
+        ref = self.reference().run
+        self._specs[key] = ref
+        self.compiled.pop(key, None)
+        if key is None:
+            self.run = ref
+        return ref(state, feeds)
 
 
 def _describe_sig(plan, sig):

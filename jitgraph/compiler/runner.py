@@ -28,6 +28,15 @@ def _shape_expr(shape):
     return "(" + "".join(f"{d}, " for d in shape) + ")"
 
 
+class GuardFailed(Exception):
+    """A runtime shape check of a compiled specialization failed (raised inside the runner, which
+    restores state and hands the run to ``_fallback``: the reference executor)."""
+
+
+def _no_fallback(state, feeds, reason):
+    raise RuntimeError(f"jitgraph: runtime shape check failed without a fallback: {reason}")
+
+
 def take_pooled(pool, shape, dtype):
     """A buffer from ``pool`` that nobody else references any more, else a new one."""
     for b in pool:
@@ -94,7 +103,7 @@ def numpy_step(op):
 def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_info, consts):
     """Return ``(source, namespace)`` of the generated ``run(state, feeds)``."""
     ns = {"np": np, "_detach": _detach, "_Context": _Context, "_take": take_pooled, "_errors": errors,
-          "_contig": _contig}
+          "_contig": _contig, "_GuardFailed": GuardFailed, "_fallback": _no_fallback}
     sched.kernel_inputs = {t for s in sched.steps if isinstance(s, KernelStep) for t in s.ins}
     lines = []
     feed_name = {t: f"f{i}" for i, t in enumerate(feeds)}
@@ -116,8 +125,8 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
     lines.append("store = state.store")
     lines.append("values = store._values")
     for gi, (op, a, b) in enumerate(sched.feed_guards):
-        ns[f"_fguard{gi}"] = _guard_error(op, a, b)
-        lines.append(f"if {a} != {b}: raise _fguard{gi}({a}, {b})")
+        ns[f"_fguard{gi}"] = f"feeds of {op.type} op '{op.name}': {a} != {b}"
+        lines.append(f"if {a} != {b}: return _fallback(state, feeds, _fguard{gi})")
     loaded = set()
     kernel_vars = {v for s in sched.steps if isinstance(s, KernelStep) for v in s.vars}
 
@@ -167,23 +176,31 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
         else:
             _emit_numpy(step, si, body, ns, name, var, sched, snaps)
     guarded = sched.journal or np_writes
+    checked = any(isinstance(s, KernelStep) and s.guards for s in sched.steps)
     written = written_vars(sched.steps)
-    if guarded:
+    if guarded or checked:
         if np_writes:
             lines.append("store.begin()")
         if sched.journal:
             for v in written:
                 lines.append(f"sv{v._id} = None if v{v._id} is None else v{v._id}.copy()")
-        lines.append("try:")
-        lines.extend("    " + b for b in body)
-        lines.append("except BaseException:")
+        restore = []
         if np_writes:
-            lines.append("    store.rollback()")
+            restore.append("    store.rollback()")
         if sched.journal:
             for v in written:
-                lines.append(f"    if sv{v._id} is None: values.pop(_var{v._id}, None)")
-                lines.append(f"    else: values[_var{v._id}] = sv{v._id}")
-        lines.append("    raise")
+                restore.append(f"    if sv{v._id} is None: values.pop(_var{v._id}, None)")
+                restore.append(f"    else: values[_var{v._id}] = sv{v._id}")
+        lines.append("try:")
+        lines.extend("    " + b for b in body)
+        if checked:   # state is as before the run (journal): the reference redoes it
+            lines.append("except _GuardFailed as e:")
+            lines.extend(restore)
+            lines.append("    return _fallback(state, feeds, e.args[0])")
+        if guarded:
+            lines.append("except BaseException:")
+            lines.extend(restore)
+            lines.append("    raise")
         if np_writes:
             lines.append("store.commit()")
     else:
@@ -211,9 +228,14 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
 
 
 def _emit_kernel(step, si, body, ns, name, var, shapes, sched, loaded, var_info):
-    for gi, (op, a, b) in enumerate(step.guards):
-        ns[f"_guard{si}_{gi}"] = _guard_error(op, a, b)
-        body.append(f"if {a} != {b}: raise _guard{si}_{gi}({a}, {b})")
+    def dim(src):
+        return str(src) if isinstance(src, int) else f"{name(src[0])}.shape[{src[1]}]"
+
+    if step.guards:
+        what = ", ".join(f"'{o.name}'" for o in step.ops[:3]) + (" …" if len(step.ops) > 3 else "")
+        ns[f"_guard{si}"] = f"operand shapes of the kernel of {what}"
+        cond = " or ".join(f"{dim(a)} != {dim(b)}" for a, b in step.guards)
+        body.append(f"if {cond}: raise _GuardFailed(_guard{si})")
     for v in step.writes:
         if v in sched.always_init:
             continue
@@ -230,12 +252,13 @@ def _emit_kernel(step, si, body, ns, name, var, shapes, sched, loaded, var_info)
             args.append(var(obj))
         else:
             oname = name(obj) if not obj.dtype.is_ref_dtype else f"snap{obj.op._id}"
-            shape = shapes[obj] if not obj.dtype.is_ref_dtype else var_info[variable_of(obj)][0]
+            shape = (tuple(dim(d) for d in step.out_shapes[obj]) if not obj.dtype.is_ref_dtype
+                     else var_info[variable_of(obj)][0])
             dtype = obj.dtype.base_dtype.as_np
             kind_ = sched.buffers.get(obj, "fresh")
             ns[f"_dt_{oname}"] = dtype
             if kind_ == "scratch":
-                ns[f"_s_{oname}"] = np.empty(tuple(shape), dtype)
+                ns[f"_s_{oname}"] = np.empty(tuple(int(d) for d in shape), dtype)
                 body.append(f"{oname} = _s_{oname}")
             elif kind_ == "pool":
                 ns[f"_pool_{oname}"] = []
@@ -288,8 +311,3 @@ def _uninit_error(var, op):
     return make
 
 
-def _guard_error(op, a, b):
-    def make(x, y):
-        return errors.InvalidArgumentError(
-            None, op, f"{op.type} op '{op.name}' failed: incompatible shapes: dimension {x} vs {y}")
-    return make

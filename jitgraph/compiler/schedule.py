@@ -18,6 +18,10 @@ from jitgraph.compiler.shapes import var_shape
 from jitgraph.ops.state_ops import variable_of
 
 POOL_MIN_BYTES = 1 << 20
+
+
+class NotCompilable(Exception):
+    """The plan uses something the compiler does not handle; it runs on the reference executor."""
 CANNOT_FAIL = {"Identity", "NoOp", "Shape", "VariableV2", "Const"}
 FREE = {"Const", "VariableV2", "NoOp"}
 
@@ -33,7 +37,9 @@ class KernelStep:
         self.vars = []       # variable ops whose buffers the kernel reads or writes
         self.writes = []     # variable ops written (subset of vars)
         self.outs = []       # (tensor, kind) materialized: kind 'value' or 'snapshot' (assign fetch)
-        self.guards = []     # (op, a, b) symbolic dims that must be equal at run time
+        self.guards = []     # (a, b) dim sources that must be equal at run time (see _kernel_checks)
+        self.dims = {}       # canonical symbol -> dim source (an operand's runtime dim)
+        self.out_shapes = {}  # materialized value tensor -> tuple of dim sources
 
 
 class Schedule:
@@ -46,7 +52,7 @@ class Schedule:
         self.var_fetch_start = []   # VariableV2 ref tensors fetched (snapshot at run start)
 
 
-def schedule(ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors):
+def schedule(ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors, feed_tensors=()):
     """Order kernels and steps topologically (ties by creation order) and decide buffers."""
     index = {op: i for i, op in enumerate(ops)}
     fetched = set(fetch_tensors)
@@ -77,12 +83,11 @@ def schedule(ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors):
     for op in ops:
         for t in op.inputs:
             consumers.setdefault(t, []).append(op)
-    guard_ops = {}
-    for op, a, b in guards:
-        guard_ops.setdefault(op, []).append((op, a, b))
+    fed = set(feed_tensors)
     for step in groups:
         if isinstance(step, KernelStep):
-            _operands(step, consumers, fetched, kernel_of, guard_ops)
+            _operands(step, consumers, fetched)
+            _kernel_checks(step, shapes, fed)
             for t, kind in step.outs:
                 sched.buffers[t] = _buffer_kind(t, shapes.get(t), t in fetched or kind == "snapshot")
     _in_place_hazards(sched, groups)
@@ -90,17 +95,13 @@ def schedule(ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors):
     sched.always_init = {v for v, _ in sched.must_init}
     feed_only = lambda d: not isinstance(d, str) or d.startswith("f")  # noqa: E731
     sched.feed_guards = [g for g in guards if feed_only(g[1]) and feed_only(g[2])]
-    for step in groups:
-        if isinstance(step, KernelStep):
-            step.guards = [g for g in step.guards if g not in sched.feed_guards]
     sched.var_fetch_start = [t for t in fetch_tensors if t.op.type == "VariableV2" and t.op in index]
     return sched
 
 
-def _operands(step, consumers, fetched, kernel_of, guard_ops):
+def _operands(step, consumers, fetched):
     inside = set(step.ops)
     for op in step.ops:
-        step.guards.extend(guard_ops.get(op, ()))
         for var, is_write in var_accesses(op):
             if var not in step.vars:
                 step.vars.append(var)
@@ -118,6 +119,45 @@ def _operands(step, consumers, fetched, kernel_of, guard_ops):
             used_outside = t in fetched or any(c not in inside for c in consumers.get(t, ()))
             if used_outside or op.op_def.kind == "reduction":
                 step.outs.append((t, "value"))
+
+
+def _kernel_checks(step, shapes, fed):
+    """What a kernel assumes about its operands' runtime shapes, as checks the runner makes first.
+
+    Symbolic shapes are canonical: dims that some broadcast equated share one name, which may be
+    the dim of a tensor computed *later* in the run, so such a name is never evaluated at run time.
+    Instead every kernel reads its dims from its own operands: a dim source is an ``int`` or
+    ``(tensor, axis)`` (``tensor.shape[axis]``). For each operand dim whose static shape is
+    unknown, a check: equal to the int its canonical shape claims (1 included: a broadcast dim),
+    or to the first operand dim of the same canonical symbol. ``step.dims`` then gives the
+    iteration space and the shapes of the buffers the runner allocates (``step.out_shapes``).
+    A failed check means a shape assumption of this specialization does not hold (a NumPy step
+    made a dim 1, or the shapes are incompatible): the run goes to the reference executor.
+    """
+    dims, checks = {}, []
+    for t in step.ins:
+        s = shapes.get(t)
+        if s is None:
+            raise NotCompilable(f"unknown shape of kernel operand {t.name}")
+        static = t.shape.as_list() if t.shape.ndims == len(s) else [None] * len(s)
+        for j, c in enumerate(s):
+            src = static[j] if static[j] is not None else (t, j)
+            if isinstance(c, int):
+                if src != c and not (t in fed and c == 1):   # the signature fixes a fed 1
+                    checks.append((src, c))
+            elif c not in dims:
+                dims[c] = src
+            elif dims[c] != src:
+                checks.append((dims[c], src))
+    step.guards = checks
+    step.dims = dims
+    for t, kind in step.outs:
+        if kind != "value":
+            continue
+        s = shapes.get(t)
+        if s is None or any(isinstance(c, str) and c not in dims for c in s):
+            raise NotCompilable(f"kernel output {t.name} has a dim no operand gives")
+        step.out_shapes[t] = tuple(c if isinstance(c, int) else dims[c] for c in s)
 
 
 def _buffer_kind(t, shape, returned):
