@@ -116,4 +116,85 @@ def _op_shapes(op, shapes, guards, producer_name):
             if spec.keepdims:
                 return [tuple(1 if i in spec.axes else d for i, d in enumerate(src))]
             return [tuple(d for i, d in enumerate(src) if i not in spec.axes)]
+    if typ in _LAYOUT and op.inputs and len(op.outputs) == 1:
+        src = shape_of(op.inputs[0])
+        derived = _LAYOUT[typ](op, src, shape_of) if src is not None else None
+        if derived is not None:
+            return [_merge_static(op.outputs[0], derived, producer_name)]
     return [static_or_symbolic(t, producer_name(t)) for t in op.outputs]
+
+
+# ---- shape rules that carry input dims (size-1 knowledge from the feed signature, batch symbols)
+# through NumPy steps. A rule only states what the op computes; the runner re-checks every kernel
+# operand against these claims, so a wrong claim costs a fallback to the reference, never a result.
+def _transpose(op, src, shape_of):
+    perm = op.attrs.get("perm")
+    perm = tuple(range(len(src)))[::-1] if perm is None else tuple(perm)
+    return tuple(src[p] for p in perm) if len(perm) == len(src) else None
+
+
+def _expand_dims(op, src, shape_of):
+    ax = op.attrs.get("axis")
+    if ax is None or not -len(src) - 1 <= ax <= len(src):
+        return None
+    ax %= len(src) + 1
+    return tuple(src[:ax]) + (1,) + tuple(src[ax:])
+
+
+def _squeeze(op, src, shape_of):
+    axes = op.attrs.get("squeeze_dims") or ()
+    if not axes:
+        return None if any(isinstance(d, str) for d in src) else tuple(d for d in src if d != 1)
+    axes = {a % len(src) for a in axes}
+    return tuple(d for i, d in enumerate(src) if i not in axes)
+
+
+def _reshape(op, src, shape_of):
+    from jitgraph.ops.registry import constant_value
+    target = constant_value(op.inputs[1]) if len(op.inputs) > 1 else None
+    if target is None:
+        return None
+    dims = [int(d) for d in target.reshape(-1)]
+    if -1 in dims:
+        known = 1
+        for d in dims:
+            known *= d if d != -1 else 1
+        if not all(isinstance(d, int) for d in src) or known == 0:
+            return tuple(None if d == -1 else d for d in dims)
+        n = 1
+        for d in src:
+            n *= d
+        dims[dims.index(-1)] = n // known
+    return tuple(dims)
+
+
+def _matmul(op, src, shape_of):
+    b = shape_of(op.inputs[1])
+    if b is None or len(src) != 2 or len(b) != 2:
+        return None
+    m = src[1] if op.attrs.get("transpose_a") else src[0]
+    n = b[0] if op.attrs.get("transpose_b") else b[1]
+    return (m, n)
+
+
+def _same_as_input(op, src, shape_of):
+    return tuple(src)
+
+
+def _like_second(op, src, shape_of):
+    s = shape_of(op.inputs[1]) if len(op.inputs) > 1 else None
+    return None if s is None else tuple(s)
+
+
+_LAYOUT = {"Transpose": _transpose, "ExpandDims": _expand_dims, "Squeeze": _squeeze, "Reshape": _reshape,
+           "MatMul": _matmul, "BiasAdd": _same_as_input, "XentGrad": _like_second}
+
+
+def _merge_static(t, derived, producer_name):
+    """``derived`` dims where the op's static shape does not know them (static ints win)."""
+    s = t.shape
+    if s.ndims is not None and s.ndims != len(derived):
+        return static_or_symbolic(t, producer_name(t))
+    static = s.as_list() if s.ndims is not None else [None] * len(derived)
+    return tuple(st if st is not None else (d if d is not None else f"{producer_name(t)}.shape[{i}]")
+                 for i, (st, d) in enumerate(zip(static, derived)))
