@@ -8,11 +8,28 @@ reaches ``get``; hits here count lookups by new fetch structures and ``make_call
 
 import contextlib
 import threading
+import weakref
 
 from jitgraph.compiler.plan import Plan
 
 _global_lock = threading.Lock()
 _global = {"misses": 0, "events": []}
+_kernels = weakref.WeakSet()   # every loaded kernel dispatcher: assert_no_recompile counts their specializations
+
+
+def register_kernel(dispatcher):
+    try:
+        _kernels.add(dispatcher)
+    except TypeError:   # pragma: no cover - not weak-referenceable
+        pass
+
+
+def _specializations():
+    """{dispatcher: number of compiled type signatures} over live kernels."""
+    out = {}
+    for k in list(_kernels):
+        out[k] = len(getattr(k, "signatures", ()))
+    return out
 
 
 class Stats:
@@ -77,12 +94,19 @@ class PlanCache:
 
 @contextlib.contextmanager
 def assert_no_recompile():
-    """Fail (``AssertionError``) if any plan is built, compiled or misses its cache inside the block."""
+    """Fail (``AssertionError``) if any plan is built, compiled or misses its cache inside the block,
+    or if a kernel that had already been compiled gets another Numba specialization (a new
+    argument type: the plan cache cannot see those)."""
     with _global_lock:
         start = _global["misses"]
+    spec0 = _specializations()
     yield
     with _global_lock:
         new = _global["misses"] - start
         events = _global["events"][max(0, len(_global["events"]) - new):] if new else []
     if new:
         raise AssertionError(f"{new} plan cache miss(es) inside assert_no_recompile(): " + "; ".join(events))
+    grown = [k for k, n in _specializations().items() if 0 < spec0.get(k, 0) < n]
+    if grown:
+        raise AssertionError(f"{len(grown)} kernel(s) compiled another Numba specialization inside "
+                             f"assert_no_recompile(): " + "; ".join(str(k.signatures[-1]) for k in grown))

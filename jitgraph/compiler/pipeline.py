@@ -88,9 +88,13 @@ def _codegen(sched, shapes, var_info, feed_values):
 
 
 def _load(sources):
+    from jitgraph.compiler.cache import register_kernel
     from jitgraph.compiler.disk_cache import load_module
     config.ensure_threading()
-    return {i: (load_module(src).kernel, operands) for i, (src, operands) in sources.items()}
+    out = {i: (load_module(src).kernel, operands) for i, (src, operands) in sources.items()}
+    for fn, _ in out.values():
+        register_kernel(fn)
+    return out
 
 
 def _size_hint(space, feed_values):

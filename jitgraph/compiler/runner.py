@@ -15,6 +15,7 @@ from jitgraph import errors
 from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.schedule import KernelStep, written_vars
 from jitgraph.ops.state_ops import VarRef, variable_of
+from jitgraph.runtime.limits import check_nbytes, check_output_sizes, max_alloc_bytes
 from jitgraph.runtime.reference import _Context, _detach
 
 
@@ -49,7 +50,50 @@ def take_pooled(pool, shape, dtype):
 
 
 def _contig(x):
-    return x if x.flags.c_contiguous else np.array(x, order="C")
+    """What kernels take: a C-contiguous, writeable array (Numba types read-only arrays apart, so a
+    read-only one would compile a second specialization behind the plan cache's back)."""
+    return x if x.flags.c_contiguous and x.flags.writeable else np.array(x, order="C")
+
+
+# Allocation limits (``runtime.limits``), as the reference checks them: the largest statically known
+# output of a step is compared with the limit before the step runs. Steps whose outputs are all under
+# one page are not checked (no limit that small is meaningful; it keeps tiny plans' runs cheap).
+CHECK_MIN_BYTES = 4096
+
+
+def static_nbytes(ops):
+    """The largest statically known output size (bytes) of ``ops``, or 0."""
+    best = 0
+    for op in ops:
+        for t in op.outputs:
+            shape = t.shape
+            if shape.ndims is None or not shape.is_fully_defined() or t.dtype.is_ref_dtype:
+                continue
+            n = 8 if t.dtype.base_dtype.as_np == np.dtype(object) else t.dtype.base_dtype.as_np.itemsize
+            for d in shape.as_list():
+                n *= int(d)
+            best = max(best, n)
+    return best
+
+
+def oom_checker(ops):
+    """Raise ``ResourceExhaustedError`` for the first of ``ops`` (in order) whose output cannot fit."""
+    def check():
+        for op in ops:
+            check_output_sizes(op)
+    return check
+
+
+def alloc_checked(shape, dtype, op):
+    """``np.empty`` for a kernel output of run-time shape, with the reference's limit and error."""
+    n = dtype.itemsize
+    for d in shape:
+        n *= d
+    check_nbytes(n, op, f"tensor with shape {list(shape)} and type {dtype.name}")
+    try:
+        return np.empty(shape, dtype)
+    except MemoryError as e:
+        raise errors.ResourceExhaustedError(None, op, f"OOM when computing '{op.name}' ({op.type}): {e}") from None
 
 
 def adopter(ns, var, slot):
@@ -70,19 +114,27 @@ def adopter(ns, var, slot):
 
 
 def numpy_step(op):
-    """A callable ``(ctx, args) -> list of outputs`` running ``op``'s reference implementation."""
+    """A callable ``(ctx, args) -> list of outputs`` running ``op`` as the reference does, except that
+    an op library's optional faster implementation ``op_def.extra["fast"]`` (same signature and
+    results as ``compute``, within float tolerance) is preferred: the one place NumPy steps run."""
     d = op.op_def
     outs = [t.dtype.base_dtype.as_np for t in op.outputs]
     attrs = op.attrs
+    fn = (d.extra or {}).get("fast") or d.compute
+    nbytes = static_nbytes([op]) if d.run is None else 0
+    if nbytes < CHECK_MIN_BYTES:
+        nbytes = 0
 
     def call(ctx, args):
         try:
             if d.run is not None:
                 result = d.run(ctx, op, args)
-            elif d.compute is None:
+            elif fn is None:
                 raise errors.UnimplementedError(None, op, f"Op type {op.type} has no reference implementation")
             else:
-                result = d.compute(*args, **attrs)
+                if nbytes and nbytes > max_alloc_bytes():
+                    check_output_sizes(op)
+                result = fn(*args, **attrs)
         except errors.OpError as e:
             if e.op is None:
                 e.op = op
@@ -120,8 +172,19 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
         ns[f"_var{v._id}"] = v
         return f"v{v._id}"
 
+    def kname(t):
+        """``name(t)`` as a kernel argument: constants as a writeable copy (one Numba type)."""
+        n = name(t)
+        if n.startswith("_c"):
+            ns.setdefault("_w" + n, np.array(ns[n], order="C", copy=True))
+            return "_w" + n
+        return n
+
     if feeds:
         lines.append("".join(f"f{i}, " for i in range(len(feeds))) + "= feeds")
+        for t in feeds:   # a read-only feed would make Numba compile another specialization
+            if t in sched.kernel_inputs:
+                lines.append(f"if not {feed_name[t]}.flags.writeable: {feed_name[t]} = {feed_name[t]}.copy()")
     lines.append("store = state.store")
     lines.append("values = store._values")
     for gi, (op, a, b) in enumerate(sched.feed_guards):
@@ -172,7 +235,7 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
     snaps = {}
     for si, step in enumerate(sched.steps):
         if isinstance(step, KernelStep):
-            _emit_kernel(step, si, body, ns, name, var, shapes, sched, kernels_loaded[si], var_info)
+            _emit_kernel(step, si, body, ns, kname, var, shapes, sched, kernels_loaded[si], var_info)
         else:
             _emit_numpy(step, si, body, ns, name, var, sched, snaps)
     guarded = sched.journal or np_writes
@@ -228,6 +291,11 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
 
 
 def _emit_kernel(step, si, body, ns, name, var, shapes, sched, loaded, var_info):
+    nbytes = static_nbytes(step.ops)
+    if nbytes >= CHECK_MIN_BYTES:
+        ns[f"_nb{si}"], ns[f"_oom{si}"], ns["_max_alloc"] = nbytes, oom_checker(step.ops), max_alloc_bytes
+        body.append(f"if _nb{si} > _max_alloc(): _oom{si}()")
+
     def dim(src):
         return str(src) if isinstance(src, int) else f"{name(src[0])}.shape[{src[1]}]"
 
@@ -258,13 +326,20 @@ def _emit_kernel(step, si, body, ns, name, var, shapes, sched, loaded, var_info)
             kind_ = sched.buffers.get(obj, "fresh")
             ns[f"_dt_{oname}"] = dtype
             if kind_ == "scratch":
+                nb = dtype.itemsize * int(np.prod([int(d) for d in shape]))
+                if nb > max_alloc_bytes():   # the reference raises ResourceExhaustedError for this op
+                    from jitgraph.compiler.schedule import NotCompilable
+                    raise NotCompilable(f"scratch buffer of {nb} bytes for {obj.name} exceeds the allocation limit")
                 ns[f"_s_{oname}"] = np.empty(tuple(int(d) for d in shape), dtype)
                 body.append(f"{oname} = _s_{oname}")
             elif kind_ == "pool":
                 ns[f"_pool_{oname}"] = []
                 body.append(f"{oname} = _take(_pool_{oname}, {_shape_expr(shape)}, _dt_{oname})")
-            else:
+            elif all(isinstance(d, int) for d in step.out_shapes.get(obj, ())):   # checked by _nb above
                 body.append(f"{oname} = np.empty({_shape_expr(shape)}, _dt_{oname})")
+            else:
+                ns["_alloc"], ns[f"_op_{oname}"] = alloc_checked, obj.op
+                body.append(f"{oname} = _alloc({_shape_expr(shape)}, _dt_{oname}, _op_{oname})")
             args.append(oname)
     body.append(f"_k{si}({', '.join(args)})")
 

@@ -1,0 +1,127 @@
+"""Runtime contracts of compiled plans: allocation limits, read-only feeds, the op library's fast path."""
+
+import numpy as np
+import pytest
+
+import jitgraph as tf
+from jitgraph.compiler import config
+from jitgraph.ops.registry import OPS, define_op, make_op
+
+
+@pytest.fixture(autouse=True)
+def eager_strict():
+    prev_mode, prev_strict = config.set_compile_mode("eager"), config.set_strict(True)
+    yield
+    config.set_compile_mode(prev_mode)
+    config.set_strict(prev_strict)
+
+
+@pytest.mark.parametrize("mode", ["eager", "never"])
+def test_huge_static_shapes_raise_resource_exhausted(mode, monkeypatch):
+    """NumPy steps and kernels check ``runtime.limits`` like the reference, naming the op."""
+    config.set_compile_mode(mode)
+    monkeypatch.setenv("JITGRAPH_MAX_ALLOC_BYTES", str(1 << 16))
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [200, 200])
+        v = tf.Variable(np.ones(3, np.float32))
+        small = tf.placeholder(tf.float32, [10, 10])
+        mm = tf.matmul(x, x, name="big_matmul")            # NumPy step, 160 kB out
+        ew = tf.nn.relu(tf.multiply(x, 2.0, name="big_mul"))   # kernel, 160 kB out
+        ok = tf.matmul(small, small)                        # under the limit
+        feed = {x: np.ones((200, 200), np.float32), small: np.ones((10, 10), np.float32)}
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            for fetch, name in ((mm, "big_matmul"), (ew, "big_mul")):
+                for _ in range(2):   # the compiled plan too (eager compiles on the first run)
+                    with pytest.raises(tf.errors.ResourceExhaustedError, match=name):
+                        sess.run([fetch, v.assign_add([1., 1., 1.])], feed)
+            np.testing.assert_array_equal(sess.run(v), [1., 1., 1.])
+            np.testing.assert_array_equal(sess.run(ok, feed), np.full((10, 10), 10., np.float32))
+            if mode == "eager":
+                assert sess.cache_info()["compiles"] >= 1
+
+
+def test_dynamic_kernel_output_over_the_limit(monkeypatch):
+    monkeypatch.setenv("JITGRAPH_MAX_ALLOC_BYTES", str(1 << 16))
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, None])
+        y = tf.nn.relu(x) + 1.0
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(y, {x: np.zeros((4, 4), np.float32)}), np.ones((4, 4)))
+            with pytest.raises(tf.errors.ResourceExhaustedError):
+                sess.run(y, {x: np.zeros((200, 200), np.float32)})
+
+
+def test_read_only_feed_makes_no_new_specialization():
+    """A read-only feed (a slice of a read-only array, ``np.frombuffer``) used to compile a second
+    Numba specialization of the kernel that the plan cache did not count."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 4])
+        y = tf.nn.relu(x * 3.0 - 1.0)
+        data = np.arange(16, dtype=np.float32).reshape(4, 4)
+        with tf.Session() as sess:
+            want = sess.run(y, {x: data})
+            sess.run(y, {x: data})
+            ro = data.copy()
+            ro.flags.writeable = False
+            buf = np.frombuffer(data.tobytes(), np.float32).reshape(4, 4)
+            assert not buf.flags.writeable
+            with sess.assert_no_recompile():
+                np.testing.assert_array_equal(sess.run(y, {x: ro[1:3]}), want[1:3])
+                for fed in (buf, ro):
+                    np.testing.assert_array_equal(sess.run(y, {x: fed}), want)
+                cb = sess.make_callable(y, [x])
+                np.testing.assert_array_equal(cb(buf), want)
+            assert sess.cache_info()["compiles"] == 1
+
+
+def test_assert_no_recompile_sees_numba_specializations():
+    from jitgraph.compiler import cache
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [3])
+        y = x + 1.0
+        with tf.Session() as sess:
+            sess.run(y, {x: np.zeros(3, np.float32)})
+            kernel = sess._plans._plans[next(iter(sess._plans._plans))].compiled[None].namespace["_k0"]
+            with pytest.raises(AssertionError, match="specialization"):
+                with sess.assert_no_recompile():
+                    kernel(np.zeros(3, np.float64), np.zeros((), np.float32), np.zeros(3, np.float64))
+            assert cache
+
+
+FAST_CALLS = []
+
+
+def _slow(x, scale):
+    return (x * scale).astype(x.dtype)
+
+
+def _fast(x, scale):
+    FAST_CALLS.append(x.shape)
+    return np.multiply(x, scale, dtype=x.dtype)
+
+
+if "TestScaleWithFastPath" not in OPS:
+    define_op("TestScaleWithFastPath", lambda ins, a: [(ins[0].dtype.base_dtype, ins[0].shape)], _slow,
+              kind="library", extra={"fast": _fast})
+    define_op("TestScaleNoFastPath", lambda ins, a: [(ins[0].dtype.base_dtype, ins[0].shape)], _slow,
+              kind="library")
+
+
+@pytest.mark.parametrize("mode", ["eager", "never"])
+def test_numpy_steps_use_the_library_fast_path(mode):
+    """Compiled NumPy steps call ``op_def.extra['fast']`` when the op library provides it; the
+    reference executor keeps the plain ``compute`` (the oracle)."""
+    config.set_compile_mode(mode)
+    FAST_CALLS.clear()
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        a = make_op("TestScaleWithFastPath", [x], {"scale": 2.5}).outputs[0]
+        b = make_op("TestScaleNoFastPath", [x], {"scale": 2.5}).outputs[0]
+        out = tf.nn.relu(a) + b
+        data = np.arange(6, dtype=np.float32).reshape(2, 3) - 2
+        with tf.Session() as sess:
+            got = sess.run([a, out], {x: data})
+    np.testing.assert_allclose(got[0], data * 2.5)
+    np.testing.assert_allclose(got[1], np.maximum(data * 2.5, 0) + data * 2.5)
+    assert FAST_CALLS == ([(2, 3)] if mode == "eager" else [])
