@@ -51,6 +51,9 @@ def _matmul_infer(ins, a):
 
 
 def _matmul_compute(a, b, transpose_a, transpose_b):
+    for i, v in enumerate((a, b)):   # a rank left unknown at build time is checked here, as TF does
+        if np.ndim(v) != 2:
+            raise ValueError(f"In[{i}] is not a matrix. Instead it has shape {list(np.shape(v))}")
     return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
 
 

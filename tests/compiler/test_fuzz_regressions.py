@@ -1,0 +1,30 @@
+"""Cases the graph fuzzer (tests/test_fuzz_graphs.py, run with JITGRAPH_COMPILE=eager and other
+seeds) found: compiled and reference runs must agree with each other and with TF."""
+
+import numpy as np
+import pytest
+
+import jitgraph as tf
+from jitgraph.compiler import config
+
+
+@pytest.fixture(autouse=True)
+def eager_strict():
+    prev_mode, prev_strict = config.set_compile_mode("eager"), config.set_strict(True)
+    yield
+    config.set_compile_mode(prev_mode)
+    config.set_strict(prev_strict)
+
+
+@pytest.mark.parametrize("mode", ["eager", "never"])
+def test_matmul_of_unknown_rank_vectors_is_an_error(mode):
+    """MatMul of a placeholder of unknown rank fed a vector returned np.matmul's dot product;
+    TF (and now MatMul's compute) says 'In[0] is not a matrix'."""
+    config.set_compile_mode(mode)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, None)
+        y = tf.matmul(x, x)
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="not a matrix"):
+                sess.run([x, tf.reduce_sum(y)], {x: np.array([0.5], np.float32)})
+            np.testing.assert_allclose(sess.run(y, {x: np.ones((2, 2), np.float32)}), np.full((2, 2), 2.))
