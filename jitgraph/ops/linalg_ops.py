@@ -51,9 +51,6 @@ def _matmul_infer(ins, a):
 
 
 def _matmul_compute(a, b, transpose_a, transpose_b):
-    for i, v in enumerate((a, b)):   # a rank left unknown at build time is checked here, as TF does
-        if np.ndim(v) != 2:
-            raise ValueError(f"In[{i}] is not a matrix. Instead it has shape {list(np.shape(v))}")
     return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
 
 
@@ -90,6 +87,9 @@ def _batch_matmul_infer(ins, a):
 
 
 def _batch_matmul_compute(x, y, adj_x, adj_y):
+    for i, v in enumerate((x, y)):   # a rank left unknown at build time is checked here, as TF does
+        if np.ndim(v) < 2:
+            raise ValueError(f"In[{i}] ndims must be >= 2: {np.ndim(v)} (In[{i}] is not a matrix)")
     return np.matmul(np.swapaxes(x, -1, -2) if adj_x else x, np.swapaxes(y, -1, -2) if adj_y else y)
 
 

@@ -18,8 +18,8 @@ def eager_strict():
 
 @pytest.mark.parametrize("mode", ["eager", "never"])
 def test_matmul_of_unknown_rank_vectors_is_an_error(mode):
-    """MatMul of a placeholder of unknown rank fed a vector returned np.matmul's dot product;
-    TF (and now MatMul's compute) says 'In[0] is not a matrix'."""
+    """matmul of a placeholder of unknown rank (BatchMatMulV2) fed a vector returned a dot product;
+    TF (and now its compute) says In[0] ndims must be >= 2."""
     config.set_compile_mode(mode)
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, None)
