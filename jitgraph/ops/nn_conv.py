@@ -435,3 +435,12 @@ def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
 def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):
     """Mean over ``ksize`` windows; with SAME the padded positions are not counted (as TF)."""
     return _pool("AvgPool", value if input is None else input, ksize, strides, padding, data_format, name)
+
+
+# ---- fast kernels (the compiler calls OPS[type].extra["fast"]; compute above stays the oracle) --------
+def _register_fast():
+    from jitgraph.ops import conv_kernels
+    conv_kernels.register()
+
+
+_register_fast()

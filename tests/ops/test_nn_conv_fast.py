@@ -1,0 +1,221 @@
+"""``conv_kernels``: the fast Conv2D (``OPS["Conv2D"].extra["fast"]``) against the NumPy reference.
+
+The reference ``compute`` in ``nn_conv`` is the oracle (itself checked against naive loops in
+``test_nn_ops``); the fast kernel must match it within float tolerance for every geometry.
+"""
+
+import inspect
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import jitgraph as tf
+from jitgraph.ops import conv_kernels, nn_conv
+from jitgraph.ops.registry import OPS
+
+TOL = {np.float32: 2e-5, np.float64: 1e-12}
+
+
+def _attrs(s, d, padding, data_format="NHWC"):
+    return {"strides": nn_conv._seq(s, "strides", data_format), "padding": padding, "data_format": data_format,
+            "dilations": nn_conv._seq(d, "dilations", data_format), "use_cudnn_on_gpu": True}
+
+
+def _check(x, w, s=1, d=1, padding="SAME", data_format="NHWC"):
+    a = _attrs(s, d, padding, data_format)
+    ref = OPS["Conv2D"].compute(x, w, **a)
+    got = OPS["Conv2D"].extra["fast"](x, w, **a)
+    assert got.shape == ref.shape and got.dtype == ref.dtype
+    scale = max(1.0, float(np.abs(ref).max(initial=0.0)))
+    np.testing.assert_allclose(got, ref, rtol=0, atol=TOL[x.dtype.type] * scale * np.sqrt(w[..., 0].size))
+    return got
+
+
+def _data(rng, shape_x, shape_w, dtype):
+    return rng.standard_normal(shape_x).astype(dtype), rng.standard_normal(shape_w).astype(dtype)
+
+
+def test_registered():
+    assert OPS["Conv2D"].extra["fast"] is conv_kernels.conv2d_fast
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 3, 5])
+@pytest.mark.parametrize("s", [1, 2])
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+def test_grid(dtype, k, s, padding):
+    rng = np.random.default_rng(k * 10 + s)
+    x, w = _data(rng, (2, 9, 11, 3), (k, k, 3, 4), dtype)
+    _check(x, w, s, 1, padding)
+
+
+def test_random_shapes():
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        n, h, wd = rng.integers(1, 4), rng.integers(1, 14), rng.integers(1, 14)
+        c, f = rng.integers(1, 9), rng.integers(1, 9)
+        kh, kw = rng.choice([1, 2, 3, 5]), rng.choice([1, 3, 4, 5])
+        sh, sw = rng.integers(1, 4), rng.integers(1, 4)
+        dh, dw = (1, 1) if rng.random() < 0.6 else (rng.integers(1, 3), rng.integers(1, 3))
+        padding = "SAME" if rng.random() < 0.5 else "VALID"
+        if padding == "VALID" and (h < (kh - 1) * dh + 1 or wd < (kw - 1) * dw + 1):
+            padding = "SAME"
+        dtype = np.float32 if rng.random() < 0.7 else np.float64
+        x, w = _data(rng, (n, h, wd, c), (kh, kw, c, f), dtype)
+        _check(x, w, [int(sh), int(sw)], [int(dh), int(dw)], padding)
+
+
+def test_w6_shape_and_chunking():
+    """W6's shape spans many L2 chunks (and, with a multi-threaded BLAS, both workers)."""
+    rng = np.random.default_rng(1)
+    x, w = _data(rng, (8, 32, 32, 32), (5, 5, 32, 32), np.float32)
+    _check(x, w)
+    prev = conv_kernels._ROW_BYTES
+    try:
+        conv_kernels._ROW_BYTES = 1            # the 16-row minimum chunk, ragged last chunk
+        _check(x[:3, :7, :9], w)
+    finally:
+        conv_kernels._ROW_BYTES = prev
+
+
+@pytest.mark.parametrize("case", [
+    dict(x=(1, 1, 1, 1), w=(1, 1, 1, 1)),                       # 1x1 kernel, 1x1 image
+    dict(x=(2, 5, 7, 3), w=(1, 1, 3, 6)),                       # 1x1 kernel: one matmul
+    dict(x=(2, 5, 7, 3), w=(1, 1, 3, 6), s=2),                  # strided 1x1: im2col path
+    dict(x=(1, 2, 3, 2), w=(5, 7, 2, 3)),                       # kernel larger than the input (SAME)
+    dict(x=(1, 3, 3, 1), w=(3, 3, 1, 1), padding="VALID"),      # one output pixel
+    dict(x=(3, 13, 1, 2), w=(3, 1, 2, 2), s=[2, 1]),            # width 1, odd sizes
+    dict(x=(2, 6, 6, 4), w=(3, 3, 4, 2), d=2),                  # dilation
+    dict(x=(2, 8, 8, 3), w=(4, 4, 3, 2), s=3, padding="SAME"),  # even kernel, uneven padding
+])
+def test_edge_cases(case):
+    rng = np.random.default_rng(2)
+    x, w = _data(rng, case["x"], case["w"], np.float32)
+    _check(x, w, case.get("s", 1), case.get("d", 1), case.get("padding", "SAME"))
+
+
+def test_empty_and_nchw_and_noncontiguous():
+    rng = np.random.default_rng(3)
+    x, w = _data(rng, (0, 5, 5, 2), (3, 3, 2, 4), np.float32)
+    assert _check(x, w).shape == (0, 5, 5, 4)
+    x, w = _data(rng, (2, 5, 5, 0), (3, 3, 0, 4), np.float32)
+    assert not _check(x, w).any()
+    x, w = _data(rng, (2, 3, 6, 7), (3, 3, 3, 4), np.float32)   # NCHW goes through the NHWC kernel
+    _check(x, w, 1, 1, "SAME", "NCHW")
+    x, w = _data(rng, (2, 9, 9, 6), (3, 3, 3, 4), np.float32)
+    _check(x[:, ::2, 1:, ::2], w, 2, 1, "VALID")                  # strided view input
+
+
+def test_unsupported_falls_back_to_reference():
+    x = np.arange(2 * 4 * 4 * 2, dtype=np.float16).reshape(2, 4, 4, 2)
+    w = np.ones((3, 3, 2, 2), np.float16)
+    a = _attrs(1, 1, "SAME")
+    np.testing.assert_array_equal(OPS["Conv2D"].extra["fast"](x, w, **a), OPS["Conv2D"].compute(x, w, **a))
+
+
+def test_numpy_fallback_without_numba(monkeypatch):
+    """Without Numba the same blocking gathers patches with NumPy."""
+    monkeypatch.setattr(conv_kernels, "_kernels", lambda: None)
+    rng = np.random.default_rng(4)
+    for s, d, padding in [(1, 1, "SAME"), (2, 1, "VALID"), ([2, 3], 2, "SAME")]:
+        x, w = _data(rng, (2, 9, 10, 3), (3, 2, 3, 5), np.float64)
+        _check(x, w, s, d, padding)
+
+
+def test_parallel_runner_serial_and_threads():
+    """The chunk runner visits every chunk exactly once, with or without BLAS threads."""
+    seen = []
+    conv_kernels._Blas.run(37, seen.append)
+    assert sorted(seen) == list(range(37))
+
+
+def test_import_does_not_load_numba():
+    code = "import sys, jitgraph; from jitgraph.ops.registry import OPS; " \
+           "assert OPS['Conv2D'].extra['fast']; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _runner_calls_fast():
+    from jitgraph.compiler import runner
+    return '"fast"' in inspect.getsource(runner)
+
+
+def test_session_run_uses_fast_path(monkeypatch):
+    if not _runner_calls_fast():
+        pytest.skip("the compiler does not call OPS[...].extra['fast'] for NumPy steps yet")
+    from jitgraph.compiler import config
+    calls = []
+    fast = OPS["Conv2D"].extra["fast"]
+
+    def counting(*args, **kw):
+        calls.append(1)
+        return fast(*args, **kw)
+    monkeypatch.setitem(OPS["Conv2D"].extra, "fast", counting)
+    rng = np.random.default_rng(5)
+    xv, wv = _data(rng, (2, 8, 8, 3), (3, 3, 3, 4), np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 8, 8, 3])
+        y = tf.nn.relu(tf.nn.conv2d(x, tf.constant(wv), strides=[1, 1, 1, 1], padding="SAME") + 1.0)
+    prev = config.set_compile_mode("eager")
+    try:
+        with tf.Session(graph=g) as sess:
+            got = sess.run(y, {x: xv})
+            got = sess.run(y, {x: xv})
+    finally:
+        config.set_compile_mode(prev)
+    assert calls, "Session.run did not call the registered fast Conv2D"
+    ref = np.maximum(OPS["Conv2D"].compute(xv, wv, **_attrs(1, 1, "SAME")) + 1.0, 0)
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
+
+
+# ---- gradient kernels ------------------------------------------------------------------------------------
+def _check_grads(x, w, s=1, d=1, padding="SAME", data_format="NHWC"):
+    a = _attrs(s, d, padding, data_format)
+    dy = np.random.default_rng(9).standard_normal(OPS["Conv2D"].compute(x, w, **a).shape).astype(x.dtype)
+    for op, args in (("Conv2DBackpropInput", (np.array(x.shape, np.int32), w, dy)),
+                     ("Conv2DBackpropFilter", (x, np.array(w.shape, np.int32), dy))):
+        ref = OPS[op].compute(*args, **a)
+        got = OPS[op].extra["fast"](*args, **a)
+        assert got.shape == ref.shape and got.dtype == ref.dtype, op
+        scale = max(1.0, float(np.abs(ref).max(initial=0.0)))
+        np.testing.assert_allclose(got, ref, rtol=0, atol=TOL[x.dtype.type] * scale * np.sqrt(dy.size + w.size),
+                                   err_msg=op)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 3, 5])
+@pytest.mark.parametrize("s", [1, 2])
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+def test_grad_grid(dtype, k, s, padding):
+    rng = np.random.default_rng(k * 10 + s + 100)
+    x, w = _data(rng, (2, 9, 11, 3), (k, k, 3, 4), dtype)
+    _check_grads(x, w, s, 1, padding)
+
+
+def test_grad_random_shapes():
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        n, h, wd = rng.integers(1, 4), rng.integers(1, 12), rng.integers(1, 12)
+        c, f = rng.integers(1, 6), rng.integers(1, 6)
+        kh, kw = rng.choice([1, 2, 3, 5]), rng.choice([1, 3, 4])
+        sh, sw = rng.integers(1, 4), rng.integers(1, 4)
+        dh, dw = (1, 1) if rng.random() < 0.6 else (rng.integers(1, 3), rng.integers(1, 3))
+        padding = "SAME" if rng.random() < 0.5 else "VALID"
+        if padding == "VALID" and (h < (kh - 1) * dh + 1 or wd < (kw - 1) * dw + 1):
+            padding = "SAME"
+        x, w = _data(rng, (n, h, wd, c), (kh, kw, c, f), np.float32 if rng.random() < 0.7 else np.float64)
+        _check_grads(x, w, [int(sh), int(sw)], [int(dh), int(dw)], padding)
+
+
+def test_grad_w6_and_nchw():
+    rng = np.random.default_rng(8)
+    x, w = _data(rng, (8, 32, 32, 32), (5, 5, 32, 32), np.float32)
+    _check_grads(x, w)
+    x, w = _data(rng, (2, 3, 7, 6), (3, 3, 3, 2), np.float64)
+    _check_grads(x, w, 2, 1, "SAME", "NCHW")
+    x, w = _data(rng, (1, 2, 3, 2), (5, 7, 2, 3), np.float32)   # kernel larger than the input
+    _check_grads(x, w)
