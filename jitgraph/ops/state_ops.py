@@ -75,7 +75,7 @@ def _assign_run(update):
             old = ctx.store.get(var)
             with np.errstate(all="ignore"):
                 new = update(old, value).astype(old.dtype)
-            if new.shape != old.shape:
+            if new.shape != old.shape or np.shape(value) != old.shape:   # TF: same shape, no broadcast
                 raise errors.InvalidArgumentError(
                     None, op, f"{op.type}: cannot update variable '{var.name}' of shape {list(old.shape)} "
                               f"with a value of shape {list(np.shape(value))}")

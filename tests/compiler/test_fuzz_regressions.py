@@ -28,3 +28,20 @@ def test_matmul_of_unknown_rank_vectors_is_an_error(mode):
             with pytest.raises(tf.errors.InvalidArgumentError, match="not a matrix"):
                 sess.run([x, tf.reduce_sum(y)], {x: np.array([0.5], np.float32)})
             np.testing.assert_allclose(sess.run(y, {x: np.ones((2, 2), np.float32)}), np.full((2, 2), 2.))
+
+
+@pytest.mark.parametrize("mode", ["eager", "never"])
+def test_assign_add_of_a_broadcasting_value_is_an_error(mode):
+    """assign_add of a scalar (rank unknown at build time) to a (1,) variable broadcast silently;
+    TF's update ops require the same shape. The variable keeps its value."""
+    config.set_compile_mode(mode)
+    with tf.Graph().as_default():
+        v = tf.Variable(np.array([4], np.int32))
+        x = tf.placeholder(tf.int32, None)
+        upd = v.assign_add(x)
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            with pytest.raises(tf.errors.InvalidArgumentError):
+                sess.run(upd, {x: np.int32(4)})
+            np.testing.assert_array_equal(sess.run(v), [4])
+            np.testing.assert_array_equal(sess.run(upd, {x: np.array([1], np.int32)}), [5])
