@@ -84,6 +84,27 @@ def oom_checker(ops):
     return check
 
 
+def matmul_into(op):
+    """A ``MatMul`` step writing into a buffer kept across runs (reallocated when the shape changes):
+    BLAS through ``np.matmul(..., out=)``, transposed operands passed as views (BLAS reads them with
+    the transpose flag, no copy). Only used where no consumer can keep a view of the result."""
+    ta, tb = bool(op.attrs.get("transpose_a")), bool(op.attrs.get("transpose_b"))
+    dtype = op.outputs[0].dtype.base_dtype.as_np
+    box = [np.empty((0, 0), dtype)]
+
+    def mm(a, b):
+        a = a.T if ta else a
+        b = b.T if tb else b
+        out = box[0]
+        if out.shape[0] != a.shape[0] or out.shape[1] != b.shape[-1]:
+            out = box[0] = alloc_checked((a.shape[0], b.shape[-1]), dtype, op)
+        try:
+            return np.matmul(a, b, out=out)
+        except (ValueError, TypeError) as e:
+            raise errors.InvalidArgumentError(None, op, f"{op.type} op '{op.name}' failed: {e}") from None
+    return mm
+
+
 def alloc_checked(shape, dtype, op):
     """``np.empty`` for a kernel output of run-time shape, with the reference's limit and error."""
     n = dtype.itemsize
@@ -121,9 +142,6 @@ def numpy_step(op):
     outs = [t.dtype.base_dtype.as_np for t in op.outputs]
     attrs = op.attrs
     fn = (d.extra or {}).get("fast") or d.compute
-    nbytes = static_nbytes([op]) if d.run is None else 0
-    if nbytes < CHECK_MIN_BYTES:
-        nbytes = 0
 
     def call(ctx, args):
         try:
@@ -132,8 +150,6 @@ def numpy_step(op):
             elif fn is None:
                 raise errors.UnimplementedError(None, op, f"Op type {op.type} has no reference implementation")
             else:
-                if nbytes and nbytes > max_alloc_bytes():
-                    check_output_sizes(op)
                 result = fn(*args, **attrs)
         except errors.OpError as e:
             if e.op is None:
@@ -155,7 +171,8 @@ def numpy_step(op):
 def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_info, consts):
     """Return ``(source, namespace)`` of the generated ``run(state, feeds)``."""
     ns = {"np": np, "_detach": _detach, "_Context": _Context, "_take": take_pooled, "_errors": errors,
-          "_contig": _contig, "_GuardFailed": GuardFailed, "_fallback": _no_fallback}
+          "_contig": _contig, "_GuardFailed": GuardFailed, "_fallback": _no_fallback,
+          "_may_share": np.may_share_memory}
     sched.kernel_inputs = {t for s in sched.steps if isinstance(s, KernelStep) for t in s.ins}
     lines = []
     feed_name = {t: f"f{i}" for i, t in enumerate(feeds)}
@@ -238,6 +255,8 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
             _emit_kernel(step, si, body, ns, kname, var, shapes, sched, kernels_loaded[si], var_info)
         else:
             _emit_numpy(step, si, body, ns, name, var, sched, snaps)
+    if "_max_alloc" in ns:
+        body.insert(0, "lim = _max_alloc()")
     guarded = sched.journal or np_writes
     checked = any(isinstance(s, KernelStep) and s.guards for s in sched.steps)
     written = written_vars(sched.steps)
@@ -290,11 +309,16 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
     return src, ns
 
 
-def _emit_kernel(step, si, body, ns, name, var, shapes, sched, loaded, var_info):
-    nbytes = static_nbytes(step.ops)
+def _emit_limit(ops, si, body, ns):
+    """Inline allocation-limit check of a step (``lim`` is read once per run, see runner_source)."""
+    nbytes = static_nbytes(ops)
     if nbytes >= CHECK_MIN_BYTES:
-        ns[f"_nb{si}"], ns[f"_oom{si}"], ns["_max_alloc"] = nbytes, oom_checker(step.ops), max_alloc_bytes
-        body.append(f"if _nb{si} > _max_alloc(): _oom{si}()")
+        ns[f"_nb{si}"], ns[f"_oom{si}"], ns["_max_alloc"] = nbytes, oom_checker(ops), max_alloc_bytes
+        body.append(f"if _nb{si} > lim: _oom{si}()")
+
+
+def _emit_kernel(step, si, body, ns, name, var, shapes, sched, loaded, var_info):
+    _emit_limit(step.ops, si, body, ns)
 
     def dim(src):
         return str(src) if isinstance(src, int) else f"{name(src[0])}.shape[{src[1]}]"
@@ -344,9 +368,25 @@ def _emit_kernel(step, si, body, ns, name, var, shapes, sched, loaded, var_info)
     body.append(f"_k{si}({', '.join(args)})")
 
 
+# NumPy steps whose results never alias an input (so a view-holding consumer is impossible)
+NO_VIEW_CONSUMERS = {"MatMul"}
+
+
+def _matmul_in_place_ok(op, sched):
+    """Can this MatMul write into a buffer reused across runs? Its result must not be fetched and
+    every consumer must be a kernel or a step that never returns a view of it."""
+    t = op.outputs[0]
+    if op.op_def.run is not None or t in sched.fetched or t.dtype.base_dtype.name not in ("float32", "float64"):
+        return False
+    if any(s.type not in NO_VIEW_CONSUMERS and t in s.inputs for s in sched.steps if not isinstance(s, KernelStep)):
+        return False
+    return all(x.dtype.is_ref_dtype or x.shape.ndims == 2 for x in op.inputs)
+
+
 def _emit_numpy(op, si, body, ns, name, var, sched, snaps):
-    ns[f"_np{si}"] = numpy_step(op)
-    args = []
+    if op.op_def.run is None:
+        _emit_limit([op], si, body, ns)
+    args, aliased = [], []
     for i, t in enumerate(op.inputs):
         if t.dtype.is_ref_dtype:
             v = variable_of(t)
@@ -354,18 +394,26 @@ def _emit_numpy(op, si, body, ns, name, var, sched, snaps):
                 ns[f"_ref{v._id}"] = VarRef(v)
                 args.append(f"_ref{v._id}")
             else:
-                args.append(var(v) + (".copy()" if (si, v) in sched.copy_reads else ""))
+                args.append(var(v))
+                if (si, v) in sched.copy_reads:   # a later kernel overwrites v: no view of it may survive
+                    aliased.append(var(v))
         else:
             args.append(name(t))
     outs = [name(t) for t in op.outputs]
+    if op.type == "MatMul" and _matmul_in_place_ok(op, sched):
+        ns[f"_mm{si}"] = matmul_into(op)
+        body.append(f"{outs[0]} = _mm{si}({', '.join(args)})")
+        return
+    ns[f"_np{si}"] = numpy_step(op)
     body.append(f"r = _np{si}(ctx, [{', '.join(args)}])")
     for i, t in enumerate(op.outputs):
         if t.dtype.is_ref_dtype:
             continue
+        body.append(f"{outs[i]} = r[{i}]")
+        for a in aliased:
+            body.append(f"if _may_share({outs[i]}, {a}): {outs[i]} = {outs[i]}.copy()")
         if t in sched.kernel_inputs:   # kernels take C-contiguous arrays (a NumPy result may be a view)
-            body.append(f"{outs[i]} = _contig(r[{i}])")
-        else:
-            body.append(f"{outs[i]} = r[{i}]")
+            body.append(f"{outs[i]} = _contig({outs[i]})")
     for v, is_write in var_accesses(op):
         if is_write:
             body.append(f"{var(v)} = values.get(_var{v._id})")

@@ -45,3 +45,24 @@ def test_assign_add_of_a_broadcasting_value_is_an_error(mode):
                 sess.run(upd, {x: np.int32(4)})
             np.testing.assert_array_equal(sess.run(v), [4])
             np.testing.assert_array_equal(sess.run(upd, {x: np.array([1], np.int32)}), [5])
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64, tf.int32, tf.int64])
+def test_max_min_reduction_kernels_compile_for_every_dtype(dtype):
+    """An earlier fuzz run hit a Numba TypingError: a max-reduction kernel initialised its
+    accumulator with np.float32('lowest'). Identities are now -inf/inf or the integer limits."""
+    rng = np.random.default_rng(0)
+    data = rng.integers(-5, 6, (3, 4)).astype(dtype.as_np)
+    with tf.Graph().as_default():
+        x = tf.placeholder(dtype, [None, None])
+        fetches = [tf.reduce_max(x * x, axis=1), tf.reduce_min(x - 1, axis=0, keepdims=True),
+                   tf.reduce_max(x + 0), tf.reduce_min(-x), tf.reduce_max(tf.abs(x), axis=-1, keepdims=True)]
+        out = {}
+        for m in ("eager", "never"):
+            config.set_compile_mode(m)
+            with tf.Session() as sess:
+                out[m] = sess.run(fetches, {x: data})
+                if m == "eager":
+                    assert sess.cache_info()["compiles"] == 1 and not sess.cache_info()["fallbacks"]
+    for a, b in zip(out["eager"], out["never"]):
+        np.testing.assert_array_equal(a, b)
