@@ -219,3 +219,41 @@ def test_grad_w6_and_nchw():
     _check_grads(x, w, 2, 1, "SAME", "NCHW")
     x, w = _data(rng, (1, 2, 3, 2), (5, 7, 2, 3), np.float32)   # kernel larger than the input
     _check_grads(x, w)
+
+
+# ---- Winograd (3x3 / 5x5, stride 1, wide enough channels) ----------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("r,c,f", [(3, 16, 16), (3, 17, 20), (5, 32, 32), (5, 33, 40)])
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+@pytest.mark.parametrize("hw", [(4, 4), (7, 9), (13, 6), (32, 32)])
+def test_winograd_against_reference(dtype, r, c, f, padding, hw):
+    rng = np.random.default_rng(r + c + f + hw[0])
+    if padding == "VALID" and min(hw) < r:
+        pytest.skip("VALID needs the image at least as large as the kernel")
+    x, w = _data(rng, (2,) + hw + (c,), (r, r, c, f), dtype)
+    assert conv_kernels._wino_ok(x, w, 1, 1, 1, 1)
+    _check(x, w, 1, 1, padding)
+    # and as the stride-1 backprop-input (a forward conv with the flipped filter)
+    _check_grads(x, w, 1, 1, padding)
+
+
+def test_winograd_off_matches_too(monkeypatch):
+    monkeypatch.setattr(conv_kernels, "_WINOGRAD", False)
+    rng = np.random.default_rng(11)
+    x, w = _data(rng, (2, 9, 9, 32), (5, 5, 32, 32), np.float32)
+    assert not conv_kernels._wino_ok(x, w, 1, 1, 1, 1)
+    _check(x, w)
+
+
+def test_winograd_g_matrices():
+    """F(m, r) in 1-D: A^T[(G g) * (B^T d)] equals the correlation of d with g, exactly in float64."""
+    bt = np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+                   [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], float)
+    at = {4: np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]], float),
+          2: np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 1]], float)}
+    rng = np.random.default_rng(12)
+    for r in (3, 5):
+        m = 7 - r
+        d, g = rng.standard_normal(6), rng.standard_normal(r)
+        got = at[m] @ ((conv_kernels._wino_g(r) @ g) * (bt @ d))
+        np.testing.assert_allclose(got, [d[i:i + r] @ g for i in range(m)], rtol=1e-12, atol=1e-12)
