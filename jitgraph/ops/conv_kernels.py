@@ -262,7 +262,7 @@ def _wino_ok(x, w, sh, sw, dh, dw):
     3x3 from C, F >= 16 (1.1-1.4x; 16x56x56x64: 2.8x), 5x5 from C, F >= 32 (W6: 1.2x; C=F=64: 1.6x);
     below that the 36-point transforms cost more than the multiplies they save."""
     kh, kw, c, f = w.shape
-    return (_WINOGRAD and kh == kw and sh == sw == dh == dw == 1 and x.dtype in _FAST_DTYPES
+    return (_WINOGRAD and _kernels() is not None and kh == kw and sh == sw == dh == dw == 1 and x.dtype in _FAST_DTYPES
             and min(c, f) >= {3: 16, 5: 32}.get(kh, 1 << 62) and x.shape[1] >= 4 and x.shape[2] >= 4)
 
 
@@ -550,8 +550,9 @@ def conv2d_backprop_filter_fast(x, sizes, dy, strides, padding, data_format, dil
     if not _supported(x, dy):
         return nn_conv._conv_bp_filter(x, sizes, dy, strides, padding, data_format, dilations, **attrs)
     s, d = nn_conv._nhwc_seq(strides, data_format), nn_conv._nhwc_seq(dilations, data_format)
-    return conv2d_backprop_filter_nhwc(nn_conv._to_nhwc(x, data_format), [int(v) for v in np.asarray(sizes).reshape(-1)],
-                                       nn_conv._to_nhwc(dy, data_format), s, d, padding)
+    w_shape = [int(v) for v in np.asarray(sizes).reshape(-1)]
+    return conv2d_backprop_filter_nhwc(nn_conv._to_nhwc(x, data_format), w_shape, nn_conv._to_nhwc(dy, data_format),
+                                       s, d, padding)
 
 
 def register():
