@@ -106,13 +106,9 @@ import shutil
 import sys
 import threading
 import types
-import uuid
 from pathlib import Path
 
-try:  # POSIX advisory locks; the inter-process lock is a no-op elsewhere.
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
+from jitgraph.files import atomic_write, file_lock
 
 __all__ = [
     "CODEGEN_VERSION",
@@ -249,26 +245,6 @@ def _bump(name: str) -> None:
 # --------------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a unique temp file + fsync + replace."""
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                n = os.write(fd, view)
-                view = view[n:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _ensure_file(path: Path, data: bytes) -> None:
     """Make ``path`` hold exactly ``data``; count load/write/rewrite."""
     try:
@@ -279,7 +255,7 @@ def _ensure_file(path: Path, data: bytes) -> None:
     if current == data:
         _bump("disk_loads")
         return
-    _write_atomic(path, data)
+    atomic_write(path, [data])
     if current is None:
         _bump("writes")
     else:
@@ -287,64 +263,6 @@ def _ensure_file(path: Path, data: bytes) -> None:
         _bump("rewrites")
 
 
-class _ProcessFileLock:
-    """Exclusive ``flock`` on one lock file, re-entrant within a thread.
-
-    ``flock`` locks belong to an open file description, so opening the same
-    lock file twice in one process and locking both would deadlock; hence
-    one in-process RLock per path guards a single fd, with a nesting count.
-    """
-
-    def __init__(self, path: str):
-        self.path = path
-        self.rlock = threading.RLock()
-        self.depth = 0
-        self.fd = None
-
-    def __enter__(self):
-        self.rlock.acquire()
-        if self.depth == 0 and fcntl is not None:
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                except BaseException:
-                    os.close(fd)
-                    raise
-            except BaseException:
-                self.rlock.release()
-                raise
-            self.fd = fd
-        self.depth += 1
-        return self
-
-    def __exit__(self, *exc):
-        self.depth -= 1
-        try:
-            if self.depth == 0 and self.fd is not None:
-                fd, self.fd = self.fd, None
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                finally:
-                    os.close(fd)
-        finally:
-            self.rlock.release()
-        return False
-
-
-_file_locks: dict = {}  # lock file path -> _ProcessFileLock
-
-
-def _file_lock(lock_path) -> _ProcessFileLock:
-    key = os.fspath(lock_path)
-    with _lock:
-        lk = _file_locks.get(key)
-        if lk is None:
-            lk = _file_locks[key] = _ProcessFileLock(key)
-    return lk
-
-
-@contextlib.contextmanager
 def compile_lock(module: types.ModuleType):
     """Inter-process lock for compiling more signatures of a cached module.
 
@@ -359,7 +277,7 @@ def compile_lock(module: types.ModuleType):
             module.__name__.startswith("jg_mem_"):
         yield
         return
-    with _file_lock(Path(path).with_suffix(".lock")):
+    with file_lock(Path(path).with_suffix(".lock")):
         yield
 
 
@@ -447,7 +365,7 @@ def _guard_dispatcher(disp, lock_path) -> None:
         # index appearing since the load, a removed kernels dir
         # (clear_cache), a full disk ... only cost a later recompile.
         try:
-            with _file_lock(lock_path):
+            with file_lock(lock_path):
                 return original_save(sig, data)
         except Exception as exc:
             _log.warning(
@@ -518,7 +436,7 @@ def _load_from_disk(source: str, key: str, kdir: Path) -> types.ModuleType:
     data = source.encode("utf-8")
     kdir.mkdir(parents=True, exist_ok=True)
     lock_path = kdir / f"{name}.lock"
-    with _file_lock(lock_path):
+    with file_lock(lock_path):
         _ensure_file(path, data)
         spec = importlib.util.spec_from_file_location(name, path)
         try:

@@ -42,11 +42,11 @@ import json
 import os
 import re
 import struct
-import tempfile
 
 import numpy as np
 
 from jitgraph.errors import DataLossError, InvalidArgumentError, NotFoundError
+from jitgraph.files import atomic_write
 
 SUFFIX = ".safetensors"
 _RESERVED = "jitgraph."
@@ -64,37 +64,6 @@ def data_path(prefix):
 
 def _canon(obj):
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _fsync_dir(directory):
-    try:  # makes the rename durable; platforms without directory fds just skip it
-        fd = os.open(directory or ".", os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
-
-
-def _atomic_write(path, chunks):
-    """Write the byte-like ``chunks`` to ``path`` so a crash leaves the old or the new file."""
-    directory, base = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + base + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(directory)
 
 
 def _to_bytes(x):
@@ -136,7 +105,7 @@ def write_checkpoint(prefix, tensors, metadata=None):
     meta["jitgraph.header_sha256"] = hashlib.sha256(_canon(header)).hexdigest()
     hbytes = json.dumps(header, ensure_ascii=False).encode("utf-8")
     hbytes += b" " * (-len(hbytes) % 8)
-    _atomic_write(data_path(prefix), [struct.pack("<Q", len(hbytes)), hbytes] + blobs)
+    atomic_write(data_path(prefix), [struct.pack("<Q", len(hbytes)), hbytes] + blobs)
     return os.fspath(prefix)
 
 
@@ -322,7 +291,7 @@ def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoin
     q = lambda p: json.dumps(_rel(save_dir, p), ensure_ascii=False)  # noqa: E731
     text = f"model_checkpoint_path: {q(model_checkpoint_path)}\n"
     text += "".join(f"all_model_checkpoint_paths: {q(p)}\n" for p in paths)
-    _atomic_write(os.path.join(save_dir, latest_filename or "checkpoint"), [text.encode("utf-8")])
+    atomic_write(os.path.join(save_dir, latest_filename or "checkpoint"), [text.encode("utf-8")])
 
 
 _LINE = re.compile(r'^\s*(\w+)\s*:\s*("(?:[^"\\]|\\.)*")\s*$')

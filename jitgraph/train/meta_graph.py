@@ -31,7 +31,7 @@ from jitgraph.framework.graph import GraphKeys, get_default_graph
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.framework.tensor import Operation, Tensor
 from jitgraph.ops.registry import get_op_def
-from jitgraph.train import checkpoint_io as cio
+from jitgraph.files import atomic_write
 
 FORMAT, VERSION = "jitgraph.meta_graph", 1
 _VARIABLE_KEYS = (GraphKeys.GLOBAL_VARIABLES, GraphKeys.TRAINABLE_VARIABLES, GraphKeys.LOCAL_VARIABLES,
@@ -206,7 +206,7 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
         text = json.dumps(meta, indent=1 if as_text else None, allow_nan=False, sort_keys=False)
         directory = os.path.dirname(os.path.abspath(os.fspath(filename)))
         os.makedirs(directory, exist_ok=True)
-        cio._atomic_write(os.fspath(filename), [text.encode("utf-8")])
+        atomic_write(os.fspath(filename), [text.encode("utf-8")])
     return meta
 
 
