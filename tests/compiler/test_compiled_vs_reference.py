@@ -10,12 +10,7 @@ from jitgraph.compiler import config
 from jitgraph.ops import math_ops
 
 
-@pytest.fixture(autouse=True)
-def eager_strict():
-    prev_mode, prev_strict = config.set_compile_mode("eager"), config.set_strict(True)
-    yield
-    config.set_compile_mode(prev_mode)
-    config.set_strict(prev_strict)
+pytestmark = pytest.mark.usefixtures("eager_strict")
 
 
 def _run_both(graph, fetches, feeds=None, init=None):

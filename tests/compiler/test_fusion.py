@@ -7,12 +7,7 @@ import jitgraph as tf
 from jitgraph.compiler import config
 
 
-@pytest.fixture(autouse=True)
-def eager_strict():
-    prev_mode, prev_strict = config.set_compile_mode("eager"), config.set_strict(True)
-    yield
-    config.set_compile_mode(prev_mode)
-    config.set_strict(prev_strict)
+pytestmark = pytest.mark.usefixtures("eager_strict")
 
 
 def _compiled(sess, fetches, feeds=None):

@@ -8,12 +8,7 @@ from jitgraph.compiler import config
 from jitgraph.ops.registry import OPS, define_op, make_op
 
 
-@pytest.fixture(autouse=True)
-def eager_strict():
-    prev_mode, prev_strict = config.set_compile_mode("eager"), config.set_strict(True)
-    yield
-    config.set_compile_mode(prev_mode)
-    config.set_strict(prev_strict)
+pytestmark = pytest.mark.usefixtures("eager_strict")
 
 
 @pytest.mark.parametrize("mode", ["eager", "never"])
