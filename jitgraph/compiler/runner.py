@@ -16,7 +16,7 @@ from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.schedule import KernelStep, written_vars
 from jitgraph.ops.state_ops import VarRef, variable_of
 from jitgraph.runtime.limits import check_nbytes, check_output_sizes, max_alloc_bytes
-from jitgraph.runtime.reference import _Context, _detach
+from jitgraph.runtime.reference import _Context, _detach, call_op
 
 
 def tensor_name(t, kernel_of):
@@ -140,31 +140,10 @@ def numpy_step(op):
     results as ``compute``, within float tolerance) is preferred: the one place NumPy steps run."""
     d = op.op_def
     outs = [t.dtype.base_dtype.as_np for t in op.outputs]
-    attrs = op.attrs
     fn = (d.extra or {}).get("fast") or d.compute
 
     def call(ctx, args):
-        try:
-            if d.run is not None:
-                result = d.run(ctx, op, args)
-            elif fn is None:
-                raise errors.UnimplementedError(None, op, f"Op type {op.type} has no reference implementation")
-            else:
-                result = fn(*args, **attrs)
-        except errors.OpError as e:
-            if e.op is None:
-                e.op = op
-                e.message = f"{e.message} (op '{op.name}' of type {op.type})"
-                e.args = (e.message,)
-            raise
-        except MemoryError as e:
-            raise errors.ResourceExhaustedError(None, op, f"OOM when computing '{op.name}' ({op.type}): {e}") from None
-        except (ValueError, TypeError, IndexError, ArithmeticError) as e:
-            raise errors.InvalidArgumentError(None, op, f"{op.type} op '{op.name}' failed: {e}") from None
-        if not isinstance(result, tuple) and not isinstance(result, list):
-            result = (result,)
-        return [r if isinstance(r, VarRef) or (isinstance(r, np.ndarray) and r.dtype == dt) else np.asarray(r, dtype=dt)
-                for r, dt in zip(result, outs)]
+        return call_op(ctx, op, fn, args, outs)
     return call
 
 

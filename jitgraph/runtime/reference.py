@@ -93,27 +93,37 @@ class ReferencePlan:
             if isinstance(v, VarRef) and i not in d.ref_inputs:
                 v = ctx.state.store.get(v.var)
             args.append(v)
-        try:
-            if d.run is not None:
-                return d.run(ctx, op, args)
-            if d.compute is None:
-                raise errors.UnimplementedError(None, op, f"Op type {op.type} has no reference implementation")
+        if d.run is None:
             check_output_sizes(op)
-            result = d.compute(*args, **op.attrs)
-        except errors.OpError as e:
-            if e.op is None:
-                e.op = op
-                e.message = f"{e.message} (op '{op.name}' of type {op.type})"
-                e.args = (e.message,)
-            raise
-        except MemoryError as e:
-            raise errors.ResourceExhaustedError(None, op, f"OOM when computing '{op.name}' ({op.type}): {e}") from None
-        except (ValueError, TypeError, IndexError, ArithmeticError) as e:
-            raise errors.InvalidArgumentError(None, op, f"{op.type} op '{op.name}' failed: {e}") from None
-        if not isinstance(result, tuple):
-            result = (result,)
-        return [np.asarray(r, dtype=t.dtype.base_dtype.as_np) if not isinstance(r, np.ndarray) or
-                r.dtype != t.dtype.base_dtype.as_np else r for r, t in zip(result, op.outputs)]
+        return call_op(ctx, op, d.compute, args, [t.dtype.base_dtype.as_np for t in op.outputs])
+
+
+def call_op(ctx, op, fn, args, out_dtypes):
+    """Run one op — its stateful ``run`` if it has one, else ``fn(*args, **attrs)`` — translating
+    failures into TF's error classes named after the op, and outputs into arrays of ``out_dtypes``.
+    Shared by this executor and the compiled plans' NumPy steps."""
+    d = op.op_def
+    try:
+        if d.run is not None:
+            result = d.run(ctx, op, args)
+        elif fn is None:
+            raise errors.UnimplementedError(None, op, f"Op type {op.type} has no reference implementation")
+        else:
+            result = fn(*args, **op.attrs)
+    except errors.OpError as e:
+        if e.op is None:
+            e.op = op
+            e.message = f"{e.message} (op '{op.name}' of type {op.type})"
+            e.args = (e.message,)
+        raise
+    except MemoryError as e:
+        raise errors.ResourceExhaustedError(None, op, f"OOM when computing '{op.name}' ({op.type}): {e}") from None
+    except (ValueError, TypeError, IndexError, ArithmeticError) as e:
+        raise errors.InvalidArgumentError(None, op, f"{op.type} op '{op.name}' failed: {e}") from None
+    if not isinstance(result, (tuple, list)):
+        result = (result,)
+    return [r if isinstance(r, VarRef) or (type(r) is np.ndarray and r.dtype == dt) else np.asarray(r, dtype=dt)
+            for r, dt in zip(result, out_dtypes)]
 
 
 class _Context:
