@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.ops import conv_kernels, nn_conv
+from jitgraph.ops import conv_kernels, conv_winograd, nn_conv
 from jitgraph.ops.registry import OPS
 
 TOL = {np.float32: 2e-5, np.float64: 1e-12}
@@ -231,17 +231,17 @@ def test_winograd_against_reference(dtype, r, c, f, padding, hw):
     if padding == "VALID" and min(hw) < r:
         pytest.skip("VALID needs the image at least as large as the kernel")
     x, w = _data(rng, (2,) + hw + (c,), (r, r, c, f), dtype)
-    assert conv_kernels._wino_ok(x, w, 1, 1, 1, 1)
+    assert conv_winograd.usable(x, w, 1, 1, 1, 1)
     _check(x, w, 1, 1, padding)
     # and as the stride-1 backprop-input (a forward conv with the flipped filter)
     _check_grads(x, w, 1, 1, padding)
 
 
 def test_winograd_off_matches_too(monkeypatch):
-    monkeypatch.setattr(conv_kernels, "_WINOGRAD", False)
+    monkeypatch.setattr(conv_winograd, "_WINOGRAD", False)
     rng = np.random.default_rng(11)
     x, w = _data(rng, (2, 9, 9, 32), (5, 5, 32, 32), np.float32)
-    assert not conv_kernels._wino_ok(x, w, 1, 1, 1, 1)
+    assert not conv_winograd.usable(x, w, 1, 1, 1, 1)
     _check(x, w)
 
 
@@ -255,5 +255,5 @@ def test_winograd_g_matrices():
     for r in (3, 5):
         m = 7 - r
         d, g = rng.standard_normal(6), rng.standard_normal(r)
-        got = at[m] @ ((conv_kernels._wino_g(r) @ g) * (bt @ d))
+        got = at[m] @ ((conv_winograd._wino_g(r) @ g) * (bt @ d))
         np.testing.assert_allclose(got, [d[i:i + r] @ g for i in range(m)], rtol=1e-12, atol=1e-12)
