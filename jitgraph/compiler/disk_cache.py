@@ -28,65 +28,8 @@ text into a live module whose compiled machine code survives the process:
    by several plans load once.  Everything is thread-safe (a global lock for
    the memo plus one lock per key, so unrelated kernels load concurrently).
 
-Corruption.  Numba 0.68 does *not* tolerate damaged cache files: a truncated
-or garbage ``.nbi`` raises ``UnpicklingError``/``EOFError`` from
-``IndexDataCacheFile._load_index`` and a damaged ``.nbc`` raises from
-``_load_data`` (verified by ``tests/compiler/test_disk_cache.py``).  We guard
-both compile paths:
-
-* lazy dispatchers (compiled on first call): after loading, each dispatcher's
-  ``_cache.load_overload`` is wrapped (per instance, nothing global is patched)
-  so that any exception while *reading* the cache deletes that function's
-  ``.nbi``/``.nbc`` files and reports a miss, so Numba recompiles and rewrites
-  a fresh entry;
-* eager dispatchers (signature in the decorator, compiled while the module
-  body runs): if executing the body raises from inside
-  ``numba/core/caching.py``, the module's cache files are deleted and the body
-  is executed once more.  Genuine compile errors (``TypingError`` ...) are
-  re-raised unchanged and not retried.
-
-Concurrency.  The ``.py`` is only ever replaced atomically with identical
-bytes, so readers never see a partial file.  Numba writes its own files
-through ``<name>.tmp.<uuid4>`` + ``os.replace`` (``_open_for_write``), so no
-reader sees a partial ``.nbi``/``.nbc`` either.  Numba's *index update*
-(``IndexDataCacheFile.save``) is an unlocked read-modify-write, though: two
-processes adding different signatures of one function at the same moment can
-lose an index entry or, worst case, pair one signature's key with the other's
-data file.  jitgraph therefore serializes, per module, with an exclusive
-``fcntl.flock`` on ``kernels/jg_<key[:32]>.lock`` (re-entrant within a
-process):
-
-* executing the module body (where eager ``@njit("sig", ...)`` kernels are
-  compiled or loaded) -- a second process waits, then loads the first one's
-  result from disk instead of compiling it again;
-* every later ``save_overload`` of the module's dispatchers (lazy first-call
-  compiles), wrapped per instance like ``load_overload``.
-
-Lazily compiled kernels may still be *compiled* by several processes at once
-(the lock covers only the save); wrap ``dispatcher.compile(sig)`` calls in
-``with compile_lock(module):`` to avoid that duplicate work.  Verified by the
-tests with 4 processes started at once on an empty cache.  On platforms
-without ``fcntl`` the lock is in-process only.
-
-Fork safety (numba/numba#10486).  Numba numbers functions with a process-wide
-counter (``FunctionIdentity._unique_ids``) that a forked child inherits, and
-the number is part of the LLVM symbol name.  Two forked workers can therefore
-give two *different* functions the same symbol, and a process that later loads
-both from the cache links the wrong body (LLVM error or segfault).  The
-mangled name also contains the module name, and ours is the content hash, so
-two kernels can only share a symbol if their source (and hence body) is
-identical: jitgraph kernels are not exposed as long as each generated module is
-self-contained (no shared helper module compiled by several workers).  Prefer
-the ``spawn``/``forkserver`` start methods for worker pools anyway; do not
-``fork`` while another thread holds :func:`load_module` locks.
-
-``JITGRAPH_CACHE=0`` (also ``false``/``no``/``off``) disables the disk cache:
-the source is compiled in memory under the unique module name
-``jg_mem_<key[:32]>`` (registered in ``sys.modules`` too) after rewriting
-every ``cache=True`` keyword to ``cache=False`` -- Numba cannot cache a
-function that has no source file ("no locator available") -- so kernels are
-memoized per process only.  If the cache directory cannot be written, the
-same in-memory path is used (with a logged warning).
+Corruption handling, inter-process locking, fork safety and ``JITGRAPH_CACHE=0`` are explained
+in ``docs/disk-cache.md``.
 
 Numba is imported lazily, inside the functions: importing this module (and
 ``jitgraph``) never imports numba.
