@@ -338,19 +338,9 @@ def _make_variable(graph, e, renamed):
 
 
 def _variable_factory():
-    """``Variable._from_ops`` when the variables package offers it; else build a real ``Variable``
-    around the imported ops without running its constructor; else the stand-in."""
-    try:
-        from jitgraph.variables import variables as vmod
-    except ImportError:
-        vmod = None
-    factory = getattr(getattr(vmod, "Variable", None), "_from_ops", None)
-    if factory is not None:
-        return factory
-    if vmod is not None and hasattr(vmod, "_BY_OP"):
-        return lambda **parts: _variable_from_ops(vmod, **parts)
-    from jitgraph.train.imported_variable import ImportedVariable
-    return ImportedVariable
+    """Build a real ``Variable`` around the imported ops without running its constructor."""
+    from jitgraph.variables import variables as vmod
+    return lambda **parts: _variable_from_ops(vmod, **parts)
 
 
 def _variable_from_ops(vmod, op, initializer=None, snapshot=None, initial_value=None, trainable=True):

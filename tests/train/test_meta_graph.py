@@ -5,7 +5,6 @@ import json
 import math
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -61,18 +60,9 @@ BUILD = r'''
 import sys
 import numpy as np
 import jitgraph as tf
-from jitgraph.ops.registry import make_op
-from jitgraph.ops.state_ops import variable_op
-from jitgraph.train.imported_variable import ImportedVariable
 
 def var(name, value):
-    if hasattr(tf, "Variable"):
-        return tf.Variable(value, name=name)
-    op = variable_op(value.shape, value.dtype, name)
-    init = make_op("Assign", [op.outputs[0], tf.constant(value)], {"validate_shape": True, "use_locking": False})
-    v = ImportedVariable(op, initializer=init)
-    tf.get_default_graph().add_to_collections([tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.TRAINABLE_VARIABLES], v)
-    return v
+    return tf.Variable(value, name=name)
 
 x = tf.placeholder(tf.float32, [None, 3], name="x")
 with tf.get_default_graph().name_scope("model"):

@@ -7,23 +7,12 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.ops.registry import make_op
 
 
 def make_var(name, value, dtype=None):
-    """A global variable initialized to ``value`` (``tf.Variable`` once it exists)."""
+    """A global, trainable variable initialized to ``value``."""
     value = np.asarray(value, dtype=dtype)
-    if hasattr(tf, "Variable"):
-        return tf.Variable(value, name=name)
-    from jitgraph.ops.state_ops import variable_op
-    from jitgraph.train.imported_variable import ImportedVariable
-    op = variable_op(value.shape, value.dtype, name)
-    init = make_op("Assign", [op.outputs[0], tf.constant(value)], {"validate_shape": True, "use_locking": False},
-                   name + "/Assign")
-    v = ImportedVariable(op, initializer=init)
-    tf.get_default_graph().add_to_collections(
-        [tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.TRAINABLE_VARIABLES], v)
-    return v
+    return tf.Variable(value, name=name)
 
 
 def init_all(sess, variables):

@@ -20,18 +20,9 @@ CHILD = r'''
 import sys
 import numpy as np
 import jitgraph as tf
-from jitgraph.ops.registry import make_op
-from jitgraph.ops.state_ops import variable_op
-from jitgraph.train.imported_variable import ImportedVariable
 
 def var(name, value):
-    if hasattr(tf, "Variable"):
-        return tf.Variable(value, name=name)
-    op = variable_op(value.shape, value.dtype, name)
-    init = make_op("Assign", [op.outputs[0], tf.constant(value)], {"validate_shape": True, "use_locking": False})
-    v = ImportedVariable(op, initializer=init)
-    tf.get_default_graph().add_to_collection(tf.GraphKeys.GLOBAL_VARIABLES, v)
-    return v
+    return tf.Variable(value, name=name)
 
 ckpt_dir = sys.argv[1]
 w = var("w", np.zeros([64, 64], np.float32))
