@@ -127,7 +127,7 @@ def placeholder(dtype, shape=None, name=None):
 
 define_op("PlaceholderWithDefault", kind="control",
           infer=lambda ins, a: [(ins[0].dtype.base_dtype, a["shape"])],
-          compute=lambda x, shape: x)
+          compute=lambda x, shape: x, grad=lambda op, g: [g])
 
 
 def placeholder_with_default(input, shape, name=None):

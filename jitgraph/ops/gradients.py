@@ -13,7 +13,7 @@ both. Ops that take the reference *as a reference* (assigns) are not differentia
 
 from jitgraph.framework.graph import graph_of
 from jitgraph.framework.tensor import Tensor
-from jitgraph.ops.registry import OPS, convert_to_tensor, define_op, make_op
+from jitgraph.ops.registry import convert_to_tensor, define_op, make_op
 
 __all__ = ["gradients", "stop_gradient", "AggregationMethod"]
 
@@ -34,15 +34,6 @@ define_op("StopGradient", kind="layout", infer=lambda ins, a: [(ins[0].dtype.bas
 def stop_gradient(input, name=None):
     """The same value as ``input``, but ``tf.gradients`` treats it as a constant."""
     return make_op("StopGradient", [convert_to_tensor(input)], {}, name or "StopGradient").outputs[0]
-
-
-def _identity_grad(op, g):
-    return [g]
-
-
-for _t in ("Identity", "Snapshot", "PlaceholderWithDefault"):
-    if _t in OPS and OPS[_t].grad is None:
-        OPS[_t].grad = _identity_grad
 
 
 def _targets(x):
