@@ -82,27 +82,22 @@ class Initializer:
 class Zeros(Initializer):
     """All zeros (``False`` for bool, ``b""`` for string)."""
 
+    _fill = staticmethod(constant_ops.zeros)
+
     def __init__(self, dtype=dtypes.float32):
         self.dtype = dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return constant_ops.zeros(_dims(shape), self._dtype(dtype))
+        return self._fill(_dims(shape), self._dtype(dtype))
 
     def get_config(self):
         return {"dtype": self.dtype.name}
 
 
-class Ones(Initializer):
+class Ones(Zeros):
     """All ones (``True`` for bool)."""
 
-    def __init__(self, dtype=dtypes.float32):
-        self.dtype = dtypes.as_dtype(dtype)
-
-    def __call__(self, shape, dtype=None, partition_info=None):
-        return constant_ops.ones(_dims(shape), self._dtype(dtype))
-
-    def get_config(self):
-        return {"dtype": self.dtype.name}
+    _fill = staticmethod(constant_ops.ones)
 
 
 class Constant(Initializer):
