@@ -5,13 +5,6 @@ import pytest
 import jitgraph as tf
 
 
-@pytest.fixture
-def g():
-    graph = tf.Graph()
-    with graph.as_default():
-        yield graph
-
-
 def test_default_op_names_and_case_insensitive_uniquification(g):
     a, b = tf.constant(1.0), tf.constant(2.0)
     assert a.name == "Const:0" and b.name == "Const_1:0"

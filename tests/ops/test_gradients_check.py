@@ -5,13 +5,13 @@ grad_ys=gy)`` with the numerical derivative of ``sum(y * gy)``. It runs on the r
 (the rules are what is checked here; the compiler is checked against the reference elsewhere).
 """
 
-import contextlib
 
 import numpy as np
 import pytest
 
 import jitgraph as tf
 from jitgraph.ops.registry import OPS
+from op_library_checks import reference_executor
 
 nn = tf.nn
 
@@ -109,19 +109,6 @@ ROWS = [
 ]
 
 
-@contextlib.contextmanager
-def _reference_executor():
-    try:
-        from jitgraph.compiler import config
-    except ImportError:
-        yield
-        return
-    prev = config.set_compile_mode("never")
-    try:
-        yield
-    finally:
-        config.set_compile_mode(prev)
-
 
 def _check(builder, specs, seed=0, eps=1e-6):
     rng = np.random.default_rng(seed)
@@ -133,7 +120,7 @@ def _check(builder, specs, seed=0, eps=1e-6):
         gy = rng.standard_normal(y.shape.as_list())
         grads = tf.gradients(y, xs, grad_ys=tf.constant(gy))
         feed = dict(zip(xs, values))
-        with tf.Session() as sess, _reference_executor():
+        with tf.Session() as sess, reference_executor():
             analytic = sess.run(grads, feed)
 
             def f():

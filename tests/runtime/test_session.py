@@ -8,13 +8,6 @@ import pytest
 import jitgraph as tf
 
 
-@pytest.fixture
-def g():
-    graph = tf.Graph()
-    with graph.as_default():
-        yield graph
-
-
 def test_fetch_structures_are_mirrored(g):
     a, b = tf.constant(1.0), tf.constant([2, 3])
     noop = tf.no_op()
