@@ -10,7 +10,6 @@ import sys
 
 import pytest
 
-compiler_config = pytest.importorskip("jitgraph.compiler.config", reason="compiler not landed")
 
 PROGRAM = r'''
 import os, sys, time

@@ -68,7 +68,7 @@ x = tf.placeholder(tf.float32, [None, 3], name="x")
 with tf.get_default_graph().name_scope("model"):
     w = var("w", np.array([1.0, 2.0, 3.0], np.float32))
     b = var("b", np.array(0.5, np.float32))
-y = tf.identity(tf.reduce_sum(x * w._ref(), axis=1) + b._ref() if hasattr(tf, "reduce_sum") else x * w._ref() + b._ref(), name="y")
+y = tf.identity(tf.reduce_sum(x * w._ref(), axis=1) + b._ref(), name="y")
 step = tf.group(w.assign_add(tf.constant([0.25, 0.25, 0.25])), b.assign_sub(np.float32(1.0)), name="step")
 with tf.Session() as sess:
     sess.run([w.initializer, b.initializer])

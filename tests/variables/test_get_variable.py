@@ -4,9 +4,7 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.ops import random_ops
 
-needs_random = pytest.mark.skipif(not hasattr(random_ops, "random_uniform"), reason="ops/random_ops.py not landed")
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +19,6 @@ def run(*fetches):
         return sess.run(list(fetches))
 
 
-@needs_random
 def test_name_and_op_name():
     v = tf.get_variable("v", [2])
     assert v.name == "v:0" and v.op.name == "v" and v.op.type == "VariableV2"
@@ -30,7 +27,6 @@ def test_name_and_op_name():
     assert w.name == "s/w:0" and w.op.name == "s/w"
 
 
-@needs_random
 def test_default_dtype_float32_with_glorot_uniform_default():
     v = tf.get_variable("v", [30, 50])
     assert v.dtype.base_dtype.name == "float32"
@@ -43,7 +39,6 @@ def test_default_dtype_float32_with_glorot_uniform_default():
 
 @pytest.mark.parametrize("shape,fans", [([], (1, 1)), ([40], (40, 40)), ([20, 60], (20, 60)),
                                         ([3, 3, 8, 16], (72, 144))])
-@needs_random
 def test_default_initializer_fans(shape, fans):
     v = tf.get_variable("v", shape)
     limit = np.sqrt(6 / sum(fans))
@@ -61,7 +56,6 @@ def test_default_initializer_for_ints_bools_strings(dtype, expected):
     assert v.dtype.base_dtype == dtype
 
 
-@needs_random
 @pytest.mark.parametrize("shape", [[2, 3], (2, 3), tf.TensorShape([2, 3])])
 def test_shape_forms(shape):
     assert tf.get_variable("v", shape).shape.as_list() == [2, 3]
@@ -73,7 +67,6 @@ def test_scalar_shapes(shape):
     assert v.shape.ndims == 0 and run(v)[0] == 1.0
 
 
-@needs_random
 def test_zero_sized_dim():
     v = tf.get_variable("v", [0, 3])
     assert run(v)[0].shape == (0, 3)
@@ -150,7 +143,6 @@ def test_partial_shape_is_value_error():
 @pytest.mark.parametrize("make", [
     lambda: tf.get_variable("v"), lambda: tf.get_variable("v", [None, 3]), lambda: tf.get_variable("v", initializer={}),
     lambda: tf.get_variable("v", [2], dtype=tf.int32, initializer=tf.constant_initializer(0.5))])
-@needs_random
 def test_failed_get_variable_adds_nothing(make):
     with pytest.raises((ValueError, TypeError)):
         make()
@@ -160,7 +152,6 @@ def test_failed_get_variable_adds_nothing(make):
     assert tf.get_variable("v", [1]).name == "v:0"     # the name was not used up either
 
 
-@needs_random
 def test_trainable_flag_and_collections():
     t = tf.get_variable("t", [1])
     n = tf.get_variable("n", [1], trainable=False)
@@ -168,7 +159,6 @@ def test_trainable_flag_and_collections():
     assert tf.global_variables() == [t, n] and tf.trainable_variables() == [t]
 
 
-@needs_random
 def test_collections_replace_default_but_trainable_is_appended():
     my_local = tf.get_variable("my_local", shape=(), collections=[tf.GraphKeys.LOCAL_VARIABLES])
     quiet = tf.get_variable("quiet", shape=(), collections=[tf.GraphKeys.LOCAL_VARIABLES], trainable=False)
@@ -194,7 +184,6 @@ def test_collection_keys():
     assert tf.GraphKeys.TRAINABLE_VARIABLES == "trainable_variables"
 
 
-@needs_random
 def test_regularizer_adds_loss_and_custom_getter_wraps():
     v = tf.get_variable("v", [2], initializer=tf.ones_initializer(), regularizer=lambda w: tf.identity(w) * 0.5)
     losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)

@@ -4,9 +4,7 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.ops import random_ops
 
-needs_random = pytest.mark.skipif(not hasattr(random_ops, "random_uniform"), reason="ops/random_ops.py not landed")
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +42,6 @@ def test_constant_initializer_rejects_bad_value_type():
         tf.constant_initializer({})
 
 
-@needs_random
 def test_initializer_callable_directly():
     t = tf.zeros_initializer()([2, 3])
     u = tf.ones_initializer()([2], dtype=tf.int64)
@@ -55,21 +52,18 @@ def test_initializer_callable_directly():
         assert sess.run(t).shape == (2, 3) and list(sess.run(u)) == [1, 1]
 
 
-@needs_random
 def test_random_normal():
     x = value(tf.random_normal_initializer(mean=3.0, stddev=2.0, seed=1), [20000])
     assert x.mean() == pytest.approx(3.0, abs=0.1) and x.std() == pytest.approx(2.0, rel=0.05)
     assert np.abs(x - 3).max() > 4.5      # not truncated
 
 
-@needs_random
 def test_truncated_normal():
     x = value(tf.truncated_normal_initializer(mean=1.0, stddev=2.0, seed=1), [20000])
     assert np.all(np.abs(x - 1.0) <= 4.0)
     assert x.std() == pytest.approx(0.8796 * 2.0, rel=0.05)
 
 
-@needs_random
 def test_random_uniform_floats_and_ints():
     x = value(tf.random_uniform_initializer(seed=1), [10000])
     assert x.min() >= 0 and x.max() < 1 and x.max() > 0.99
@@ -81,14 +75,12 @@ def test_random_uniform_floats_and_ints():
     assert i.dtype == np.int32 and set(i.tolist()) == {0, 1, 2, 3, 4}
 
 
-@needs_random
 def test_glorot_uniform_limit():
     x = value(tf.glorot_uniform_initializer(seed=2), [100, 300])
     limit = np.sqrt(6 / 400)
     assert np.abs(x).max() <= limit and np.abs(x).max() > 0.99 * limit
 
 
-@needs_random
 def test_glorot_normal_std_and_bound():
     x = value(tf.glorot_normal_initializer(seed=2), [100, 300])
     std = np.sqrt(2 / 400)
@@ -96,7 +88,6 @@ def test_glorot_normal_std_and_bound():
     assert np.abs(x).max() <= 2 * std / 0.87962566 + 1e-6
 
 
-@needs_random
 @pytest.mark.parametrize("mode,n", [("fan_in", 3 * 3 * 16), ("fan_out", 3 * 3 * 32), ("fan_avg", 3 * 3 * 24)])
 def test_variance_scaling_modes(mode, n):
     shape = [3, 3, 16, 32]
@@ -161,7 +152,6 @@ def _seeded_values(graph_seed, op_seed, n_runs=1):
             return out
 
 
-@needs_random
 def test_seeds_repeat_across_sessions_and_rebuilt_graphs():
     a, = _seeded_values(1, 7)
     b, = _seeded_values(1, 7)
@@ -170,7 +160,6 @@ def test_seeds_repeat_across_sessions_and_rebuilt_graphs():
     assert not np.array_equal(a, c)
 
 
-@needs_random
 def test_same_seed_pair_gives_identical_ops_and_reruns_give_new_values():
     tf.set_random_seed(5)
     x = tf.get_variable("x", [5], initializer=tf.random_uniform_initializer(seed=3))
