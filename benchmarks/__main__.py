@@ -1,19 +1,21 @@
 """python -m benchmarks [--workloads W1,W3] [--small | --size F] [--reps N] [--impls a,b]
-                     [--json out.json] [--no-probes]
+                     [--json out.json] [--no-probes] [--same-process] [--passes N]
 
-Runs every impl importable in *this* interpreter (run it under a venv holding jitgraph and the
-peers, e.g. /work/tfenv/bin/python); impls that fail print ``n/a (reason)``.  C1 (cold start)
-runs when listed in --workloads (it is in the default list).
+Runs every impl importable by *this* interpreter (run it under a venv holding jitgraph and the
+peers, e.g. /work/tfenv/bin/python); impls that fail print ``n/a (reason)``.  By default each
+runtime family (jitgraph+hand Numba+probe+NumPy / TF / JAX / PyTensor) runs each workload in its
+own subprocess (benchmarks/isolate.py); --same-process interleaves everything in this process.
+The start-of-run probes run here, in the parent, which never imports TF, JAX or PyTensor in the
+default mode.  C1 (cold start) runs when listed in --workloads (it is in the default list).
 """
 import argparse
 import datetime
 import json
 import os
-import platform
 import sys
 import time
 
-from . import coldstart, harness, probes
+from . import coldstart, harness, isolate, probes
 from . import workloads as W
 
 DEFAULT_IMPLS = ("jitgraph", "jitgraph-mc", "numba", "probe", "numpy", "tf", "tf-mc", "tf-xla",
@@ -33,6 +35,12 @@ def parse(argv=None):
     ap.add_argument("--pause", type=float, default=0.05, help="seconds before each sample")
     ap.add_argument("--json", help="write results here")
     ap.add_argument("--no-probes", action="store_true", help="skip start-of-run bw/sgemm probes")
+    ap.add_argument("--same-process", action="store_true",
+                    help="old mode: every impl in this one process, interleaved (TF's thread "
+                         "pools then slow the BLAS workloads of the others)")
+    ap.add_argument("--passes", type=int, default=2,
+                    help="isolated mode: rounds of one child per runtime family, ABBA order; "
+                         "the --reps samples are split between them (default 2)")
     ap.add_argument("--strict", action="store_true",
                     help="exit 1 if any impl other than jitgraph gives wrong values")
     a = ap.parse_args(argv)
@@ -57,21 +65,6 @@ def environment_report(log):
     return {"openblas_env": {k: os.environ[k] for k in warn}, "blas": blas}
 
 
-def versions():
-    out = {"python": sys.version.split()[0], "platform": platform.platform(),
-           "cpus": os.cpu_count()}
-    for mod in ("numpy", "numba", "tensorflow", "jax", "pytensor", "jitgraph"):
-        m = sys.modules.get(mod)
-        if m is not None:
-            out[mod] = getattr(m, "__version__", "?")
-    try:
-        import numba
-        out["numba_threading_layer"] = numba.threading_layer()
-    except Exception:
-        out["numba_threading_layer"] = "not initialised"
-    return out
-
-
 def main(argv=None):
     a = parse(argv)
     log = lambda *s: print(*s, flush=True)  # noqa: E731
@@ -91,14 +84,27 @@ def main(argv=None):
         log("probes: triad {triad_GBs:.1f} GB/s, read {read_GBs:.1f} GB/s, in-place "
             "{inplace_GBs:.1f} GB/s, sgemm {sgemm_GFLOPs:.0f} GFLOP/s".format(**machine))
     limits = {w: probes.limits_ms(w, sz, machine) for w in W.WORKLOADS} if machine else {}
-    results = {}
+    results, processes = {}, {}
+    meta["isolation"] = ("same-process" if a.same_process else
+                         "per runtime family: " + "; ".join(
+                             f"{f}={'+'.join(m)}" for f, m in isolate.families(a.impls)))
+    log("mode: " + meta["isolation"] + ("" if a.same_process else f", {a.passes} passes"))
     for wl in [w for w in a.workloads if w in W.WORKLOADS]:
         log(f"{wl}: {W.DESCR[wl]} ...")
-        results[wl] = harness.run_workload(wl, a.impls, sz, a.reps, a.pause, log)
+        if a.same_process:
+            results[wl] = harness.run_workload(wl, a.impls, sz, a.reps, a.pause, log)
+        else:
+            results[wl] = isolate.run_workload(wl, a.impls, a.small, a.size, a.reps, a.pause,
+                                               a.passes, log, processes=processes)
     out = {"meta": meta, "machine": machine, "limits_ms": limits, "results": results}
     text = ""
     if results:
         text = harness.format_table(results, limits, a.impls)
+        text += "\nProcesses: " + (
+            "all impls in one process, interleaved (--same-process)." if a.same_process else
+            f"one subprocess per runtime family and workload, {a.passes} passes in ABBA order; "
+            "impls of a family interleaved (" + ", ".join(
+                f"{f}: {'+'.join(m)}" for f, m in isolate.families(a.impls)) + ").")
         log("\n" + text)
     if "C1" in a.workloads:
         log("C1: cold start in fresh processes ...")
@@ -108,7 +114,13 @@ def main(argv=None):
         ctext = harness.format_coldstart(c1)
         log("\n" + ctext)
         text += "\n\n" + ctext
-    meta.update(versions())
+    meta.update(harness.process_versions())
+    if processes:
+        meta["processes"] = processes
+        for fam in processes.values():  # framework versions seen only in the children
+            for k, v in fam.items():
+                if k in ("tensorflow", "jax", "pytensor", "jitgraph"):
+                    meta.setdefault(k, v)
     meta["wall_s"] = time.time() - t_start
     out["table"] = text
     if a.json:

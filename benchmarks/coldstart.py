@@ -12,10 +12,10 @@ TF1 has no compilation cache, so its cold and warm differ only by OS file cachin
 """
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
+
+from . import isolate
 
 C1_IMPLS = ("jitgraph", "numba", "jax", "tf", "pytensor-numba")
 C1_WORKLOADS = ("W1", "W5")
@@ -57,20 +57,12 @@ def child(impl, wl, small, scale, cache):
 
 
 def _spawn(impl, wl, small, scale, cache, timeout):
-    env = dict(os.environ)
-    env.update(JITGRAPH_CACHE_DIR=os.path.join(cache, "jitgraph"),
-               NUMBA_CACHE_DIR=os.path.join(cache, "numba"),
-               PYTENSOR_FLAGS=f"compiledir={os.path.join(cache, 'pytensor')}")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, "-m", "benchmarks.coldstart", "--child", impl, wl,
-           "--scale", str(scale)] + (["--small"] if small else [])
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=root)
-    for line in p.stdout.splitlines():
-        if line.startswith("C1RESULT "):
-            return json.loads(line[9:])
-    tail = (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]
-    raise RuntimeError(tail[-120:])
+    env = isolate.child_env(dict(
+        JITGRAPH_CACHE_DIR=os.path.join(cache, "jitgraph"),
+        NUMBA_CACHE_DIR=os.path.join(cache, "numba"),
+        PYTENSOR_FLAGS=f"compiledir={os.path.join(cache, 'pytensor')}"))
+    args = ["--child", impl, wl, "--scale", str(scale)] + (["--small"] if small else [])
+    return isolate.spawn("benchmarks.coldstart", args, "C1RESULT ", env=env, timeout=timeout)
 
 
 def run_c1(impls=C1_IMPLS, workloads=C1_WORKLOADS, small=False, scale=1.0, timeout=300,

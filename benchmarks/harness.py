@@ -5,6 +5,9 @@ A B C A B C ...; before each sample a short pause and one untimed call (spinning
 of one runtime starve the next).  Report medians (and min).
 """
 import gc
+import os
+import platform
+import sys
 import time
 from functools import partial
 
@@ -138,6 +141,22 @@ def run_workload(wl, impls, sz, reps, pause, log=print):
         a = np.array(s) / per * 1e3  # ms per run (per call for W4)
         res[n].update(median_ms=float(np.median(a)), min_ms=float(a.min()), samples_ms=a.tolist())
     return res
+
+
+def process_versions():
+    """Python, platform, versions of the frameworks imported in *this* process, Numba's layer."""
+    out = {"python": sys.version.split()[0], "platform": platform.platform(),
+           "cpus": os.cpu_count()}
+    for mod in ("numpy", "numba", "tensorflow", "jax", "pytensor", "jitgraph"):
+        m = sys.modules.get(mod)
+        if m is not None:
+            out[mod] = getattr(m, "__version__", "?")
+    try:
+        import numba
+        out["numba_threading_layer"] = numba.threading_layer()
+    except Exception:
+        out["numba_threading_layer"] = "not initialised"
+    return out
 
 
 # ---- reporting -------------------------------------------------------------------------------
