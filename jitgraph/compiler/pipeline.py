@@ -40,9 +40,10 @@ def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
     p = _Passes()
     ops = p("prune", prune, fetch_tensors, targets, feed_tensors)
     deps = p("order", order, ops)
-    keep = set(fetch_tensors) | set(feed_tensors)
-    ops, consts = p("simplify", simplify, ops, keep)
-    deps = {op: {d for d in deps[op] if d in set(ops)} for op in ops}
+    simple = p("simplify", simplify, ops, fetch_tensors, feed_tensors)
+    deps = _carry_deps(deps, simple)
+    ops, consts = simple.ops, simple.consts
+    fetch_tensors = [simple.tensor(t) for t in fetch_tensors]
     kernel_probe = {}
     shapes, guards = p("shapes", infer, ops, feed_tensors, signature,
                        lambda t: tensor_name(t, kernel_probe), consts)
@@ -72,6 +73,17 @@ def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
     exec(code, ns)
     out = Compiled(ns["run"], kernels, sched.steps, [s for s, _ in sources.values()], src, p.timings)
     out.namespace = ns
+    return out
+
+
+def _carry_deps(deps, simple):
+    """``order``'s edges restated between the ops ``simplify`` kept (copies and twins included)."""
+    kept = set(simple.ops)
+    out = {op: set() for op in simple.ops}
+    for orig, ds in deps.items():
+        op = simple.op_map[orig]
+        if op in kept:
+            out[op].update(m for m in map(simple.op_map.get, ds) if m in kept and m is not op)
     return out
 
 
@@ -134,7 +146,9 @@ def _describe(name, out):
     if name == "prune":
         return "  ops: " + ", ".join(f"{o.name}({o.type})" for o in out)
     if name == "simplify":
-        return "  after folding: " + ", ".join(o.name for o in out[0]) + f"; folded: {len(out[1])}"
+        merged = sum(1 for a, b in out.op_map.items() if a.name != b.name)
+        return ("  ops: " + ", ".join(o.name for o in out.ops)
+                + f"; folded: {len(out.consts)}; merged by CSE: {merged}")
     if name == "fuse":
         return "\n".join(f"  {k}" for k in out[0])
     lines = []

@@ -1,44 +1,141 @@
-"""simplify: constant folding.
+"""simplify: constant folding and common-subexpression elimination (CSE).
 
-Before: ordered ops. After: fewer ops, plus ``consts`` (tensor -> folded value, read-only).
-Folding evaluates pure elementwise/reduction/layout ops whose inputs are all constants (results of
-at most ``FOLD_MAX_ELEMENTS``). Ops touching variables, random or stateful ops are never folded.
-(CSE is not done yet: TF1 graphs built by hand rarely repeat pure subexpressions, and fusion
-already computes each value once per element.)
+Before: the pruned ops in creation order. After: a ``Simplified`` with fewer ops, ``consts``
+(tensor -> folded value, read-only) and the maps that say where each original op and tensor went.
+
+* **Folding** evaluates pure elementwise/reduction/layout ops whose inputs are all constants
+  (results of at most ``FOLD_MAX_ELEMENTS``).
+* **CSE** keeps the first of several ops with the same type, the same (already deduplicated)
+  inputs and equal attrs, and points the consumers of the others at it. Only ops without side
+  effects take part: not stateful, not random, no variable-reference input (so two reads of a
+  variable around an assign are never merged) and no control inputs. Library ops (matmul, conv)
+  are included: two equal matmuls cost one. Equal small constants merge, so ``x * 2.0`` written
+  twice is one multiply.
+
+The user's graph is never mutated (it may be shared by other sessions and threads). An op whose
+inputs changed is replaced by a *rewired copy*: same name, type, attrs, creation index and
+traceback, new input tensors, new output tensors — like Grappler, which optimizes a copy of the
+GraphDef. Consumers of a rewired op are rewired in turn, so every op in the result refers only
+to ops in the result. Random streams and variable buffers are keyed by op name / the (never
+copied) ``VariableV2`` op, so a copy runs with the same state as its original.
 """
+
+import dataclasses
 
 import numpy as np
 
+from jitgraph.framework.shapes import TensorShape
+from jitgraph.framework.tensor import Operation
+
 FOLD_MAX_ELEMENTS = 1 << 12
 PURE_KINDS = {"elementwise", "reduction", "layout"}
+CSE_KINDS = PURE_KINDS | {"library"}
+CSE_MAX_CONST_ELEMENTS = 1 << 16     # equal constants merge too (``x * 2.0`` twice makes two)
 
 
-def _pure(op):
+@dataclasses.dataclass
+class Simplified:
+    ops: list            # the ops to run, in creation order
+    consts: dict         # folded tensor -> read-only array
+    op_map: dict         # original op -> the op that now stands for it (itself, a copy, or its twin)
+    tensor_map: dict     # original tensor -> the tensor that now carries its value (changed ones only)
+
+    def tensor(self, t):
+        return self.tensor_map.get(t, t)
+
+
+def _side_effect_free(op, kinds):
     d = op.op_def
-    return (d.kind in PURE_KINDS and not d.stateful and d.run is None and d.compute is not None
-            and not any(t.dtype.is_ref_dtype for t in op.inputs))
+    return (d.kind in kinds and not d.stateful and d.run is None and d.compute is not None
+            and not op.control_inputs and not any(t.dtype.is_ref_dtype for t in op.inputs))
 
 
-def simplify(ops, keep):
-    """Return ``(ops, consts)``; ops producing a fetched or fed tensor (``keep``) are kept."""
-    consts, out = {}, []
-    for op in ops:
-        inputs = op.inputs
-        if _pure(op) and not op.control_inputs:
-            vals = [consts.get(t, t.op.get_attr("value") if t.op.type == "Const" else None) for t in inputs]
-            static = op.outputs[0].shape if op.outputs else None
-            small = static is not None and static.is_fully_defined() and int(np.prod(static.as_list() or [1])) <= FOLD_MAX_ELEMENTS
-            if (inputs and all(v is not None for v in vals) and small and len(op.outputs) == 1
-                    and op.outputs[0] not in keep):
-                try:
-                    with np.errstate(all="ignore"):
-                        r = op.op_def.compute(*vals, **op.attrs)
-                    r = np.asarray(r, dtype=op.outputs[0].dtype.base_dtype.as_np)
-                    if r.shape == tuple(static.as_list()):
-                        r.flags.writeable = False
-                        consts[op.outputs[0]] = r
-                        continue
-                except Exception:   # noqa: BLE001 - folding is an optimization; the step will raise
-                    pass
+def simplify(ops, fetched, fed):
+    """Fold constants and merge common subexpressions. Fetched and fed tensors are never folded
+    away or merged into a twin; consumers of a fed tensor keep reading it (its value is the feed)."""
+    keep, fed = set(fetched) | set(fed), set(fed)
+    consts, out, op_map, tmap = {}, [], {}, {}
+    seen = {}                                   # CSE key -> op kept
+    for orig in ops:
+        op = _rewire(orig, tmap, op_map, fed)
+        op_map[orig] = op
+        kept_outputs = any(t in keep for t in orig.outputs)
+        folded = None if kept_outputs else _fold(op, consts)
+        if folded is not None:
+            consts[op.outputs[0]] = folded
+            continue
+        key = _cse_key(op) if not kept_outputs else None
+        twin = seen.get(key) if key is not None else None
+        if twin is not None:
+            for t, u in zip(orig.outputs, twin.outputs):
+                tmap[t] = u
+            op_map[orig] = twin
+            continue
+        if key is not None:
+            seen[key] = op
         out.append(op)
-    return out, consts
+    return Simplified(out, consts, op_map, tmap)
+
+
+def _rewire(op, tmap, op_map, fed):
+    """``op`` itself if none of its inputs moved, else a copy reading the moved tensors."""
+    inputs = tuple(t if t in fed else tmap.get(t, t) for t in op.inputs)
+    controls = tuple(op_map.get(c, c) for c in op.control_inputs)
+    if all(a is b for a, b in zip(inputs, op.inputs)) and all(
+            a is b for a, b in zip(controls, op.control_inputs)):
+        return op
+    new = Operation(op.graph, op.name, op.op_def, inputs, controls, op.attrs,
+                    [(t.dtype, t.shape) for t in op.outputs])
+    new._id, new._traceback, new._device = op._id, op.traceback, op.device
+    tmap.update((t, u) for t, u in zip(op.outputs, new.outputs) if t not in fed)
+    return new
+
+
+def _fold(op, consts):
+    """The folded value of ``op``'s single output, or None."""
+    if not _side_effect_free(op, PURE_KINDS) or not op.inputs or len(op.outputs) != 1:
+        return None
+    vals = [consts.get(t, t.op.get_attr("value") if t.op.type == "Const" else None) for t in op.inputs]
+    static = op.outputs[0].shape
+    if any(v is None for v in vals) or not static.is_fully_defined():
+        return None
+    if int(np.prod(static.as_list() or [1])) > FOLD_MAX_ELEMENTS:
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            r = op.op_def.compute(*vals, **op.attrs)
+        r = np.asarray(r, dtype=op.outputs[0].dtype.base_dtype.as_np)
+    except Exception:   # noqa: BLE001 - folding is an optimization; the step will raise at run time
+        return None
+    if r.shape != tuple(static.as_list()):
+        return None
+    r.flags.writeable = False
+    return r
+
+
+def _cse_key(op):
+    """A hashable description of what ``op`` computes, or None if it must not be merged."""
+    if op.type == "Const":
+        if op.control_inputs or op.get_attr("value").size > CSE_MAX_CONST_ELEMENTS:
+            return None
+    elif not _side_effect_free(op, CSE_KINDS):
+        return None
+    try:
+        attrs = tuple(sorted((k, _frozen(v)) for k, v in op.attrs.items()))
+        key = (op.type, tuple(map(id, op.inputs)), attrs)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _frozen(v):
+    if isinstance(v, np.ndarray):
+        return ("ndarray", v.dtype.str, v.shape, v.tobytes())
+    if isinstance(v, (list, tuple)):
+        return tuple(_frozen(x) for x in v)
+    if isinstance(v, TensorShape):
+        return ("shape", None if v.ndims is None else tuple(d.value for d in v.dims))
+    if isinstance(v, dict):
+        return tuple(sorted((k, _frozen(x)) for k, x in v.items()))
+    return v

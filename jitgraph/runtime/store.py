@@ -65,12 +65,12 @@ class SessionState:
     def rng(self, op):
         """The random generator of ``op`` in this session: seeded from the op's (seed, seed2),
         so equal seeds give equal streams in every process; unseeded ops draw fresh entropy."""
-        gen = self._rngs.get(op)
+        gen = self._rngs.get(op.name)   # by name: the compiler's rewired copy of op shares it
         if gen is None:
             seed, seed2 = op.get_attr("seed"), op.get_attr("seed2")
             if seed == 0 and seed2 == 0:
                 gen = np.random.default_rng()
             else:
                 gen = np.random.default_rng(np.random.SeedSequence([seed, seed2]))
-            self._rngs[op] = gen
+            self._rngs[op.name] = gen
         return gen
