@@ -61,7 +61,7 @@ def _np(fn, *args):
 def _build_step(draw, pool, variables):
     """Add one random op to the graph; returns (tensor, mirror value) or None."""
     kind = draw(st.sampled_from(["binary", "binary", "unary", "reduce", "reshape", "matmul", "cast",
-                                 "floordiv", "transpose", "assign", "var_read"]))
+                                 "floordiv", "transpose", "assign", "var_read", "twice"]))
     pick = lambda: draw(st.sampled_from(pool))   # noqa: E731
     if kind == "var_read" and variables:
         var, mirror = draw(st.sampled_from(variables))
@@ -70,6 +70,12 @@ def _build_step(draw, pool, variables):
         (a, av), (b, bv) = pick(), pick()
         name = draw(st.sampled_from(sorted(BINARY)))
         return BINARY[name][0](a, b), _np(lambda x, y: BINARY[name][1](x, y).astype(a.dtype.as_np), av, bv)
+    if kind == "twice":   # the same op built twice and not fetched: CSE merges the two
+        (a, av), (b, bv) = pick(), pick()
+        name = draw(st.sampled_from(sorted(BINARY)))
+        fn, ref = BINARY[name][0], BINARY[name][1]
+        return tf.subtract(fn(a, b), fn(a, b)), _np(
+            lambda x, y: (ref(x, y).astype(a.dtype.as_np) - ref(x, y).astype(a.dtype.as_np)), av, bv)
     if kind == "floordiv":
         (a, av), (b, bv) = pick(), pick()
         out = tf.floordiv(a, b)
