@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.ops import conv_kernels, conv_winograd, nn_conv
+from jitgraph.ops import conv_kernels, conv_winograd, conv_winograd8, nn_conv
 from jitgraph.ops.registry import OPS
 
 TOL = {np.float32: 2e-5, np.float64: 1e-12}
@@ -216,7 +216,7 @@ def test_grad_w6_and_nchw():
 # ---- Winograd (3x3 / 5x5, stride 1, wide enough channels) ----------------------------------------
 _WINOGRAD_CASES = [(dtype, r, c, f, padding, hw)
                    for dtype in (np.float32, np.float64)
-                   for r, c, f in [(3, 16, 16), (3, 17, 20), (5, 32, 32), (5, 33, 40)]
+                   for r, c, f in [(3, 16, 16), (3, 17, 20), (5, 8, 8), (5, 32, 32), (5, 33, 40)]
                    for padding in ("SAME", "VALID")
                    for hw in [(4, 4), (7, 9), (13, 6), (32, 32)]
                    if padding == "SAME" or min(hw) >= r]     # VALID needs the image at least kernel-sized
@@ -252,3 +252,38 @@ def test_winograd_g_matrices():
         d, g = rng.standard_normal(6), rng.standard_normal(r)
         got = at[m] @ ((conv_winograd._wino_g(r) @ g) * (bt @ d))
         np.testing.assert_allclose(got, [d[i:i + r] @ g for i in range(m)], rtol=1e-12, atol=1e-12)
+
+
+def test_winograd8_g_matrix():
+    """F(4, 5) on 8 points in 1-D: A^T[(G g) * (B^T d)] is the correlation of d with g (float64)."""
+    rng = np.random.default_rng(13)
+    d, g = rng.standard_normal(8), rng.standard_normal(5)
+    got = conv_winograd8._AT @ ((conv_winograd8.wino_g() @ g) * (conv_winograd8._BT @ d))
+    np.testing.assert_allclose(got, [d[i:i + 5] @ g for i in range(4)], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("r", [3, 5])
+@pytest.mark.parametrize("hw", [(8, 8), (7, 9)])
+def test_winograd_bias_relu_epilogue(r, hw):
+    """conv(..., bias, relu) adds the bias and applies ReLU in the output transform."""
+    rng = np.random.default_rng(14 + r)
+    x, w = _data(rng, (2,) + hw + (16,), (r, r, 16, 24), np.float32)
+    b = rng.standard_normal(24).astype(np.float32)
+    ref = OPS["Conv2D"].compute(x, w, **_attrs(1, 1, "SAME"))
+    top = (r - 1) // 2
+    tol = TOL[np.float32] * np.abs(ref).max() * np.sqrt(r * r * 16)
+    for bias, relu, want in [(b, False, ref + b), (b, True, np.maximum(ref + b, 0)), (None, True, np.maximum(ref, 0))]:
+        got = conv_winograd.conv(x, w, top, top, hw[0], hw[1], None, bias, relu)
+        np.testing.assert_allclose(got, want, rtol=0, atol=tol)
+
+
+def test_winograd_filter_cache_sees_new_values():
+    """The transformed filter is reused only while the filter's values are unchanged (in-place
+    updates of a variable's buffer keep its identity, so the cache compares values)."""
+    rng = np.random.default_rng(15)
+    x, w = _data(rng, (1, 8, 8, 8), (5, 5, 8, 8), np.float32)
+    _check(x, w)
+    w *= 2                                              # same buffer, new values
+    _check(x, w)
+    w2 = w.copy()
+    _check(x, w2)                                       # equal values in another buffer
