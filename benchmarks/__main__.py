@@ -75,6 +75,11 @@ def main(argv=None):
             "NUMBA_THREADING_LAYER": os.environ.get("NUMBA_THREADING_LAYER"),
             "TF_XLA_FLAGS": os.environ.get("TF_XLA_FLAGS")}
     meta.update(environment_report(log))
+    meta["loadavg_start"] = os.getloadavg()
+    if meta["loadavg_start"][0] > 0.5 * (os.cpu_count() or 1):
+        log(f"WARNING: load average {meta['loadavg_start'][0]:.1f} on {os.cpu_count()} cpus: "
+            "other jobs are running; multi-threaded OpenBLAS (NumPy, hand Numba, jitgraph, "
+            "PyTensor) degrades far more under contention than TF's and JAX's Eigen pools")
     log(f"NUMBA_THREADING_LAYER={meta['NUMBA_THREADING_LAYER']} (chosen deliberately: OpenMP "
         "spin-waits and starves OpenBLAS on 2 cores)")
     machine = {}
@@ -122,6 +127,9 @@ def main(argv=None):
                 if k in ("tensorflow", "jax", "pytensor", "jitgraph"):
                     meta.setdefault(k, v)
     meta["wall_s"] = time.time() - t_start
+    meta["loadavg_end"] = os.getloadavg()
+    log("load average at start {:.1f}, at end {:.1f}".format(meta["loadavg_start"][0],
+                                                           meta["loadavg_end"][0]))
     out["table"] = text
     if a.json:
         with open(a.json, "w") as f:
