@@ -19,12 +19,18 @@ Measured on the 2-core Zen box for W6's shapes, the alternatives lose:
 * 25 shifted [N*Hp*Wp, C] x [C, F] sgemms (no im2col) and 5 row-im2col sgemms with K = KW*C do
   27% / 12% wasted work on the padded grid and need a second BLAS (scipy's, for beta=1).
 
-Stride-1 3x3 and 5x5 convs with enough channels (``conv_winograd.usable``) use Winograd F(4x4,3x3) /
-F(2x2,5x5) instead: per chunk of 128 output tiles a Numba loop transforms the 6x6 input tiles
-(B^T d B, vectorized over channels), one batched ``np.matmul`` does the 36 [tiles, C] x [C, F]
-products against the transformed filter, and a Numba loop applies A^T M A into the output:
-2.25x (5x5) / 4x (3x3) fewer multiplies, at ~8x im2col's rounding error (``JITGRAPH_CONV_WINOGRAD=0``
-turns it off).
+Stride-1 3x3 and 5x5 convs with enough channels (``conv_winograd.usable``) use Winograd instead:
+F(4x4,3x3) on 6x6 tiles (``conv_winograd``), F(4x4,5x5) on 8x8 tiles (``conv_winograd8``).  Per
+chunk of tiles a Numba loop transforms the input tiles (B^T d B, vectorized over channels), one
+batched ``np.matmul`` does the 36/64 [tiles, C] x [C, F] products against the transformed filter
+(cached while the filter's values do not change), and a Numba loop applies A^T M A (+ bias, ReLU:
+``conv2d_bias_act_fast``) into the output: 4x / 6.25x fewer multiplies than im2col, at ~7x its
+float32 rounding error (``JITGRAPH_CONV_WINOGRAD=0`` turns it off).  W6's 5x5x32x32 conv on one
+core (2-core Zen 3 VM): im2col 7.2 ms, F(2x2,5x5) on 6x6 tiles 4.3 ms, F(4x4,5x5) 2.5 ms
+(input transform 0.6, 64 GEMMs 1.2 at ~56 GFLOP/s, output transform 0.25).  Lost: computing the
+8x8 input transform's vertical pass once per row of tiles (tiles overlap by 4 columns) measured
+10-40% slower than per tile (its 36 KiB band leaves L1); hand Numba GEMMs for the [T, 32] x [32, 32]
+products reached 4-16 GFLOP/s against OpenBLAS's 50-62.
 
 The gradients reuse the machinery: Conv2DBackpropFilter sums ``cols^T @ dy`` over chunks (one
 partial per worker); Conv2DBackpropInput is a forward conv of ``dy`` (zero-dilated by the strides)
@@ -323,6 +329,29 @@ def conv2d_fast(x, w, strides, padding, data_format, dilations, **attrs):
     return nn_conv._from_nhwc_arr(y, data_format)
 
 
+def conv2d_bias_act_fast(x, w, bias, strides, padding, data_format, dilations, act=None, **attrs):
+    """``act(Conv2D(x, w) + bias)`` with ``bias`` of shape [F] (BiasAdd's broadcast over channels)
+    and ``act`` None or "Relu": ``OPS["Conv2D"].extra["fast_bias_act"]``, for a compiler that finds
+    Conv2D -> BiasAdd/Add(bias [F]) -> Relu with no other consumers.  On the Winograd path the bias
+    and ReLU run inside the output transform (no second pass over the output); elsewhere after it."""
+    from jitgraph.ops import conv_winograd, nn_conv
+    if act not in (None, "Relu"):
+        raise ValueError(f"conv2d_bias_act_fast: unsupported activation {act!r}")
+    x, w = np.asarray(x), np.asarray(w)
+    b = np.asarray(bias)
+    if (x.dtype in _FAST_DTYPES and w.dtype == x.dtype and b.dtype == x.dtype and x.ndim == w.ndim == 4
+            and b.shape == (w.shape[3],)):
+        s, d = nn_conv._nhwc_seq(strides, data_format), nn_conv._nhwc_seq(dilations, data_format)
+        xn = nn_conv._to_nhwc(x, data_format)
+        if conv_winograd.usable(xn, w, s[1], s[2], d[1], d[2]):
+            oh, ow, ph, pw = nn_conv._geom(xn.shape, w.shape[0], w.shape[1], s, d, padding)
+            y = conv_winograd.conv(np.ascontiguousarray(xn), w, ph[0], pw[0], oh, ow, None, b, act == "Relu")
+            return nn_conv._from_nhwc_arr(y, data_format)
+    y = np.asarray(conv2d_fast(x, w, strides, padding, data_format, dilations, **attrs))
+    y = y + (b.reshape(-1, 1, 1) if data_format == "NCHW" and b.ndim == 1 else b)
+    return np.maximum(y, np.zeros((), y.dtype)) if act == "Relu" else y
+
+
 def _supported(*arrays):
     return all(a.ndim == 4 and a.dtype in _FAST_DTYPES and a.dtype == arrays[0].dtype for a in arrays)
 
@@ -355,5 +384,6 @@ def register():
     """Attach the fast kernels to their ops (called when ``jitgraph.ops.nn_conv`` is imported)."""
     from jitgraph.ops.registry import OPS
     OPS["Conv2D"].extra["fast"] = conv2d_fast
+    OPS["Conv2D"].extra["fast_bias_act"] = conv2d_bias_act_fast
     OPS["Conv2DBackpropInput"].extra["fast"] = conv2d_backprop_input_fast
     OPS["Conv2DBackpropFilter"].extra["fast"] = conv2d_backprop_filter_fast

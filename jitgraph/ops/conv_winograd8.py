@@ -14,7 +14,7 @@ import functools
 
 import numpy as np
 
-from jitgraph.ops.conv_kernels import _Blas, _jit, _scratch
+from jitgraph.ops.conv_kernels import _Blas, _scratch
 
 # B^T (8 x 8) and A^T (4 x 8) for points 0, 1, -1, 1/2, -1/2, 2, -2, inf (rows of B^T in that order).
 _BT = np.array([[1, 0, -21 / 4, 0, 21 / 4, 0, -1, 0],
@@ -45,132 +45,9 @@ def wino_g():
 
 
 def _kernels8():
-    if "w8_in" in _jit:
-        return _jit["w8_in"], _jit["w8_out"]
-    from numba import njit
-
-    @njit(cache=True, nogil=True, boundscheck=False, inline="always")
-    def bt8(d0, d1, d2, d3, d4, d5, d6, d7, k525, k425, k025, k125, k05, k25, k2, k4, k5):
-        """B^T d for one 8-vector (NNPACK's factorization: 26 flops instead of 50)."""
-        t1 = d2 + d6 - k425 * d4
-        t2 = d1 + d5 - k425 * d3
-        t3 = k025 * d2 + d6 - k125 * d4
-        t4 = k05 * d1 - k25 * d3 + k2 * d5
-        t5 = k4 * d2 + d6 - k5 * d4
-        t6 = k2 * d1 - k25 * d3 + k05 * d5
-        return (d0 - d6 + k525 * (d4 - d2), t1 + t2, t1 - t2, t3 + t4, t3 - t4, t5 + t6, t5 - t6,
-                d7 - d1 + k525 * (d3 - d5))
-
-    @njit(cache=True, nogil=True, boundscheck=False)
-    def w8_in(x, V, d, e, t0, th_, tw_, top, left, k):
-        """V[8a+b, i] = (B^T d B)[a, b] for the 8x8 input tile d of tile t0 + i (zero outside x).
-        Interior tiles are read straight from x, border tiles gathered into ``d`` first."""
-        n_, h_, w_, c_ = x.shape
-        xf = x.reshape(n_, h_, w_ * c_)
-        per = th_ * tw_
-        run = 8 * c_
-        k525, k425, k025, k125, k05, k25, k2, k4, k5 = k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]
-        for i in range(V.shape[1]):
-            t = t0 + i
-            n = t // per
-            r = t - n * per
-            th = r // tw_
-            h0 = th * 4 - top
-            w0 = (r - th * tw_) * 4 - left
-            if h0 >= 0 and h0 + 8 <= h_ and w0 >= 0 and w0 + 8 <= w_:
-                lo = w0 * c_
-                s0, s1, s2, s3 = xf[n, h0][lo:lo + run], xf[n, h0 + 1][lo:lo + run], \
-                    xf[n, h0 + 2][lo:lo + run], xf[n, h0 + 3][lo:lo + run]
-                s4, s5, s6, s7 = xf[n, h0 + 4][lo:lo + run], xf[n, h0 + 5][lo:lo + run], \
-                    xf[n, h0 + 6][lo:lo + run], xf[n, h0 + 7][lo:lo + run]
-            else:
-                for a in range(8):
-                    hh = h0 + a
-                    da = d[a]
-                    if hh < 0 or hh >= h_:
-                        for q in range(run):
-                            da[q] = 0
-                        continue
-                    xr = xf[n, hh]
-                    for b in range(8):
-                        ww = w0 + b
-                        db = da[b * c_:(b + 1) * c_]
-                        if ww < 0 or ww >= w_:
-                            for c in range(c_):
-                                db[c] = 0
-                        else:
-                            xs = xr[ww * c_:(ww + 1) * c_]
-                            for c in range(c_):
-                                db[c] = xs[c]
-                s0, s1, s2, s3, s4, s5, s6, s7 = d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]
-            e0, e1, e2, e3, e4, e5, e6, e7 = e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]
-            for q in range(run):
-                v = bt8(s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], s6[q], s7[q], k525, k425, k025, k125, k05, k25, k2, k4, k5)
-                e0[q], e1[q], e2[q], e3[q], e4[q], e5[q], e6[q], e7[q] = v
-            for a in range(8):
-                ea = e[a]
-                u0, u1, u2, u3 = ea[0:c_], ea[c_:2 * c_], ea[2 * c_:3 * c_], ea[3 * c_:4 * c_]
-                u4, u5, u6, u7 = ea[4 * c_:5 * c_], ea[5 * c_:6 * c_], ea[6 * c_:7 * c_], ea[7 * c_:8 * c_]
-                o0, o1, o2, o3 = V[8 * a, i], V[8 * a + 1, i], V[8 * a + 2, i], V[8 * a + 3, i]
-                o4, o5, o6, o7 = V[8 * a + 4, i], V[8 * a + 5, i], V[8 * a + 6, i], V[8 * a + 7, i]
-                for c in range(c_):
-                    v = bt8(u0[c], u1[c], u2[c], u3[c], u4[c], u5[c], u6[c], u7[c], k525, k425, k025, k125, k05, k25, k2, k4, k5)
-                    o0[c], o1[c], o2[c], o3[c], o4[c], o5[c], o6[c], o7[c] = v
-
-    @njit(cache=True, nogil=True, boundscheck=False, inline="always")
-    def at8(m0, m1, m2, m3, m4, m5, m6, m7, k05, k2, k025, k4, k8, k0125):
-        """A^T m for one 8-vector: the 4 outputs."""
-        a, b, c, d, e, f = m1 + m2, m1 - m2, m3 + m4, m3 - m4, m5 + m6, m5 - m6
-        return m0 + a + c + e, b + k2 * d + k05 * f, a + k4 * c + k025 * e, b + k8 * d + k0125 * f + m7
-
-    @njit(cache=True, nogil=True, boundscheck=False)
-    def w8_out(M, out, z, bias, relu, t0, th_, tw_, k):
-        """out tile of tile t0 + i = A^T M_i A (+ bias, then max(., 0) if relu), clipped to out."""
-        n_, oh_, ow_, f_ = out.shape
-        per = th_ * tw_
-        zero = k[0] - k[0]
-        k05, k2, k025, k4, k8, k0125 = k[4], k[6], k[2], k[7], k[9], k[10]
-        for i in range(M.shape[1]):
-            t = t0 + i
-            n = t // per
-            r = t - n * per
-            th = r // tw_
-            h0 = th * 4
-            w0 = (r - th * tw_) * 4
-            for b in range(8):
-                m0, m1, m2, m3 = M[b, i], M[8 + b, i], M[16 + b, i], M[24 + b, i]
-                m4, m5, m6, m7 = M[32 + b, i], M[40 + b, i], M[48 + b, i], M[56 + b, i]
-                z0, z1, z2, z3 = z[0, b], z[1, b], z[2, b], z[3, b]
-                for f in range(f_):
-                    z0[f], z1[f], z2[f], z3[f] = at8(m0[f], m1[f], m2[f], m3[f], m4[f], m5[f], m6[f], m7[f], k05, k2, k025, k4, k8, k0125)
-            for a in range(4):
-                hh = h0 + a
-                if hh >= oh_:
-                    break
-                m0, m1, m2, m3, m4, m5, m6, m7 = z[a, 0], z[a, 1], z[a, 2], z[a, 3], z[a, 4], z[a, 5], z[a, 6], z[a, 7]
-                o = out[n, hh]
-                if w0 + 4 <= ow_:
-                    o0, o1, o2, o3 = o[w0], o[w0 + 1], o[w0 + 2], o[w0 + 3]
-                    if relu:
-                        for f in range(f_):
-                            y0, y1, y2, y3 = at8(m0[f], m1[f], m2[f], m3[f], m4[f], m5[f], m6[f], m7[f], k05, k2, k025, k4, k8, k0125)
-                            bf = bias[f]
-                            o0[f], o1[f] = max(y0 + bf, zero), max(y1 + bf, zero)
-                            o2[f], o3[f] = max(y2 + bf, zero), max(y3 + bf, zero)
-                    else:
-                        for f in range(f_):
-                            y0, y1, y2, y3 = at8(m0[f], m1[f], m2[f], m3[f], m4[f], m5[f], m6[f], m7[f], k05, k2, k025, k4, k8, k0125)
-                            bf = bias[f]
-                            o0[f], o1[f], o2[f], o3[f] = y0 + bf, y1 + bf, y2 + bf, y3 + bf
-                else:                                   # a tile cut by the right edge
-                    for f in range(f_):
-                        ys = at8(m0[f], m1[f], m2[f], m3[f], m4[f], m5[f], m6[f], m7[f], k05, k2, k025, k4, k8, k0125)
-                        for b in range(ow_ - w0):
-                            y = ys[b] + bias[f]
-                            o[w0 + b, f] = max(y, zero) if relu else y
-
-    _jit["w8_in"], _jit["w8_out"] = w8_in, w8_out
-    return w8_in, w8_out
+    """The F(4x4, 5x5) transforms, compiled on first use."""
+    from jitgraph.ops import conv_wino_jit      # imports Numba: not at ``import jitgraph`` time
+    return conv_wino_jit.w8_in, conv_wino_jit.w8_out
 
 
 _TILES = 64          # tiles per chunk: V and M are 64 x 64 x C (512 KiB each at C = 32)

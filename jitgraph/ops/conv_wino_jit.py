@@ -1,0 +1,247 @@
+"""Numba kernels of the Winograd convs (``conv_winograd``: F(4x4, 3x3); ``conv_winograd8``:
+F(4x4, 5x5)), imported on first use so that ``import jitgraph`` does not import Numba.
+
+They live at module level, not in a factory function: ``cache=True`` keys a closure's cache entry on
+its cells, and a cell holding another dispatcher (the inlined 1-D transforms) changed every process,
+so every process recompiled (~10 s).
+"""
+
+from numba import njit
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def relu_(y, zero):
+    return zero if y < zero else y        # np.maximum's NaN: max() would drop it
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
+    """V[6a+b, i] = (B^T d B)[a, b] for the 6x6 input tile d of tile t0 + i (zero outside x).
+    Rows of a tile are runs of 6*C contiguous values: the first pass is one loop over them;
+    interior tiles are read straight from x, border tiles gathered into ``d`` first."""
+    n_, h_, w_, c_ = x.shape
+    c2, c4, c5 = k[0], k[1], k[2]          # constants in x's dtype (an int literal would promote to float64)
+    xf = x.reshape(n_, h_, w_ * c_)
+    per = th_ * tw_
+    run = 6 * c_
+    for i in range(V.shape[1]):
+        t = t0 + i
+        n = t // per
+        r = t - n * per
+        th = r // tw_
+        h0 = th * m - top
+        w0 = (r - th * tw_) * m - left
+        if h0 >= 0 and h0 + 6 <= h_ and w0 >= 0 and w0 + 6 <= w_:
+            lo = w0 * c_
+            s0, s1, s2 = xf[n, h0][lo:lo + run], xf[n, h0 + 1][lo:lo + run], xf[n, h0 + 2][lo:lo + run]
+            s3, s4, s5 = xf[n, h0 + 3][lo:lo + run], xf[n, h0 + 4][lo:lo + run], xf[n, h0 + 5][lo:lo + run]
+        else:
+            for a in range(6):
+                hh = h0 + a
+                da = d[a]
+                if hh < 0 or hh >= h_:
+                    for q in range(run):
+                        da[q] = 0
+                    continue
+                xr = xf[n, hh]
+                for b in range(6):
+                    ww = w0 + b
+                    db = da[b * c_:(b + 1) * c_]
+                    if ww < 0 or ww >= w_:
+                        for c in range(c_):
+                            db[c] = 0
+                    else:
+                        xs = xr[ww * c_:(ww + 1) * c_]
+                        for c in range(c_):
+                            db[c] = xs[c]
+            s0, s1, s2, s3, s4, s5 = d[0], d[1], d[2], d[3], d[4], d[5]
+        e0, e1, e2, e3, e4, e5 = e[0], e[1], e[2], e[3], e[4], e[5]
+        for q in range(run):
+            v0, v1, v2, v3, v4, v5 = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q]
+            e0[q] = c4 * v0 - c5 * v2 + v4
+            e1[q] = v3 + v4 - c4 * (v1 + v2)
+            e2[q] = c4 * (v1 - v2) - v3 + v4
+            e3[q] = c2 * (v3 - v1) - v2 + v4
+            e4[q] = c2 * (v1 - v3) - v2 + v4
+            e5[q] = c4 * v1 - c5 * v3 + v5
+        for a in range(6):
+            ea = e[a]
+            u0, u1, u2 = ea[0:c_], ea[c_:2 * c_], ea[2 * c_:3 * c_]
+            u3, u4, u5 = ea[3 * c_:4 * c_], ea[4 * c_:5 * c_], ea[5 * c_:6 * c_]
+            o0, o1, o2 = V[6 * a, i], V[6 * a + 1, i], V[6 * a + 2, i]
+            o3, o4, o5 = V[6 * a + 3, i], V[6 * a + 4, i], V[6 * a + 5, i]
+            for c in range(c_):
+                v0, v1, v2, v3, v4, v5 = u0[c], u1[c], u2[c], u3[c], u4[c], u5[c]
+                o0[c] = c4 * v0 - c5 * v2 + v4
+                o1[c] = v3 + v4 - c4 * (v1 + v2)
+                o2[c] = c4 * (v1 - v2) - v3 + v4
+                o3[c] = c2 * (v3 - v1) - v2 + v4
+                o4[c] = c2 * (v1 - v3) - v2 + v4
+                o5[c] = c4 * v1 - c5 * v3 + v5
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def wino_out(M, out, z, bias, relu, t0, th_, tw_, k):
+    """out tile of tile t0 + i = A^T M_i A (F(4,3)) + bias, then ReLU (NaN stays NaN) if relu; clipped to out."""
+    n_, oh_, ow_, f_ = out.shape
+    c2, c4, c8 = k[0], k[1], k[3]
+    zero = c2 - c2
+    per = th_ * tw_
+    for i in range(M.shape[1]):
+        t = t0 + i
+        n = t // per
+        r = t - n * per
+        th = r // tw_
+        h0 = th * 4
+        w0 = (r - th * tw_) * 4
+        for b in range(6):
+            m0, m1, m2, m3, m4, m5 = M[b, i], M[6 + b, i], M[12 + b, i], M[18 + b, i], M[24 + b, i], M[30 + b, i]
+            z0, z1, z2, z3 = z[0, b], z[1, b], z[2, b], z[3, b]
+            for f in range(f_):
+                p, q, s, u = m1[f] + m2[f], m1[f] - m2[f], m3[f] + m4[f], m3[f] - m4[f]
+                z0[f] = m0[f] + p + s
+                z1[f] = q + c2 * u
+                z2[f] = p + c4 * s
+                z3[f] = q + c8 * u + m5[f]
+        for a in range(4):
+            hh = h0 + a
+            if hh >= oh_:
+                break
+            m0, m1, m2, m3, m4, m5 = z[a, 0], z[a, 1], z[a, 2], z[a, 3], z[a, 4], z[a, 5]
+            o = out[n, hh]
+            if w0 + 4 <= ow_:
+                o0, o1, o2, o3 = o[w0], o[w0 + 1], o[w0 + 2], o[w0 + 3]
+                for f in range(f_):
+                    p, q, s, u = m1[f] + m2[f], m1[f] - m2[f], m3[f] + m4[f], m3[f] - m4[f]
+                    bf = bias[f]
+                    y0, y1, y2, y3 = m0[f] + p + s + bf, q + c2 * u + bf, p + c4 * s + bf, q + c8 * u + m5[f] + bf
+                    if relu:
+                        y0, y1, y2, y3 = relu_(y0, zero), relu_(y1, zero), relu_(y2, zero), relu_(y3, zero)
+                    o0[f], o1[f], o2[f], o3[f] = y0, y1, y2, y3
+            else:                                   # a tile cut by the right edge
+                for f in range(f_):
+                    p, q, s, u = m1[f] + m2[f], m1[f] - m2[f], m3[f] + m4[f], m3[f] - m4[f]
+                    ys = (m0[f] + p + s, q + c2 * u, p + c4 * s, q + c8 * u + m5[f])
+                    for b in range(ow_ - w0):
+                        y = ys[b] + bias[f]
+                        o[w0 + b, f] = relu_(y, zero) if relu else y
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def bt8(d0, d1, d2, d3, d4, d5, d6, d7, k525, k425, k025, k125, k05, k25, k2, k4, k5):
+    """B^T d for one 8-vector (NNPACK's factorization: 26 flops instead of 50)."""
+    t1 = d2 + d6 - k425 * d4
+    t2 = d1 + d5 - k425 * d3
+    t3 = k025 * d2 + d6 - k125 * d4
+    t4 = k05 * d1 - k25 * d3 + k2 * d5
+    t5 = k4 * d2 + d6 - k5 * d4
+    t6 = k2 * d1 - k25 * d3 + k05 * d5
+    return (d0 - d6 + k525 * (d4 - d2), t1 + t2, t1 - t2, t3 + t4, t3 - t4, t5 + t6, t5 - t6,
+            d7 - d1 + k525 * (d3 - d5))
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def w8_in(x, V, d, e, t0, th_, tw_, top, left, k):
+    """V[8a+b, i] = (B^T d B)[a, b] for the 8x8 input tile d of tile t0 + i (zero outside x).
+    Interior tiles are read straight from x, border tiles gathered into ``d`` first."""
+    n_, h_, w_, c_ = x.shape
+    xf = x.reshape(n_, h_, w_ * c_)
+    per = th_ * tw_
+    run = 8 * c_
+    k525, k425, k025, k125, k05, k25, k2, k4, k5 = k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]
+    for i in range(V.shape[1]):
+        t = t0 + i
+        n = t // per
+        r = t - n * per
+        th = r // tw_
+        h0 = th * 4 - top
+        w0 = (r - th * tw_) * 4 - left
+        if h0 >= 0 and h0 + 8 <= h_ and w0 >= 0 and w0 + 8 <= w_:
+            lo = w0 * c_
+            s0, s1, s2, s3 = xf[n, h0][lo:lo + run], xf[n, h0 + 1][lo:lo + run], \
+                xf[n, h0 + 2][lo:lo + run], xf[n, h0 + 3][lo:lo + run]
+            s4, s5, s6, s7 = xf[n, h0 + 4][lo:lo + run], xf[n, h0 + 5][lo:lo + run], \
+                xf[n, h0 + 6][lo:lo + run], xf[n, h0 + 7][lo:lo + run]
+        else:
+            for a in range(8):
+                hh = h0 + a
+                da = d[a]
+                if hh < 0 or hh >= h_:
+                    for q in range(run):
+                        da[q] = 0
+                    continue
+                xr = xf[n, hh]
+                for b in range(8):
+                    ww = w0 + b
+                    db = da[b * c_:(b + 1) * c_]
+                    if ww < 0 or ww >= w_:
+                        for c in range(c_):
+                            db[c] = 0
+                    else:
+                        xs = xr[ww * c_:(ww + 1) * c_]
+                        for c in range(c_):
+                            db[c] = xs[c]
+            s0, s1, s2, s3, s4, s5, s6, s7 = d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]
+        e0, e1, e2, e3, e4, e5, e6, e7 = e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]
+        for q in range(run):
+            v = bt8(s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], s6[q], s7[q], k525, k425, k025, k125, k05, k25, k2, k4, k5)
+            e0[q], e1[q], e2[q], e3[q], e4[q], e5[q], e6[q], e7[q] = v
+        for a in range(8):
+            ea = e[a]
+            u0, u1, u2, u3 = ea[0:c_], ea[c_:2 * c_], ea[2 * c_:3 * c_], ea[3 * c_:4 * c_]
+            u4, u5, u6, u7 = ea[4 * c_:5 * c_], ea[5 * c_:6 * c_], ea[6 * c_:7 * c_], ea[7 * c_:8 * c_]
+            o0, o1, o2, o3 = V[8 * a, i], V[8 * a + 1, i], V[8 * a + 2, i], V[8 * a + 3, i]
+            o4, o5, o6, o7 = V[8 * a + 4, i], V[8 * a + 5, i], V[8 * a + 6, i], V[8 * a + 7, i]
+            for c in range(c_):
+                v = bt8(u0[c], u1[c], u2[c], u3[c], u4[c], u5[c], u6[c], u7[c], k525, k425, k025, k125, k05, k25, k2, k4, k5)
+                o0[c], o1[c], o2[c], o3[c], o4[c], o5[c], o6[c], o7[c] = v
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def at8(m0, m1, m2, m3, m4, m5, m6, m7, k05, k2, k025, k4, k8, k0125):
+    """A^T m for one 8-vector: the 4 outputs."""
+    a, b, c, d, e, f = m1 + m2, m1 - m2, m3 + m4, m3 - m4, m5 + m6, m5 - m6
+    return m0 + a + c + e, b + k2 * d + k05 * f, a + k4 * c + k025 * e, b + k8 * d + k0125 * f + m7
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def w8_out(M, out, z, bias, relu, t0, th_, tw_, k):
+    """out tile of tile t0 + i = A^T M_i A (+ bias, then ReLU (NaN stays NaN) if relu), clipped to out."""
+    n_, oh_, ow_, f_ = out.shape
+    per = th_ * tw_
+    zero = k[0] - k[0]
+    k05, k2, k025, k4, k8, k0125 = k[4], k[6], k[2], k[7], k[9], k[10]
+    for i in range(M.shape[1]):
+        t = t0 + i
+        n = t // per
+        r = t - n * per
+        th = r // tw_
+        h0 = th * 4
+        w0 = (r - th * tw_) * 4
+        for b in range(8):
+            m0, m1, m2, m3 = M[b, i], M[8 + b, i], M[16 + b, i], M[24 + b, i]
+            m4, m5, m6, m7 = M[32 + b, i], M[40 + b, i], M[48 + b, i], M[56 + b, i]
+            z0, z1, z2, z3 = z[0, b], z[1, b], z[2, b], z[3, b]
+            for f in range(f_):
+                z0[f], z1[f], z2[f], z3[f] = at8(m0[f], m1[f], m2[f], m3[f], m4[f], m5[f], m6[f], m7[f], k05, k2, k025, k4, k8, k0125)
+        for a in range(4):
+            hh = h0 + a
+            if hh >= oh_:
+                break
+            m0, m1, m2, m3, m4, m5, m6, m7 = z[a, 0], z[a, 1], z[a, 2], z[a, 3], z[a, 4], z[a, 5], z[a, 6], z[a, 7]
+            o = out[n, hh]
+            if w0 + 4 <= ow_:
+                o0, o1, o2, o3 = o[w0], o[w0 + 1], o[w0 + 2], o[w0 + 3]
+                if relu:
+                    for f in range(f_):
+                        y0, y1, y2, y3 = at8(m0[f], m1[f], m2[f], m3[f], m4[f], m5[f], m6[f], m7[f], k05, k2, k025, k4, k8, k0125)
+                        bf = bias[f]
+                        o0[f], o1[f] = relu_(y0 + bf, zero), relu_(y1 + bf, zero)
+                        o2[f], o3[f] = relu_(y2 + bf, zero), relu_(y3 + bf, zero)
+                else:
+                    for f in range(f_):
+                        y0, y1, y2, y3 = at8(m0[f], m1[f], m2[f], m3[f], m4[f], m5[f], m6[f], m7[f], k05, k2, k025, k4, k8, k0125)
+                        bf = bias[f]
+                        o0[f], o1[f], o2[f], o3[f] = y0 + bf, y1 + bf, y2 + bf, y3 + bf
+            else:                                   # a tile cut by the right edge
+                for f in range(f_):
+                    ys = at8(m0[f], m1[f], m2[f], m3[f], m4[f], m5[f], m6[f], m7[f], k05, k2, k025, k4, k8, k0125)
+                    for b in range(ow_ - w0):
+                        y = ys[b] + bias[f]
+                        o[w0 + b, f] = relu_(y, zero) if relu else y
