@@ -8,6 +8,10 @@ byte-equal source and share one disk-cache entry. Loop nest: one flat loop when 
 is full-size or a scalar, else one loop per dim with index 0 on broadcast dims. Member ops are
 emitted in program order per element, so reads and in-place writes of a variable keep their order.
 The outermost loop is a ``prange`` when the kernel is large (``parallel_threshold``).
+
+Rank-0 operands are passed as 1-element 1-d arrays and indexed ``[0]`` (``SCALAR_AS_1D``): Numba
+types a 0-d array argument on its slow path (~0.25 us more per argument and call than a 1-d one),
+which is most of a tiny plan's run time. The runner passes ``x.reshape(1)`` views (see runner.py).
 """
 
 from jitgraph.compiler import fastmath, lowering
@@ -18,6 +22,9 @@ from jitgraph.compiler import fastmath, lowering
 # keep the speed. No 'nnan'/'ninf': NaN and Inf keep IEEE semantics.
 KERNEL_FASTMATH = "KERNEL_FASTMATH = {'contract', 'reassoc', 'nsz'}\n"
 DECO = ("@njit(cache=True, nogil=True, error_model='numpy', fastmath=KERNEL_FASTMATH, boundscheck=False{par})\n")
+
+
+SCALAR_AS_1D = True   # the runner relies on it: rank-0 operands arrive with shape (1,)
 
 
 def _ctor(t):
@@ -41,7 +48,7 @@ def _pattern(shape, space):
 def kernel_source(step, shapes, var_shapes, parallel):
     """Return ``(source, operand_list)`` for ``step``; operands are ('in'|'var'|'out', obj)."""
     if getattr(step.kernel, "variance", None):
-        return variance_source(step, parallel)
+        return variance_source(step, parallel, shapes)
     space = tuple(step.space)
     r = len(space)
     operands = [("in", t) for t in step.ins] + [("var", v) for v in step.vars] + [("out", t) for t, _ in step.outs]
@@ -80,7 +87,7 @@ def kernel_source(step, shapes, var_shapes, parallel):
         loops = ["i"]
         sizes = ["n"]
     elif r == 0:
-        idx_of = {i: f"a{i}[()]" for i in pats}
+        idx_of = {i: f"a{i}[{_zeros(p[1])}]" for i, p in pats.items()}
         loops, sizes = [], []
     else:
         for d in range(r):
@@ -90,7 +97,7 @@ def kernel_source(step, shapes, var_shapes, parallel):
         idx_of = {}
         for i, (pat, rank) in pats.items():
             if rank == 0:
-                idx_of[i] = f"a{i}[()]"
+                idx_of[i] = f"a{i}[0]"
                 continue
             ix = ["0"] * rank
             for d, j in enumerate(pat):
@@ -165,12 +172,12 @@ def kernel_source(step, shapes, var_shapes, parallel):
                     body.append(f"{acc} = {_combine(spec.combine, acc, f'{acc_t}({x})', op)}")
                 cnt = " * ".join(f"n{d}" for d in range(r)) if not (flat and r > 1) else "n"
                 res = f"{acc} / ({cnt or '1'})" if spec.mean else acc
-                after.append(f"a{oi}[()] = {_ctor(op.outputs[0])}({res})")
+                after.append(f"{_scalar_slot(oi, shape_of[operands[oi]])} = {_ctor(op.outputs[0])}({res})")
             else:
                 oix = [loops[d] for d in range(r) if d not in spec.axes or spec.keepdims]
                 if spec.keepdims:
                     oix = ["0" if d in spec.axes else loops[d] for d in range(r)]
-                tgt = f"a{oi}[{', '.join(oix)}]" if oix else f"a{oi}[()]"
+                tgt = f"a{oi}[{', '.join(oix)}]" if oix else _scalar_slot(oi, shape_of[operands[oi]])
                 pre.append(f"a{oi}.fill({_ident(spec)})")
                 body.append(f"{tgt} = {_combine(spec.combine, tgt, x, op)}")
                 if spec.mean:
@@ -224,7 +231,14 @@ def _parallel_ok(red_out, r):
 
 
 def _zeros(rank):
-    return ", ".join(["0"] * rank) if rank else "()"
+    """Index of the only element of a size-1 operand of ``rank`` (rank 0 arrives as shape (1,))."""
+    return ", ".join(["0"] * rank) if rank else "0"
+
+
+def _scalar_slot(i, shape):
+    """Target of a one-value store into operand ``a<i>``: ``[0]`` for a rank-0 operand (passed 1-d),
+    else ``[()]`` (a broadcast store: every element of a size-1 array of any rank)."""
+    return f"a{i}[0]" if len(tuple(shape)) == 0 else f"a{i}[()]"
 
 
 def _acc_ctor(op):
@@ -260,7 +274,7 @@ def _combine(c, a, x, op):
     return f"{a} or {x}"
 
 
-def variance_source(step, parallel):
+def variance_source(step, parallel, shapes):
     """One pass over x for ``mean = reduce_mean(x)``, ``sum((x - mean)**2)`` (see patterns.py)."""
     from jitgraph.ops.state_ops import variable_of
     x, mean_op, sum_op = step.kernel.variance
@@ -283,8 +297,9 @@ def variance_source(step, parallel):
            "        s1 += d\n",
            "        s2 += d * d\n"]
     ctor_m, ctor_s = _ctor(mean_op.outputs[0]), _ctor(sum_op.outputs[0])
+    slot = {o: _scalar_slot(names[o][1:], shapes[o]) for o in (mean_op.outputs[0], sum_op.outputs[0]) if o in names}
     if mean_op.outputs[0] in names:
-        out.append(f"    {names[mean_op.outputs[0]]}[()] = {ctor_m}(c + s1 / n)\n")
-    out.append(f"    {names[sum_op.outputs[0]]}[()] = {ctor_s}(s2 - s1 * s1 / n)\n")
+        out.append(f"    {slot[mean_op.outputs[0]]} = {ctor_m}(c + s1 / n)\n")
+    out.append(f"    {slot[sum_op.outputs[0]]} = {ctor_s}(s2 - s1 * s1 / n)\n")
     out.append("    return 0\n")
     return "".join(out), operands

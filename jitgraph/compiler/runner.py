@@ -5,6 +5,13 @@ namespace it runs in. Everything a run needs is bound at build time (kernels, va
 constants, scratch buffers), so a cached run does no lookups beyond the variable dict and no
 allocation beyond returned values. Order of a run: shape guards of the feeds; initialization
 checks (before anything changes, as the reference); then the steps; then the fetches.
+
+Rank-0 kernel operands are passed as 1-element 1-d arrays (codegen's ``SCALAR_AS_1D``; Numba
+dispatches a 0-d array argument on its slow path): variable buffers through a view cached with the
+buffer (``_ok<id>_1``, kept by ``adopter``), constants as a view made once, rank-0 kernel outputs
+allocated 1-d (``<name>_1``) with a 0-d view made only for NumPy steps that read them. A rank-0
+kernel output that is fetched (as a new NumPy scalar) and read by no NumPy step never escapes the
+run, so its buffer is allocated once per specialization, not per run.
 """
 
 import sys
@@ -117,11 +124,13 @@ def alloc_checked(shape, dtype, op):
         raise errors.ResourceExhaustedError(None, op, f"OOM when computing '{op.name}' ({op.type}): {e}") from None
 
 
-def adopter(ns, var, slot):
+def adopter(ns, var, slot, rank0=False):
     """``adopt(values, v)``: make the store's buffer of ``var`` a writable C-contiguous ndarray of
     its dtype (the reference may leave a NumPy scalar or a read-only array there) and remember
-    it in ``ns[slot]``, so the runner re-checks only when the buffer object changes."""
+    it in ``ns[slot]``, so the runner re-checks only when the buffer object changes. For a rank-0
+    variable (``rank0``) also keep ``ns[slot + "_1"]``: the 1-d view of the buffer kernels take."""
     dtype = var.get_attr("dtype").as_np
+    slot1 = slot + "_1"
 
     def adopt(values, v):
         if v is None:
@@ -129,6 +138,8 @@ def adopter(ns, var, slot):
         if not (type(v) is np.ndarray and v.dtype == dtype and v.flags.c_contiguous and v.flags.writeable):
             v = np.array(v, dtype=dtype, order="C", copy=True)
             values[var] = v
+        if rank0:
+            ns[slot1] = v.reshape(1)   # before ns[slot]: the pair never disagrees for a later run
         ns[slot] = v
         return v
     return adopt
@@ -153,6 +164,8 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
           "_contig": _contig, "_GuardFailed": GuardFailed, "_fallback": _no_fallback,
           "_may_share": np.may_share_memory}
     sched.kernel_inputs = {t for s in sched.steps if isinstance(s, KernelStep) for t in s.ins}
+    np_inputs = {t for s in sched.steps if not isinstance(s, KernelStep) for t in s.inputs}
+    one_d = {}   # runner name of a rank-0 kernel output -> name of its 1-d buffer (what kernels take)
     lines = []
     feed_name = {t: f"f{i}" for i, t in enumerate(feeds)}
 
@@ -176,6 +189,16 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
             return "_w" + n
         return n
 
+    def kin(t):
+        """An ``in`` operand of a kernel: ``kname(t)``, rank 0 as a 1-element 1-d array."""
+        n = kname(t)
+        if not is_rank0(shapes[t]):
+            return n
+        if n.startswith("_w_c"):
+            ns.setdefault(n + "_1", ns[n].reshape(1))
+            return n + "_1"
+        return one_d.get(n) or f"{n}.reshape(1)"
+
     if feeds:
         lines.append("".join(f"f{i}, " for i in range(len(feeds))) + "= feeds")
         for t in feeds:   # a read-only feed would make Numba compile another specialization
@@ -192,8 +215,8 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
     def load(v):
         lines.append(f"{var(v)} = values.get(_var{v._id})")
         if v in kernel_vars:
-            ns[f"_ok{v._id}"] = None
-            ns[f"_adopt{v._id}"] = adopter(ns, v, f"_ok{v._id}")
+            ns[f"_ok{v._id}"] = ns[f"_ok{v._id}_1"] = None
+            ns[f"_adopt{v._id}"] = adopter(ns, v, f"_ok{v._id}", is_rank0(var_info[v][0]))
             lines.append(f"if v{v._id} is not _ok{v._id}: v{v._id} = _adopt{v._id}(values, v{v._id})")
         loaded.add(v)
 
@@ -231,7 +254,8 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
     snaps = {}
     for si, step in enumerate(sched.steps):
         if isinstance(step, KernelStep):
-            _emit_kernel(step, si, body, ns, kname, var, shapes, sched, kernels_loaded[si], var_info)
+            _emit_kernel(step, si, body, ns, kname, kin, var, shapes, sched, kernels_loaded[si], var_info,
+                         one_d, np_inputs)
         else:
             _emit_numpy(step, si, body, ns, name, var, sched, snaps)
     if "_max_alloc" in ns:
@@ -276,6 +300,9 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
             continue
         if t in start_idx:
             expr = f"snap_start{start_idx[t]}"
+        elif t not in snaps and (name(t) if not t.dtype.is_ref_dtype else f"snap{t.op._id}") in one_d:
+            outs.append(one_d[name(t) if not t.dtype.is_ref_dtype else f"snap{t.op._id}"] + "[0]")
+            continue
         elif t in snaps:
             expr = snaps[t]
         elif t.dtype.is_ref_dtype:
@@ -296,7 +323,12 @@ def _emit_limit(ops, si, body, ns):
         body.append(f"if _nb{si} > lim: _oom{si}()")
 
 
-def _emit_kernel(step, si, body, ns, name, var, shapes, sched, loaded, var_info):
+def is_rank0(shape):
+    """Is this (static or symbolic) shape rank 0? Such kernel operands are passed 1-d."""
+    return shape is not None and len(tuple(shape)) == 0
+
+
+def _emit_kernel(step, si, body, ns, name, kin, var, shapes, sched, loaded, var_info, one_d, np_inputs):
     _emit_limit(step.ops, si, body, ns)
 
     def dim(src):
@@ -312,15 +344,29 @@ def _emit_kernel(step, si, body, ns, name, var, shapes, sched, loaded, var_info)
             continue
         shape, dtype = var_info[v]
         ns[f"_vdt{v._id}"] = dtype
-        body.append(f"if {var(v)} is None: {var(v)} = values[_var{v._id}] = _ok{v._id} = np.empty({shape!r}, _vdt{v._id})")
+        body.append(f"if {var(v)} is None: {var(v)} = values[_var{v._id}] = "
+                    f"_adopt{v._id}(values, np.empty({shape!r}, _vdt{v._id}))")
     fn, operands = loaded
     ns[f"_k{si}"] = fn
     args = []
+    views = []
     for kind, obj in operands:
         if kind == "in":
-            args.append(name(obj))
+            args.append(kin(obj))
         elif kind == "var":
-            args.append(var(obj))
+            args.append(f"_ok{obj._id}_1" if is_rank0(var_info[obj][0]) else var(obj))
+        elif is_rank0(shapes[obj]):
+            oname = name(obj) if not obj.dtype.is_ref_dtype else f"snap{obj.op._id}"
+            dtype = obj.dtype.base_dtype.as_np
+            if obj in np_inputs:   # a NumPy step reads it: a buffer per run, and its 0-d view
+                ns[f"_dt_{oname}"] = dtype
+                body.append(f"{oname}_1 = np.empty((1,), _dt_{oname})")
+                views.append(f"{oname} = {oname}_1.reshape(())")
+                one_d[oname] = f"{oname}_1"
+            else:                  # read by kernels, or fetched as a new scalar: never escapes
+                ns[f"_s_{oname}_1"] = np.empty((1,), dtype)
+                one_d[oname] = f"_s_{oname}_1"
+            args.append(one_d[oname])
         else:
             oname = name(obj) if not obj.dtype.is_ref_dtype else f"snap{obj.op._id}"
             shape = (tuple(dim(d) for d in step.out_shapes[obj]) if not obj.dtype.is_ref_dtype
@@ -345,6 +391,7 @@ def _emit_kernel(step, si, body, ns, name, var, shapes, sched, loaded, var_info)
                 body.append(f"{oname} = _alloc({_shape_expr(shape)}, _dt_{oname}, _op_{oname})")
             args.append(oname)
     body.append(f"_k{si}({', '.join(args)})")
+    body.extend(views)
 
 
 # NumPy steps whose results never alias an input (so a view-holding consumer is impossible)

@@ -80,7 +80,8 @@ def test_assert_no_recompile_sees_numba_specializations():
             kernel = sess._plans._plans[next(iter(sess._plans._plans))].compiled[None].namespace["_k0"]
             with pytest.raises(AssertionError, match="specialization"):
                 with sess.assert_no_recompile():
-                    kernel(np.zeros(3, np.float64), np.zeros((), np.float32), np.zeros(3, np.float64))
+                    # (the rank-0 constant operand is passed 1-d: codegen.SCALAR_AS_1D)
+                    kernel(np.zeros(3, np.float64), np.zeros(1, np.float32), np.zeros(3, np.float64))
             assert cache
 
 
