@@ -148,7 +148,7 @@ def _describe(name, out):
     if name == "simplify":
         merged = sum(1 for a, b in out.op_map.items() if a.name != b.name)
         return ("  ops: " + ", ".join(o.name for o in out.ops)
-                + f"; folded: {len(out.consts)}; merged by CSE: {merged}")
+                + f"; folded: {len(out.consts)}; merged (CSE) or absorbed (remap): {merged}")
     if name == "fuse":
         return "\n".join(f"  {k}" for k in out[0])
     lines = []

@@ -1,10 +1,12 @@
-"""simplify: constant folding and common-subexpression elimination (CSE).
+"""simplify: constant folding, common-subexpression elimination (CSE) and remapping.
 
 Before: the pruned ops in creation order. After: a ``Simplified`` with fewer ops, ``consts``
 (tensor -> folded value, read-only) and the maps that say where each original op and tensor went.
 
 * **Folding** evaluates pure elementwise/reduction/layout ops whose inputs are all constants
   (results of at most ``FOLD_MAX_ELEMENTS``).
+* **Remapping** (``remap.py``) replaces op chains a library kernel runs as one op: conv2d + bias
+  (+ relu) becomes ``_FusedConv2D``.
 * **CSE** keeps the first of several ops with the same type, the same (already deduplicated)
   inputs and equal attrs, and points the consumers of the others at it. Only ops without side
   effects take part: not stateful, not random, no variable-reference input (so two reads of a
@@ -25,7 +27,9 @@ import dataclasses
 import numpy as np
 
 from jitgraph.framework.shapes import TensorShape
+from jitgraph.compiler import remap
 from jitgraph.framework.tensor import Operation
+from jitgraph.ops.registry import get_op_def
 
 FOLD_MAX_ELEMENTS = 1 << 12
 PURE_KINDS = {"elementwise", "reduction", "layout"}
@@ -56,8 +60,15 @@ def simplify(ops, fetched, fed):
     keep, fed = set(fetched) | set(fed), set(fed)
     consts, out, op_map, tmap = {}, [], {}, {}
     seen = {}                                   # CSE key -> op kept
+    epilogues = remap.conv_epilogues(ops, keep)
+    absorbed = {op for chain in epilogues.values() for op in chain.absorbed}
     for orig in ops:
-        op = _rewire(orig, tmap, op_map, fed)
+        if orig in absorbed:                    # becomes part of the chain's last op, below
+            continue
+        if orig in epilogues:
+            op = _fused_conv(epilogues[orig], tmap, op_map, fed)
+        else:
+            op = _rewire(orig, tmap, op_map, fed)
         op_map[orig] = op
         kept_outputs = any(t in keep for t in orig.outputs)
         folded = None if kept_outputs else _fold(op, consts)
@@ -79,12 +90,34 @@ def simplify(ops, fetched, fed):
 
 def _rewire(op, tmap, op_map, fed):
     """``op`` itself if none of its inputs moved, else a copy reading the moved tensors."""
-    inputs = tuple(t if t in fed else tmap.get(t, t) for t in op.inputs)
-    controls = tuple(op_map.get(c, c) for c in op.control_inputs)
+    inputs = [_moved(t, tmap, fed) for t in op.inputs]
+    controls = [op_map.get(c, c) for c in op.control_inputs]
     if all(a is b for a, b in zip(inputs, op.inputs)) and all(
             a is b for a, b in zip(controls, op.control_inputs)):
         return op
-    new = Operation(op.graph, op.name, op.op_def, inputs, controls, op.attrs,
+    return _copy(op, op.op_def, inputs, controls, op.attrs, tmap, fed)
+
+
+def _fused_conv(chain, tmap, op_map, fed):
+    """The ``_FusedConv2D`` standing for ``chain`` (a ``remap.ConvEpilogue``), named as its last op."""
+    conv, last = chain.conv, chain.last
+    inputs = [_moved(t, tmap, fed) for t in (conv.inputs[0], conv.inputs[1], chain.bias)]
+    attrs = dict(conv.attrs, fused_ops=("BiasAdd", "Relu") if chain.act else ("BiasAdd",))
+    controls = [op_map.get(c, c) for c in last.control_inputs]
+    new = _copy(last, get_op_def("_FusedConv2D"), inputs, controls, attrs, tmap, fed)
+    for op in chain.absorbed:
+        op_map[op] = new
+    return new
+
+
+def _moved(t, tmap, fed):
+    return t if t in fed else tmap.get(t, t)
+
+
+def _copy(op, op_def, inputs, controls, attrs, tmap, fed):
+    """A stand-in for ``op`` (same name, creation index, traceback) with new inputs; the consumers
+    of ``op``'s outputs are pointed at the copy's."""
+    new = Operation(op.graph, op.name, op_def, inputs, controls, attrs,
                     [(t.dtype, t.shape) for t in op.outputs])
     new._id, new._traceback, new._device = op._id, op.traceback, op.device
     tmap.update((t, u) for t, u in zip(op.outputs, new.outputs) if t not in fed)

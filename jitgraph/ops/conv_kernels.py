@@ -352,6 +352,12 @@ def conv2d_bias_act_fast(x, w, bias, strides, padding, data_format, dilations, a
     return np.maximum(y, np.zeros((), y.dtype)) if act == "Relu" else y
 
 
+def fused_conv2d_fast(x, w, bias, strides, padding, data_format, dilations, fused_ops, **attrs):
+    """``extra["fast"]`` for the compiler's ``_FusedConv2D`` (conv + bias [+ relu] in one step)."""
+    return conv2d_bias_act_fast(x, w, bias, strides, padding, data_format, dilations,
+                                act="Relu" if "Relu" in fused_ops else None)
+
+
 def _supported(*arrays):
     return all(a.ndim == 4 and a.dtype in _FAST_DTYPES and a.dtype == arrays[0].dtype for a in arrays)
 
@@ -385,5 +391,6 @@ def register():
     from jitgraph.ops.registry import OPS
     OPS["Conv2D"].extra["fast"] = conv2d_fast
     OPS["Conv2D"].extra["fast_bias_act"] = conv2d_bias_act_fast
+    OPS["_FusedConv2D"].extra["fast"] = fused_conv2d_fast
     OPS["Conv2DBackpropInput"].extra["fast"] = conv2d_backprop_input_fast
     OPS["Conv2DBackpropFilter"].extra["fast"] = conv2d_backprop_filter_fast

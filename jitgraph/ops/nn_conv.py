@@ -280,6 +280,28 @@ define_op("Conv2DBackpropFilter", _sized_infer(1), _conv_bp_filter, kind="librar
 define_op("Conv2D", _conv2d_infer, _conv2d, kind="library", grad=_conv_grad)
 
 
+# ``_FusedConv2D``: ``act(Conv2D(x, w) + bias)`` in one step, as TF's Grappler remapper builds it.
+# Never in a user's graph: the compiler's ``remap`` pass makes it from Conv2D -> BiasAdd/Add -> Relu
+# chains (no gradient needed: ``tf.gradients`` runs on the user's graph before any compilation).
+def _fused_conv_infer(ins, a):
+    x, w, b = ins
+    (dt, shape), = _conv2d_infer([x, w], a)
+    return _bias_add_infer([_Spec(dt, shape), b], a)
+
+
+class _Spec:   # what the infer functions read from an input: dtype and static shape
+    def __init__(self, dtype, shape):
+        self.dtype, self.shape = dtype, TensorShape(shape)
+
+
+def _fused_conv(x, w, bias, strides, padding, data_format, dilations, fused_ops, **_):
+    y = _bias_add(_conv2d(x, w, strides, padding, data_format, dilations), bias, data_format)
+    return np.maximum(y, np.zeros((), y.dtype)) if "Relu" in fused_ops else y
+
+
+define_op("_FusedConv2D", _fused_conv_infer, _fused_conv, kind="library")
+
+
 def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",
            dilations=(1, 1, 1, 1), name=None, filters=None):
     """2-D convolution: ``input`` [N,H,W,C] (NHWC) with ``filter`` [KH,KW,C,O].

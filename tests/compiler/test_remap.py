@@ -1,0 +1,130 @@
+"""remap: Conv2D -> bias add -> Relu chains become one ``_FusedConv2D`` step, only when nothing
+else sees the intermediates; results equal the reference executor's."""
+
+import numpy as np
+import pytest
+
+import jitgraph as tf
+from jitgraph.compiler import config
+from jitgraph.compiler.pipeline import compile_plan
+from jitgraph.compiler.prune import prune
+from jitgraph.compiler.schedule import KernelStep
+from jitgraph.compiler.simplify import simplify
+from jitgraph.ops.registry import OPS
+
+pytestmark = pytest.mark.usefixtures("eager_strict")
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((2, 9, 9, 8)).astype(np.float32)
+K = (RNG.standard_normal((5, 5, 8, 8)) * 0.2).astype(np.float32)
+B = RNG.standard_normal(8).astype(np.float32)
+
+
+def _types(fetches, feeds, targets=()):
+    return [o.type for o in simplify(prune(fetches, targets, feeds), fetches, feeds).ops]
+
+
+def _steps(fetches, feeds):
+    sig = tuple((t.shape.ndims, tuple(d == 1 for d in t.shape.as_list())) for t in feeds)
+    steps = compile_plan(fetches, [], feeds, sig).steps
+    return [s.ops[0].type if isinstance(s, KernelStep) else s.type for s in steps]
+
+
+def _run_both(fetches, feeds, init=None):
+    out = []
+    for mode in ("eager", "never"):
+        prev = config.set_compile_mode(mode)
+        try:
+            with tf.Session() as s:
+                if init is not None:
+                    s.run(init)
+                out.append(s.run(fetches, feeds))
+        finally:
+            config.set_compile_mode(prev)
+    return out
+
+
+def _want(relu=True):
+    y = OPS["Conv2D"].compute(X, K, [1, 1, 1, 1], "SAME", "NHWC", [1, 1, 1, 1]) + B
+    return np.maximum(y, 0) if relu else y
+
+
+@pytest.mark.parametrize("form", ["bias_add", "add", "add_reversed"])
+@pytest.mark.parametrize("relu", [True, False])
+def test_conv_bias_relu_becomes_one_step(g, form, relu):
+    x = tf.placeholder(tf.float32, X.shape)
+    conv = tf.nn.conv2d(x, tf.constant(K), [1, 1, 1, 1], "SAME")
+    b = tf.constant(B)
+    y = {"bias_add": lambda: tf.nn.bias_add(conv, b), "add": lambda: conv + b,
+         "add_reversed": lambda: b + conv}[form]()
+    y = tf.nn.relu(y) if relu else y
+    assert _steps([y], [x]) == ["_FusedConv2D"]
+    got, ref = _run_both(y, {x: X})
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got, _want(relu), rtol=1e-4, atol=1e-4)
+
+
+def test_variables_as_filter_and_bias_as_in_the_guide(g):
+    x = tf.placeholder(tf.float32, X.shape)
+    w = tf.get_variable("weights", initializer=K)
+    b = tf.get_variable("biases", initializer=B)
+    y = tf.nn.relu(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME") + b)
+    assert "_FusedConv2D" in _types([y], [x])
+    got, ref = _run_both(y, {x: X}, init=tf.global_variables_initializer())
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_a_fetched_or_shared_intermediate_keeps_the_chain_apart(g):
+    x = tf.placeholder(tf.float32, X.shape)
+    conv = tf.nn.conv2d(x, tf.constant(K), [1, 1, 1, 1], "SAME")
+    biased = conv + tf.constant(B)
+    y = tf.nn.relu(biased)
+    assert "_FusedConv2D" not in _types([y, conv], [x])            # conv output fetched
+    assert _types([y, biased], [x]).count("_FusedConv2D") == 1     # conv+bias fused, relu apart
+    shared = tf.nn.relu(biased) + tf.reduce_sum(conv)              # conv read twice
+    assert "_FusedConv2D" not in _types([shared], [x])
+    got, ref = _run_both([y, biased, conv], {x: X})
+    for a, b in zip(got, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got[0], _want(), rtol=1e-4, atol=1e-4)
+
+
+def test_nchw_and_non_channel_bias_are_left_alone(g):
+    x = tf.placeholder(tf.float32, X.shape)
+    conv = tf.nn.conv2d(x, tf.constant(K), [1, 1, 1, 1], "SAME")
+    not_a_bias = tf.nn.relu(conv + tf.constant(np.ones((9, 8), np.float32)))
+    assert "_FusedConv2D" not in _types([not_a_bias], [x])
+    nchw = tf.nn.relu(tf.nn.conv2d(tf.transpose(x, [0, 3, 1, 2]), tf.constant(K), [1, 1, 1, 1], "SAME",
+                                   data_format="NCHW"))
+    assert "_FusedConv2D" not in _types([nchw], [x])
+
+
+def test_training_through_a_fused_chain_matches_the_reference(g):
+    x = tf.placeholder(tf.float32, X.shape)
+    w = tf.get_variable("weights", initializer=K)
+    b = tf.get_variable("biases", initializer=B)
+    y = tf.nn.relu(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME") + b)
+    loss = tf.reduce_mean(tf.square(y - 0.5))
+    step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    assert "_FusedConv2D" in _types([loss], [x], [step])
+    runs = []
+    for mode in ("eager", "never"):
+        prev = config.set_compile_mode(mode)
+        try:
+            with tf.Session() as s:
+                s.run(tf.global_variables_initializer())
+                runs.append([s.run([loss, step], {x: X})[0] for _ in range(3)] + [s.run(w), s.run(b)])
+        finally:
+            config.set_compile_mode(prev)
+    for a, b_ in zip(*runs):
+        np.testing.assert_allclose(a, b_, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("relu", [True, False])
+def test_fused_op_fast_kernel_equals_its_reference(relu):
+    d = OPS["_FusedConv2D"]
+    attrs = dict(strides=[1, 1, 1, 1], padding="SAME", data_format="NHWC", dilations=[1, 1, 1, 1],
+                 fused_ops=("BiasAdd", "Relu") if relu else ("BiasAdd",))
+    np.testing.assert_allclose(d.extra["fast"](X, K, B, **attrs), d.compute(X, K, B, **attrs),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(d.compute(X, K, B, **attrs), _want(relu), rtol=1e-5, atol=1e-5)
