@@ -80,7 +80,9 @@ def _zeros(t):
 
 
 def _mask(cond, g):
-    return where(cond, g, _zeros(g))
+    """``g`` where ``cond`` holds, else 0 (also where ``g`` is NaN, as TF's ReluGrad). The zero is a
+    broadcast scalar: no zeros tensor is materialized, and the select fuses into one loop."""
+    return where(cond, g, convert_to_tensor(np.zeros((), g.dtype.base_dtype.as_np)))
 
 
 def _unbroadcast(grad, target):
