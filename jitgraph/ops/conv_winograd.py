@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from jitgraph.ops import conv_winograd8
-from jitgraph.ops.conv_kernels import _FAST_DTYPES, _Blas, _kernels, _scratch
+from jitgraph.ops.conv_kernels import _FAST_DTYPES, _kernels
 
 
 def _wino_kernels():
@@ -67,27 +67,5 @@ def conv(x, w, top, left, oh, ow, out=None, bias=None, relu=False):
     chunk instead of one [pixels, 9C] x [9C, F]: 4x fewer multiplies."""
     if w.shape[0] == 5:
         return conv_winograd8.conv(x, w, top, left, oh, ow, out, bias, relu)
-    n, h, wd, c = x.shape
-    f = w.shape[3]
-    wi, wo = _wino_kernels()
-    u = conv_winograd8.filter_transform(w, _wino_g(3), x.dtype)
-    th, tw = -(-oh // 4), -(-ow // 4)
-    total = n * th * tw
-    k = np.array([2, 4, 5, 8], x.dtype)
-    bias = np.zeros(f, x.dtype) if bias is None else np.ascontiguousarray(bias, x.dtype)
-    if out is None:
-        out = np.empty((n, oh, ow, f), x.dtype)
-    x = np.ascontiguousarray(x)
-
-    def chunk(j):
-        t0 = j * _TILES
-        tc = min(_TILES, total - t0)
-        v = _scratch(36 * tc, c, x.dtype, "V").reshape(36, tc, c)
-        mm = _scratch(36 * tc, f, x.dtype, "M").reshape(36, tc, f)
-        d = _scratch(12, 6 * c, x.dtype, "d").reshape(2, 6, 6 * c)
-        z = _scratch(24, f, x.dtype, "z").reshape(4, 6, f)
-        wi(x, v, d[0], d[1], t0, th, tw, 4, top, left, k)
-        np.matmul(v, u, out=mm)
-        wo(mm, out, z, bias, bool(relu), t0, th, tw, k)
-    _Blas.run(-(-total // _TILES), chunk)
-    return out
+    return conv_winograd8.tiled_conv(x, w, _wino_g(3), _wino_kernels(), (2, 4, 5, 8), 6, _TILES, (4,),
+                                     top, left, oh, ow, out, bias, relu)

@@ -80,27 +80,36 @@ def filter_transform(w, g, dtype):
 def conv(x, w, top, left, oh, ow, out=None, bias=None, relu=False):
     """Stride-1 5x5 conv by Winograd F(4x4, 5x5): 64 GEMMs [tiles, C] x [C, F] per chunk of tiles;
     ``bias`` ([F]) is added and ``relu`` applied in the output transform."""
+    return tiled_conv(x, w, wino_g(), _kernels8(), _CONSTS, 8, _TILES, (), top, left, oh, ow, out, bias, relu)
+
+
+def tiled_conv(x, w, g, kernels, consts, tile, tiles_per_chunk, in_args, top, left, oh, ow, out, bias, relu):
+    """The Winograd driver shared by F(4x4, 5x5) (8x8 tiles) and F(4x4, 3x3) (6x6 tiles): per chunk
+    of 4x4 output tiles, ``kernels[0]`` transforms the ``tile`` x ``tile`` input tiles into V, one
+    batched ``np.matmul`` multiplies V by the transformed filter, ``kernels[1]`` writes A^T M A
+    (+ bias, ReLU) into the output; chunks run on ``_Blas.run``'s workers."""
     n, h, wd, c = x.shape
     f = w.shape[3]
-    wi, wo = _kernels8()
-    u = filter_transform(w, wino_g(), x.dtype)
+    wi, wo = kernels
+    u = filter_transform(w, g, x.dtype)
     th, tw = -(-oh // 4), -(-ow // 4)
     total = n * th * tw
-    k = np.array(_CONSTS, x.dtype)
+    k = np.array(consts, x.dtype)
     bias = np.zeros(f, x.dtype) if bias is None else np.ascontiguousarray(bias, x.dtype)
     if out is None:
         out = np.empty((n, oh, ow, f), x.dtype)
     x = np.ascontiguousarray(x)
+    sq = tile * tile
 
     def chunk(j):
-        t0 = j * _TILES
-        tc = min(_TILES, total - t0)
-        v = _scratch(64 * tc, c, x.dtype, "V8").reshape(64, tc, c)
-        mm = _scratch(64 * tc, f, x.dtype, "M8").reshape(64, tc, f)
-        d = _scratch(16, 8 * c, x.dtype, "d8").reshape(2, 8, 8 * c)
-        z = _scratch(32, f, x.dtype, "z8").reshape(4, 8, f)
-        wi(x, v, d[0], d[1], t0, th, tw, top, left, k)
+        t0 = j * tiles_per_chunk
+        tc = min(tiles_per_chunk, total - t0)
+        v = _scratch(sq * tc, c, x.dtype, f"V{tile}").reshape(sq, tc, c)
+        mm = _scratch(sq * tc, f, x.dtype, f"M{tile}").reshape(sq, tc, f)
+        d = _scratch(2 * tile, tile * c, x.dtype, f"d{tile}").reshape(2, tile, tile * c)
+        z = _scratch(4 * tile, f, x.dtype, f"z{tile}").reshape(4, tile, f)
+        wi(x, v, d[0], d[1], t0, th, tw, *in_args, top, left, k)
         np.matmul(v, u, out=mm)
         wo(mm, out, z, bias, bool(relu), t0, th, tw, k)
-    _Blas.run(-(-total // _TILES), chunk)
+    _Blas.run(-(-total // tiles_per_chunk), chunk)
     return out
