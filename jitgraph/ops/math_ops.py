@@ -52,7 +52,23 @@ def _int_safe(fn):
     def run(x):
         with np.errstate(all="ignore"):
             return fn(x)
+    run.ufunc = _ufunc_of(fn)
     return run
+
+
+def _ufunc_of(fn):
+    """The NumPy ufunc a reference function is (or wraps), else None: ``extra["ufunc"]`` lets the
+    reference executor write the result into a dying input's buffer (``out=``) instead of new memory."""
+    if isinstance(fn, np.ufunc) or getattr(fn, "takes_out", False):
+        return fn
+    return getattr(fn, "ufunc", None)
+
+
+def _relu(x, out=None):
+    return np.maximum(x, np.zeros((), x.dtype), out=out)
+
+
+_relu.takes_out = True     # a ufunc in all but name: elementwise, ``out=`` may be its input
 
 
 def _rsqrt(x):
@@ -114,7 +130,7 @@ UNARY = [
     ("Floor", np.floor, "np.floor({0})", FLOAT, _no_grad),
     ("Ceil", np.ceil, "np.ceil({0})", FLOAT, _no_grad),
     ("Round", np.round, "np.round({0})", FLOAT, _no_grad),  # banker's rounding, as TF
-    ("Relu", lambda x: np.maximum(x, np.zeros((), x.dtype)), "max({0}, 0)", NUM,
+    ("Relu", _relu, "max({0}, 0)", NUM,
      lambda op, g: [_mask(_y(op) > 0, g)]),
     ("Relu6", lambda x: np.minimum(np.maximum(x, 0), 6).astype(x.dtype), "min(max({0}, 0), 6)", NUM,
      lambda op, g: [_mask((_x(op) > 0) & (_x(op) < 6), g)]),
@@ -137,7 +153,8 @@ def _unary_infer(op_type, allowed):
 
 
 for _t, _fn, _tmpl, _allowed, _grad in UNARY:
-    define_op(_t, _unary_infer(_t, _allowed), _int_safe(_fn), kind="elementwise", scalar=_tmpl, grad=_grad)
+    define_op(_t, _unary_infer(_t, _allowed), _int_safe(_fn), kind="elementwise", scalar=_tmpl, grad=_grad,
+              extra={"ufunc": _ufunc_of(_fn)})
 
 
 def unary(op_type, x, name=None):
@@ -159,6 +176,7 @@ def _plain(fn):
     def run(x, y):
         with np.errstate(all="ignore"):
             return fn(x, y)
+    run.ufunc = _ufunc_of(fn)
     return run
 
 
@@ -233,7 +251,8 @@ def _binary_infer(op_type, allowed, result):
 
 
 for _t, _fn, _tmpl, _allowed, _res, _grad in BINARY:
-    define_op(_t, _binary_infer(_t, _allowed, _res), _fn, kind="elementwise", scalar=_tmpl, grad=_grad)
+    define_op(_t, _binary_infer(_t, _allowed, _res), _fn, kind="elementwise", scalar=_tmpl, grad=_grad,
+              extra={"ufunc": _ufunc_of(_fn)})
 
 
 def binary(op_type, x, y, name=None):

@@ -12,6 +12,8 @@ Failure. Reads of uninitialized variables are found before anything runs
 (``FailedPreconditionError`` naming the variable); any other failure rolls every variable back.
 """
 
+import sys
+
 import numpy as np
 
 from jitgraph import errors
@@ -55,6 +57,7 @@ class ReferencePlan:
             fetch_ids.setdefault(id(t), []).append(i)
         self._fetch_ids = fetch_ids
         self._fetched_vars = [t.op for t in self.fetch_tensors if t.op.type == "VariableV2" and id(t) not in self._fed]
+        self._donors, self._dying = _donors(ops, fetch_ids, self._fed)
 
     def run(self, state, feed_values):
         store = state.store
@@ -72,30 +75,83 @@ class ReferencePlan:
         try:
             with np.errstate(all="ignore"):
                 for op in self.ops:
-                    results = self._run_op(ctx, op, values)
-                    for t, v in zip(op.outputs, results):
-                        if id(t) in self._fed:
-                            continue
-                        values[id(t)] = v
-                        for i in self._fetch_ids.get(id(t), ()):
-                            out[i] = _snapshot(v, store)
+                    self._keep(op, self._run_op(ctx, op, values, self._donors.get(op)), values, out, store)
+                    for key in self._dying.get(op, ()):    # last use: free it (or the reuse above)
+                        values.pop(key, None)
         except BaseException:
             store.rollback()
             raise
         store.commit()
         return [_detach(v, store) for v in out]
 
-    def _run_op(self, ctx, op, values):
+    def _keep(self, op, results, values, out, store):
+        # (a function of its own: no loop variable of the run outlives it to hold a result alive)
+        for t, v in zip(op.outputs, results):
+            if id(t) in self._fed:
+                continue
+            values[id(t)] = v
+            for i in self._fetch_ids.get(id(t), ()):
+                out[i] = _snapshot(v, store)
+
+    def _run_op(self, ctx, op, values, donors=None):
         d = op.op_def
-        args = []
-        for i, t in enumerate(op.inputs):
-            v = values[id(t)]
-            if isinstance(v, VarRef) and i not in d.ref_inputs:
-                v = ctx.state.store.get(v.var)
-            args.append(v)
+        args = _arguments(op, values, ctx.state.store)
+        out_dtypes = [t.dtype.base_dtype.as_np for t in op.outputs]
         if d.run is None:
             check_output_sizes(op)
-        return call_op(ctx, op, d.compute, args, [t.dtype.base_dtype.as_np for t in op.outputs])
+        fn = d.compute
+        if donors:
+            buf = _free_buffer(args, donors, out_dtypes[0])
+            if buf is not None:
+                ufunc = d.extra["ufunc"]
+                fn = lambda *a, **_: ufunc(*a, out=buf)   # noqa: E731
+        return call_op(ctx, op, fn, args, out_dtypes)
+
+
+def _arguments(op, values, store):
+    ref_inputs = op.op_def.ref_inputs
+    return [store.get(v.var) if isinstance(v, VarRef) and i not in ref_inputs else v
+            for i, v in enumerate(values[id(t)] for t in op.inputs)]
+
+
+def _donors(ops, fetch_ids, fed):
+    """``({op: input positions whose value may become op's output buffer}, {op: ids of the values
+    it uses last})``. A donor: the op is a ufunc, the input its producer's fresh ufunc result (not
+    fed, not fetched) and this op its last use. Writing there (``out=``) instead of new memory
+    spares a first run its page faults: W1's chain on 10M floats took 0.54 s in a fresh process
+    (0.12 s once memory is warm); with reuse 0.29 s."""
+    last_use, owned = {}, set()
+    for op in ops:
+        for t in op.inputs:
+            last_use[id(t)] = op
+        if op.op_def.extra.get("ufunc") is not None and op.op_def.run is None:
+            owned.update(id(t) for t in op.outputs if id(t) not in fed and id(t) not in fetch_ids)
+    donors, dying = {}, {}
+    for op in ops:
+        dying[op] = list({id(t) for t in op.inputs if last_use[id(t)] is op})
+        if op.op_def.extra.get("ufunc") is None or op.op_def.run is not None or len(op.outputs) != 1:
+            continue
+        slots = [i for i, t in enumerate(op.inputs) if id(t) in owned and last_use[id(t)] is op]
+        if slots:
+            donors[op] = slots
+    return donors, dying
+
+
+def _free_buffer(args, slots, dtype):
+    """An input array (of ``slots``) that can hold the result: right shape and dtype, C order,
+    writeable, and referenced by nobody else (no view of it is alive: a view holds a reference)."""
+    try:
+        shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+    except ValueError:
+        return None
+    for i in slots:
+        a = args[i]
+        if (type(a) is np.ndarray and a.shape == shape and a.dtype == dtype and a.flags.writeable
+                and a.flags.c_contiguous and a.base is None
+                # references: the values dict, each place in args, ``a``, getrefcount's argument
+                and sys.getrefcount(a) <= 3 + sum(x is a for x in args)):
+            return a
+    return None
 
 
 def call_op(ctx, op, fn, args, out_dtypes):
