@@ -14,6 +14,31 @@ def relu_(y, zero):
     return zero if y < zero else y        # np.maximum's NaN: max() would drop it
 
 
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def gather_tile(xf, d, n, h0, w0, size, h_, w_, c_):
+    """Copy the size x size tile at (h0, w0) of image n (rows of xf are W*C runs) into d's first
+    ``size`` rows, zeros outside the image: the border tiles' path (interior tiles are read in place)."""
+    run = size * c_
+    for a in range(size):
+        hh = h0 + a
+        da = d[a]
+        if hh < 0 or hh >= h_:
+            for q in range(run):
+                da[q] = 0
+            continue
+        xr = xf[n, hh]
+        for b in range(size):
+            ww = w0 + b
+            db = da[b * c_:(b + 1) * c_]
+            if ww < 0 or ww >= w_:
+                for c in range(c_):
+                    db[c] = 0
+            else:
+                xs = xr[ww * c_:(ww + 1) * c_]
+                for c in range(c_):
+                    db[c] = xs[c]
+
+
 @njit(cache=True, nogil=True, boundscheck=False)
 def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
     """V[6a+b, i] = (B^T d B)[a, b] for the 6x6 input tile d of tile t0 + i (zero outside x).
@@ -36,24 +61,7 @@ def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
             s0, s1, s2 = xf[n, h0][lo:lo + run], xf[n, h0 + 1][lo:lo + run], xf[n, h0 + 2][lo:lo + run]
             s3, s4, s5 = xf[n, h0 + 3][lo:lo + run], xf[n, h0 + 4][lo:lo + run], xf[n, h0 + 5][lo:lo + run]
         else:
-            for a in range(6):
-                hh = h0 + a
-                da = d[a]
-                if hh < 0 or hh >= h_:
-                    for q in range(run):
-                        da[q] = 0
-                    continue
-                xr = xf[n, hh]
-                for b in range(6):
-                    ww = w0 + b
-                    db = da[b * c_:(b + 1) * c_]
-                    if ww < 0 or ww >= w_:
-                        for c in range(c_):
-                            db[c] = 0
-                    else:
-                        xs = xr[ww * c_:(ww + 1) * c_]
-                        for c in range(c_):
-                            db[c] = xs[c]
+            gather_tile(xf, d, n, h0, w0, 6, h_, w_, c_)
             s0, s1, s2, s3, s4, s5 = d[0], d[1], d[2], d[3], d[4], d[5]
         e0, e1, e2, e3, e4, e5 = e[0], e[1], e[2], e[3], e[4], e[5]
         for q in range(run):
@@ -161,24 +169,7 @@ def w8_in(x, V, d, e, t0, th_, tw_, top, left, k):
             s4, s5, s6, s7 = xf[n, h0 + 4][lo:lo + run], xf[n, h0 + 5][lo:lo + run], \
                 xf[n, h0 + 6][lo:lo + run], xf[n, h0 + 7][lo:lo + run]
         else:
-            for a in range(8):
-                hh = h0 + a
-                da = d[a]
-                if hh < 0 or hh >= h_:
-                    for q in range(run):
-                        da[q] = 0
-                    continue
-                xr = xf[n, hh]
-                for b in range(8):
-                    ww = w0 + b
-                    db = da[b * c_:(b + 1) * c_]
-                    if ww < 0 or ww >= w_:
-                        for c in range(c_):
-                            db[c] = 0
-                    else:
-                        xs = xr[ww * c_:(ww + 1) * c_]
-                        for c in range(c_):
-                            db[c] = xs[c]
+            gather_tile(xf, d, n, h0, w0, 8, h_, w_, c_)
             s0, s1, s2, s3, s4, s5, s6, s7 = d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]
         e0, e1, e2, e3, e4, e5, e6, e7 = e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]
         for q in range(run):
