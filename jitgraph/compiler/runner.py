@@ -300,8 +300,8 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
             continue
         if t in start_idx:
             expr = f"snap_start{start_idx[t]}"
-        elif t not in snaps and (name(t) if not t.dtype.is_ref_dtype else f"snap{t.op._id}") in one_d:
-            outs.append(one_d[name(t) if not t.dtype.is_ref_dtype else f"snap{t.op._id}"] + "[0]")
+        elif t not in snaps and _out_name(t, name) in one_d:
+            outs.append(one_d[_out_name(t, name)] + "[0]")
             continue
         elif t in snaps:
             expr = snaps[t]
@@ -321,6 +321,12 @@ def _emit_limit(ops, si, body, ns):
     if nbytes >= CHECK_MIN_BYTES:
         ns[f"_nb{si}"], ns[f"_oom{si}"], ns["_max_alloc"] = nbytes, oom_checker(ops), max_alloc_bytes
         body.append(f"if _nb{si} > lim: _oom{si}()")
+
+
+def _out_name(t, name):
+    """The runner variable of kernel output ``t``: its tensor name, or ``snap<id>`` for the value
+    an assign leaves in its variable (a ref output)."""
+    return name(t) if not t.dtype.is_ref_dtype else f"snap{t.op._id}"
 
 
 def is_rank0(shape):
@@ -356,7 +362,7 @@ def _emit_kernel(step, si, body, ns, name, kin, var, shapes, sched, loaded, var_
         elif kind == "var":
             args.append(f"_ok{obj._id}_1" if is_rank0(var_info[obj][0]) else var(obj))
         elif is_rank0(shapes[obj]):
-            oname = name(obj) if not obj.dtype.is_ref_dtype else f"snap{obj.op._id}"
+            oname = _out_name(obj, name)
             dtype = obj.dtype.base_dtype.as_np
             if obj in np_inputs:   # a NumPy step reads it: a buffer per run, and its 0-d view
                 ns[f"_dt_{oname}"] = dtype
@@ -368,7 +374,7 @@ def _emit_kernel(step, si, body, ns, name, kin, var, shapes, sched, loaded, var_
                 one_d[oname] = f"_s_{oname}_1"
             args.append(one_d[oname])
         else:
-            oname = name(obj) if not obj.dtype.is_ref_dtype else f"snap{obj.op._id}"
+            oname = _out_name(obj, name)
             shape = (tuple(dim(d) for d in step.out_shapes[obj]) if not obj.dtype.is_ref_dtype
                      else var_info[variable_of(obj)][0])
             dtype = obj.dtype.base_dtype.as_np
