@@ -77,12 +77,14 @@ def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
 
 
 def _carry_deps(deps, simple):
-    """``order``'s edges restated between the ops ``simplify`` kept (copies and twins included)."""
+    """``order``'s edges restated between the ops ``simplify`` kept: an edge to a dropped op goes to
+    the op standing for it; an aliased op's own edges are its stand-in's already (same inputs) or
+    would point forward (a pass-through's later inputs), so they are not carried."""
     kept = set(simple.ops)
     out = {op: set() for op in simple.ops}
     for orig, ds in deps.items():
         op = simple.op_map[orig]
-        if op in kept:
+        if op in kept and orig not in simple.aliased:
             out[op].update(m for m in map(simple.op_map.get, ds) if m in kept and m is not op)
     return out
 

@@ -5,6 +5,8 @@ Before: the pruned ops in creation order. After: a ``Simplified`` with fewer ops
 
 * **Folding** evaluates pure elementwise/reduction/layout ops whose inputs are all constants
   (results of at most ``FOLD_MAX_ELEMENTS``).
+* **Pass-throughs** (Identity, StopGradient, a Reshape to the same static shape) disappear: their
+  consumers read the input.
 * **Remapping** (``remap.py``) replaces op chains a library kernel runs as one op: conv2d + bias
   (+ relu) becomes ``_FusedConv2D``.
 * **CSE** keeps the first of several ops with the same type, the same (already deduplicated)
@@ -43,6 +45,7 @@ class Simplified:
     consts: dict         # folded tensor -> read-only array
     op_map: dict         # original op -> the op that now stands for it (itself, a copy, or its twin)
     tensor_map: dict     # original tensor -> the tensor that now carries its value (changed ones only)
+    aliased: set = dataclasses.field(default_factory=set)   # originals dropped for a value already computed
 
     def tensor(self, t):
         return self.tensor_map.get(t, t)
@@ -58,7 +61,7 @@ def simplify(ops, fetched, fed):
     """Fold constants and merge common subexpressions. Fetched and fed tensors are never folded
     away or merged into a twin; consumers of a fed tensor keep reading it (its value is the feed)."""
     keep, fed = set(fetched) | set(fed), set(fed)
-    consts, out, op_map, tmap = {}, [], {}, {}
+    consts, out, op_map, tmap, aliased = {}, [], {}, {}, set()
     seen = {}                                   # CSE key -> op kept
     epilogues = remap.conv_epilogues(ops, keep)
     absorbed = {op for chain in epilogues.values() for op in chain.absorbed}
@@ -75,17 +78,24 @@ def simplify(ops, fetched, fed):
         if folded is not None:
             consts[op.outputs[0]] = folded
             continue
+        same = None if kept_outputs else _passthrough(op)
+        if same is not None:
+            tmap[orig.outputs[0]] = same
+            op_map[orig] = same.op
+            aliased.add(orig)
+            continue
         key = _cse_key(op) if not kept_outputs else None
         twin = seen.get(key) if key is not None else None
         if twin is not None:
             for t, u in zip(orig.outputs, twin.outputs):
                 tmap[t] = u
             op_map[orig] = twin
+            aliased.add(orig)
             continue
         if key is not None:
             seen[key] = op
         out.append(op)
-    return Simplified(out, consts, op_map, tmap)
+    return Simplified(out, consts, op_map, tmap, aliased)
 
 
 def _rewire(op, tmap, op_map, fed):
@@ -144,6 +154,17 @@ def _fold(op, consts):
         return None
     r.flags.writeable = False
     return r
+
+
+def _passthrough(op):
+    """The input whose value ``op`` returns unchanged, or None: Identity and StopGradient of a
+    value (not of a variable reference: that is a read), and a Reshape to the shape it already has."""
+    if op.type not in ("Identity", "StopGradient", "Reshape") or not _side_effect_free(op, PURE_KINDS):
+        return None
+    x, y = op.inputs[0], op.outputs[0]
+    if op.type == "Reshape" and not (x.shape.is_fully_defined() and x.shape.as_list() == y.shape.as_list()):
+        return None
+    return x if x.dtype == y.dtype else None
 
 
 def _cse_key(op):

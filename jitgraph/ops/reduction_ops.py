@@ -356,7 +356,9 @@ def unbroadcast(grad, target):
             elif d is None and gd != 1:
                 decided = False             # target may or may not be broadcast along this dim
         if decided:
-            out = reduce_sum(grad, axes, keepdims=True) if axes else grad
+            # only leading axes summed: a plain sum already has the target's shape (bias gradients)
+            inner = any(a >= lead for a in axes)
+            out = reduce_sum(grad, axes, keepdims=inner) if axes else grad
             return out if out.shape == ts and ts.is_fully_defined() else _ao().reshape(out, shape_tensor(target))
     return make_op("SumToShape", [grad, _ao().shape(target)], {}, "SumToShape").outputs[0]
 

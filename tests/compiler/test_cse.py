@@ -147,3 +147,21 @@ def test_control_dependency_on_a_merged_twin_still_orders_the_write(g):
     want = _reference_run(g, read, {x: xv}, init=v.initializer)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got, 4 * xv)
+
+
+def test_pass_through_ops_vanish_but_variable_reads_and_fetches_stay(g):
+    x = tf.placeholder(tf.float32, [2, 3])
+    v = tf.Variable(np.ones((2, 3), np.float32))
+    read = tf.identity(v)                         # a read of the variable: an op that must run
+    inner = tf.stop_gradient(tf.reshape(x * 2.0, [2, 3]))
+    fetched = tf.identity(inner)
+    y = tf.identity(inner) + read
+    types = [o.type for o in _simplified([y, fetched], [x]).ops]
+    assert "StopGradient" not in types and "Reshape" not in types
+    assert types.count("Identity") == 2           # the variable read and the fetched identity
+    xv = np.arange(6, dtype=np.float32).reshape(2, 3)
+    with tf.Session() as s:
+        s.run(v.initializer)
+        got_y, got_f = s.run([y, fetched], {x: xv})
+    np.testing.assert_array_equal(got_y, 2 * xv + 1)
+    np.testing.assert_array_equal(got_f, 2 * xv)

@@ -160,3 +160,14 @@ def test_cast_gradient_is_cast_back_and_stop_gradient_in_products():
         np.testing.assert_allclose(out[0], [1.0, -2.0])
         np.testing.assert_allclose(out[1], [3.0, 4.0])
         np.testing.assert_allclose(out[2], [1.0, 1.0])     # only the direct path counts
+
+
+def test_bias_gradient_is_one_sum_without_a_reshape():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [4, 3])
+        b = tf.constant(np.zeros(3, np.float32))
+        db, = tf.gradients(tf.reduce_sum(x + b), [b])
+        assert db.op.type == "Sum" and db.shape.as_list() == [3]
+        with tf.Session() as s:
+            np.testing.assert_array_equal(s.run(db, {x: np.ones((4, 3), np.float32)}), [4, 4, 4])
