@@ -286,12 +286,10 @@ define_op("Conv2D", _conv2d_infer, _conv2d, kind="library", grad=_conv_grad)
 def _fused_conv_infer(ins, a):
     x, w, b = ins
     (dt, shape), = _conv2d_infer([x, w], a)
-    return _bias_add_infer([_Spec(dt, shape), b], a)
-
-
-class _Spec:   # what the infer functions read from an input: dtype and static shape
-    def __init__(self, dtype, shape):
-        self.dtype, self.shape = dtype, TensorShape(shape)
+    if b.dtype.base_dtype != dt or b.shape.ndims not in (None, 1):
+        raise TypeError(f"_FusedConv2D: bias must be a 1-D {dt.name} tensor, got {b.dtype.base_dtype.name} "
+                        f"of shape {b.shape}")
+    return [(dt, shape)]
 
 
 def _fused_conv(x, w, bias, strides, padding, data_format, dilations, fused_ops, **_):
