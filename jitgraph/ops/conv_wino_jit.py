@@ -39,6 +39,13 @@ def gather_tile(xf, d, n, h0, w0, size, h_, w_, c_):
                     db[c] = xs[c]
 
 
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def bt6(v0, v1, v2, v3, v4, v5, c2, c4, c5):
+    """B^T d for one 6-vector of F(4x4, 3x3)."""
+    return (c4 * v0 - c5 * v2 + v4, v3 + v4 - c4 * (v1 + v2), c4 * (v1 - v2) - v3 + v4,
+            c2 * (v3 - v1) - v2 + v4, c2 * (v1 - v3) - v2 + v4, c4 * v1 - c5 * v3 + v5)
+
+
 @njit(cache=True, nogil=True, boundscheck=False)
 def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
     """V[6a+b, i] = (B^T d B)[a, b] for the 6x6 input tile d of tile t0 + i (zero outside x).
@@ -65,13 +72,7 @@ def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
             s0, s1, s2, s3, s4, s5 = d[0], d[1], d[2], d[3], d[4], d[5]
         e0, e1, e2, e3, e4, e5 = e[0], e[1], e[2], e[3], e[4], e[5]
         for q in range(run):
-            v0, v1, v2, v3, v4, v5 = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q]
-            e0[q] = c4 * v0 - c5 * v2 + v4
-            e1[q] = v3 + v4 - c4 * (v1 + v2)
-            e2[q] = c4 * (v1 - v2) - v3 + v4
-            e3[q] = c2 * (v3 - v1) - v2 + v4
-            e4[q] = c2 * (v1 - v3) - v2 + v4
-            e5[q] = c4 * v1 - c5 * v3 + v5
+            e0[q], e1[q], e2[q], e3[q], e4[q], e5[q] = bt6(s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], c2, c4, c5)
         for a in range(6):
             ea = e[a]
             u0, u1, u2 = ea[0:c_], ea[c_:2 * c_], ea[2 * c_:3 * c_]
@@ -79,13 +80,7 @@ def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
             o0, o1, o2 = V[6 * a, i], V[6 * a + 1, i], V[6 * a + 2, i]
             o3, o4, o5 = V[6 * a + 3, i], V[6 * a + 4, i], V[6 * a + 5, i]
             for c in range(c_):
-                v0, v1, v2, v3, v4, v5 = u0[c], u1[c], u2[c], u3[c], u4[c], u5[c]
-                o0[c] = c4 * v0 - c5 * v2 + v4
-                o1[c] = v3 + v4 - c4 * (v1 + v2)
-                o2[c] = c4 * (v1 - v2) - v3 + v4
-                o3[c] = c2 * (v3 - v1) - v2 + v4
-                o4[c] = c2 * (v1 - v3) - v2 + v4
-                o5[c] = c4 * v1 - c5 * v3 + v5
+                o0[c], o1[c], o2[c], o3[c], o4[c], o5[c] = bt6(u0[c], u1[c], u2[c], u3[c], u4[c], u5[c], c2, c4, c5)
 
 @njit(cache=True, nogil=True, boundscheck=False)
 def wino_out(M, out, z, bias, relu, t0, th_, tw_, k):
