@@ -15,6 +15,15 @@ def relu_(y, zero):
 
 
 @njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def tile_origin(t, per, tw_, step, top, left):
+    """(image, top row, left column) of tile t, tiles laid out per image in rows of tw_, step apart."""
+    n = t // per
+    r = t - n * per
+    th = r // tw_
+    return n, th * step - top, (r - th * tw_) * step - left
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
 def gather_tile(xf, d, n, h0, w0, size, h_, w_, c_):
     """Copy the size x size tile at (h0, w0) of image n (rows of xf are W*C runs) into d's first
     ``size`` rows, zeros outside the image: the border tiles' path (interior tiles are read in place)."""
@@ -57,12 +66,7 @@ def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
     per = th_ * tw_
     run = 6 * c_
     for i in range(V.shape[1]):
-        t = t0 + i
-        n = t // per
-        r = t - n * per
-        th = r // tw_
-        h0 = th * m - top
-        w0 = (r - th * tw_) * m - left
+        n, h0, w0 = tile_origin(t0 + i, per, tw_, m, top, left)
         if h0 >= 0 and h0 + 6 <= h_ and w0 >= 0 and w0 + 6 <= w_:
             lo = w0 * c_
             s0, s1, s2 = xf[n, h0][lo:lo + run], xf[n, h0 + 1][lo:lo + run], xf[n, h0 + 2][lo:lo + run]
@@ -90,12 +94,7 @@ def wino_out(M, out, z, bias, relu, t0, th_, tw_, k):
     zero = c2 - c2
     per = th_ * tw_
     for i in range(M.shape[1]):
-        t = t0 + i
-        n = t // per
-        r = t - n * per
-        th = r // tw_
-        h0 = th * 4
-        w0 = (r - th * tw_) * 4
+        n, h0, w0 = tile_origin(t0 + i, per, tw_, 4, 0, 0)
         for b in range(6):
             m0, m1, m2, m3, m4, m5 = M[b, i], M[6 + b, i], M[12 + b, i], M[18 + b, i], M[24 + b, i], M[30 + b, i]
             z0, z1, z2, z3 = z[0, b], z[1, b], z[2, b], z[3, b]
@@ -151,12 +150,7 @@ def w8_in(x, V, d, e, t0, th_, tw_, top, left, k):
     run = 8 * c_
     k525, k425, k025, k125, k05, k25, k2, k4, k5 = k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]
     for i in range(V.shape[1]):
-        t = t0 + i
-        n = t // per
-        r = t - n * per
-        th = r // tw_
-        h0 = th * 4 - top
-        w0 = (r - th * tw_) * 4 - left
+        n, h0, w0 = tile_origin(t0 + i, per, tw_, 4, top, left)
         if h0 >= 0 and h0 + 8 <= h_ and w0 >= 0 and w0 + 8 <= w_:
             lo = w0 * c_
             s0, s1, s2, s3 = xf[n, h0][lo:lo + run], xf[n, h0 + 1][lo:lo + run], \
@@ -194,12 +188,7 @@ def w8_out(M, out, z, bias, relu, t0, th_, tw_, k):
     zero = k[0] - k[0]
     k05, k2, k025, k4, k8, k0125 = k[4], k[6], k[2], k[7], k[9], k[10]
     for i in range(M.shape[1]):
-        t = t0 + i
-        n = t // per
-        r = t - n * per
-        th = r // tw_
-        h0 = th * 4
-        w0 = (r - th * tw_) * 4
+        n, h0, w0 = tile_origin(t0 + i, per, tw_, 4, 0, 0)
         for b in range(8):
             m0, m1, m2, m3 = M[b, i], M[8 + b, i], M[16 + b, i], M[24 + b, i]
             m4, m5, m6, m7 = M[32 + b, i], M[40 + b, i], M[48 + b, i], M[56 + b, i]
