@@ -17,6 +17,7 @@ import re
 from jitgraph import dtypes
 from jitgraph.framework.graph import GraphKeys, get_default_graph
 from jitgraph.framework.shapes import TensorShape
+from jitgraph.losses.weights_broadcast import div_no_nan
 from jitgraph.ops.registry import convert_to_tensor
 from jitgraph.variables.initialization import global_variables
 from jitgraph.variables.scopes import get_variable, variable_scope
@@ -268,14 +269,7 @@ class Layer:
             for out in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
                 loss = convert_to_tensor(self.activity_regularizer(out))
                 batch = cast(shape(out)[0], loss.dtype.base_dtype)
-                self._add_regularization_loss(_div_no_nan(loss, batch))
-
-
-def _div_no_nan(x, y):
-    from jitgraph.ops.math_api import equal, truediv
-    from jitgraph.ops.math_ops import where
-    safe = where(equal(y, 0.0), y + 1.0, y)
-    return where(equal(y, 0.0), x * 0.0, truediv(x, safe))
+                self._add_regularization_loss(div_no_nan(loss, batch))
 
 
 def _to_tensors(inputs):

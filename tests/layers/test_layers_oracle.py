@@ -78,7 +78,8 @@ def _replay(name):
                     v.load(DATA[f"{name}/var/{v.name}"], sess)
                 feeds = {x: DATA[f"{name}/x"]} if t is None else {x: DATA[f"{name}/x"], t: tv}
                 tag = "" if tv is None else f"{tv}/"
-                y, g, r = sess.run([out, [gr for gr in grads], regs], feeds)
+                y, *rest = sess.run([out, *grads, *regs], feeds)
+                g, r = rest[:len(grads)], rest[len(grads):]
                 np.testing.assert_allclose(y, DATA[f"{name}/{tag}out"], **TOL, err_msg="output")
                 for key, gv in zip(["x"] + [v.name for v in trainable], g):
                     np.testing.assert_allclose(gv, DATA[f"{name}/{tag}grad/{key}"], **TOL, err_msg=f"d/d{key}")
