@@ -71,7 +71,7 @@ def test_collections(g, reference):
         assert sess.run(tf.losses.get_regularization_loss()) == 0.5
 
 
-def test_classifier_trained_on_total_loss_learns():
+def test_classifier_trained_on_total_loss_learns(reference):
     rng = np.random.default_rng(0)
     centers = rng.standard_normal((3, 4)) * 3
     labels = rng.integers(0, 3, 300)

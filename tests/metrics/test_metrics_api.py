@@ -62,7 +62,7 @@ def test_confusion_matrix(g, reference):
     np.testing.assert_array_equal(dwv, r[labels, preds])     # linear in the weights
 
 
-def test_streaming_evaluation_tracks_training():
+def test_streaming_evaluation_tracks_training(reference):
     rng = np.random.default_rng(2)
     x_all = rng.standard_normal((400, 2)).astype(np.float32)
     y_all = (x_all[:, 0] - 0.5 * x_all[:, 1] > 0).astype(np.int64)

@@ -43,6 +43,19 @@ def _bn_class(tf, x):
     return layer(x, training=True), layer
 
 
+def _custom_layer(tf, x):
+    class Scale(tf.layers.Layer):
+        def build(self, input_shape):
+            self.scale = self.add_weight("scale", [input_shape.as_list()[-1]], initializer=tf.ones_initializer())
+            self.offset = self.add_weight("offset", [], trainable=False, initializer=tf.zeros_initializer())
+            self.built = True
+
+        def call(self, inputs):
+            return inputs * self.scale + self.offset
+    layer = Scale()
+    return layer(x) + layer(2.0 * x), layer
+
+
 def _cnn(tf, x):
     h = tf.layers.conv2d(x, 4, 3, padding="same", activation=tf.nn.relu)
     h = tf.layers.max_pooling2d(h, 2, 2)
@@ -117,5 +130,8 @@ CASES = {
     "bn_tensor_training_fused": dict(shape=[4, 2, 2, 3], training=[True, False], build=lambda tf, x, t: (
         tf.layers.batch_normalization(x, training=t, momentum=0.7))),
     "bn_class": dict(shape=[4, 3], build=_bn_class),
+    "bn_rank4_not_fused": dict(shape=[3, 2, 2, 3], build=lambda tf, x: tf.layers.batch_normalization(
+        x, training=True, fused=False, momentum=0.5)),
+    "custom_layer_subclass": dict(shape=[3, 4], build=lambda tf, x: _custom_layer(tf, x)),
     "cnn": dict(shape=[2, 6, 6, 2], build=_cnn),
 }
