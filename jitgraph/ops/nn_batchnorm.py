@@ -1,5 +1,7 @@
-"""``tf.nn.batch_normalization`` and ``tf.nn.fused_batch_norm``, built from elementwise ops and
-reductions (so their gradients are those of the pieces and the compiler fuses them)."""
+"""``tf.nn.batch_normalization``, ``fused_batch_norm``, ``batch_norm_with_global_normalization`` and
+the moment helpers ``sufficient_statistics``, ``normalize_moments``, ``weighted_moments``, built
+from elementwise ops and reductions (so their gradients are those of the pieces and the compiler
+fuses them)."""
 
 from jitgraph.api_graph import name_scope
 from jitgraph.ops.array_ops import reshape, shape, size
@@ -76,9 +78,82 @@ def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001, 
         return cast(y, x.dtype.base_dtype), mean, variance
 
 
+def batch_norm_with_global_normalization(t=None, m=None, v=None, beta=None, gamma=None, variance_epsilon=None,
+                                        scale_after_normalization=None, name=None, input=None, mean=None,
+                                        variance=None):
+    """TF's older batch norm: ``batch_normalization`` with ``gamma`` applied only if
+    ``scale_after_normalization``."""
+    t = input if t is None else t
+    m = mean if m is None else m
+    v = variance if v is None else v
+    return batch_normalization(t, m, v, beta, gamma if scale_after_normalization else None, variance_epsilon,
+                               name or "batchnorm")
+
+
+def _keep(keep_dims, keepdims):
+    return bool(keepdims if keepdims is not None else keep_dims)
+
+
+def sufficient_statistics(x, axes, shift=None, keep_dims=None, name=None, keepdims=None):
+    """``(count, sum(x - shift), sum((x - shift)**2), shift)`` over ``axes`` (``shift`` may be None)."""
+    from jitgraph.ops.math_api import square
+    from jitgraph.ops.reduction_ops import reduce_prod, reduce_sum
+    keep = _keep(keep_dims, keepdims)
+    with name_scope(name, "sufficient_statistics", [x, shift]):
+        x = convert_to_tensor(x)
+        dims = x.shape.as_list() if x.shape.ndims is not None else None
+        if dims is not None and all(dims[a] is not None for a in axes):
+            n = 1
+            for a in axes:
+                n *= dims[a]
+            counts = convert_to_tensor(float(n), x.dtype.base_dtype, name="count")
+        else:
+            counts = cast(reduce_prod(_gather_dims(shape(x), axes)), x.dtype.base_dtype, name="count")
+        y = x if shift is None else x - shift
+        return counts, reduce_sum(y, axes, keepdims=keep, name="mean_ss"), \
+            reduce_sum(square(y), axes, keepdims=keep, name="var_ss"), shift
+
+
+def _gather_dims(dims, axes):
+    from jitgraph.ops.slicing_ops import gather
+    return gather(dims, list(axes))
+
+
+def normalize_moments(counts, mean_ss, variance_ss, shift, name=None):
+    """``(mean, variance)`` from ``sufficient_statistics``' outputs."""
+    from jitgraph.ops.math_api import reciprocal, square
+    with name_scope(name, "normalize", [counts, mean_ss, variance_ss, shift]):
+        divisor = reciprocal(convert_to_tensor(counts), name="divisor")
+        shifted_mean = mean_ss * divisor
+        mean = shifted_mean if shift is None else shifted_mean + shift
+        return mean, variance_ss * divisor - square(shifted_mean)
+
+
+def weighted_moments(x, axes, frequency_weights, name=None, keep_dims=None, keepdims=None):
+    """Mean and variance of ``x`` over ``axes`` with each element counted ``frequency_weights``
+    (broadcast against ``x``) times."""
+    from jitgraph.ops.array_ops import squeeze
+    from jitgraph.ops.math_api import reciprocal, squared_difference
+    from jitgraph.ops.reduction_ops import reduce_sum
+    from jitgraph.ops.tile_pad_ops import broadcast_to
+    from jitgraph.ops.op_util import shape_tensor
+    keep = _keep(keep_dims, keepdims)
+    with name_scope(name, "weighted_moments", [x, frequency_weights, axes]):
+        x = convert_to_tensor(x)
+        w = cast(convert_to_tensor(frequency_weights), x.dtype.base_dtype)
+        total = reduce_sum(w * x, axes, keepdims=True)
+        divisor = reciprocal(reduce_sum(broadcast_to(w, shape_tensor(x)), axes, keepdims=True))
+        mean = total * divisor
+        variance = reduce_sum(w * squared_difference(x, mean), axes, keepdims=True) * divisor
+        if not keep:
+            mean, variance = squeeze(mean, axes), squeeze(variance, axes)
+        return mean, variance
+
+
 def _at_least_one(t):
     from jitgraph.ops.math_api import maximum
     return maximum(t, 1.0)
 
 
-__all__ = ["batch_normalization", "fused_batch_norm"]
+__all__ = ["batch_normalization", "fused_batch_norm", "batch_norm_with_global_normalization", "sufficient_statistics",
+           "normalize_moments", "weighted_moments"]

@@ -55,4 +55,12 @@ CASES = {
                                         x, s, o, m, tf.abs(v), exponential_avg_factor=0.25), "float32"),
     "moments_keep_dims": ({"x": (3, 4, 5)}, lambda tf, x: tf.nn.moments(x, [0, 1], keep_dims=True)),
     "moments": ({"x": (3, 4, 5)}, lambda tf, x: tf.nn.moments(x, [0, 2])),
+    "batch_norm_with_global_normalization": (
+        {"x": (2, 3, 4), "m": (4,), "v": (4,), "b": (4,), "g": (4,)},
+        lambda tf, x, m, v, b, g: tf.nn.batch_norm_with_global_normalization(x, m, v * v + 0.1, b, g, 0.01, True)),
+    "sufficient_statistics_normalize_moments": (
+        {"x": (3, 4, 2), "s": (4, 1)},
+        lambda tf, x, s: tf.nn.normalize_moments(*tf.nn.sufficient_statistics(x, [0, 2], shift=s))),
+    "weighted_moments": ({"x": (3, 4), "w": (3, 1)},
+                         lambda tf, x, w: tf.nn.weighted_moments(x, [0], w * w + 0.5)),
 }
