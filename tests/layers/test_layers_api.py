@@ -142,3 +142,42 @@ def test_regularization_losses_are_on_the_layer(g):
     layer(tf.ones([3, 4]))
     # one weight loss (made once, when the kernel is created) and one activity loss per call
     assert len(layer.losses) == 3 == len(tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES))
+
+
+@pytest.mark.parametrize("rank, make", [
+    (4, lambda df: tf.layers.Conv2D(3, (3, 2), strides=2, padding="same", data_format=df)),
+    (3, lambda df: tf.layers.Conv1D(2, 3, dilation_rate=2, data_format=df)),
+    (5, lambda df: tf.layers.Conv3D(2, 2, data_format=df)),
+    (4, lambda df: tf.layers.Conv2DTranspose(2, 3, strides=2, padding="same", data_format=df)),
+    (4, lambda df: tf.layers.SeparableConv2D(2, 3, depth_multiplier=2, data_format=df)),
+    (4, lambda df: tf.layers.MaxPooling2D(2, 1, padding="same", data_format=df)),
+    (5, lambda df: tf.layers.AveragePooling3D(2, 2, data_format=df)),
+    (4, lambda df: tf.layers.Flatten(data_format=df)),
+])
+def test_channels_first_equals_channels_last(g, rank, make):
+    """TF's CPU kernels have no channels-first convolutions to record; check the layout against
+    channels-last with the same weights instead."""
+    x = np.random.default_rng(0).standard_normal((2,) + (5,) * (rank - 2) + (3,)).astype(np.float32)
+    last_layer, first_layer = make("channels_last"), make("channels_first")
+    last = last_layer(tf.constant(x))
+    first = first_layer(tf.constant(np.moveaxis(x, -1, 1)))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for a, b in zip(last_layer.weights, first_layer.weights):
+            b.load(sess.run(a), sess)
+        want, got = sess.run([last, first])
+    if isinstance(last_layer, tf.layers.Flatten):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    else:
+        np.testing.assert_allclose(got, np.moveaxis(want, -1, 1), rtol=1e-5, atol=1e-6)
+        assert first.shape.as_list() == list(np.moveaxis(want, -1, 1).shape)
+
+
+def test_batch_norm_channels_axis_1_equals_last_axis(g):
+    x = np.random.default_rng(1).standard_normal((4, 3, 2, 2)).astype(np.float32)
+    last = tf.layers.batch_normalization(tf.constant(np.moveaxis(x, 1, -1)), training=True)
+    first = tf.layers.batch_normalization(tf.constant(x), axis=1, training=True)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        a, b = sess.run([last, first])
+    np.testing.assert_allclose(np.moveaxis(a, -1, 1), b, rtol=1e-5, atol=1e-6)
