@@ -23,6 +23,7 @@ from jitgraph.variables.initialization import global_variables
 from jitgraph.variables.scopes import get_variable, variable_scope
 
 _NAME_UIDS = "jitgraph.layers.name_uids"
+_KERAS_MODEL_ONLY = {"input_shape", "batch_input_shape", "batch_size", "input_dim", "dynamic", "autocast"}
 
 
 def to_snake_case(name):
@@ -86,7 +87,10 @@ class Layer:
 
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, _scope=None,
                  _reuse=None, **kwargs):
-        unknown = set(kwargs) - {"input_shape", "batch_input_shape", "batch_size", "weights", "autocast"}
+        if kwargs.get("weights") is not None:
+            raise NotImplementedError("Layer(weights=...) is not supported by jitgraph: load values into the "
+                                      "layer's variables instead (variable.load(value, session))")
+        unknown = set(kwargs) - _KERAS_MODEL_ONLY - {"weights"}
         if unknown:
             raise TypeError(f"Keyword argument not understood: {sorted(unknown)[0]!r}")
         self.trainable = trainable
@@ -246,9 +250,8 @@ class Layer:
 
     def _build_for(self, inputs):
         first = inputs[0] if isinstance(inputs, list) else inputs
-        if self._dtype is None:
-            dt = first.dtype.base_dtype
-            self._dtype = dt if dt.is_floating else dtypes.float32
+        if self._dtype is None:          # TF1 layers take their dtype from their first input
+            self._dtype = first.dtype.base_dtype
         self._check_inputs(inputs)
         self.build(TensorShape(first.shape) if not isinstance(inputs, list) else [t.shape for t in inputs])
         self.built = True

@@ -181,3 +181,14 @@ def test_batch_norm_channels_axis_1_equals_last_axis(g):
         sess.run(tf.global_variables_initializer())
         a, b = sess.run([last, first])
     np.testing.assert_allclose(np.moveaxis(a, -1, 1), b, rtol=1e-5, atol=1e-6)
+
+
+def test_dtype_comes_from_the_first_input(g):
+    with pytest.raises(TypeError, match="non-floating point dtype int32"):
+        tf.layers.dense(tf.ones([2, 3], tf.int32), 2)
+    pooled = tf.layers.max_pooling1d(tf.ones([1, 4, 2], tf.int32), 2, 2)
+    assert pooled.dtype == tf.int32
+    with pytest.raises(NotImplementedError, match="weights"):
+        tf.layers.Dense(2, weights=[np.ones((3, 2))])
+    with pytest.raises(TypeError, match="not understood"):
+        tf.layers.Dense(2, kernel_init="ones")
