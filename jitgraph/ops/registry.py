@@ -71,8 +71,8 @@ def make_op(op_type, inputs=(), attrs=None, name=None, graph=None):
     op_def = get_op_def(op_type)
     attrs = dict(attrs or {})
     inputs = list(inputs)
-    capture = getattr(get_default_graph(), "capture", None)   # a function body's graph (tf.data)
-    if capture is not None and graph is None:                   # takes in tensors of outer graphs
+    capture = getattr(graph or get_default_graph(), "capture", None)   # a function body's graph
+    if capture is not None:                                              # takes in outer tensors (tf.data)
         inputs = [capture(t) for t in inputs]
     graph = graph or graph_of(inputs)
     for t in inputs:
