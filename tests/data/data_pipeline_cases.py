@@ -147,6 +147,13 @@ def text_lines_gzip(tf, tmp):
     return tf.data.TextLineDataset(path, compression_type="GZIP")
 
 
+@pipeline
+def text_csv_decoded_and_batched(tf, tmp):
+    a, _ = _write_text(tmp)
+    lines = tf.data.TextLineDataset(a).skip(1).filter(lambda line: tf.not_equal(line, ""))
+    return lines.map(lambda line: tuple(tf.decode_csv(line, [[0.0], [0]]))).batch(2)
+
+
 # ---- transformations -------------------------------------------------------------------------------
 @pipeline
 def zip_tuple(tf, tmp):

@@ -312,3 +312,22 @@ def get_next_static_shapes(tf, tmp):
         x, y = d.make_one_shot_iterator().get_next()
         shapes.append([describe_shape(x), describe_shape(y), x.dtype.name, y.dtype.name, x.op.type])
     return shapes
+
+
+@scenario
+def decode_csv_values_and_errors(tf, tmp):
+    def run(*args, phrase="~", **kw):
+        with tf.Session() as sess:
+            return outcome(tf, lambda: tuple(sess.run(tf.decode_csv(*args, **kw))), phrase)
+
+    records = tf.constant(["1,2.5,a", '3,,"b,c"'])
+    return [run(records, [[0], [9.0], ["z"]]),
+            run("1,2", [[0], []]),
+            run("NA;2", [[7], [tf.constant(0, tf.int64)]], field_delim=";", na_value="NA"),
+            run(" 1,2.5e3,x", [[0], [0.0]], select_cols=[0, 1]),
+            run('1,"a""b"', [[0], [""]]),
+            run("1,9999999999", [[0], [tf.constant(0, tf.int64)]]),
+            run("1,", [[0], []], phrase="is required but missing"),
+            run("1", [[0], [0]], phrase="Expect 2 fields but have 1"),
+            run("1.5,2", [[0], [0]], phrase="is not a valid int32: 1.5"),
+            run("9999999999,2", [[0], [0]], phrase="is not a valid int32")]
