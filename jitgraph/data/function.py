@@ -1,12 +1,13 @@
 """Functions of a pipeline (``map``, ``filter``, ``flat_map``…) traced once into a private graph.
 
-``trace`` calls the user's function with placeholders standing for the element's components in a
-``FunctionGraph``: a graph of its own, so the user's graph gains no ops. A tensor of the outer
-graph used inside is *captured* (``FunctionGraph.capture``, called by ``make_op`` for every input):
-a constant is copied in, anything else becomes a placeholder fed with the outer tensor's value,
-which the iterator's initializer evaluates (TF's rule: a captured variable is read then). Running
-the function on an element is running a jitgraph plan of that graph (compiled like any plan) with
-the element's components and the captured values as feeds.
+``TracedFunction`` calls the user's function once, with placeholders standing for the element's
+components, in a ``FunctionGraph``: a graph of its own, so the user's graph gains no ops. A tensor
+of an enclosing graph used inside is *captured* (``make_op`` routes every input through
+``FunctionGraph.capture``): a constant is copied in, anything else becomes a placeholder fed with
+the outer tensor's value, which the iterator's initializer evaluates — TF's rule for datasets, so
+a captured variable is read when the iterator starts, not at each element. Running the function
+on an element is running a jitgraph plan of that graph (compiled like any plan) with the
+element's components and the captured values as feeds.
 """
 
 import threading
@@ -22,7 +23,10 @@ from jitgraph.ops.registry import convert_to_tensor, make_op
 
 
 class FunctionGraph(Graph):
-    """The graph a dataset function is traced into; it captures tensors of enclosing graphs."""
+    """The graph a dataset function is traced into; it captures tensors of enclosing graphs
+    (``building_function``: ``graph_of`` and ``make_op`` route every op's inputs through here)."""
+
+    building_function = True
 
     def __init__(self, outer, name):
         super().__init__()
@@ -31,6 +35,13 @@ class FunctionGraph(Graph):
         self.seed = outer.seed
         self.captures = []      # (outer tensor, placeholder of this graph fed with its value)
         self._captured = {}     # id(outer tensor) -> tensor of this graph
+
+    def graph_for(self, values):
+        """The graph ops on ``values`` go to while this function is traced: this one."""
+        return self
+
+    def capture_all(self, inputs):
+        return [self.capture(t) for t in inputs]
 
     def capture(self, t):
         """``t`` as a tensor of this graph (itself if it already is one)."""

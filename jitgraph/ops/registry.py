@@ -71,10 +71,9 @@ def make_op(op_type, inputs=(), attrs=None, name=None, graph=None):
     op_def = get_op_def(op_type)
     attrs = dict(attrs or {})
     inputs = list(inputs)
-    capture = getattr(graph or get_default_graph(), "capture", None)   # a function body's graph
-    if capture is not None:                                              # takes in outer tensors (tf.data)
-        inputs = [capture(t) for t in inputs]
     graph = graph or graph_of(inputs)
+    if graph.building_function:   # a loop/cond body: outer tensors become captured inputs
+        inputs = graph.capture_all(inputs)
     for t in inputs:
         if not isinstance(t, Tensor):
             raise TypeError(f"{op_type}: input {t!r} is not a Tensor")
