@@ -1,9 +1,10 @@
-"""``tf.data.experimental``: ``AUTOTUNE`` and the TF1-era fused transformations, as ``apply``
-arguments (``ds.apply(tf.data.experimental.shuffle_and_repeat(1000))``)."""
+"""``tf.data.experimental``: ``AUTOTUNE``, ``CsvDataset`` and the TF1-era fused transformations,
+as ``apply`` arguments (``ds.apply(tf.data.experimental.shuffle_and_repeat(1000))``)."""
 
 from jitgraph.data.dataset import AUTOTUNE
+from jitgraph.data.readers import CsvDataset
 
-__all__ = ["AUTOTUNE", "shuffle_and_repeat", "map_and_batch", "unbatch"]
+__all__ = ["AUTOTUNE", "CsvDataset", "shuffle_and_repeat", "map_and_batch", "unbatch"]
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):

@@ -41,7 +41,8 @@ def _parse(field, np_dtype, col, row):
             None, None, f"Field {col} in record {row} is not a valid {np.dtype(np_dtype).name}: {field}") from None
 
 
-def _decode(records, *defaults, field_delim, use_quote_delim, na_value, select_cols):
+def decode_records(records, *defaults, field_delim, use_quote_delim, na_value, select_cols):
+    """DecodeCSV's NumPy implementation: a tuple of arrays of ``records``' shape."""
     flat = np.asarray(records, dtype=object).reshape(-1)
     out_dtypes = [np.asarray(d).dtype for d in defaults]
     outs = [np.empty(flat.shape, dt) for dt in out_dtypes]
@@ -71,7 +72,34 @@ def _decode(records, *defaults, field_delim, use_quote_delim, na_value, select_c
     return tuple(o.reshape(shape) for o in outs)
 
 
-define_op("DecodeCSV", _infer, _decode, grad=no_gradient)
+define_op("DecodeCSV", _infer, decode_records, grad=no_gradient)
+
+
+def csv_defaults(record_defaults):
+    """``record_defaults`` as tensors; a dtype (``CsvDataset``) or ``[]`` makes a required column."""
+    out = []
+    for d in record_defaults:
+        if isinstance(d, dtypes.DType):
+            d = np.zeros([0], d.as_np)   # (an empty object array for tf.string)
+        elif isinstance(d, list) and not d:
+            d = np.zeros([0], np.float32)   # TF: [] is a required float32 column
+        out.append(convert_to_tensor(d, name="record_default"))
+    return out
+
+
+def csv_options(field_delim, use_quote_delim, na_value, select_cols, n_columns):
+    """The checked options of ``DecodeCSV`` (its attrs)."""
+    if not isinstance(field_delim, str) or len(field_delim) != 1:
+        raise ValueError(f"field_delim must be one character, got {field_delim!r}")
+    if select_cols is not None:
+        select_cols = [int(c) for c in select_cols]
+        if any(b <= a for a, b in zip(select_cols, select_cols[1:])) or (select_cols and select_cols[0] < 0):
+            raise ValueError("select_cols is not strictly increasing.")
+        if len(select_cols) != n_columns:
+            raise ValueError("Length of select_cols and record_defaults do not match.")
+    return {"field_delim": field_delim, "use_quote_delim": bool(use_quote_delim), "na_value": na_value,
+            "select_cols": select_cols}
+
 
 
 def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, name=None, na_value="",
@@ -79,17 +107,6 @@ def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, 
     """Split each CSV record (a string tensor of any shape) into one tensor per column, of the
     type of ``record_defaults[i]``: ``[0.0]``, ``[0]``, ``[""]`` give a default for empty or
     ``na_value`` fields; ``[]`` (or an empty tensor) makes the column required."""
-    if not isinstance(field_delim, str) or len(field_delim) != 1:
-        raise ValueError(f"field_delim must be one character, got {field_delim!r}")
-    if select_cols is not None:
-        select_cols = [int(c) for c in select_cols]
-        if any(b <= a for a, b in zip(select_cols, select_cols[1:])) or (select_cols and select_cols[0] < 0):
-            raise ValueError("select_cols is not strictly increasing.")
-        if len(select_cols) != len(record_defaults):
-            raise ValueError("Length of select_cols and record_defaults do not match.")
+    attrs = csv_options(field_delim, use_quote_delim, na_value, select_cols, len(record_defaults))
     records = convert_to_tensor(records, dtype=dtypes.string, name="records")
-    defaults = [convert_to_tensor(d, dtype=dtypes.float32 if isinstance(d, list) and not d else None,
-                                  name="record_default") for d in record_defaults]   # [] is float32, as TF
-    attrs = {"field_delim": field_delim, "use_quote_delim": bool(use_quote_delim), "na_value": na_value,
-             "select_cols": select_cols}
-    return make_op("DecodeCSV", [records] + defaults, attrs, name or "DecodeCSV").outputs
+    return make_op("DecodeCSV", [records] + csv_defaults(record_defaults), attrs, name or "DecodeCSV").outputs

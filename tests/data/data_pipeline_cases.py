@@ -154,6 +154,22 @@ def text_csv_decoded_and_batched(tf, tmp):
     return lines.map(lambda line: tuple(tf.decode_csv(line, [[0.0], [0]]))).batch(2)
 
 
+@pipeline
+def csv_dataset_with_header(tf, tmp):
+    path = os.path.join(tmp, "d.csv")
+    with open(path, "wb") as f:
+        f.write(b'a,b,c\n1,2.5,x\r\n3,,"y,z"\n5,6,NA\n')
+    return tf.data.experimental.CsvDataset(path, [tf.int64, [9.0], ["?"]], header=True, na_value="NA")
+
+
+@pipeline
+def csv_dataset_select_cols(tf, tmp):
+    path = os.path.join(tmp, "e.csv")
+    with open(path, "wb") as f:
+        f.write(b"1;2;3\n4;5;6\n")
+    return tf.data.experimental.CsvDataset([path, path], [[0], [0.0]], field_delim=";", select_cols=[0, 2])
+
+
 # ---- transformations -------------------------------------------------------------------------------
 @pipeline
 def zip_tuple(tf, tmp):
