@@ -49,17 +49,22 @@ def test_a_run_retried_after_a_shape_guard_keeps_its_element(g, eager):
 
 
 def test_end_of_input_in_a_compiled_training_step_leaves_variables(g, eager):
+    runs = tf.Variable(0.0)
+    count = runs.assign_add(1.0)       # created first: its kernel runs before get_next fails
     nxt = tf.data.Dataset.from_tensor_slices(np.ones((3, 2), np.float32)).make_one_shot_iterator().get_next()
     v = tf.Variable(tf.zeros([2]))
-    step = tf.group(v.assign_add(nxt), v.assign(v * 2.0))
+    step = tf.group(count, v.assign_add(nxt), v.assign(v * 2.0))
     with tf.Session() as sess:
-        sess.run(v.initializer)
+        sess.run([runs.initializer, v.initializer])
         for _ in range(3):
             sess.run(step)
-        before = sess.run(v)
+        before = sess.run([runs, v])
         with pytest.raises(tf.errors.OutOfRangeError):
             sess.run(step)
-        np.testing.assert_array_equal(sess.run(v), before)
+        after = sess.run([runs, v])
+        assert sess.cache_info()["compiled_plans"] >= 1
+    assert after[0] == before[0] == 3.0
+    np.testing.assert_array_equal(after[1], before[1])
 
 
 def test_map_function_runs_as_a_compiled_plan(g, eager):
