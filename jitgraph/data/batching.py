@@ -9,7 +9,7 @@ from jitgraph.data import structure
 from jitgraph.data.dataset import Dataset, arg_tensors, arg_value, scalar_arg
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.framework.tensor import Tensor
-from jitgraph.ops.registry import convert_to_tensor
+from jitgraph.ops.registry import constant_value, convert_to_tensor
 
 
 def _batch_shapes(spec, size, drop_remainder):
@@ -44,13 +44,15 @@ class BatchDataset(Dataset):
 
 
 def _stack(parts, component):
-    first = parts[0].shape
-    for j, p in enumerate(parts):
-        if p.shape != first:
-            raise errors.InvalidArgumentError(
-                None, None, "Cannot add tensor to the batch: number of elements does not match. Shapes are: "
-                            f"[tensor]: {list(p.shape)}, [batch]: {list(first)} (component {component}, element {j})")
-    return np.stack(parts)
+    try:
+        return np.stack(parts)
+    except ValueError:
+        first = parts[0].shape
+        j = next(j for j, p in enumerate(parts) if p.shape != first)
+        raise errors.InvalidArgumentError(
+            None, None, "Cannot add tensor to the batch: number of elements does not match. Shapes are: "
+                        f"[tensor]: {list(parts[j].shape)}, [batch]: {list(first)} (component {component}, "
+                        f"element {j})") from None
 
 
 class PaddedBatchDataset(Dataset):
@@ -96,6 +98,11 @@ class PaddedBatchDataset(Dataset):
 
 
 def _dims(shape):
+    if isinstance(shape, Tensor):
+        known = constant_value(shape)
+        if known is None:
+            raise ValueError(f"padded_shapes must be known while the graph is built, got {shape!r}")
+        shape = np.asarray(known).tolist()
     if isinstance(shape, TensorShape):
         return shape.as_list() if shape.ndims is not None else []
     return [None if d is None else int(d) for d in (shape.tolist() if isinstance(shape, np.ndarray) else shape)]

@@ -11,6 +11,7 @@ the Python pipeline itself is kept in a graph attachment. An iterator's state li
 first ``get_next`` in a session; it may capture constants only (TF's capture by value).
 """
 
+import threading
 import weakref
 
 import numpy as np
@@ -26,6 +27,7 @@ from jitgraph.ops.registry import convert_to_tensor, define_op, make_op
 _PIPELINES = "jitgraph.data.pipelines"    # graph attachment: key -> Dataset
 _ONE_SHOT = "jitgraph.data.one_shot"      # graph attachment: iterator name -> its Dataset
 _SESSIONS = weakref.WeakKeyDictionary()    # SessionState -> {iterator name: _Started}
+_SESSIONS_LOCK = threading.Lock()
 
 _NOT_INITIALIZED = ("GetNext() failed because the iterator has not been initialized. Ensure that you have run the "
                     "initializer operation for this iterator before getting the next element.")
@@ -55,10 +57,11 @@ class _Started:
 
 
 def _started(state):
-    d = _SESSIONS.get(state)
-    if d is None:
-        d = _SESSIONS[state] = {}
-    return d
+    with _SESSIONS_LOCK:   # runs of different sessions may start iterators at once
+        d = _SESSIONS.get(state)
+        if d is None:
+            d = _SESSIONS[state] = {}
+        return d
 
 
 def _pipeline(graph, key, op):
@@ -207,7 +210,7 @@ class Iterator:
     def make_initializer(self, dataset, name=None):
         """An op that (re)starts this iterator on ``dataset`` in the session that runs it."""
         mine, theirs = self._spec, dataset._spec
-        if not structure.same_structure(mine.structure, theirs.structure) and len(mine) + len(theirs) > 2:
+        if not structure.same_structure(mine.structure, theirs.structure) or len(mine) != len(theirs):
             raise TypeError(f"Expected output structure {structure.structure_str(mine.output_types)} but got "
                             f"dataset with output structure {structure.structure_str(theirs.output_types)}.")
         if mine.dtypes != theirs.dtypes:
