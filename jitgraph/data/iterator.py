@@ -38,7 +38,7 @@ class _Started:
 
     def __init__(self, dataset, values):
         self.spec = dataset._spec
-        self.env = Env({id(t): v for t, v in zip(dataset.all_captures(), values)})
+        self.env = Env({id(t): np.asarray(v) for t, v in zip(dataset.all_captures(), values)})
         self._source = iter(dataset._iterate(self.env))
         self._returned = []     # elements put back by an abandoned run attempt
 
@@ -106,7 +106,6 @@ def _evaluate_by_value(tensors):
 def _make_iterator_run(ctx, op, ins):
     values = []
     for t, v in zip(op.inputs, ins):   # the pipeline keeps them: never a buffer a later run rewrites
-        v = np.asarray(v)
         values.append(v if t.op.type == "Const" else np.array(v, copy=True))
     _start(ctx.state, op.get_attr("iterator"), _pipeline(op.graph, op.get_attr("dataset"), op), values)
     return []

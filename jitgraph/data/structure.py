@@ -8,7 +8,6 @@ tuples of NumPy arrays.
 
 import numpy as np
 
-from jitgraph import dtypes
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.framework.tensor import Tensor
 
@@ -122,14 +121,6 @@ def most_specific_compatible(a, b):
     if a.ndims is None or b.ndims is None or a.ndims != b.ndims:
         return TensorShape(None)
     return TensorShape([x if x == y else None for x, y in zip(a.as_list(), b.as_list())])
-
-
-def normalize_dtype_structure(template, types, what):
-    """``types`` (a dtype or a structure of them matching ``template``'s nesting) as flat DTypes."""
-    flat = flatten(types)
-    if not same_structure(template, types) and len(flat) != 1:
-        raise TypeError(f"{what}: {types!r} does not match the structure {structure_str(template)}")
-    return [dtypes.as_dtype(t) for t in flat]
 
 
 def as_component(value, dtype):

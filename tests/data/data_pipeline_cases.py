@@ -3,8 +3,8 @@ TF 2.21's ``tf.compat.v1`` does) and by jitgraph (``tests/data/test_against_tf.p
 the module to use as ``tf``, NumPy and a scratch directory; nothing here imports TensorFlow.
 
 ``PIPELINES``: functions returning a dataset whose elements come in a deterministic order: the
-types, static shapes and every element are compared. ``SCENARIOS``: functions returning a JSON
-value (elements, error class names, facts such as "two epochs differ") compared as a whole.
+types, static shapes and every element are compared. (Iterator scenarios are in
+``data_scenario_cases.py``.)
 """
 
 import gzip
@@ -16,16 +16,10 @@ X = np.arange(12, dtype=np.float32).reshape(4, 3)
 Y = np.array([3, 1, 4, 1], dtype=np.int64)
 
 PIPELINES = {}
-SCENARIOS = {}
 
 
 def pipeline(fn):
     PIPELINES[fn.__name__] = fn
-    return fn
-
-
-def scenario(fn):
-    SCENARIOS[fn.__name__] = fn
     return fn
 
 

@@ -2,8 +2,6 @@
 value. Error outcomes are recorded as ``[class name, whether the message says <key phrase>]`` so
 both sides must raise the same class with the same gist. Nothing here imports TensorFlow."""
 
-import numpy as np
-
 from data_pipeline_cases import X, Y, drain, encode, seq
 
 SCENARIOS = {}
