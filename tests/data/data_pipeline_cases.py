@@ -1,6 +1,6 @@
-"""Pipelines and scenarios run both by TensorFlow (``tests/oracle/record_data.py``, recording what
-TF 2.21's ``tf.compat.v1`` does) and by jitgraph (``tests/data/test_against_tf.py``). Each takes
-the module to use as ``tf``, NumPy and a scratch directory; nothing here imports TensorFlow.
+"""Pipelines run both by TensorFlow (``tests/oracle/record_data.py``, recording what TF 2.21's
+``tf.compat.v1`` does) and by jitgraph (``tests/data/test_data_oracle.py``). Each takes the module
+to use as ``tf`` and a scratch directory; nothing here imports TensorFlow.
 
 ``PIPELINES``: functions returning a dataset whose elements come in a deterministic order: the
 types, static shapes and every element are compared. (Iterator scenarios are in
