@@ -136,3 +136,12 @@ def test_pipeline_graph_exports_and_import_explains_the_missing_pipeline(g, tmp_
             with pytest.raises(tf.errors.FailedPreconditionError, match="build the tf.data pipeline again"):
                 sess.run(g2.get_operation_by_name("MakeIterator"), {g2.get_tensor_by_name("Placeholder:0"): [1.0]})
 
+
+
+def test_two_get_next_ops_in_one_compiled_run_take_two_elements(g, eager):
+    it = tf.data.Dataset.range(10).make_one_shot_iterator()
+    a, b = it.get_next(), it.get_next()
+    total = a * 10 + b
+    with tf.Session() as sess:
+        assert [sess.run(total) for _ in range(3)] == [1, 23, 45]
+        assert sess.cache_info()["compiled_plans"] == 1
