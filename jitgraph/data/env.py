@@ -44,3 +44,11 @@ class Env:
         closers = self._shared["closers"]
         while closers:
             closers.pop()()
+
+
+def frozen(value):
+    """A read-only view of ``value``: elements that are (views of) it may be handed out many times
+    (``from_tensors(x).repeat()``), so a fetched one is copied and nobody can change the pipeline."""
+    a = np.asarray(value).view()
+    a.flags.writeable = False
+    return a

@@ -18,7 +18,7 @@ import numpy as np
 
 from jitgraph import dtypes, errors
 from jitgraph.data import structure
-from jitgraph.data.env import Env
+from jitgraph.data.env import Env, frozen
 from jitgraph.data.structure import ElementSpec
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.ops.op_util import no_gradient
@@ -38,7 +38,7 @@ class _Started:
 
     def __init__(self, dataset, values):
         self.spec = dataset._spec
-        self.env = Env({id(t): np.asarray(v) for t, v in zip(dataset.all_captures(), values)})
+        self.env = Env({id(t): frozen(v) for t, v in zip(dataset.all_captures(), values)})
         self._source = iter(dataset._iterate(self.env))
         self._returned = []     # elements put back by an abandoned run attempt
 

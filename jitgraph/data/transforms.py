@@ -11,6 +11,7 @@ from jitgraph import errors
 from jitgraph.api_graph import get_seed
 from jitgraph.data import structure
 from jitgraph.data.dataset import AUTOTUNE, Dataset, arg_tensors, arg_value, scalar_arg
+from jitgraph.data.env import frozen
 from jitgraph.data.function import TracedFunction
 from jitgraph.data.structure import ElementSpec
 from jitgraph.framework.tensor import Tensor
@@ -237,6 +238,7 @@ class CacheDataset(Dataset):
             return
         seen = []
         for element in self._inputs[0]._iterate(env):
+            element = tuple(frozen(c) for c in element)   # handed out again each epoch
             seen.append(element)
             yield element
         memo["elements"] = seen

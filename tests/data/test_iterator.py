@@ -145,3 +145,13 @@ def test_two_get_next_ops_in_one_compiled_run_take_two_elements(g, eager):
     with tf.Session() as sess:
         assert [sess.run(total) for _ in range(3)] == [1, 23, 45]
         assert sess.cache_info()["compiled_plans"] == 1
+
+
+def test_fetched_elements_cannot_change_the_pipeline(g):
+    x = np.arange(3.0)
+    for ds in (tf.data.Dataset.from_tensors(x).repeat(2), tf.data.Dataset.range(3).batch(3).cache().repeat(2)):
+        nxt = ds.make_one_shot_iterator().get_next()
+        with tf.Session() as sess:
+            first = sess.run(nxt)
+            first[:] = -1
+            np.testing.assert_array_equal(sess.run(nxt), [0, 1, 2])
