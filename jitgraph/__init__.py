@@ -43,6 +43,8 @@ from jitgraph.ops.confusion_matrix import confusion_matrix  # noqa: F401,E402
 from jitgraph.ops.composite_ops import log_sigmoid, reduce_std, reduce_variance  # noqa: F401,E402
 from jitgraph.debugging import add_check_numerics_ops, check_numerics  # noqa: F401,E402
 from jitgraph.api_graph import *  # noqa: F401,F403,E402
+from jitgraph import data  # noqa: F401,E402
+from jitgraph.data.parsing import decode_csv  # noqa: F401,E402
 
 
 class _V1Namespace:

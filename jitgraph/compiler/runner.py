@@ -280,6 +280,8 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
         if checked:   # state is as before the run (journal): the reference redoes it
             lines.append("except _GuardFailed as e:")
             lines.extend(restore)
+            if needs_ctx:   # NumPy steps that ran undo what a redo would repeat (see _Context.on_retry)
+                lines.append("    ctx.abandon()")
             lines.append("    return _fallback(state, feeds, e.args[0])")
         if guarded:
             lines.append("except BaseException:")

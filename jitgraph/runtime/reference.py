@@ -194,14 +194,28 @@ def call_op(ctx, op, fn, args, out_dtypes):
 class _Context:
     """What stateful op implementations see: the store and the session's random streams."""
 
-    __slots__ = ("state", "store")
+    __slots__ = ("state", "store", "_undo")
 
     def __init__(self, state):
         self.state = state
         self.store = state.store
+        self._undo = None
 
     def rng(self, op):
         return self.state.rng(op)
+
+    def on_retry(self, undo):
+        """Call ``undo()`` if this attempt of the run is abandoned to be redone: a compiled runner's
+        shape check failed after NumPy steps ran, and the reference executor runs it again. (A
+        step that consumes input, as an iterator's ``get_next``, puts the element back.)"""
+        if self._undo is None:
+            self._undo = []
+        self._undo.append(undo)
+
+    def abandon(self):
+        for undo in reversed(self._undo or ()):
+            undo()
+        self._undo = None
 
 
 def _snapshot(v, store):
