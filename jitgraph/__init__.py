@@ -57,3 +57,11 @@ def disable_eager_execution():
 
 def executing_eagerly():
     return False
+from jitgraph.ops.scatter_ops import *  # noqa: F401,F403,E402
+from jitgraph.ops.sort_ops import argsort, sort, unique, unique_with_counts  # noqa: F401,E402
+from jitgraph.ops.segment_ops import (dynamic_partition, dynamic_stitch, segment_max, segment_mean,  # noqa: F401,E402
+                                      segment_min, segment_prod, segment_sum, unsorted_segment_max,
+                                      unsorted_segment_mean, unsorted_segment_min, unsorted_segment_prod,
+                                      unsorted_segment_sqrt_n)
+from jitgraph.ops.einsum_ops import einsum  # noqa: F401,E402
+from jitgraph.ops.sequence_ops import sequence_mask  # noqa: F401,E402

@@ -3,3 +3,9 @@
 from jitgraph.ops.composite_ops import elu, l2_normalize, leaky_relu, log_sigmoid, moments, selu  # noqa: F401
 from jitgraph.ops.math_api import relu, relu6, sigmoid, softplus, tanh  # noqa: F401
 from jitgraph.ops.nn_ops import *  # noqa: F401,F403
+from jitgraph.ops.embedding_ops import embedding_lookup  # noqa: F401,E402
+from jitgraph.ops.sort_ops import in_top_k, top_k  # noqa: F401,E402
+from jitgraph.ops.candidate_sampling_ops import (compute_accidental_hits,  # noqa: F401,E402
+                                                 fixed_unigram_candidate_sampler, log_uniform_candidate_sampler,
+                                                 uniform_candidate_sampler)
+from jitgraph.ops.sampled_loss_ops import nce_loss, sampled_softmax_loss  # noqa: F401,E402
