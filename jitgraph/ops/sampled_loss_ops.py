@@ -65,7 +65,7 @@ def _sampled_logits(weights, biases, labels, inputs, num_sampled, num_classes, n
         sampled_logits = sampled_logits - unary("Log", cast(sampled_count, dt))
     logits = array_ops.concat([true_logits, sampled_logits], 1)
     targets = array_ops.concat([ones_like(true_logits) / num_true, zeros_like(sampled_logits)], 1)
-    return logits, targets
+    return logits, stop_gradient(targets)   # constants; ``Fill`` (a dynamic zeros_like) has no gradient rule
 
 
 def nce_loss(weights, biases, labels, inputs, num_sampled, num_classes, num_true=1, sampled_values=None,
@@ -91,5 +91,4 @@ def sampled_softmax_loss(weights, biases, labels, inputs, num_sampled, num_class
     with op_scope(name or "sampled_softmax_loss", []):
         logits, targets = _sampled_logits(weights, biases, labels, inputs, num_sampled, num_classes, num_true,
                                           sampled_values, True, remove_accidental_hits, partition_strategy, seed)
-        targets = stop_gradient(targets, name="labels_stop_gradient")
         return softmax_cross_entropy_with_logits_v2(labels=targets, logits=logits)

@@ -4,8 +4,8 @@ ids), ``tf.math.unsorted_segment_max/min/prod/mean/sqrt_n`` (``unsorted_segment_
 ``embedding_lookup`` is built from).
 
 Segment ``k`` of the output reduces the rows ``data[i]`` with ``segment_ids[i] == k``. An empty
-segment holds 0 for the sorted ops and the reduction's identity for the unsorted ones (the
-lowest value for max, the highest for min, 1 for prod), as in TF.
+segment holds 0 for the sorted ops (1 for prod) and the reduction's identity for the unsorted
+ones (the lowest value for max, the highest for min, 1 for prod), as in TF.
 """
 
 import numpy as np
@@ -76,7 +76,7 @@ def _sorted_compute(how):
             total = _reduce(data, ids, n, "sum", None)
             count = np.bincount(ids, minlength=n).reshape((n,) + (1,) * (data.ndim - 1))
             return (total / np.maximum(count, 1)).astype(data.dtype)
-        return _reduce(data, ids, n, how, 0)
+        return _reduce(data, ids, n, how, 1 if how == "prod" else 0)
     return compute
 
 
@@ -163,7 +163,7 @@ def _sorted(op_type, doc):
     def fn(data, segment_ids, name=None):
         return make_op(op_type, [convert_to_tensor(data), convert_to_tensor(segment_ids)], {},
                        name or op_type).outputs[0]
-    fn.__doc__ = f"{doc} of the rows of ``data`` in each segment; ``segment_ids`` must be sorted (empty: 0)."
+    fn.__doc__ = f"{doc} of the rows of ``data`` in each segment; ``segment_ids`` must be sorted."
     return fn
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from jitgraph import dtypes
 from jitgraph.framework.shapes import TensorShape
-from jitgraph.ops.op_util import check_dtype, check_int_tensor, dim_of, int_tensor, no_gradient, op_scope
+from jitgraph.ops.op_util import check_dtype, check_int_tensor, dim_of, int_tensor, int_vector, no_gradient, op_scope
 from jitgraph.ops.registry import constant_value, convert_to_tensor, define_op, make_op
 
 __all__ = ["top_k", "in_top_k", "sort", "argsort", "unique", "unique_with_counts"]
@@ -65,17 +65,15 @@ def _top_k_compute(x, k, sorted=True):
 
 def _top_k_grad(op, g_values, g_indices):
     """Each value's gradient goes back to the position it came from."""
+    from jitgraph.ops.reduction_ops import reduce_prod
+    from jitgraph.ops.slicing_ops import unsorted_segment_sum
     ao = _ao()
     x, idx = op.inputs[0], op.outputs[1]
-    n = dim_of(x, -1) if x.shape.ndims is not None else ao.shape(x)[-1]
-    flat_idx = ao.reshape(idx, [-1, ao.shape(idx)[-1]])
-    rows = ao.shape(flat_idx)[0]
-    offsets = ao.expand_dims(ao.range(0, rows * n, n), -1)
-    from jitgraph.ops.slicing_ops import unsorted_segment_sum
-    from jitgraph.ops.reduction_ops import reduce_prod
+    n, k = ao.shape(x)[-1], ao.shape(idx)[-1]
+    flat_idx = ao.reshape(idx, int_vector([-1, k]))
+    offsets = ao.expand_dims(ao.range(0, ao.shape(flat_idx)[0] * n, n), -1)
     positions = ao.reshape(flat_idx + offsets, [-1])
-    size = reduce_prod(ao.shape(x))
-    dx = unsorted_segment_sum(ao.reshape(g_values, [-1]), positions, size)
+    dx = unsorted_segment_sum(ao.reshape(g_values, [-1]), positions, reduce_prod(ao.shape(x)))
     return [ao.reshape(dx, ao.shape(x)), None]
 
 
@@ -190,7 +188,8 @@ def _unique_infer(with_counts):
 
 def _unique_compute(with_counts):
     def compute(x, out_idx):
-        values, first, inverse, counts = np.unique(x, return_index=True, return_inverse=True, return_counts=True)
+        values, first, inverse, counts = np.unique(x, return_index=True, return_inverse=True, return_counts=True,
+                                                  equal_nan=False)   # TF: every NaN is a value of its own
         order = np.argsort(first, kind="stable")      # np.unique sorts; TF keeps first-occurrence order
         rank = np.empty_like(order)
         rank[order] = np.arange(order.size)
