@@ -65,3 +65,8 @@ from jitgraph.ops.segment_ops import (dynamic_partition, dynamic_stitch, segment
                                       unsorted_segment_sqrt_n)
 from jitgraph.ops.einsum_ops import einsum  # noqa: F401,E402
 from jitgraph.ops.sequence_ops import sequence_mask  # noqa: F401,E402
+from jitgraph import image  # noqa: F401,E402
+from jitgraph.image import random_crop  # noqa: F401,E402
+from jitgraph.ops.image_codec_ops import read_file, write_file  # noqa: F401,E402
+from jitgraph import gfile  # noqa: F401,E402
+from jitgraph import io  # noqa: F401,E402
