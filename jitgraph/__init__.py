@@ -70,3 +70,5 @@ from jitgraph.image import random_crop  # noqa: F401,E402
 from jitgraph.ops.image_codec_ops import read_file, write_file  # noqa: F401,E402
 from jitgraph import gfile  # noqa: F401,E402
 from jitgraph import io  # noqa: F401,E402
+from jitgraph.ops.logging_ops import Print, print_v2 as print  # noqa: F401,E402,A004
+from jitgraph import app, flags, tf_logging as logging  # noqa: F401,E402
