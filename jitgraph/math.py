@@ -16,3 +16,5 @@ from jitgraph.ops.segment_ops import (segment_max, segment_mean, segment_min, se
                                       unsorted_segment_max, unsorted_segment_mean, unsorted_segment_min,
                                       unsorted_segment_prod, unsorted_segment_sqrt_n)
 from jitgraph.ops.sort_ops import in_top_k, top_k  # noqa: F401
+from jitgraph.ops.extra_math_ops import *  # noqa: F401,F403
+from jitgraph.ops.nn_ops import log_softmax, softmax  # noqa: F401

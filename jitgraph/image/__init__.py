@@ -7,6 +7,8 @@ from jitgraph.image.resize import *  # noqa: F401,F403
 from jitgraph.ops import image_codec_ops as _codecs
 from jitgraph.ops.image_codec_ops import read_file, write_file  # noqa: F401
 from jitgraph import dtypes as _dtypes
+from jitgraph.image.geometry import resize_image_with_crop_or_pad as resize_with_crop_or_pad  # noqa: F401
+from jitgraph.image.geometry import transpose_image as transpose  # noqa: F401
 
 
 def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True, try_recover_truncated=False,
