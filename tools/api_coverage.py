@@ -1,8 +1,12 @@
-"""How much of a TF1 corpus's API does ``jitgraph`` have? Reads a usage TSV, resolves every
-``tf.*`` name against the live ``jitgraph`` namespace and prints the coverage.
+"""How much of a TF1 corpus's API does ``jitgraph`` have? Reads a usage TSV (or scans Python
+sources), resolves every ``tf.*`` name against the live ``jitgraph`` namespace and prints the
+coverage.
 
-    python tools/api_coverage.py USAGE.tsv [--exclude contrib,estimator,keras] [--total-files N]
+    python -m tools.api_coverage USAGE.tsv [--exclude contrib,estimator,keras] [--total-files N]
                                            [--missing 30]
+    python -m tools.api_coverage --scan DIR      # per-file uses of tf.* names in DIR's *.py files
+    python -m tools.api_coverage --tf-names NAMES.json   # TF's own namespace (a JSON object whose
+                                                         # keys are dotted names): what is missing
 
 Input. A tab-separated file whose header row names its columns; ``#`` lines are comments. Two
 shapes are understood:
@@ -11,7 +15,10 @@ shapes are understood:
   that use it (the shape of the corpus summary this project keeps). The total number of files is
   read from a comment such as ``# ... used by 281 graph-mode files ...`` or given with
   ``--total-files``.
-* per-file uses (``file  name``): one row per (file, name) pair.
+* per-file uses (``file  name``): one row per (file, name) pair. ``--scan DIR`` makes these from
+  Python files: every attribute chain ``tf.a.b`` rooted at a name bound by ``import tensorflow
+  as tf`` (or ``tensorflow.compat.v1``, or ``jitgraph``) counts, cut where a call or subscript
+  intervenes.
 
 What is computed. A name is present when ``getattr`` resolves each dotted part from ``jitgraph``
 (``tf.nn.rnn_cell.LSTMCell`` → ``jitgraph.nn.rnn_cell.LSTMCell``). Names under the excluded
@@ -70,6 +77,55 @@ def read_usage(path):
     return rows, total
 
 
+def scan(directory):
+    """Per-file rows ``{"file", "name"}`` of the ``tf.*`` names used by the ``*.py`` files under
+    ``directory``."""
+    import ast
+    import os
+    rows = []
+    for root, _, files in os.walk(directory):
+        for fn in sorted(files):
+            if not fn.endswith(".py"):
+                continue
+            path = os.path.join(root, fn)
+            try:
+                with open(path, encoding="utf-8") as f:
+                    tree = ast.parse(f.read(), path)
+            except (SyntaxError, UnicodeDecodeError, ValueError):
+                continue
+            roots = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                     for a in node.names if a.name in ("tensorflow", "tensorflow.compat.v1", "jitgraph")}
+            names = set()
+            for node in ast.walk(tree):
+                parts = []
+                while isinstance(node, ast.Attribute):
+                    parts.append(node.attr)
+                    node = node.value
+                if parts and isinstance(node, ast.Name) and node.id in roots:
+                    names.add(".".join(["tf"] + parts[::-1]))
+            # keep only the longest chains: tf.nn.relu stands for its prefix tf.nn
+            for n in names:
+                if not any(m.startswith(n + ".") for m in names):
+                    rows.append({"file": path, "name": n})
+    return rows
+
+
+def tf_names_report(path, root, show_missing=30):
+    """What of TF's namespace (keys of the JSON object in ``path``) ``root`` lacks, per module."""
+    import json
+    with open(path, encoding="utf-8") as f:
+        names = sorted(json.load(f))
+    missing = [n for n in names if not resolve(n, root)]
+    by_module = defaultdict(list)
+    for n in missing:
+        by_module[n.rsplit(".", 1)[0]].append(n.rsplit(".", 1)[1])
+    lines = [f"TF names present: {len(names) - len(missing)}/{len(names)}"]
+    for mod, ns in sorted(by_module.items(), key=lambda kv: -len(kv[1])):
+        shown = " ".join(ns[:show_missing]) + (" ..." if len(ns) > show_missing else "")
+        lines.append(f"  {mod}: {len(ns)} missing: {shown}")
+    return "\n".join(lines)
+
+
 def excluded(name, prefixes):
     parts = name.split(".")
     return len(parts) > 1 and parts[1] in prefixes
@@ -119,20 +175,32 @@ def report(stats, show_missing=30):
                      f"{stats['files_high']:.1%} of {stats['total_files']} (name counts only; see --help)")
     top = sorted(stats["missing"].items(), key=lambda kv: (-kv[1], kv[0]))[:show_missing]
     if top:
-        lines.append(f"most used missing names (files): " + ", ".join(f"{n} ({c})" for n, c in top))
+        lines.append("most used missing names (files): " + ", ".join(f"{n} ({c})" for n, c in top))
     return "\n".join(lines)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("usage", help="usage TSV (name counts or per-file uses)")
+    p.add_argument("usage", nargs="?", help="usage TSV (name counts or per-file uses)")
+    p.add_argument("--scan", help="directory of Python files to count tf.* uses in, instead of a TSV")
+    p.add_argument("--tf-names", help="JSON object keyed by TF's dotted names: report which are missing")
     p.add_argument("--exclude", default=",".join(DEFAULT_EXCLUDE),
                    help="comma-separated tf.<namespace> prefixes to leave out (default: %(default)s)")
     p.add_argument("--total-files", type=int, default=None, help="corpus size, if the TSV does not say")
     p.add_argument("--missing", type=int, default=30, help="how many missing names to list")
     args = p.parse_args(argv)
     import jitgraph
-    rows, total = read_usage(args.usage)
+    if args.tf_names:
+        print(tf_names_report(args.tf_names, jitgraph, args.missing))
+        return 0
+    if args.scan:
+        rows, total = scan(args.scan), None
+        if not rows:
+            p.error(f"no tf.* names found under {args.scan}")
+    elif args.usage:
+        rows, total = read_usage(args.usage)
+    else:
+        p.error("give a usage TSV, --scan DIR or --tf-names FILE")
     exclude = tuple(x for x in args.exclude.split(",") if x)
     stats = coverage(rows, args.total_files or total, jitgraph, exclude)
     print(report(stats, args.missing))
