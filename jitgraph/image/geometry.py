@@ -12,7 +12,7 @@ from jitgraph.ops.registry import constant_value, convert_to_tensor
 
 __all__ = ["flip_left_right", "flip_up_down", "random_flip_left_right", "random_flip_up_down", "transpose_image",
            "random_crop", "central_crop", "crop_to_bounding_box", "pad_to_bounding_box",
-           "resize_image_with_crop_or_pad", "rot90"]
+           "resize_image_with_crop_or_pad", "rot90", "sample_distorted_bounding_box"]
 
 
 def image_rank(image, fn, ranks=(3, 4)):
@@ -219,3 +219,28 @@ def _at_least_0(v):
 
 def _smaller(a, b):
     return min(a, b) if isinstance(a, int) and isinstance(b, int) else binary("Minimum", a, b)
+
+
+def sample_distorted_bounding_box(image_size, bounding_boxes, seed=None, seed2=None, min_object_covered=0.1,
+                                  aspect_ratio_range=None, area_range=None, max_attempts=None,
+                                  use_image_if_no_bounding_boxes=None, name=None):
+    """A random crop for data augmentation: ``(begin, size, bbox)`` to pass to ``tf.slice(image,
+    begin, size)`` (and ``bbox`` ``[1, 1, 4]`` to draw it). The crop has an aspect ratio in
+    ``aspect_ratio_range`` (default ``(0.75, 1.33)``), an area in ``area_range`` (default
+    ``(0.05, 1)``) of the image, and covers at least ``min_object_covered`` of one of
+    ``bounding_boxes`` (``[batch, N, 4]`` relative ``ymin, xmin, ymax, xmax``)."""
+    from jitgraph.api_graph import get_seed
+    from jitgraph.ops.registry import make_op
+    s1, s2 = get_seed(seed) if seed2 is None else (seed, seed2)
+    attrs = {"seed": s1 or 0, "seed2": s2 or 0,
+             "aspect_ratio_range": tuple(float(v) for v in (aspect_ratio_range or (0.75, 1.33))),
+             "area_range": tuple(float(v) for v in (area_range or (0.05, 1.0))),
+             "max_attempts": int(max_attempts or 100),
+             "use_image_if_no_bounding_boxes": bool(use_image_if_no_bounding_boxes)}
+    for key in ("aspect_ratio_range", "area_range"):
+        if len(attrs[key]) != 2 or attrs[key][0] > attrs[key][1] or attrs[key][0] <= 0:
+            raise ValueError(f"{key} must be two positive increasing numbers, got {attrs[key]}")
+    ts = [convert_to_tensor(image_size), convert_to_tensor(bounding_boxes, dtypes.float32),
+          convert_to_tensor(min_object_covered, dtypes.float32)]
+    op = make_op("SampleDistortedBoundingBoxV2", ts, attrs, name or "SampleDistortedBoundingBoxV2")
+    return tuple(op.outputs)

@@ -12,11 +12,15 @@ Hue and saturation work on the hexcone hue ``h`` in ``[0, 6)`` with each pixel's
 smallest channel (HSV's value and ``value * (1 - saturation)``): ``AdjustHue`` turns ``h`` by
 ``6 * delta``; ``AdjustSaturation`` scales the saturation, clipped to ``[0, 1]``. Neither has a
 gradient (nor has it in TF).
+
+``SampleDistortedBoundingBoxV2`` draws random crops (aspect ratio and area in the given ranges,
+at random places) until one covers ``min_object_covered`` of some bounding box, as TF's kernel
+does; after ``max_attempts`` misses it returns the whole image. Its stream need not match TF's.
 """
 
 import numpy as np
 
-from jitgraph import dtypes
+from jitgraph import dtypes, errors
 from jitgraph.ops.op_util import check_dtype, check_int_tensor, partial_value
 from jitgraph.ops.registry import define_op, make_op
 
@@ -212,3 +216,82 @@ def _rgb_infer(op_type):
 
 define_op("AdjustHue", _rgb_infer("AdjustHue"), _adjust_hue, kind="library")
 define_op("AdjustSaturation", _rgb_infer("AdjustSaturation"), _adjust_saturation, kind="library")
+
+
+# ---- SampleDistortedBoundingBoxV2 --------------------------------------------------------------------
+def _random_crop_box(gen, height, width, area_range, aspect):
+    """A crop ``(y, x, h, w)`` of about the aspect ratio ``aspect`` whose area is within
+    ``area_range`` (fractions of the image), or None if none fits."""
+    lo, hi = area_range[0] * height * width, area_range[1] * height * width
+    h = int(np.rint(np.sqrt(lo / aspect)))
+    h_max = int(np.rint(np.sqrt(hi / aspect)))
+    if int(np.rint(h_max * aspect)) > width:
+        h_max = int((width + 0.5 - 1e-7) / aspect)
+    h_max = min(h_max, height)
+    h = min(h, h_max)
+    if h < h_max:
+        h += int(gen.integers(0, h_max - h + 1))
+    w = int(np.rint(h * aspect))
+    if w * h < lo:
+        h += 1
+        w = int(np.rint(h * aspect))
+    if w * h > hi:
+        h -= 1
+        w = int(np.rint(h * aspect))
+    if not lo <= w * h <= hi or not 0 < w <= width or not 0 < h <= height:
+        return None
+    return int(gen.integers(0, height - h + 1)), int(gen.integers(0, width - w + 1)), h, w
+
+
+def _covers(crop, boxes, height, width, min_covered):
+    """Does ``crop`` hold at least ``min_covered`` of the area of one of ``boxes`` (relative coords)?"""
+    y, x, h, w = crop
+    for ymin, xmin, ymax, xmax in boxes:
+        by0, bx0, by1, bx1 = ymin * height, xmin * width, ymax * height, xmax * width
+        area = (by1 - by0) * (bx1 - bx0)
+        if area <= 0:
+            continue
+        inter = max(0.0, min(y + h, by1) - max(y, by0)) * max(0.0, min(x + w, bx1) - max(x, bx0))
+        if inter / area >= min_covered:
+            return True
+    return False
+
+
+def _distorted_box_run(ctx, op, ins):
+    size, boxes, min_covered = ins
+    a = op.attrs
+    height, width = int(size[0]), int(size[1])
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    if not len(boxes):
+        if not a["use_image_if_no_bounding_boxes"]:
+            raise errors.InvalidArgumentError(None, op, "No bounding boxes provided as input. One must enable "
+                                                        "use_image_if_no_bounding_boxes if you wish to not provide "
+                                                        "any bounding boxes.")
+        boxes = np.array([[0.0, 0.0, 1.0, 1.0]])
+    gen = ctx.rng(op)
+    crop = (0, 0, height, width)   # the whole image when no attempt succeeds
+    for _ in range(a["max_attempts"]):
+        aspect = gen.uniform(*a["aspect_ratio_range"])
+        c = _random_crop_box(gen, height, width, a["area_range"], aspect)
+        if c is not None and _covers(c, boxes, height, width, float(min_covered)):
+            crop = c
+            break
+    y, x, h, w = crop
+    box = np.array([[[y / height, x / width, (y + h) / height, (x + w) / width]]], np.float32)
+    return [np.array([y, x, 0], size.dtype), np.array([h, w, -1], size.dtype), box]
+
+
+def _distorted_box_infer(ins, a):
+    size, boxes, covered = ins
+    check_int_tensor(size, "SampleDistortedBoundingBoxV2", "image_size")
+    check_dtype(boxes, lambda d: d == dtypes.float32, "SampleDistortedBoundingBoxV2", "bounding_boxes", "float32")
+    if size.shape.ndims not in (None, 1) or (size.shape.ndims == 1 and size.shape[0].value not in (None, 3)):
+        raise ValueError(f"image_size must be 1-dimensional with 3 elements, got shape {size.shape}")
+    if boxes.shape.ndims not in (None, 3) or (boxes.shape.ndims == 3 and boxes.shape[-1].value not in (None, 4)):
+        raise ValueError(f"bounding_boxes must be [batch, N, 4], got shape {boxes.shape}")
+    dt = size.dtype.base_dtype
+    return [(dt, [3]), (dt, [3]), (dtypes.float32, [1, 1, 4])]
+
+
+define_op("SampleDistortedBoundingBoxV2", _distorted_box_infer, kind="random", stateful=True,
+          run=_distorted_box_run, grad=lambda op, *g: [None, None, None])

@@ -94,3 +94,34 @@ def test_flip_and_crop_gradients():
     want = np.zeros((2, 4, 3))
     want[:, 1:3] = 1   # both rows are kept (and padded), the middle two of four columns survive the crop
     np.testing.assert_array_equal(g, want)
+
+
+def test_sample_distorted_bounding_box_draws_like_tf():
+    """The streams differ; the distribution of crops (height, width, area, aspect) must not."""
+    with tf.Graph().as_default():
+        tf.set_random_seed(3)
+        b, s, box = tf.image.sample_distorted_bounding_box(
+            [60, 80, 3], [[[0.1, 0.2, 0.5, 0.6], [0.5, 0.5, 0.9, 0.7]]], min_object_covered=0.5, area_range=(0.1, 0.9))
+        assert b.shape.as_list() == [3] and box.shape.as_list() == [1, 1, 4]
+        with tf.Session() as sess:
+            ours = np.array([np.concatenate(sess.run([b, s])) for _ in range(500)])
+    theirs = TF["distorted/draws"]
+    for draws in (ours, theirs):
+        y, x, h, w = draws[:, 0], draws[:, 1], draws[:, 3], draws[:, 4]
+        assert np.all((y + h <= 60) & (x + w <= 80) & (draws[:, 2] == 0) & (draws[:, 5] == -1))
+    stats = [lambda d: d[:, 3], lambda d: d[:, 4], lambda d: d[:, 3] * d[:, 4] / 4800.0, lambda d: d[:, 4] / d[:, 3]]
+    for stat in stats:
+        a, t = stat(ours).astype(float), stat(theirs).astype(float)
+        assert abs(a.mean() - t.mean()) < 4 * np.sqrt(a.var() / len(a) + t.var() / len(t))
+
+
+def test_sample_distorted_bounding_box_falls_back_to_the_whole_image():
+    with tf.Graph().as_default():
+        out = tf.image.sample_distorted_bounding_box([60, 80, 3], [[[0.0, 0.0, 1.0, 1.0]]], min_object_covered=1.0,
+                                                     area_range=(0.05, 0.06), max_attempts=20)
+        got = evaluate(list(out))
+        none = tf.image.sample_distorted_bounding_box([60, 80, 3], tf.zeros([1, 0, 4]))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="use_image_if_no_bounding_boxes"):
+            evaluate(list(none))
+    for g, key in zip(got, ("fb_begin", "fb_size", "fb_box")):
+        np.testing.assert_array_equal(g, TF[f"distorted/{key}"])

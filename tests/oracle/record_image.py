@@ -147,7 +147,23 @@ def codecs():
     case("codecs", image=img, **{f"file_{k}": np.frombuffer(v, np.uint8) for k, v in files.items()}, **out)
 
 
+def distorted_boxes():
+    """500 draws of TF's random crop (its stream differs from ours: the tests compare statistics),
+    and the whole-image fallback when no crop can satisfy the constraints."""
+    with tf.Graph().as_default():
+        tf.set_random_seed(3)
+        b, s, box = tf.image.sample_distorted_bounding_box([60, 80, 3], [[[0.1, 0.2, 0.5, 0.6], [0.5, 0.5, 0.9, 0.7]]],
+                                                           min_object_covered=0.5, area_range=(0.1, 0.9))
+        fb = tf.image.sample_distorted_bounding_box([60, 80, 3], [[[0.0, 0.0, 1.0, 1.0]]], min_object_covered=1.0,
+                                                    area_range=(0.05, 0.06), max_attempts=20)
+        with tf.Session() as sess:
+            draws = np.array([np.concatenate(sess.run([b, s])) for _ in range(500)])
+            fallback = sess.run(fb)
+    case("distorted", draws=draws, fb_begin=fallback[0], fb_size=fallback[1], fb_box=fallback[2])
+
+
 if __name__ == "__main__":
+    distorted_boxes()
     resizing()
     geometry()
     colour()
