@@ -145,7 +145,8 @@ define_op("EnsureShape", _ensure_infer, _ensure_compute, kind="library", grad=la
 
 def ensure_shape(x, shape, name=None):
     """``x``, with ``shape`` merged into its static shape and checked again when the graph runs."""
-    return make_op("EnsureShape", [convert_to_tensor(x)], {"shape": TensorShape(shape)}, name or "EnsureShape").outputs[0]
+    attrs = {"shape": TensorShape(shape)}
+    return make_op("EnsureShape", [convert_to_tensor(x)], attrs, name or "EnsureShape").outputs[0]
 
 
 # ---- PyFunc --------------------------------------------------------------------------------------------

@@ -77,7 +77,8 @@ def test_sampler_outputs_shapes_seeds_and_true_expected_counts():
     (lambda t: tf.nn.uniform_candidate_sampler(t, 1, 20000, False, 10, seed=1), _uniform(10)[0]),
     (lambda t: tf.nn.fixed_unigram_candidate_sampler(t, 1, 20000, False, 10, num_reserved_ids=1,
                                                         unigrams=[5, 1, 1, 2, 3, 1, 1, 4, 9], distortion=0.5,
-                                                        seed=1), _unigram(np.array([0, 5, 1, 1, 2, 3, 1, 1, 4, 9]) ** 0.5)[0])])
+                                                        seed=1),
+     _unigram(np.array([0, 5, 1, 1, 2, 3, 1, 1, 4, 9]) ** 0.5)[0])])
 def test_sampler_draws_follow_their_distribution(make, prob):
     with tf.Graph().as_default():
         draws = evaluate(make(tf.constant([[0]], tf.int64)).sampled_candidates)

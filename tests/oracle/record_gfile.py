@@ -65,8 +65,8 @@ def main():
         ]
         for name, fn in steps:
             rec[name] = outcome(fn)
-    rec["logging"] = {"verbosity": tf.logging.get_verbosity(),
-                      "levels": [tf.logging.DEBUG, tf.logging.INFO, tf.logging.WARN, tf.logging.ERROR, tf.logging.FATAL]}
+    levels = [tf.logging.DEBUG, tf.logging.INFO, tf.logging.WARN, tf.logging.ERROR, tf.logging.FATAL]
+    rec["logging"] = {"verbosity": tf.logging.get_verbosity(), "levels": levels}
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:
         json.dump(rec, f, indent=1, sort_keys=True)

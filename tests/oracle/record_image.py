@@ -70,10 +70,12 @@ def geometry():
     batch = rng.integers(0, 256, (2, 4, 6, 1)).astype(np.uint8)
     with tf.Graph().as_default():
         t, b = tf.constant(img), tf.constant(batch)
-        outs = {"lr": tf.image.flip_left_right(t), "ud": tf.image.flip_up_down(t), "lr_batch": tf.image.flip_left_right(b),
-                "central_half": tf.image.central_crop(t, 0.5), "central_third": tf.image.central_crop(b, 0.33),
-                "crop": tf.image.crop_to_bounding_box(t, 1, 2, 3, 4), "crop_batch": tf.image.crop_to_bounding_box(b, 0, 1, 2, 5),
-                "pad": tf.image.pad_to_bounding_box(t, 1, 2, 8, 10), "pad_batch": tf.image.pad_to_bounding_box(b, 2, 0, 6, 6),
+        outs = {"lr": tf.image.flip_left_right(t), "ud": tf.image.flip_up_down(t),
+                "lr_batch": tf.image.flip_left_right(b), "central_half": tf.image.central_crop(t, 0.5),
+                "central_third": tf.image.central_crop(b, 0.33), "crop": tf.image.crop_to_bounding_box(t, 1, 2, 3, 4),
+                "crop_batch": tf.image.crop_to_bounding_box(b, 0, 1, 2, 5),
+                "pad": tf.image.pad_to_bounding_box(t, 1, 2, 8, 10),
+                "pad_batch": tf.image.pad_to_bounding_box(b, 2, 0, 6, 6),
                 "crop_or_pad_a": tf.image.resize_image_with_crop_or_pad(t, 3, 10),
                 "crop_or_pad_b": tf.image.resize_image_with_crop_or_pad(t, 8, 4),
                 "crop_or_pad_batch": tf.image.resize_image_with_crop_or_pad(b, 3, 9),
@@ -134,7 +136,8 @@ def codecs():
         files[fmt] = buf.getvalue()
     with tf.Graph().as_default():
         outs = {"png": tf.image.decode_png(files["png"]), "png_gray3": tf.image.decode_png(files["gray_png"], 3),
-                "png_rgba": tf.image.decode_png(files["rgba_png"]), "png_rgba3": tf.image.decode_png(files["rgba_png"], 3),
+                "png_rgba": tf.image.decode_png(files["rgba_png"]),
+                "png_rgba3": tf.image.decode_png(files["rgba_png"], 3),
                 "png_rgb1": tf.image.decode_png(files["png"], 1),
                 "png16": tf.image.decode_png(files["png16"], dtype=tf.uint16),
                 "png16_u8": tf.image.decode_png(files["png16"]),

@@ -7,7 +7,6 @@ steps. Run with the TensorFlow venv from the repository root:
 import json
 import os
 
-import numpy as np
 import tensorflow.compat.v1 as tf
 
 tf.disable_v2_behavior()
