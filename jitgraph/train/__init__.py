@@ -3,3 +3,4 @@
 from jitgraph.train.device_setter import *  # noqa: F401,F403
 from jitgraph.train.optimizers import *  # noqa: F401,F403
 from jitgraph.train.saver import *  # noqa: F401,F403
+from jitgraph.train.schedules import *  # noqa: F401,F403,E402
