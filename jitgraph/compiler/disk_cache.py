@@ -127,14 +127,21 @@ def _salt() -> str:
     if _version_salt is None:
         import platform
 
-        import llvmlite
-        import numba
-
         _version_salt = "\0".join(
-            (CODEGEN_VERSION, numba.__version__, llvmlite.__version__,
+            (CODEGEN_VERSION, _version("numba"), _version("llvmlite"),
              sys.version, platform.machine())
         )
     return _version_salt
+
+
+def _version(dist: str) -> str:
+    """The installed version of ``dist``, read from its metadata: no import (numba's takes 0.3 s,
+    and the tiering policy asks for keys before anything needs numba itself)."""
+    from importlib import metadata
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:   # pragma: no cover - a source checkout of numba
+        return __import__(dist).__version__
 
 
 def module_key(source: str) -> str:
@@ -415,6 +422,20 @@ def is_loaded(source: str) -> bool:
     kdir = str(os.path.abspath(kernels_dir())) if cache_enabled() else None
     with _lock:
         return (kdir, module_key(source)) in _memo
+
+
+def has_compiled(source: str) -> bool:
+    """Does the disk cache hold ``source``'s module with machine code (a Numba index next to it)?
+    A cheap look (two stats and a glob) for the tiering policy's estimate, not a guarantee."""
+    if not cache_enabled():
+        return False
+    name = f"jg_{module_key(source)[:32]}"
+    kdir = kernels_dir()
+    if not (kdir / f"{name}.py").exists():
+        return False
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return True
+    return bool(glob.glob(os.path.join(glob.escape(str(kdir / "__pycache__")), f"{name}.*.nbi")))
 
 
 def load_module(source: str) -> types.ModuleType:

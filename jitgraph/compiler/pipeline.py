@@ -47,10 +47,14 @@ class Prepared:
         return len({src for src, _ in self.sources.values() if not is_loaded(src)})
 
     def expected_build_seconds(self):
-        """What ``build_compiled`` should cost: each new kernel compiled (a load from disk when the
-        cache holds it is cheaper, but which ones it holds is not known without looking)."""
+        """What ``build_compiled`` should cost: each new kernel loaded from the disk cache when it
+        holds it, else compiled, at the mean cost measured in this process (``build_stats``)."""
         from jitgraph.compiler import build_stats
-        return self.new_kernels * build_stats.mean_seconds("compiled")
+        from jitgraph.compiler.disk_cache import has_compiled, is_loaded
+        new = {src for src, _ in self.sources.values() if not is_loaded(src)}
+        on_disk = sum(1 for src in new if has_compiled(src))
+        return (on_disk * build_stats.mean_seconds("loaded")
+                + (len(new) - on_disk) * build_stats.mean_seconds("compiled"))
 
 
 def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=None):
@@ -94,6 +98,7 @@ def build_compiled(prep):
     runner. Safe to call from a background thread (the runner touches no session state)."""
     p = prep.passes
     loaded = p("compile", _load, prep.sources, prep.shapes, prep.var_info)
+    p("warm", _warm_library, prep.sched, getattr(prep, "seen_shapes", None) or {})
     src, ns = p("runner", runner_source, prep.sched, prep.feeds, prep.fetches, prep.shapes, prep.kernel_of,
                 loaded, prep.var_info, prep.consts)
     if config.debug() >= 3:
@@ -162,11 +167,69 @@ def _load(sources, shapes, var_info):
     return out
 
 
+def precompile(prep):
+    """Compile ``prep``'s new kernels (and warm its library steps) in the compile process, so that
+    ``build_compiled`` then only loads them from the disk cache. Returns False when there is no
+    compile process (``build_worker.worker``); a kernel it fails on is compiled here later."""
+    from jitgraph.compiler import build_stats
+    from jitgraph.compiler.build_worker import worker
+    from jitgraph.compiler.disk_cache import has_compiled, is_loaded
+    w = worker()
+    if w is None:
+        return False
+    done = set()
+    for src, operands in prep.sources.values():
+        if src in done or is_loaded(src) or has_compiled(src):
+            continue
+        done.add(src)
+        specs = [(np_dtype.str, ndim) for np_dtype, ndim in _arg_specs(operands, prep.shapes, prep.var_info)]
+        reply = w.request("kernel", src, specs)
+        if reply[0] == "ok":
+            build_stats.record("compiled", reply[1])
+    seen = getattr(prep, "seen_shapes", None) or {}
+    for op in _library_steps(prep.sched, seen):
+        w.request("warm", op.type, dict(op.attrs), [(seen[t.name][0], seen[t.name][1].str) for t in op.inputs])
+    return True
+
+
+def _library_steps(sched, seen):
+    """The NumPy steps with a fast (Numba) path whose input shapes the first run recorded."""
+    for step in sched.steps:
+        if isinstance(step, KernelStep):
+            continue
+        if (step.op_def.extra or {}).get("fast") is None or step.op_def.run is not None:
+            continue
+        if any(t.dtype.is_ref_dtype or t.name not in seen for t in step.inputs):
+            continue
+        yield step
+
+
+def _warm_library(sched, seen):
+    """Call the fast (Numba) path of each library step once on zeros shaped as in the plan's first,
+    reference run, so its lazily compiled kernels are ready before the first compiled run instead
+    of compiling inside it (a conv step's first call compiled for 3 s). Best effort: a step whose
+    input shapes were not seen, or that raises on zeros, is left to compile on first use."""
+    import numpy as np
+    for step in _library_steps(sched, seen):
+        args = [np.zeros(*seen[t.name]) for t in step.inputs]
+        try:
+            with np.errstate(all="ignore"):
+                step.op_def.extra["fast"](*args, **step.attrs)
+        except Exception:   # noqa: BLE001,S112 - warming only; the run itself reports errors
+            continue
+
+
 def kernel_signature(operands, shapes, var_info):
     """Numba argument types of a kernel's operands, as the runner passes them."""
     from numba import types
     from numba.np.numpy_support import from_dtype
-    sig = []
+    return tuple(types.Array(from_dtype(dt), ndim, "C") for dt, ndim in _arg_specs(operands, shapes, var_info))
+
+
+def _arg_specs(operands, shapes, var_info):
+    """``(NumPy dtype, ndim)`` of each kernel operand as passed (C-contiguous; rank 0 as 1-d)."""
+    import numpy as np
+    out = []
     for kind, obj in operands:
         if kind == "var":
             shape, dtype = var_info[obj]
@@ -175,8 +238,8 @@ def kernel_signature(operands, shapes, var_info):
             shape, dtype = var_info[variable_of(obj)]
         else:
             shape, dtype = shapes[obj], obj.dtype.base_dtype.as_np
-        sig.append(types.Array(from_dtype(dtype), max(len(tuple(shape)), 1), "C"))
-    return tuple(sig)
+        out.append((np.dtype(dtype), max(len(tuple(shape)), 1)))
+    return out
 
 
 def _size_hint(space, feed_values):

@@ -10,8 +10,9 @@ Tiering (``config.compile_mode()``):
   ``lazy`` (default): the first run of a signature uses the reference executor and is timed
   (``R``). The second run prepares the plan (the passes and the kernel sources: milliseconds,
   no Numba) and estimates its build time ``E`` from the kernels this process has not loaded yet
-  (``build_stats``: the measured mean cost of a kernel compile). If ``E <= R`` (or no kernel is
-  new) it builds right away: one more reference run would cost more than waiting. Otherwise the
+  (``build_stats``: the measured mean cost of a kernel load from the disk cache for kernels it
+  holds, of a compile for the others). If ``E <= max(R, 0.1 s)`` it builds right away: one more
+  reference run would cost more than waiting, or the wait is too short to notice. Otherwise the
   build goes to a background thread and runs keep using the reference executor until the
   compiled runner swaps in; no run waits for Numba. ``JITGRAPH_BACKGROUND=0`` builds
   synchronously on the second run instead.
@@ -33,7 +34,7 @@ import threading
 import time
 
 from jitgraph.compiler import config
-from jitgraph.compiler.pipeline import NotCompilable, build_compiled, prepare_plan
+from jitgraph.compiler.pipeline import NotCompilable, build_compiled, precompile, prepare_plan
 from jitgraph.compiler.prune import prune
 from jitgraph.runtime.reference import ReferencePlan
 
@@ -57,6 +58,7 @@ class Plan:
         self.compiled = {}        # signature -> Compiled (for tests / debugging)
         self._ref_seconds = {}    # signature key -> time of its first (reference) run
         self._building = set()    # signature keys being built in the background
+        self._seen_shapes = {}    # signature key -> {tensor name: (shape, dtype)} of its first run
         static = [static_signature(t) for t in self.feed_tensors]
         self._dynamic = [i for i, s in enumerate(static) if s is None]
         self._static = static
@@ -100,10 +102,12 @@ class Plan:
         return fn(state, feeds)
 
     def _run_reference(self, key, state, feeds):
+        """A reference run; the first of a signature is timed and records the values' shapes."""
         if key in self._ref_seconds:
             return self.reference().run(state, feeds)
+        seen = self._seen_shapes.setdefault(key, {})
         t0 = time.perf_counter()
-        out = self.reference().run(state, feeds)
+        out = self.reference().run(state, feeds, seen)
         self._ref_seconds[key] = time.perf_counter() - t0
         return out
 
@@ -129,7 +133,8 @@ class Plan:
         try:
             prep = prepare_plan(self.fetch_tensors, self.targets, self.feed_tensors, sig, feeds)
             ref_s = self._ref_seconds.get(key, 0.0)
-            if mode == "lazy" and config.background() and prep.expected_build_seconds() > ref_s:
+            prep.seen_shapes = self._seen_shapes.get(key, {})
+            if mode == "lazy" and config.background() and prep.expected_build_seconds() > max(ref_s, SYNC_BUDGET_S):
                 self._building.add(key)
                 self.stats.miss(f"{what}: building {prep.new_kernels} new kernel(s) in the background "
                                 f"(about {prep.expected_build_seconds():.2f} s; a reference run takes "
@@ -152,6 +157,11 @@ class Plan:
         background = key in self._building
         try:
             try:
+                if background:
+                    try:
+                        precompile(prep)    # in the compile process: this thread then only loads
+                    except OSError:
+                        pass                # no compile process: build_compiled compiles here
                 compiled = build_compiled(prep)
             except Exception as e:   # noqa: BLE001 - correctness never depends on Numba
                 if not background:
@@ -203,6 +213,11 @@ def _describe_sig(plan, sig):
     feeds = ", ".join(f"{t.name}:rank{s[0]}" + ("" if not any(s[1]) else f",ones{s[1]}")
                       for t, s in zip(plan.feed_tensors, sig))
     return f"fetch [{', '.join(names)}]" + (f" feeds ({feeds})" if feeds else "")
+
+
+#: A build expected to take less than this runs inside the run that asked for it (a stall this
+#: short is not worth a thread competing for the GIL).
+SYNC_BUDGET_S = 0.1
 
 
 class _Builder:

@@ -64,7 +64,9 @@ class ReferencePlan:
         self._must_be_initialized = [v for _, v in self._fetched_vars if v not in inits]
         self._donors, self._dying = _donors(ops, fetch_ids, self._fed)
 
-    def run(self, state, feed_values):
+    def run(self, state, feed_values, record=None):
+        """Run the ops; with ``record`` (a dict), also note ``name -> (shape, dtype)`` of every
+        array value the run makes or is fed (the compiler warms library kernels with them)."""
         store = state.store
         check_initialized(self.ops, self._fed, store)
         for var in self._must_be_initialized:   # a fetched variable no op of this run initializes
@@ -79,8 +81,14 @@ class ReferencePlan:
         store.begin()
         try:
             with np.errstate(all="ignore"):
+                if record is not None:
+                    _record(record, self.feed_tensors, feed_values)
                 for op in self.ops:
-                    self._keep(op, self._run_op(ctx, op, values, self._donors.get(op)), values, out, store)
+                    results = self._run_op(ctx, op, values, self._donors.get(op))
+                    if record is not None:
+                        _record(record, op.outputs, results)
+                    self._keep(op, results, values, out, store)
+                    del results    # no extra reference: a dying temporary may be reused (_donors)
                     for key in self._dying.get(op, ()):    # last use: free it (or the reuse above)
                         values.pop(key, None)
         except BaseException:
@@ -115,6 +123,12 @@ class ReferencePlan:
                 ufunc = d.extra["ufunc"]
                 fn = lambda *a, **_: ufunc(*a, out=buf)   # noqa: E731
         return call_op(ctx, op, fn, args, out_dtypes)
+
+
+def _record(record, tensors, arrays):
+    for t, v in zip(tensors, arrays):
+        if isinstance(v, np.ndarray):
+            record[t.name] = (v.shape, v.dtype)
 
 
 def _arguments(op, values, store):
