@@ -41,6 +41,7 @@ from jitgraph import debugging, layers, math, nn, train  # noqa: F401,E402
 from jitgraph.ops.composite_ops import log_sigmoid, reduce_std, reduce_variance  # noqa: F401,E402
 from jitgraph.debugging import add_check_numerics_ops, check_numerics  # noqa: F401,E402
 from jitgraph.api_graph import *  # noqa: F401,F403,E402
+from jitgraph import summary  # noqa: F401,E402
 
 
 class _V1Namespace:
