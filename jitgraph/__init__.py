@@ -42,6 +42,7 @@ from jitgraph.ops.composite_ops import log_sigmoid, reduce_std, reduce_variance 
 from jitgraph.debugging import add_check_numerics_ops, check_numerics  # noqa: F401,E402
 from jitgraph.api_graph import *  # noqa: F401,F403,E402
 from jitgraph import summary  # noqa: F401,E402
+from jitgraph.framework.graph_def import import_graph_def  # noqa: F401,E402
 
 
 class _V1Namespace:
@@ -58,3 +59,15 @@ def disable_eager_execution():
 
 def executing_eagerly():
     return False
+
+
+_PROTO_CLASSES = {"GraphDef": "graph", "NodeDef": "node_def", "AttrValue": "attr_value", "TensorProto": "tensor",
+                  "MetaGraphDef": "meta_graph", "RunMetadata": "config", "RunOptions": "config"}
+
+
+def __getattr__(name):
+    """TensorFlow's proto classes (``tf.GraphDef`` …), from the tensorboard extra on first use."""
+    if name in _PROTO_CLASSES:
+        from jitgraph.framework.tf_protos import protos
+        return getattr(getattr(protos(), _PROTO_CLASSES[name]), name)
+    raise AttributeError(f"module 'jitgraph' has no attribute {name!r}")

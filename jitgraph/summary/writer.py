@@ -46,6 +46,7 @@ class _EventFile:
             self._pending.append(record)
             if len(self._pending) >= self._max_queue:
                 self._write()
+                self._file.flush()
 
     def _write(self):
         if self._pending:
