@@ -58,6 +58,7 @@ def _node_defs(op, taken, add_shapes):
     n_list = len(inputs)
     nodes = []
     if form is not None:
+        _resolve_defaults(attrs, form, op.inputs[0].shape.ndims if op.inputs else None)
         implied = dict(form.drop)
         if form.alt and any(v is not None and not _equal(attrs.get(k), v) for k, v in implied.items()):
             tf_type, form = form.alt
@@ -66,6 +67,8 @@ def _node_defs(op, taken, add_shapes):
                 any(v is not None and not _equal(attrs.get(k), v) for k, v in implied.items()):
             form = None           # not expressible in TF's form: written as jitgraph has it
     if form is not None:
+        for tf_attr, fn in form.derived:
+            attrs[tf_attr] = fn(attrs)
         for k in implied:
             attrs.pop(k, None)
         if form.swap:
@@ -105,6 +108,16 @@ def _node_defs(op, taken, add_shapes):
         node.attr["_output_shapes"].list.shape.extend(shape_proto(t.shape) for t in op.outputs)
     nodes.append(node)
     return nodes
+
+
+def _resolve_defaults(attrs, form, rank):
+    """Spell out what a None axes/perm attr means (all axes; reversed axes) when the rank is known."""
+    for attr, _, _, _, kind in form.attr_inputs:
+        if attrs.get(attr, 0) is None and rank is not None:
+            if kind == "axes":
+                attrs[attr] = tuple(range(rank))
+            elif attr == "perm":
+                attrs[attr] = tuple(range(rank - 1, -1, -1))
 
 
 def _reusable_const(graph, name, arr, kind, rank):
@@ -271,7 +284,7 @@ def _import_node(graph, node, prefix, created, input_map):
             rank = data[0].shape.ndims if data else None
             attrs[attr] = forms.attr_from_constant(value, kind, rank, where)
             attrs.pop(type_attr, None)
-        for type_attr, _ in form.types:
+        for type_attr, _ in list(form.types) + list(form.derived):
             attrs.pop(type_attr, None)
         if form.n:
             attrs.pop(form.n, None)
@@ -281,6 +294,8 @@ def _import_node(graph, node, prefix, created, input_map):
             attrs.setdefault(k, v)
         if form.swap:
             data[0], data[1] = data[1], data[0]
+    for k, v in forms.TF_DEFAULTS.get(jg_type, {}).items():
+        attrs.setdefault(k, v)
     if jg_type == "OneHot":
         from jitgraph import dtypes
         attrs["dtype"] = dtypes.as_dtype(np.asarray(attrs["on_value"]).dtype)

@@ -11,7 +11,8 @@ differences for the others, used in both directions by ``graph_def``:
 ``drop``         jitgraph attrs TF does not have, with the value TF implies (restored on import);
 ``rename``       jitgraph attr -> TF attr;  ``n``: TF's attr counting the list inputs;
 ``swap``         the first two inputs are in the other order in TF;
-``alt``          ``(TF type, TFForm)`` used when a dropped attr does not have TF's implied value.
+``alt``          ``(TF type, TFForm)`` used when a dropped attr does not have TF's implied value;
+``derived``      TF attrs computed from jitgraph's (``SplitV``'s ``num_split``).
 
 Ops jitgraph has and TF does not (``XentGrad``, ``SumToShape`` …) are written as they are.
 """
@@ -36,6 +37,7 @@ class TFForm:
     n: str = None
     swap: bool = False
     alt: tuple = None
+    derived: tuple = ()     # (TF attr, function of the jitgraph attrs) written, dropped on import
 
 
 _PLAIN = TFForm()
@@ -72,7 +74,8 @@ FORMS = {
     "UnsortedSegmentSum": TFForm(types=(("T", 0), ("Tindices", 1), ("Tnumsegments", 2))),
     "Split": TFForm(types=(("T", 1),), attr_inputs=(("axis", 0, "split_dim", None, "axis"),)),
     "SplitV": TFForm(attr_inputs=(("size_splits", 1, "size_splits", "Tlen", "ints"),
-                                  ("axis", 2, "split_dim", None, "axis"))),
+                                  ("axis", 2, "split_dim", None, "axis")),
+                     derived=(("num_split", lambda a: len(a["size_splits"])),)),
     "Cumsum": TFForm(attr_inputs=(("axis", 1, "axis", "Tidx", "axis"),)),
     "Cumprod": TFForm(attr_inputs=(("axis", 1, "axis", "Tidx", "axis"),)),
     "ReverseV2": TFForm(attr_inputs=(("axis", 1, "axis", "Tidx", "axes"),)),
@@ -105,6 +108,31 @@ TF_ONLY_ATTRS = {"Cast": {"Truncate"}, "MatMul": {"grad_a", "grad_b"}, "BatchMat
                  "GatherNd": {"bad_indices_policy"}, "ScatterNd": {"bad_indices_policy"},
                  "Conv2DBackpropInput": {"explicit_paddings"}, "Conv2DBackpropFilter": {"explicit_paddings"},
                  "MaxPoolGrad": {"explicit_paddings"}}
+
+_NHWC = {"data_format": "NHWC"}
+_SEEDS = {"seed": 0, "seed2": 0}
+# TF's attr defaults a NodeDef may leave out (TF's importer fills them in from its OpDefs).
+TF_DEFAULTS = {
+    "Placeholder": {"shape": TensorShape(None)}, "VariableV2": {"container": "", "shared_name": ""},
+    "MatMul": {"transpose_a": False, "transpose_b": False}, "BatchMatMulV2": {"adj_x": False, "adj_y": False},
+    **{t: {"keep_dims": False} for t in ("Sum", "Mean", "Max", "Min", "Prod", "All", "Any")},
+    "Assign": {"validate_shape": True, "use_locking": True}, "AssignAdd": {"use_locking": False},
+    "AssignSub": {"use_locking": False},
+    "Conv2D": {**_NHWC, "dilations": (1, 1, 1, 1), "use_cudnn_on_gpu": True},
+    "Conv2DBackpropInput": {**_NHWC, "dilations": (1, 1, 1, 1), "use_cudnn_on_gpu": True},
+    "Conv2DBackpropFilter": {**_NHWC, "dilations": (1, 1, 1, 1), "use_cudnn_on_gpu": True},
+    **{t: dict(_NHWC) for t in ("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad", "BiasAdd", "BiasAddGrad")},
+    "Squeeze": {"squeeze_dims": ()}, "Cumsum": {"exclusive": False, "reverse": False},
+    "Cumprod": {"exclusive": False, "reverse": False}, "Pack": {"axis": 0}, "Unpack": {"axis": 0},
+    **{t: {"begin_mask": 0, "end_mask": 0, "ellipsis_mask": 0, "new_axis_mask": 0, "shrink_axis_mask": 0}
+       for t in ("StridedSlice", "StridedSliceGrad")},
+    **{t: dict(_SEEDS) for t in ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomShuffle",
+                                 "RandomUniformInt")},
+    "Multinomial": {**_SEEDS, "output_dtype": dtypes.int64},
+    "ArgMax": {"output_type": dtypes.int64}, "ArgMin": {"output_type": dtypes.int64},
+    "Shape": {"out_type": dtypes.int32}, "Size": {"out_type": dtypes.int32}, "OneHot": {"axis": -1},
+    "Range": {"Tidx": dtypes.int32},
+}
 
 
 def form_of(op_type):
