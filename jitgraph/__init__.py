@@ -38,9 +38,13 @@ from jitgraph.ops.state_ops import assign, assign_add, assign_sub, is_variable_i
 from jitgraph.runtime.session import ConfigProto, InteractiveSession, Session, get_default_session  # noqa: F401
 from jitgraph.variables.api import *  # noqa: F401,F403
 from jitgraph import debugging, layers, math, nn, train  # noqa: F401,E402
+from jitgraph import losses, metrics  # noqa: F401,E402
+from jitgraph.ops.confusion_matrix import confusion_matrix  # noqa: F401,E402
 from jitgraph.ops.composite_ops import log_sigmoid, reduce_std, reduce_variance  # noqa: F401,E402
 from jitgraph.debugging import add_check_numerics_ops, check_numerics  # noqa: F401,E402
 from jitgraph.api_graph import *  # noqa: F401,F403,E402
+from jitgraph import data  # noqa: F401,E402
+from jitgraph.data.parsing import decode_csv  # noqa: F401,E402
 from jitgraph import summary  # noqa: F401,E402
 from jitgraph.framework.graph_def import import_graph_def  # noqa: F401,E402
 

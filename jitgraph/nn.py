@@ -3,3 +3,12 @@
 from jitgraph.ops.composite_ops import elu, l2_normalize, leaky_relu, log_sigmoid, moments, selu  # noqa: F401
 from jitgraph.ops.math_api import relu, relu6, sigmoid, softplus, tanh  # noqa: F401
 from jitgraph.ops.nn_ops import *  # noqa: F401,F403
+from jitgraph.ops import nn_conv2d_transpose_grad  # noqa: F401,E402
+from jitgraph.ops.nn_batchnorm import (batch_norm_with_global_normalization, batch_normalization,  # noqa: F401,E402
+                                       fused_batch_norm, normalize_moments, sufficient_statistics,
+                                       weighted_moments)
+from jitgraph.ops.nn_conv1d import avg_pool1d, conv1d, conv1d_transpose, convolution, max_pool1d, pool  # noqa: F401,E402
+from jitgraph.ops.nn_conv3d import avg_pool3d, conv3d, conv3d_transpose, max_pool3d  # noqa: F401,E402
+from jitgraph.ops.nn_depthwise import (depthwise_conv2d, depthwise_conv2d_native,  # noqa: F401,E402
+                                       depthwise_conv2d_native_backprop_filter,
+                                       depthwise_conv2d_native_backprop_input, separable_conv2d)

@@ -12,7 +12,16 @@ from jitgraph.ops.state_ops import variable_of
 
 
 def var_accesses(op):
-    """``(var, is_write)`` pairs for the variables ``op`` touches when it runs."""
+    """``(var, is_write)`` pairs for the variables ``op`` touches when it runs (computed once per op:
+    every pass asks, often several times per op)."""
+    cached = op._accesses
+    if cached is not None:
+        return cached
+    op._accesses = out = tuple(_var_accesses(op))
+    return out
+
+
+def _var_accesses(op):
     d = op.op_def
     out = []
     for i, t in enumerate(op.inputs):

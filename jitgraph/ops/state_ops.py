@@ -158,3 +158,15 @@ def initialized_value(ref, initial_value, name=None):
     """The variable's value if it is initialized, else ``initial_value`` (TF's ``cond`` on
     ``is_variable_initialized``)."""
     return make_op("InitializedValue", [ref, initial_value], {}, name or "cond/Merge").outputs[0]
+
+
+def initialized_by(ops):
+    """The variables an op of ``ops`` initializes (``assign``): fetching such a variable in the
+    same run is fine even if it starts uninitialized."""
+    out = set()
+    for op in ops:
+        if op.op_def.ref_initializes:
+            var = variable_of(op.inputs[0])
+            if var is not None:
+                out.add(var)
+    return out

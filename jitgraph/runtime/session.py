@@ -105,7 +105,8 @@ class Session:
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Evaluate ``fetches`` (a tensor, op, name, or nested list/tuple/dict of them)."""
         tf = type(fetches)
-        entry = self._fast.get(tuple(map(id, fetches)) if tf is list or tf is tuple else id(fetches))
+        entry = self._fast.get(tuple(map(id, fetches)) if tf is list else
+                               (tuple(map(id, fetches)),) if tf is tuple else id(fetches))
         # (a namedtuple or a list holding lists never gets an entry, see _fast_key)
         if entry is not None:
             if not feed_dict:
@@ -285,11 +286,14 @@ def _fast_key(fetches):
     """The identity key under which ``run`` finds this fetch structure again, or None.
 
     Only immutable structures qualify: a graph element (or name), or a list/tuple of graph
-    elements, keyed by the ids of the objects (kept alive by the entry, so ids stay unique).
+    elements, keyed by the ids of the objects (kept alive by the entry, so ids stay unique). A
+    tuple's key wraps the ids once more, so a tuple and a list of the same tensors (which come back
+    as a tuple and a list) never share an entry.
     """
     if isinstance(fetches, (list, tuple)):
         if all(isinstance(f, (Tensor, Operation)) for f in fetches) and not hasattr(fetches, "_fields"):
-            return tuple(map(id, fetches))
+            ids = tuple(map(id, fetches))
+            return ids if type(fetches) is list else (ids,)
         return None
     if isinstance(fetches, (Tensor, Operation, str)) or hasattr(fetches, "_as_graph_element"):
         return id(fetches)
