@@ -47,6 +47,7 @@ from jitgraph import data  # noqa: F401,E402
 from jitgraph.data.parsing import decode_csv  # noqa: F401,E402
 from jitgraph import summary  # noqa: F401,E402
 from jitgraph.framework.graph_def import import_graph_def  # noqa: F401,E402
+from jitgraph.explain import explain  # noqa: F401,E402
 
 
 class _V1Namespace:
