@@ -64,6 +64,33 @@ def disable_eager_execution():
 
 def executing_eagerly():
     return False
+from jitgraph.ops.scatter_ops import *  # noqa: F401,F403,E402
+from jitgraph.ops.sort_ops import argsort, sort, unique, unique_with_counts  # noqa: F401,E402
+from jitgraph.ops.segment_ops import (dynamic_partition, dynamic_stitch, segment_max, segment_mean,  # noqa: F401,E402
+                                      segment_min, segment_prod, segment_sum, unsorted_segment_max,
+                                      unsorted_segment_mean, unsorted_segment_min, unsorted_segment_prod,
+                                      unsorted_segment_sqrt_n)
+from jitgraph.ops.einsum_ops import einsum  # noqa: F401,E402
+from jitgraph.ops.sequence_ops import sequence_mask  # noqa: F401,E402
+from jitgraph import image  # noqa: F401,E402
+from jitgraph.image import random_crop  # noqa: F401,E402
+from jitgraph.ops.image_codec_ops import read_file, write_file  # noqa: F401,E402
+from jitgraph import gfile  # noqa: F401,E402
+from jitgraph import io  # noqa: F401,E402
+from jitgraph.ops.logging_ops import Print, print_v2 as print  # noqa: F401,E402,A004
+from jitgraph import app, flags, tf_logging as logging  # noqa: F401,E402
+from jitgraph.compat import *  # noqa: F401,F403,E402
+from jitgraph.ops.array_extra_ops import *  # noqa: F401,F403,E402
+from jitgraph.ops.extra_math_ops import (accumulate_n, acos, acosh, asin, asinh, atan, atanh,  # noqa: F401,E402
+                                        bincount, clip_by_average_norm, confusion_matrix, cosh, div_no_nan, erf, erfc,
+                                        invert_permutation, is_non_decreasing, is_strictly_increasing, rint,
+                                        scalar_mul, sinh, tan)
+from jitgraph.ops.matrix_ops import (cross, diag, diag_part, matrix_band_part, matrix_diag,  # noqa: F401,E402
+                                     matrix_diag_part, matrix_set_diag, trace)
+from jitgraph.ops.math_ops import where as where_v2  # noqa: F401,E402
+from jitgraph.image.color import saturate_cast  # noqa: F401,E402
+from jitgraph.tf_logging import get_logger  # noqa: F401,E402
+compat.install()
 
 
 _PROTO_CLASSES = {"GraphDef": "graph", "NodeDef": "node_def", "AttrValue": "attr_value", "TensorProto": "tensor",

@@ -12,3 +12,11 @@ from jitgraph.ops.nn_conv3d import avg_pool3d, conv3d, conv3d_transpose, max_poo
 from jitgraph.ops.nn_depthwise import (depthwise_conv2d, depthwise_conv2d_native,  # noqa: F401,E402
                                        depthwise_conv2d_native_backprop_filter,
                                        depthwise_conv2d_native_backprop_input, separable_conv2d)
+from jitgraph.ops.embedding_ops import embedding_lookup  # noqa: F401,E402
+from jitgraph.ops.sort_ops import in_top_k, top_k  # noqa: F401,E402
+from jitgraph.ops.candidate_sampling_ops import (compute_accidental_hits,  # noqa: F401,E402
+                                                 fixed_unigram_candidate_sampler, log_uniform_candidate_sampler,
+                                                 uniform_candidate_sampler)
+from jitgraph.ops.sampled_loss_ops import nce_loss, sampled_softmax_loss  # noqa: F401,E402
+from jitgraph.ops.nn_extra_ops import *  # noqa: F401,F403,E402
+from jitgraph.ops.array_extra_ops import depth_to_space, space_to_depth  # noqa: F401,E402

@@ -4,6 +4,8 @@
                        reference executor, its second run compiles (one-off ``sess.run(v)`` and
                        initializers never pay Numba); ``eager``: compile on the first run;
                        ``never``: always the reference executor.
+``JITGRAPH_BACKGROUND``  ``1`` (default): the lazy tier builds plans on a background thread while
+                       runs use the reference executor; ``0``: it builds inside the second run.
 ``JITGRAPH_DEBUG``     1: pass timings, 2: + the IR after passes, 3: + generated source.
 ``JITGRAPH_PARALLEL_THRESHOLD``  kernels with at least this many elements use ``prange``.
 ``JITGRAPH_CACHE_DIR`` / ``JITGRAPH_CACHE``  the disk cache (see ``disk_cache.py``).
@@ -23,6 +25,7 @@ _state = {
     "parallel_threshold": int(os.environ.get("JITGRAPH_PARALLEL_THRESHOLD", str(1 << 20))),
     "max_signatures": 8,
     "strict": os.environ.get("JITGRAPH_STRICT", "0") not in ("", "0"),
+    "background": os.environ.get("JITGRAPH_BACKGROUND", "1") not in ("", "0"),
 }
 MODES = ("eager", "lazy", "never")
 
@@ -62,6 +65,16 @@ def strict():
 
 def set_strict(flag):
     prev, _state["strict"] = _state["strict"], bool(flag)
+    return prev
+
+
+def background():
+    """Lazy tier: build plans on a background thread (default) instead of inside the second run."""
+    return _state["background"]
+
+
+def set_background(flag):
+    prev, _state["background"] = _state["background"], bool(flag)
     return prev
 
 

@@ -206,6 +206,7 @@ def _ensure_file(path: Path, data: bytes) -> None:
         _bump("rewrites")
 
 
+@contextlib.contextmanager
 def compile_lock(module: types.ModuleType):
     """Inter-process lock for compiling more signatures of a cached module.
 
@@ -405,6 +406,15 @@ def _load_from_disk(source: str, key: str, kdir: Path) -> types.ModuleType:
     for disp in _dispatchers(mod):
         _guard_dispatcher(disp, lock_path)
     return mod
+
+
+def is_loaded(source: str) -> bool:
+    """Has this process already loaded the module of ``source`` (no import of numba needed)?"""
+    if "numba" not in sys.modules:
+        return False
+    kdir = str(os.path.abspath(kernels_dir())) if cache_enabled() else None
+    with _lock:
+        return (kdir, module_key(source)) in _memo
 
 
 def load_module(source: str) -> types.ModuleType:

@@ -16,6 +16,10 @@ from jitgraph.compiler.shapes import var_shape
 
 MAX_MEMBERS = 64
 MAX_OPERANDS = 64
+# Inlined transcendental helpers (tanh, exp, log, sigmoid) per kernel. LLVM's time grows faster
+# than linearly with the loop body: a chain of 2 / 4 / 8 / 16 inlined tanh compiled in 0.5 / 0.9 /
+# 2.8 / 12 s. Capping them also cuts long chains into equal segments, which compile once.
+MAX_HELPERS = 4
 
 
 class Kernel:
@@ -25,6 +29,7 @@ class Kernel:
         self.space = space
         self.ops = []
         self.members = self.anc = self.desc = 0   # bitsets kept by ``Reach``
+        self.helpers = 0                          # inlined fastmath helper calls
 
     def __repr__(self):
         return f"Kernel(space={self.space}, ops=[{', '.join(o.type for o in self.ops)}])"
@@ -99,7 +104,7 @@ def fuse(ops, deps, shapes):
             kernels.append(single)
         for o in merged.ops:
             kernel_of[o] = merged
-    _horizontal(kernels, kernel_of, reach)
+    _horizontal(kernels, kernel_of, reach, shapes)
     for k in kernels:
         k.ops.sort(key=reach.index.__getitem__)
     return kernels, kernel_of
@@ -133,6 +138,7 @@ class Reach:
         self.checks = 0     # convexity tests made (tests count them to guard the complexity)
 
     def add(self, kernel, op):
+        kernel.helpers += _helper_calls(op)
         kernel.ops.append(op)
         kernel.members |= 1 << self.index[op]
         kernel.anc |= self.anc[op]
@@ -147,6 +153,7 @@ class Reach:
 def _merge(into, other, reach, kernels):
     """Move ``other``'s members into ``into`` (dropping ``other`` from ``kernels``); returns ``into``."""
     into.ops.extend(other.ops)
+    into.helpers += other.helpers
     into.members |= other.members
     into.anc |= other.anc
     into.desc |= other.desc
@@ -155,10 +162,13 @@ def _merge(into, other, reach, kernels):
     return into
 
 
-def _horizontal(kernels, kernel_of, reach):
+def _horizontal(kernels, kernel_of, reach, shapes):
     """Merge sibling kernels over the same space that read a common array or variable, so the
     shared operand is loaded once (``sum(v*v)`` and ``max(v-2, axis=1)`` become one pass): for each
-    (space, operand) the kernels reading it, in order, try to join the first."""
+    (space, operand) the kernels reading it, in order, try to join the first. Only operands as
+    large as the space count: sharing a broadcast scalar (a learning rate) saves nothing and would
+    weld every optimizer update into one irregular kernel instead of many equal ones that compile
+    once."""
     readers = {}
     for k in kernels:
         inside = set(k.ops)
@@ -168,11 +178,13 @@ def _horizontal(kernels, kernel_of, reach):
                 if t.op in inside or t.dtype.is_ref_dtype or t in seen:
                     continue
                 seen.add(t)
-                readers.setdefault((k.space, t), []).append(k)
+                if _known(shapes.get(t)) == k.space:
+                    readers.setdefault((k.space, t), []).append(k)
             for var, _ in var_accesses(o):
                 if var not in seen:
                     seen.add(var)
-                    readers.setdefault((k.space, var), []).append(k)
+                    if var_shape(var) == k.space:
+                        readers.setdefault((k.space, var), []).append(k)
     alive = set(kernels)
     for group in readers.values():
         if len(group) < 2:
@@ -202,7 +214,7 @@ def _value_inputs(op):
 
 def _mergeable(a, b, reach):
     """Within the caps, convex, and no member consumes a reduction computed in the same loop."""
-    if len(a.ops) + len(b.ops) > MAX_MEMBERS:
+    if len(a.ops) + len(b.ops) > MAX_MEMBERS or a.helpers + b.helpers > MAX_HELPERS:
         return False
     members = a.ops + b.ops
     if _operand_count(members) > MAX_OPERANDS:
@@ -211,6 +223,13 @@ def _mergeable(a, b, reach):
     if any(t.op in inside and t.op.op_def.kind == "reduction" for o in members for t in o.inputs):
         return False
     return reach.convex(a, b)
+
+
+def _helper_calls(op):
+    if op.op_def.kind != "elementwise":
+        return 0
+    lowered = lowering.elementwise_template(op)
+    return len(lowered[1]) if lowered else 0
 
 
 def _operand_count(members):

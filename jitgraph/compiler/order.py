@@ -30,7 +30,7 @@ def _var_accesses(op):
         var = variable_of(t)
         if var is None:
             continue
-        is_write = i in d.ref_inputs and op.type in ("Assign", "AssignAdd", "AssignSub")
+        is_write = i in d.ref_inputs and d.ref_writes
         out.append((var, is_write))
     return out
 

@@ -33,8 +33,28 @@ class Compiled:
         return len(self.kernels)
 
 
-def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=None):
-    """Run every pass for one specialization and return a ``Compiled`` plan."""
+class Prepared:
+    """What the passes decided for one specialization, before any Numba work: the schedule and
+    the kernel sources. ``new_kernels`` counts sources this process has not loaded yet (what a
+    build would compile or load from disk)."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+    @property
+    def new_kernels(self):
+        from jitgraph.compiler.disk_cache import is_loaded
+        return len({src for src, _ in self.sources.values() if not is_loaded(src)})
+
+    def expected_build_seconds(self):
+        """What ``build_compiled`` should cost: each new kernel compiled (a load from disk when the
+        cache holds it is cheaper, but which ones it holds is not known without looking)."""
+        from jitgraph.compiler import build_stats
+        return self.new_kernels * build_stats.mean_seconds("compiled")
+
+
+def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=None):
+    """The passes up to codegen (pure Python, no Numba): a ``Prepared`` specialization."""
     if any(t.dtype.is_ref_dtype for t in feed_tensors):
         raise NotCompilable("a variable reference is fed")
     p = _Passes()
@@ -64,16 +84,31 @@ def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
             v = variable_of(t)
             var_info.setdefault(v, (var_shape(v), v.get_attr("dtype").as_np))
     sources = p("codegen", _codegen, sched, shapes, var_info, feed_values)
-    loaded = p("compile", _load, sources)
-    src, ns = p("runner", runner_source, sched, feed_tensors, fetch_tensors, shapes, kernel_of, loaded,
-                var_info, consts)
+    return Prepared(passes=p, sched=sched, shapes=shapes, var_info=var_info, consts=consts,
+                    kernels=kernels, kernel_of=kernel_of, sources=sources, feeds=list(feed_tensors),
+                    fetches=fetch_tensors)
+
+
+def build_compiled(prep):
+    """The Numba part: load (or compile) every kernel for its argument types, then generate the
+    runner. Safe to call from a background thread (the runner touches no session state)."""
+    p = prep.passes
+    loaded = p("compile", _load, prep.sources, prep.shapes, prep.var_info)
+    src, ns = p("runner", runner_source, prep.sched, prep.feeds, prep.fetches, prep.shapes, prep.kernel_of,
+                loaded, prep.var_info, prep.consts)
     if config.debug() >= 3:
         print(src, file=sys.stderr)
     code = compile(src, "<jitgraph runner>", "exec")
     exec(code, ns)
-    out = Compiled(ns["run"], kernels, sched.steps, [s for s, _ in sources.values()], src, p.timings)
+    out = Compiled(ns["run"], prep.kernels, prep.sched.steps, [s for s, _ in prep.sources.values()], src,
+                   p.timings)
     out.namespace = ns
     return out
+
+
+def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=None):
+    """Run every pass for one specialization and return a ``Compiled`` plan."""
+    return build_compiled(prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values))
 
 
 def _carry_deps(deps, simple):
@@ -101,14 +136,47 @@ def _codegen(sched, shapes, var_info, feed_values):
     return out
 
 
-def _load(sources):
+def _load(sources, shapes, var_info):
+    """Load each kernel module and compile its kernel for the argument types the runner passes
+    (C-contiguous arrays; rank 0 as 1-element 1-d arrays), so the first run calls machine code
+    instead of compiling inside it. A kernel whose source several steps share compiles once."""
+    from jitgraph.compiler import build_stats
     from jitgraph.compiler.cache import register_kernel
-    from jitgraph.compiler.disk_cache import load_module
+    from jitgraph.compiler.disk_cache import compile_lock, load_module
     config.ensure_threading()
-    out = {i: (load_module(src).kernel, operands) for i, (src, operands) in sources.items()}
-    for fn, _ in out.values():
+    out = {}
+    for i, (src, operands) in sources.items():
+        t0 = time.perf_counter()
+        mod = load_module(src)
+        fn, sig = mod.kernel, kernel_signature(operands, shapes, var_info)
+        if sig in fn.overloads:
+            build_stats.record("shared")
+        else:
+            hits = sum(fn.stats.cache_hits.values())
+            with compile_lock(mod):
+                fn.compile(sig)
+            kind = "loaded" if sum(fn.stats.cache_hits.values()) > hits else "compiled"
+            build_stats.record(kind, time.perf_counter() - t0)
+        out[i] = (fn, operands)
         register_kernel(fn)
     return out
+
+
+def kernel_signature(operands, shapes, var_info):
+    """Numba argument types of a kernel's operands, as the runner passes them."""
+    from numba import types
+    from numba.np.numpy_support import from_dtype
+    sig = []
+    for kind, obj in operands:
+        if kind == "var":
+            shape, dtype = var_info[obj]
+        elif obj.dtype.is_ref_dtype:
+            from jitgraph.ops.state_ops import variable_of
+            shape, dtype = var_info[variable_of(obj)]
+        else:
+            shape, dtype = shapes[obj], obj.dtype.base_dtype.as_np
+        sig.append(types.Array(from_dtype(dtype), max(len(tuple(shape)), 1), "C"))
+    return tuple(sig)
 
 
 def _size_hint(space, feed_values):

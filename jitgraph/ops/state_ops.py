@@ -84,11 +84,11 @@ def _assign_run(update):
     return run
 
 
-define_op("Assign", _assign_infer("Assign"), kind="state", stateful=True, ref_inputs=(0,),
+define_op("Assign", _assign_infer("Assign"), kind="state", stateful=True, ref_inputs=(0,), ref_writes=True,
           ref_initializes=True, run=_assign_run(None))
-define_op("AssignAdd", _assign_infer("AssignAdd"), kind="state", stateful=True, ref_inputs=(0,),
+define_op("AssignAdd", _assign_infer("AssignAdd"), kind="state", stateful=True, ref_inputs=(0,), ref_writes=True,
           ref_requires_init=True, run=_assign_run(np.add))
-define_op("AssignSub", _assign_infer("AssignSub"), kind="state", stateful=True, ref_inputs=(0,),
+define_op("AssignSub", _assign_infer("AssignSub"), kind="state", stateful=True, ref_inputs=(0,), ref_writes=True,
           ref_requires_init=True, run=_assign_run(np.subtract))
 
 

@@ -168,3 +168,29 @@ def test_many_tensors_span_several_table_blocks(tmp_path, monkeypatch):
     tfc.write_checkpoint(str(tmp_path / "many"), values)
     got = tfc.read_checkpoint(str(tmp_path / "many"))
     assert sorted(got) == sorted(values) and all((got[k] == v).all() for k, v in values.items())
+
+
+def test_tf_meta_graph_round_trip_in_jitgraph(tmp_path):
+    with tf.Graph().as_default():
+        x, y, step = made.build_model()
+        tf.summary.scalar("total", tf.reduce_sum(y))
+        tf.add_to_collection("numbers", 3)
+        tf.add_to_collection("names", "abc")
+        meta = tf.train.export_meta_graph(str(tmp_path / "m.meta"), format="tensorflow")
+        tf.train.export_meta_graph(str(tmp_path / "t.meta"), format="tensorflow", as_text=True)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            want = sess.run(y, {x: made.X})
+    assert isinstance(meta, tf.MetaGraphDef) and meta.collection_def["numbers"].int64_list.value == [3]
+    for name in ("m.meta", "t.meta"):
+        with tf.Graph().as_default():
+            saver = tf.train.import_meta_graph(str(tmp_path / name), import_scope="imp")
+            assert [v.op.name for v in tf.global_variables()] == ["imp/dense/kernel", "imp/dense/bias",
+                                                                  "imp/global_step"]
+            assert [v.op.name for v in tf.trainable_variables()] == ["imp/dense/kernel", "imp/dense/bias"]
+            assert tf.get_collection("numbers") == [3] and tf.get_collection("names") == [b"abc"]
+            assert [t.name for t in tf.get_collection(tf.GraphKeys.SUMMARIES)] == ["imp/total:0"]
+            assert sorted(saver._names) == ["imp/dense/bias", "imp/dense/kernel", "imp/global_step"]
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                np.testing.assert_array_equal(sess.run("imp/y:0", {"imp/x:0": made.X}), want)
