@@ -30,17 +30,19 @@ __all__ = ["as_graph_def", "import_graph_def", "write_graph"]
 
 
 # ---- export ------------------------------------------------------------------------------------------
-def as_graph_def(graph, from_version=None, add_shapes=False):
+def as_graph_def(graph, from_version=None, add_shapes=False, for_display=False):
     """The graph (ops created at or after ``from_version``) as a ``GraphDef`` proto.
 
-    ``add_shapes`` adds each node's ``_output_shapes`` attr (TensorBoard labels edges with them)."""
+    ``add_shapes`` adds each node's ``_output_shapes`` attr (TensorBoard labels edges with them).
+    An attr with no ``AttrValue`` form (a Python object) is a ``ValueError`` naming the op, or with
+    ``for_display`` (TensorBoard's graph) written as its ``repr``."""
     gd = protos().graph.GraphDef()
     gd.versions.producer = TF_PRODUCER
     taken = {op.name for op in graph.get_operations()}
     for op in graph.get_operations():
         if from_version is not None and op._id < from_version:
             continue
-        for node in _node_defs(op, taken, add_shapes):
+        for node in _node_defs(op, taken, add_shapes, for_display):
             gd.node.add().CopyFrom(node)
     return gd
 
@@ -49,7 +51,7 @@ def _tensor_ref(t):
     return t.op.name if t.value_index == 0 else f"{t.op.name}:{t.value_index}"
 
 
-def _node_defs(op, taken, add_shapes):
+def _node_defs(op, taken, add_shapes, for_display=False):
     """The NodeDefs for ``op``: the constants TF takes as inputs, then the op's own node."""
     where = f"op '{op.name}' ({op.type})"
     tf_type, form = op.type, forms.form_of(op.type)
@@ -103,7 +105,12 @@ def _node_defs(op, taken, add_shapes):
     node = protos().node_def.NodeDef(name=op.name, op=tf_type, device=op.device)
     node.input.extend(inputs + ["^" + c.name for c in op.control_inputs])
     for k, v in sorted(attrs.items()):
-        node.attr[k].CopyFrom(forms.to_attr_value(v, f"attr '{k}' of {where}"))
+        try:
+            node.attr[k].CopyFrom(forms.to_attr_value(v, f"attr '{k}' of {where}"))
+        except ValueError:
+            if not for_display:
+                raise
+            node.attr[k].s = repr(v)[:200].encode("utf-8")
     if add_shapes:
         node.attr["_output_shapes"].list.shape.extend(shape_proto(t.shape) for t in op.outputs)
     nodes.append(node)

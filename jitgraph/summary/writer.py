@@ -154,7 +154,7 @@ class FileWriter:
             raise ValueError("Please pass only graph, or graph_def (deprecated), but not both.")
         graph = graph if graph is not None else graph_def
         if isinstance(graph, Graph):
-            graph = as_graph_def(graph, add_shapes=True)
+            graph = as_graph_def(graph, add_shapes=True, for_display=True)
         elif not isinstance(graph, protos().graph.GraphDef):
             raise TypeError("The passed graph must be an instance of `Graph` or the deprecated `GraphDef`")
         self._add_event(protos().event.Event(graph_def=graph.SerializeToString()), global_step)
