@@ -190,8 +190,8 @@ def _digraph(e):
             rows = "".join(f"<tr><td align='left'>{_html(n)} <font color='#666666'>{_html(t)}</font></td></tr>"
                            for n, t in s["ops"])
             head = f"kernel {s['index']} · [{_html(', '.join(map(str, s['space'])))}]"
-            g.node(node, f"<<table border='0' cellspacing='0' cellpadding='2'><tr><td><b>{head}</b></td></tr>{rows}</table>>",
-                   shape="box", style="filled", fillcolor="#fff4d6", color="#c88a00")
+            table = f"<table border='0' cellspacing='0' cellpadding='2'><tr><td><b>{head}</b></td></tr>{rows}</table>"
+            g.node(node, f"<{table}>", shape="box", style="filled", fillcolor="#fff4d6", color="#c88a00")
         else:
             n, t = s["ops"][0]
             g.node(node, _html(f"{s['impl']}: {t}\n{n}"), shape="box", style="rounded,filled",

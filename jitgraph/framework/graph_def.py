@@ -173,7 +173,7 @@ def write_graph(graph_or_graph_def, logdir, name, as_text=True):
     logdir = os.fspath(logdir)
     os.makedirs(logdir, exist_ok=True)
     path = os.path.join(logdir, name)
-    data = text_format.MessageToString(gd).encode("utf-8") if as_text else gd.SerializeToString()
+    data = text_format.MessageToString(gd).encode("utf-8") if as_text else gd.SerializeToString(deterministic=True)
     atomic_write(path, [data])
     return path
 
@@ -280,7 +280,8 @@ def _import_node(graph, node, prefix, created, input_map):
         else:
             data.append(mapped if mapped is not None else created[src].outputs[idx])
     attrs = {k: forms.from_attr_value(v, f"attr '{k}' of {where}") for k, v in node.attr.items()
-             if not k.startswith("_") and k not in forms.TF_ONLY_ATTRS.get(jg_type, ())}
+             if not k.startswith("_") and k not in forms.TF_ONLY_ATTRS.get(jg_type, ())
+             and k not in forms.TF_ONLY_ATTRS.get(node.op, ())}
     if form is not None:
         for attr, pos, arg, type_attr, kind in sorted(form.attr_inputs, key=lambda a: -_pos(a[1], data)):
             pos = _pos(pos, data)

@@ -101,13 +101,18 @@ FORMS = {
                                                 "TensorSummaryV2")},
 }
 # TF types jitgraph reads as one of its own (TF's ``AddV2`` is jitgraph's ``Add``).
-ALIASES = {"AddV2": "Add", "Select": "SelectV2", "PadV2": "Pad", "RefIdentity": "Identity", "Snapshot": "Identity"}
+# Resource variables (``VarHandleOp`` …) are read as jitgraph's reference variables.
+ALIASES = {"AddV2": "Add", "Select": "SelectV2", "PadV2": "Pad", "RefIdentity": "Identity", "Snapshot": "Identity",
+           "VarHandleOp": "VariableV2", "ReadVariableOp": "Identity", "VarIsInitializedOp": "IsVariableInitialized",
+           "AssignVariableOp": "Assign", "AssignAddVariableOp": "AssignAdd", "AssignSubVariableOp": "AssignSub"}
 TF_ONLY_ATTRS = {"Cast": {"Truncate"}, "MatMul": {"grad_a", "grad_b"}, "BatchMatMulV2": {"grad_x", "grad_y"},
                  "Equal": {"incompatible_shape_error"}, "NotEqual": {"incompatible_shape_error"},
                  "Conv2D": {"explicit_paddings"}, "MaxPool": {"explicit_paddings"}, "GatherV2": {"batch_dims"},
                  "GatherNd": {"bad_indices_policy"}, "ScatterNd": {"bad_indices_policy"},
                  "Conv2DBackpropInput": {"explicit_paddings"}, "Conv2DBackpropFilter": {"explicit_paddings"},
-                 "MaxPoolGrad": {"explicit_paddings"}}
+                 "MaxPoolGrad": {"explicit_paddings"}, "VarHandleOp": {"allowed_devices", "debug_name"},
+                 **{t: {"dtype"} for t in ("ReadVariableOp", "AssignVariableOp", "AssignAddVariableOp",
+                                           "AssignSubVariableOp")}}
 
 _NHWC = {"data_format": "NHWC"}
 _SEEDS = {"seed": 0, "seed2": 0}

@@ -128,7 +128,8 @@ def _audio_summary(tag, tensor, sample_rate, max_outputs=3):
     return _out(s)
 
 
-define_op("AudioSummaryV2", _string_scalar("AudioSummaryV2", [(1, {"float32"}, "tensor"), (2, {"float32"}, "sample_rate")]),
+define_op("AudioSummaryV2",
+          _string_scalar("AudioSummaryV2", [(1, {"float32"}, "tensor"), (2, {"float32"}, "sample_rate")]),
           _audio_summary, kind="library")
 
 

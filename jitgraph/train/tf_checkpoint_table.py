@@ -63,7 +63,8 @@ class _Block:
         return len(self.buf) + 4 * len(self.restarts) + 4
 
     def finish(self):
-        return bytes(self.buf) + struct.pack(f"<{len(self.restarts)}I", *self.restarts) + struct.pack("<I", len(self.restarts))
+        n = len(self.restarts)
+        return bytes(self.buf) + struct.pack(f"<{n}I", *self.restarts) + struct.pack("<I", n)
 
 
 def _separator(start, limit):

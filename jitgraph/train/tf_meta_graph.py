@@ -36,7 +36,8 @@ def is_tf_meta_graph(data):
 
 # ---- export ------------------------------------------------------------------------------------------
 def _variable_def(var):
-    vd = protos().variable.VariableDef(variable_name=var.op.outputs[0].name, trainable=bool(getattr(var, "trainable", True)))
+    vd = protos().variable.VariableDef(variable_name=var.op.outputs[0].name,
+                                       trainable=bool(getattr(var, "trainable", True)))
     init = getattr(var, "initializer", None)
     if isinstance(init, Operation):
         vd.initializer_name = init.name
@@ -90,7 +91,8 @@ def export_meta_graph(filename=None, graph=None, collection_list=None, as_text=F
     if filename is not None:
         directory = os.path.dirname(os.path.abspath(os.fspath(filename)))
         os.makedirs(directory, exist_ok=True)
-        data = text_format.MessageToString(meta).encode("utf-8") if as_text else meta.SerializeToString()
+        data = (text_format.MessageToString(meta).encode("utf-8") if as_text
+                else meta.SerializeToString(deterministic=True))
         atomic_write(os.fspath(filename), [data])
     return meta
 

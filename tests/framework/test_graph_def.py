@@ -25,7 +25,7 @@ def test_node_forms_follow_tensorflow():
         with tf.name_scope("block"):
             m = tf.reduce_mean(x, axis=-1, keepdims=True)
         with tf.control_dependencies([m]):
-            z = tf.identity(x, name="z")
+            tf.identity(x, name="z")
         tf.concat([x, x], 1, name="cat")
         gd = g.as_graph_def(add_shapes=True)
     nodes = {n.name: n for n in gd.node}

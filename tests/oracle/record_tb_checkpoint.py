@@ -26,7 +26,8 @@ TF_DIR, JG_DIR = os.path.join(DATA, "tb_tf"), os.path.join(DATA, "tb_jitgraph")
 def enc(a):
     a = np.asarray(a)
     if a.dtype == object:
-        return {"dtype": "string", "shape": list(a.shape), "items": [base64.b64encode(x).decode() for x in a.reshape(-1)]}
+        return {"dtype": "string", "shape": list(a.shape),
+                "items": [base64.b64encode(x).decode() for x in a.reshape(-1)]}
     return {"dtype": str(a.dtype), "shape": list(a.shape), "data": base64.b64encode(a.tobytes()).decode()}
 
 
@@ -62,12 +63,27 @@ def part1():
             rec["model_loss"] = float(sess.run(loss, {x: xval}))
             rec["model_vars"] = {v.op.name: enc(sess.run(v)) for v in tf.global_variables()}
     rec["x"] = enc(xval)
+    with tf.Graph().as_default():           # resource variables: VarHandleOp, ReadVariableOp, ...
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        v = tf.Variable([[1.0], [2.0], [-1.0]], name="w", use_resource=True)
+        y = tf.matmul(x, v, name="y")
+        inc = v.assign_add([[1.0], [1.0], [1.0]], name="inc")
+        tf.add_to_collection("outputs", y)
+        tf.add_to_collection("updates", inc.op)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(inc)
+            tf.train.Saver().save(sess, os.path.join(TF_DIR, "resource"), write_state=False)
+            rec["resource_y"] = enc(sess.run(y, {x: xval}))
+            sess.run(inc)
+            rec["resource_y_after_inc"] = enc(sess.run(y, {x: xval}))
     values = {"f32": np.arange(6, dtype=np.float32).reshape(2, 3) / 7, "f64": np.float64(np.pi),
               "f16": np.array([0.5, -2.25, 65504], np.float16), "i8": np.array([-128, 127], np.int8),
               "i16": np.array([[-3, 4]], np.int16), "i32": np.array([1, -2, 3, 2**31 - 1], np.int32),
               "i64": np.array([[2**40, -5], [0, 7]], np.int64), "u8": np.array([0, 255], np.uint8),
               "u16": np.array([65535], np.uint16), "b": np.array([True, False, True]),
-              "s": np.array([b"hello", b"", "wörld".encode()], dtype=object), "scope/empty": np.zeros([0, 3], np.float32)}
+              "s": np.array([b"hello", b"", "wörld".encode()], dtype=object),
+              "scope/empty": np.zeros([0, 3], np.float32)}
     with tf.Graph().as_default():
         vs = {k: tf.Variable(v, name=k) for k, v in values.items()}
         with tf.Session() as sess:

@@ -194,3 +194,17 @@ def test_tf_meta_graph_round_trip_in_jitgraph(tmp_path):
             with tf.Session() as sess:
                 sess.run(tf.global_variables_initializer())
                 np.testing.assert_array_equal(sess.run("imp/y:0", {"imp/x:0": made.X}), want)
+
+
+def test_tf_resource_variables_import_as_reference_variables():
+    rec = TF_REC
+    with tf.Graph().as_default() as g:
+        saver = tf.train.import_meta_graph(os.path.join(TF_DIR, "resource.meta"))
+        assert g.get_operation_by_name("w").type == "VariableV2"                 # TF's VarHandleOp
+        assert g.get_operation_by_name("inc").type == "AssignAdd"                # AssignAddVariableOp
+        y, inc = tf.get_collection("outputs")[0], tf.get_collection("updates")[0]
+        with tf.Session() as sess:
+            saver.restore(sess, os.path.join(TF_DIR, "resource"))
+            np.testing.assert_array_equal(sess.run(y, {"x:0": dec(rec["x"])}), dec(rec["resource_y"]))
+            sess.run(inc)
+            np.testing.assert_array_equal(sess.run(y, {"x:0": dec(rec["x"])}), dec(rec["resource_y_after_inc"]))
