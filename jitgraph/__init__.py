@@ -82,7 +82,7 @@ from jitgraph import app, flags, tf_logging as logging  # noqa: F401,E402
 from jitgraph.compat import *  # noqa: F401,F403,E402
 from jitgraph.ops.array_extra_ops import *  # noqa: F401,F403,E402
 from jitgraph.ops.extra_math_ops import (accumulate_n, acos, acosh, asin, asinh, atan, atanh,  # noqa: F401,E402
-                                        bincount, clip_by_average_norm, confusion_matrix, cosh, div_no_nan, erf, erfc,
+                                        bincount, clip_by_average_norm, cosh, div_no_nan, erf, erfc,
                                         invert_permutation, is_non_decreasing, is_strictly_increasing, rint,
                                         scalar_mul, sinh, tan)
 from jitgraph.ops.matrix_ops import (cross, diag, diag_part, matrix_band_part, matrix_diag,  # noqa: F401,E402

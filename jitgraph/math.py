@@ -18,3 +18,4 @@ from jitgraph.ops.segment_ops import (segment_max, segment_mean, segment_min, se
 from jitgraph.ops.sort_ops import in_top_k, top_k  # noqa: F401
 from jitgraph.ops.extra_math_ops import *  # noqa: F401,F403
 from jitgraph.ops.nn_ops import log_softmax, softmax  # noqa: F401
+from jitgraph.ops.confusion_matrix import confusion_matrix  # noqa: F401,E402

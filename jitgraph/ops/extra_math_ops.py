@@ -2,7 +2,7 @@
 fusible elementwise ops (defined like ``math_ops.UNARY``), and functions built from existing ops:
 ``divide_no_nan``, ``multiply_no_nan``, ``reciprocal_no_nan``, ``xlogy``, ``xdivy``, ``softsign``,
 ``reduce_euclidean_norm``, ``zero_fraction``, ``scalar_mul``, ``polyval``, ``bincount``,
-``confusion_matrix``, ``invert_permutation``, ``is_non_decreasing``, ``is_strictly_increasing``,
+``invert_permutation``, ``is_non_decreasing``, ``is_strictly_increasing``,
 ``accumulate_n``, ``clip_by_average_norm``.
 """
 
@@ -20,7 +20,7 @@ from jitgraph.ops.slicing_ops import scatter_nd, unsorted_segment_sum
 
 __all__ = ["tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "erf", "erfc", "rint",
            "divide_no_nan", "div_no_nan", "multiply_no_nan", "reciprocal_no_nan", "xlogy", "xdivy", "softsign",
-           "reduce_euclidean_norm", "zero_fraction", "scalar_mul", "polyval", "bincount", "confusion_matrix",
+           "reduce_euclidean_norm", "zero_fraction", "scalar_mul", "polyval", "bincount",
            "invert_permutation", "is_non_decreasing", "is_strictly_increasing", "accumulate_n",
            "clip_by_average_norm"]
 
@@ -186,19 +186,6 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
             w = where(keep, w, w * 0)
             flat = where(keep, flat, flat * 0)
         return unsorted_segment_sum(w, flat, size)
-
-
-def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=dtypes.int32, name=None):
-    """``m[i, j]`` = how many examples (or their ``weights``) have label ``i`` and prediction ``j``."""
-    with op_scope(name or "confusion_matrix", [labels, predictions]):
-        labels = cast(convert_to_tensor(labels), dtypes.int64)
-        preds = cast(convert_to_tensor(predictions), dtypes.int64)
-        if num_classes is None:
-            num_classes = binary("Maximum", reduce_max(labels), reduce_max(preds)) + 1
-        n = cast(convert_to_tensor(num_classes), dtypes.int64)
-        w = cast(labels * 0 + 1, dtype) if weights is None else cast(convert_to_tensor(weights), dtype)
-        idx = array_ops.stack([labels, preds], axis=1)
-        return scatter_nd(idx, w, array_ops.stack([n, n]))
 
 
 def invert_permutation(x, name=None):

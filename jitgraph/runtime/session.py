@@ -264,7 +264,8 @@ class _ElementMapper:
             self.build = _first
         elif single:
             self.build = _none
-        elif all_tensors and type(fetches) in (list, tuple) and len(fetches) == len(elements):
+        elif all_tensors and type(fetches) in (list, tuple) and len(fetches) == len(elements) \
+                and not any(isinstance(f, (list, tuple, dict)) for f in fetches):
             self.build = _same if type(fetches) is list else tuple
         elif all_tensors:
             self.build = mapper.build

@@ -96,3 +96,10 @@ def test_fetch_never_aliases_the_feed(g, mode, view):
             np.testing.assert_array_equal(a, np.arange(4, dtype=np.float32))
         r = sess.run(x, {x: a})    # the fed tensor itself
         assert not np.shares_memory(r, a)
+
+
+def test_nested_list_keeps_its_nesting(g, mode):
+    a, b = tf.constant(1.0), tf.constant(2.0)
+    with tf.Session() as sess:
+        assert sess.run([a, [b]]) == [1.0, [2.0]]
+        assert sess.run((a, (b,))) == (1.0, (2.0,))
