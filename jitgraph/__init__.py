@@ -45,6 +45,9 @@ from jitgraph.debugging import add_check_numerics_ops, check_numerics  # noqa: F
 from jitgraph.api_graph import *  # noqa: F401,F403,E402
 from jitgraph import data  # noqa: F401,E402
 from jitgraph.data.parsing import decode_csv  # noqa: F401,E402
+from jitgraph import summary  # noqa: F401,E402
+from jitgraph.framework.graph_def import import_graph_def  # noqa: F401,E402
+from jitgraph.explain import explain  # noqa: F401,E402
 
 
 class _V1Namespace:
@@ -88,3 +91,15 @@ from jitgraph.ops.math_ops import where as where_v2  # noqa: F401,E402
 from jitgraph.image.color import saturate_cast  # noqa: F401,E402
 from jitgraph.tf_logging import get_logger  # noqa: F401,E402
 compat.install()
+
+
+_PROTO_CLASSES = {"GraphDef": "graph", "NodeDef": "node_def", "AttrValue": "attr_value", "TensorProto": "tensor",
+                  "MetaGraphDef": "meta_graph", "RunMetadata": "config", "RunOptions": "config"}
+
+
+def __getattr__(name):
+    """TensorFlow's proto classes (``tf.GraphDef`` …), from the tensorboard extra on first use."""
+    if name in _PROTO_CLASSES:
+        from jitgraph.framework.tf_protos import protos
+        return getattr(getattr(protos(), _PROTO_CLASSES[name]), name)
+    raise AttributeError(f"module 'jitgraph' has no attribute {name!r}")

@@ -188,6 +188,12 @@ class Session:
         """Plan-cache counters: compiles, hits, misses with reasons (see ``jitgraph.compiler``)."""
         return self._plans.info()
 
+    def explain(self, fetches, feed_dict=None, svg_path=None):
+        """The compiled plan of ``run(fetches, feed_dict)`` as text (``print`` it) and, with
+        ``svg_path``, a picture (see ``jitgraph.explain``)."""
+        from jitgraph.explain import explain
+        return explain(fetches, feed_dict, self._graph, svg_path)
+
     def assert_no_recompile(self):
         """Context manager: ``AssertionError`` if any plan misses the cache or compiles inside it."""
         from jitgraph.compiler import assert_no_recompile
