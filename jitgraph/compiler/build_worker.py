@@ -35,8 +35,8 @@ _client = []          # [Worker] once started, [None] if it could not be
 def worker():
     """The compile process's client (started on first call), or None."""
     from jitgraph.compiler import config
-    from jitgraph.compiler.disk_cache import cache_dir, cache_enabled
-    if not cache_enabled() or config.build_in() != "process":
+    from jitgraph.compiler.disk_cache import cache_dir, disk_kernels_dir
+    if disk_kernels_dir() is None or config.build_in() != "process":
         return None
     with _lock:
         if not _client or (_client[0] is not None and not _client[0].alive()):
