@@ -1,6 +1,6 @@
 """The compiler pipeline, top to bottom: one function naming every pass in order.
 
-    prune → order → simplify → shapes → fuse → rewrite → schedule → codegen → compile → runner
+    prune → order → simplify → shapes → glue → fuse → rewrite → schedule → codegen → compile → runner
 
 ``compile_plan`` turns (fetches, targets, feeds, feed signature) into a ``run(state, feeds)``
 function. ``JITGRAPH_DEBUG=1`` prints each pass's time, ``=2`` also the IR after each pass,
@@ -12,6 +12,7 @@ import time
 
 from jitgraph.compiler import codegen, config
 from jitgraph.compiler.fuse import fuse
+from jitgraph.compiler.glue import glue
 from jitgraph.compiler.order import order, var_accesses
 from jitgraph.compiler.patterns import one_pass_variance
 from jitgraph.compiler.prune import prune
@@ -71,6 +72,9 @@ def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
     kernel_probe = {}
     shapes, guards = p("shapes", infer, ops, feed_tensors, signature,
                        lambda t: tensor_name(t, kernel_probe), consts)
+    glued = p("glue", glue, ops, shapes, fetch_tensors, feed_tensors)
+    deps, ops = _carry_deps(deps, glued), glued.ops
+    fetch_tensors = [glued.tensor(t) for t in fetch_tensors]
     kernels, kernel_of = p("fuse", fuse, ops, deps, shapes)
     written = {v for op in ops for v, w in var_accesses(op) if w}
     kernels, kernel_of = p("rewrite", one_pass_variance, kernels, kernel_of, written)
