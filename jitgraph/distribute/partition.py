@@ -14,9 +14,11 @@ lives (``Placement.home``). After: a ``Split``:
 Rules, in one pass each over the pruned ops (linear in their number and their edges):
 1. an op that writes a remote variable runs on the variable's task; everything downstream of
    such a write (data, control, or program order on a variable: ``compiler.order``) is "late";
-2. an early op that is pure, reads a variable of task ``t`` (or consumes such an op) and whose
-   every consumer runs on ``t`` moves to ``t`` (e.g. Adam's ``m * beta1``): the worker neither
-   pulls the slot nor sends it back;
+2. an early op that is pure and cheap (not a matmul-like library op), reads a variable of task
+   ``t`` that nothing else on the worker reads (or consumes such an op), and whose every consumer
+   runs on ``t``, moves to ``t`` (e.g. Adam's ``m * beta1``): the worker neither pulls the slot nor
+   sends it back. A variable the worker reads anyway (a weight in the backward pass) is pulled,
+   and the gradient math that reads it stays on the worker;
 3. a late op reading a remote variable runs on that variable's task; a late op touching a local
    variable or drawing random numbers runs on the worker; other late ops go where they can start
    earliest; a late ``NoOp`` runs nowhere and only orders what follows it;
@@ -88,7 +90,7 @@ def split_run(fetch_tensors, targets, feed_tensors, home):
 
 def _moved_ops(ops, deps, writes, late, home, wanted):
     """Rule 2: early pure ops whose every consumer is on one task ``t`` and that read ``t``'s
-    variables (directly or through another moved op) -> ``{op: t}``."""
+    update-only variables (directly or through another moved op) -> ``{op: t}``."""
     users = {}
     for op, ds in deps.items():
         for d in ds:
@@ -100,13 +102,20 @@ def _moved_ops(ops, deps, writes, late, home, wanted):
         tasks = {writes[u] if u in writes else closed.get(u) for u in users.get(op, ())}
         if len(tasks) == 1 and None not in tasks:
             closed[op] = tasks.pop()
+    readers = {}
+    for op in deps:
+        if op not in late:
+            for v, _ in var_accesses(op):
+                readers.setdefault(v, []).append(op)
+    update_only = {v for v, rs in readers.items() if home(v) is not None and all(closed.get(r) == home(v) for r in rs)}
     moved = {}
     for op in ops:
         t = closed.get(op)
-        if t is None:
+        if t is None or op.op_def.kind == "library":   # never matmuls & co: a task must not become a worker
             continue
-        homes = {home(v) for v, _ in var_accesses(op)}
-        if homes <= {t} and (homes or any(moved.get(d) == t for d in deps[op])):
+        read = {v for v, _ in var_accesses(op)}
+        if read <= update_only and {home(v) for v in read} <= {t} and \
+                (read or any(moved.get(d) == t for d in deps[op])):
             moved[op] = t
     return moved
 

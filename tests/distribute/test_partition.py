@@ -137,3 +137,18 @@ def test_placement_errors_name_the_variable():
         u = tf.Variable(1.0, name="far")
     with pytest.raises(tf.errors.InvalidArgumentError, match="names task 9 of job 'ps'"):
         home()(u.op)
+
+
+def test_backprop_reading_a_weight_stays_on_the_worker():
+    with tf.device(tf.train.replica_device_setter(ps_tasks=1)):
+        x = tf.placeholder(tf.float32, [None, 4])
+        w1 = tf.get_variable("w1", [4, 8])
+        w2 = tf.get_variable("w2", [8, 2])
+        loss = tf.reduce_mean(tf.square(tf.matmul(tf.nn.relu(tf.matmul(x, w1)), w2)))   # dh reads w2
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    split = split_run([loss], [train], [x], home())
+    (stage,) = split.stages
+    assert all(op.op_def.kind != "library" for op in stage.ops)       # no matmul on the ps
+    assert sorted(t.name for t, _ in stage.inputs) == ["GradientDescent/update_w1/mul:0",
+                                                        "GradientDescent/update_w2/mul:0"]
+    assert names(split.pulls[("ps", 0)]) == ["w1", "w2"]
