@@ -81,7 +81,7 @@ class _ClusterStore:
                     if task is not None:
                         pulls.setdefault(task, []).append(op)
             got = self._sess.pull(pulls) if pulls else {}
-            self._snapshot = {var: value for task, (_, values) in got.items()
+            self._snapshot = {var: value for task, (_, values, _) in got.items()
                               for var, value in zip(pulls[task], values)}
         return self._snapshot
 

@@ -58,6 +58,8 @@ class _Task:
         env = dict(self.env, JITGRAPH_TASK_ATTEMPT=str(self.attempt))
         if self.progress:
             env["JITGRAPH_PROGRESS_FILE"] = self.progress
+            if os.path.exists(self.progress):   # a restarted task reports afresh
+                os.unlink(self.progress)
         self.proc = subprocess.Popen(self.cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True, text=True, bufsize=1)
         self.started, self.code = time.monotonic(), None

@@ -83,11 +83,17 @@ class ParameterServer:
         return {"name": self.name, "pid": os.getpid(), "incarnation": self._incarnation,
                 "reconstructed": self._reconstructed, "blank": self._blank, "variables": sorted(self._values)}
 
+    copy_reads = True   # in-process readers share memory with the task; an engine copies anyway
+
     @_remote_errors
-    def read(self, names):
-        """``(blank, [value or None per name])``: copies, so later updates never change them."""
+    def read(self, names, exist_names=()):
+        """``(blank, [value or None per name], [exists? per exist_name])``; values are snapshots
+        that later updates never change."""
         with self._lock:
-            return self._blank, [None if (v := self._values.get(n)) is None else v.copy() for n in names]
+            values = [self._values.get(n) for n in names]
+            if self.copy_reads:
+                values = [None if v is None else v.copy() for v in values]
+            return self._blank, values, [n in self._values for n in exist_names]
 
     @_remote_errors
     def run_stage(self, key, program, n_feeds, *args):

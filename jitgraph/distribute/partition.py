@@ -5,6 +5,7 @@ lives (``Placement.home``). After: a ``Split``:
 
 - ``pulls``: per task, the variables its local part reads (one batched read per task, all tasks in
   parallel, before the local part runs; their values mirror into the worker's variable store);
+  ``presence``: variables it only checks for initialization (the same call says which exist);
 - the local part (``pre_fetches``/``pre_targets``): every op that is not downstream of an update of
   a remote variable, run fused by the worker's ordinary session;
 - ``stages``: groups of ops run as one compiled plan at one location (a task, or this worker again
@@ -55,10 +56,10 @@ class Stage:
 class Split:
     """See the module docstring. ``fetch_sources[i]`` says where fetch tensor ``i`` comes from."""
 
-    __slots__ = ("pulls", "pre_fetches", "pre_targets", "stages", "fetch_sources", "remote")
+    __slots__ = ("pulls", "presence", "pre_fetches", "pre_targets", "stages", "fetch_sources", "remote")
 
     def __init__(self):
-        self.pulls, self.pre_fetches, self.pre_targets = {}, [], []
+        self.pulls, self.presence, self.pre_fetches, self.pre_targets = {}, {}, [], []
         self.stages, self.fetch_sources, self.remote = [], [], False
 
 
@@ -254,14 +255,17 @@ def _assemble(ops, deps, loc, num, fetch_tensors, targets, feed_tensors, home):
         if op in pre:
             pre_targets[op] = True
     split.pre_targets = sorted(pre_targets, key=lambda op: op._id)
-    pulls = {}
+    pulls, presence = {}, {}
     pre_ops = [op for op in ops if op in pre] + [t.op for t in split.pre_fetches if _is_var(t.op)]
-    for op in pre_ops:
-        accessed = [op] if _is_var(op) else [v for v, _ in var_accesses(op)]
-        for v in accessed:
+    for op in pre_ops:   # IsVariableInitialized only needs to know whether a value exists
+        accessed = [(op, True)] if _is_var(op) else [(v, op.type != "IsVariableInitialized")
+                                                      for v, _ in var_accesses(op)]
+        for v, full in accessed:
             task = home(v)
             if task is not None:
-                pulls.setdefault(task, {})[v] = True
+                (pulls if full else presence).setdefault(task, {})[v] = True
     split.pulls = {task: sorted(vs, key=lambda v: v._id) for task, vs in pulls.items()}
-    split.remote = bool(split.pulls or split.stages)
+    split.presence = {task: sorted((v for v in vs if v not in pulls.get(task, {})), key=lambda v: v._id)
+                      for task, vs in presence.items()}
+    split.remote = bool(split.pulls or split.presence or split.stages)
     return split

@@ -46,7 +46,10 @@ def connect_ray():
 
 
 class RayParameterServer(ParameterServer):
-    """The actor: a ``ParameterServer`` that knows whether Ray restarted it after a crash."""
+    """The actor: a ``ParameterServer`` that knows whether Ray restarted it after a crash. Reads
+    are not copied: Ray serializes the result before the actor runs its next method."""
+
+    copy_reads = False
 
     def __init__(self, name):
         import ray
@@ -94,13 +97,11 @@ class RayBackend(Backend):
 
     def submit(self, handle, method, args, num_returns=1):
         key = (id(handle), method, num_returns)
-        fn = self._methods.get(key)
-        if fn is None:
+        cached = self._methods.get(key)
+        if cached is None or cached[0] is not handle:   # (an id may be reused by a new handle)
             fn = getattr(handle, method)
-            if num_returns != 1:
-                fn = fn.options(num_returns=num_returns)
-            self._methods[key] = fn
-        return fn.remote(*args)
+            cached = self._methods[key] = (handle, fn.options(num_returns=num_returns) if num_returns != 1 else fn)
+        return cached[1].remote(*args)
 
     def wait(self, futures, task_of=None):
         ray = self._ray

@@ -21,6 +21,8 @@ pulls every task's variables in one parallel round; a restore pushes each task's
 
 import threading
 
+import numpy as np
+
 from jitgraph import errors
 from jitgraph.distribute.cluster_state import ClusterState, LocalTable
 from jitgraph.distribute.partition import WORKER, split_run
@@ -116,10 +118,13 @@ class DistributedSession(Session):
             self._handles.clear()   # a new actor may come up under the same name
             raise
 
-    def pull(self, pulls):
-        """``{task: [var ops]}`` -> ``{task: (blank, [value or None])}``, one call per task."""
-        tasks = list(pulls)
-        futures = [self.submit(t, "read", [[v.name for v in pulls[t]]]) for t in tasks]
+    def pull(self, pulls, presence=None):
+        """``{task: [var ops]}`` (values) and ``{task: [var ops]}`` (existence only) ->
+        ``{task: (blank, [value or None], [exists])}``, one call per task, all in parallel."""
+        presence = presence or {}
+        tasks = list(dict.fromkeys([*pulls, *presence]))
+        futures = [self.submit(t, "read", [[v.name for v in pulls.get(t, ())], [v.name for v in presence.get(t, ())]])
+                   for t in tasks]
         return dict(zip(tasks, self.wait(futures, tasks)))
 
     def worker_stage(self, stage, program, key):
@@ -151,16 +156,18 @@ class _RemoteRun:
     def __call__(self, feed_dict):
         sess, split, backend = self.sess, self.split, self.sess._backend
         feeds = [check_feed(t, dt, shape, v) for (t, dt, shape), v in zip(self.feed_checks, feed_dict.values())]
-        pulled = sess.pull(split.pulls) if split.pulls else {}
+        pulled = sess.pull(split.pulls, split.presence) if split.pulls or split.presence else {}
         store = sess._local._state.store
         with sess._local._state.lock:
-            for task, (_, values) in pulled.items():
-                for var, value in zip(split.pulls[task], values):
+            for task, (_, values, exists) in pulled.items():
+                for var, value in zip(split.pulls.get(task, ()), values):
                     _mirror(store, var, value)
+                for var, present in zip(split.presence.get(task, ()), exists):
+                    _mark(store, var, present)
             try:
                 pre_out = self.pre_call(*feeds) if self.pre_call else []
             except errors.FailedPreconditionError as e:
-                blank = [t for t, (b, _) in pulled.items() if b]
+                blank = [t for t, (b, _, _) in pulled.items() if b]
                 if blank:
                     raise errors.AbortedError(
                         None, e.op, f"Parameter server /job:{blank[0][0]}/task:{blank[0][1]} was restarted and has "
@@ -224,8 +231,17 @@ def _mirror(store, var, value):
             and buf.flags.writeable:
         buf[...] = value
     else:
-        import numpy as np
         buffers[var] = np.array(value, copy=True, order="C")
+
+
+def _mark(store, var, present):
+    """Mirror only whether a variable exists (for ``IsVariableInitialized``): a placeholder stands
+    in for an absent local copy; any run that reads the value pulls it first."""
+    buffers = store.buffers()
+    if not present:
+        buffers.pop(var, None)
+    elif var not in buffers:
+        buffers[var] = np.empty(0, var.get_attr("dtype").as_np)
 
 
 def _structure_key(fetches):

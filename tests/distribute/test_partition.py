@@ -152,3 +152,10 @@ def test_backprop_reading_a_weight_stays_on_the_worker():
     assert sorted(t.name for t, _ in stage.inputs) == ["GradientDescent/update_w1/mul:0",
                                                         "GradientDescent/update_w2/mul:0"]
     assert names(split.pulls[("ps", 0)]) == ["w1", "w2"]
+
+
+def test_readiness_checks_ask_only_whether_variables_exist():
+    gs, x, w, b, loss, train = mlp(tf.train.GradientDescentOptimizer(0.1))
+    split = split_run([tf.report_uninitialized_variables()], [], [], home())
+    assert split.pulls == {} and not split.stages
+    assert {t: names(vs) for t, vs in split.presence.items()} == {("ps", 0): ["global_step", "b"], ("ps", 1): ["w"]}
