@@ -130,7 +130,8 @@ def main(argv=None):
     p.add_argument("--json", default=None)
     a = p.parse_args(argv)
     import ray
-    ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=200 << 20, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=200 << 20, log_to_driver=False,
+             _node_ip_address="127.0.0.1")
     rows, latency = [], None
     rows.append(("single process (this process)", single_process(a.steps, a.reps)))
     rates, _ = cluster_config(ray, 1, 0, a.steps, a.reps, 0)

@@ -91,7 +91,8 @@ def _start_ray(num_cpus):
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     from jitgraph.distribute.ray_backend import import_ray
     ray = import_ray()
-    ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False,
+             _node_ip_address="127.0.0.1")
     return ray, ray.get_runtime_context().gcs_address
 
 

@@ -127,7 +127,8 @@ class DistributedSession(Session):
                    for t in tasks]
         return dict(zip(tasks, self.wait(futures, tasks)))
 
-    def worker_stage(self, stage, program, key):
+    def worker_stage(self, program, key):
+        """The executor of a stage that runs on this worker (after remote updates)."""
         executor = self._worker_stages.get(key)
         if executor is None:
             executor = self._worker_stages[key] = StageExecutor(program)
@@ -154,7 +155,7 @@ class _RemoteRun:
         self.local_table = LocalTable(sess._graph, sess._local._state.store)
 
     def __call__(self, feed_dict):
-        sess, split, backend = self.sess, self.split, self.sess._backend
+        sess, split = self.sess, self.split
         feeds = [check_feed(t, dt, shape, v) for (t, dt, shape), v in zip(self.feed_checks, feed_dict.values())]
         pulled = sess.pull(split.pulls, split.presence) if split.pulls or split.presence else {}
         store = sess._local._state.store
@@ -188,7 +189,7 @@ class _RemoteRun:
             tokens = [results[a][-1] for a in sorted(st.after)]
             if st.location == WORKER:
                 ready = _resolve(sess, args + tokens)
-                out = sess.worker_stage(st, program, key).run(self.local_table, ready[:len(args)])
+                out = sess.worker_stage(program, key).run(self.local_table, ready[:len(args)])
                 results.append([*out, True])
                 continue
             fs = sess.submit(st.location, "run_stage", [key, program, len(args), *args, *tokens],

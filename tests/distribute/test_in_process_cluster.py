@@ -85,7 +85,7 @@ def test_placement_of_an_adam_model_matches_tf():
 def test_variables_live_on_their_tasks_and_a_second_worker_sees_the_chief_init(cluster):
     spec, workers = cluster
     with tf.Graph().as_default():
-        m = build(spec, "sgd")
+        build(spec, "sgd")
         chief = tf.Session(workers[0].target)
         chief.run(tf.global_variables_initializer())
         want = chief.run(tf.global_variables())
@@ -201,3 +201,31 @@ def test_a_plain_session_sees_the_aborted_error(cluster):
         a, b = batches(1)[0]
         with pytest.raises(tf.errors.AbortedError, match="ps/task:0 was restarted"):
             sess.run([m["train"], m["loss"]], {m["x"]: a, m["y"]: b})
+
+
+def test_non_chief_waits_for_the_chief_and_runs_no_chief_only_hooks(cluster):
+    spec, workers = cluster
+    calls = []
+
+    class Mark(tf.train.SessionRunHook):
+        def __init__(self, who):
+            self.who = who
+
+        def begin(self):
+            calls.append(self.who)
+
+    with tf.Graph().as_default():
+        m = build(spec, "sgd", task=1)
+        with pytest.raises(tf.errors.DeadlineExceededError):   # nobody has initialized the model yet
+            tf.train.MonitoredTrainingSession(master=workers[1].target, is_chief=False, max_wait_secs=0)
+    with tf.Graph().as_default():
+        m = build(spec, "sgd", task=0)
+        with tf.train.MonitoredTrainingSession(master=workers[0].target, chief_only_hooks=[Mark("chief")]) as sess:
+            a, b = batches(1)[0]
+            sess.run(m["train"], {m["x"]: a, m["y"]: b})
+    with tf.Graph().as_default():
+        m = build(spec, "sgd", task=1)
+        with tf.train.MonitoredTrainingSession(master=workers[1].target, is_chief=False, max_wait_secs=5,
+                                               chief_only_hooks=[Mark("not me")], hooks=[Mark("worker")]) as sess:
+            assert sess.run(m["gs"]) == 1
+    assert calls == ["chief", "worker"]

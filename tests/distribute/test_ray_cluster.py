@@ -25,7 +25,7 @@ _ids = itertools.count()
 @pytest.fixture(scope="module")
 def ray_address():
     ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=100 * 2 ** 20,
-             log_to_driver=False)
+             _node_ip_address="127.0.0.1", log_to_driver=False)
     try:
         yield ray.get_runtime_context().gcs_address
     finally:

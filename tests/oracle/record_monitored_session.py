@@ -11,7 +11,6 @@ import os
 import re
 import tempfile
 
-import numpy as np
 import tensorflow.compat.v1 as tf
 
 tf.disable_v2_behavior()
