@@ -79,6 +79,12 @@ def call({params}):
 class Session:
     """Runs a graph: ``sess.run(fetches, feed_dict)``. Variables live in the session."""
 
+    def __new__(cls, target="", graph=None, config=None):
+        if target and cls is Session:   # a tf.train.Server's target: jitgraph.distribute runs it
+            from jitgraph.distribute.session import DistributedSession
+            cls = DistributedSession
+        return super().__new__(cls)
+
     def __init__(self, target="", graph=None, config=None):
         self._graph = graph if graph is not None else get_default_graph()
         self._config = config
