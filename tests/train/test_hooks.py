@@ -80,8 +80,8 @@ def test_user_hook_sees_every_call_in_order_with_its_fetches():
     want = ORACLE["mts"]["log"]
     shape = [re.sub(r":\d+", "", e) for e in want]
     assert [re.sub(r":\d+", "", e) for e in log] == shape       # same calls, same order, same count as TF
-    # jitgraph reads a fetched variable at the start of the run; TF showed it after this run's update
-    assert [int(e.split(":")[1]) + 1 for e in log if ":" in e] == [int(e.split(":")[1]) for e in want if ":" in e]
+    # a fetched variable shows the value after the run's update, as TF does
+    assert [int(e.split(":")[1]) for e in log if ":" in e] == [int(e.split(":")[1]) for e in want if ":" in e]
 
 
 def test_logging_tensor_hook_logs_tf_lines(caplog):
