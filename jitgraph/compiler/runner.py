@@ -117,11 +117,21 @@ def alloc_checked(shape, dtype, op):
     n = dtype.itemsize
     for d in shape:
         n *= d
-    check_nbytes(n, op, f"tensor with shape {list(shape)} and type {dtype.name}")
+    if n > max_alloc_bytes():      # (the message is built only when it is needed)
+        check_nbytes(n, op, f"tensor with shape {list(shape)} and type {dtype.name}")
     try:
         return np.empty(shape, dtype)
     except MemoryError as e:
         raise errors.ResourceExhaustedError(None, op, f"OOM when computing '{op.name}' ({op.type}): {e}") from None
+
+
+def reuse(box, shape, dtype, op):
+    """A kernel output of run-time shape that never leaves the run: last run's buffer when the
+    shape is the same (a training loop's batch), else a new one, kept in ``box``."""
+    b = box[0]
+    if b is None or b.shape != shape:
+        b = box[0] = alloc_checked(shape, dtype, op)
+    return b
 
 
 def adopter(ns, var, slot, rank0=False):
@@ -390,6 +400,9 @@ def _emit_kernel(step, si, body, ns, name, kin, var, shapes, sched, loaded, var_
                     raise NotCompilable(f"scratch buffer of {nb} bytes for {obj.name} exceeds the allocation limit")
                 ns[f"_s_{oname}"] = np.empty(tuple(int(d) for d in shape), dtype)
                 body.append(f"{oname} = _s_{oname}")
+            elif kind_ == "reuse":
+                ns["_reuse"], ns[f"_op_{oname}"], ns[f"_box_{oname}"] = reuse, obj.op, [None]
+                body.append(f"{oname} = _reuse(_box_{oname}, {_shape_expr(shape)}, _dt_{oname}, _op_{oname})")
             elif kind_ == "pool":
                 ns[f"_pool_{oname}"] = []
                 body.append(f"{oname} = _take(_pool_{oname}, {_shape_expr(shape)}, _dt_{oname})")

@@ -5,6 +5,7 @@ After: a ``Schedule`` — an ordered list of steps (a ``KernelStep`` or a single
 each kernel's operands (inputs, variable buffers, materialized outputs) and how each output
 buffer is obtained:
   ``scratch``  allocated once per specialization and reused (static shape, never returned);
+  ``reuse``    like scratch for a run-time shape: kept across runs, reallocated when it changes;
   ``pool``     a large fetched output: reused only once the user has dropped it (refcount);
   ``fresh``    ``np.empty`` per run (small fetched outputs, dynamic shapes).
 Assigns inside kernels write the variable's own buffer in place. A NumPy step that reads a
@@ -165,7 +166,7 @@ def _kernel_checks(step, shapes, fed):
 def _buffer_kind(t, shape, returned):
     static = shape is not None and all(isinstance(d, int) for d in shape)
     if not returned:
-        return "scratch" if static else "fresh"
+        return "scratch" if static else "reuse"
     if static:
         n = t.dtype.base_dtype.as_np.itemsize
         for d in shape:
