@@ -1,6 +1,7 @@
 """Convolution and pooling: ``BiasAdd``, ``Conv2D``, ``MaxPool``, ``AvgPool`` and their gradient ops.
 
-All are ``library`` ops (kernel boundaries). The NumPy references gather the input patches with
+All are ``library`` ops (kernel boundaries); their fast paths (``extra["fast"]``) are in
+``jitgraph/kernels``. The NumPy references gather the input patches with
 strided slices (im2col) and contract them with the filter in one BLAS matmul; the gradient ops
 (``Conv2DBackpropInput``/``Filter``, ``MaxPoolGrad``, ``AvgPoolGrad``, ``BiasAddGrad``) are TF's.
 Layout is NHWC; NCHW is accepted and handled by transposing around the NHWC kernels.
@@ -10,6 +11,7 @@ import numpy as np
 
 from jitgraph import dtypes
 from jitgraph.framework.shapes import TensorShape
+from jitgraph.kernels import lazy
 from jitgraph.ops.registry import constant_value, convert_to_tensor, define_op, make_op
 
 
@@ -275,9 +277,12 @@ def _conv_bp_filter(x, sizes, dy, strides, padding, data_format, dilations, **_)
                                       _to_nhwc(dy, data_format), s, d, padding)
 
 
-define_op("Conv2DBackpropInput", _sized_infer(0), _conv_bp_input, kind="library")
-define_op("Conv2DBackpropFilter", _sized_infer(1), _conv_bp_filter, kind="library")
-define_op("Conv2D", _conv2d_infer, _conv2d, kind="library", grad=_conv_grad)
+define_op("Conv2DBackpropInput", _sized_infer(0), _conv_bp_input, kind="library",
+          extra={"fast": lazy("conv", "conv2d_backprop_input_fast")})
+define_op("Conv2DBackpropFilter", _sized_infer(1), _conv_bp_filter, kind="library",
+          extra={"fast": lazy("conv", "conv2d_backprop_filter_fast")})
+define_op("Conv2D", _conv2d_infer, _conv2d, kind="library", grad=_conv_grad,
+          extra={"fast": lazy("conv", "conv2d_fast"), "fast_bias_act": lazy("conv", "conv2d_bias_act_fast")})
 
 
 # ``_FusedConv2D``: ``act(Conv2D(x, w) + bias)`` in one step, as TF's Grappler remapper builds it.
@@ -297,7 +302,7 @@ def _fused_conv(x, w, bias, strides, padding, data_format, dilations, fused_ops,
     return np.maximum(y, np.zeros((), y.dtype)) if "Relu" in fused_ops else y
 
 
-define_op("_FusedConv2D", _fused_conv_infer, _fused_conv, kind="library")
+define_op("_FusedConv2D", _fused_conv_infer, _fused_conv, kind="library", extra={"fast": lazy("conv", "fused_conv2d_fast")})
 
 
 def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",
@@ -455,12 +460,3 @@ def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
 def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):
     """Mean over ``ksize`` windows; with SAME the padded positions are not counted (as TF)."""
     return _pool("AvgPool", value if input is None else input, ksize, strides, padding, data_format, name)
-
-
-# ---- fast kernels (the compiler calls OPS[type].extra["fast"]; compute above stays the oracle) --------
-def _register_fast():
-    from jitgraph.ops import conv_kernels
-    conv_kernels.register()
-
-
-_register_fast()

@@ -13,6 +13,7 @@ from jitgraph import dtypes, errors
 from jitgraph.api_graph import get_seed
 from jitgraph.framework.graph import get_default_graph
 from jitgraph.framework.shapes import TensorShape
+from jitgraph.kernels import lazy
 from jitgraph.ops import math_ops
 from jitgraph.ops.nn_conv import (avg_pool, bias_add, conv2d, conv2d_backprop_input, conv2d_transpose,  # noqa: F401
                                   max_pool)
@@ -130,22 +131,8 @@ def _xent_grad_np(g, backprop, axis=-1):
     return np.expand_dims(g, axis) * backprop
 
 
-def _fast_rows(fn, reference, ranks):
-    """``extra["fast"]``: the Numba row kernel ``softmax_jit.<fn>`` when the arrays have ``ranks``,
-    one float dtype and C order and the axis is the last, else the reference."""
-    def fast(*arrays, axis=-1):
-        dt = arrays[-1].dtype
-        if axis in (-1, 1) and dt.kind == "f" and all(
-                type(a) is np.ndarray and a.ndim == r and a.dtype == dt and a.flags.c_contiguous
-                for a, r in zip(arrays, ranks)):
-            from jitgraph.ops import softmax_jit   # imports Numba: not at ``import jitgraph`` time
-            return getattr(softmax_jit, fn)(*arrays)
-        return reference(*arrays, axis=axis)
-    return fast
-
-
 define_op("XentGrad", _xent_grad_infer, _xent_grad_np, kind="library",
-          extra={"fast": _fast_rows("xent_grad", _xent_grad_np, (1, 2))})
+          extra={"fast": lazy("softmax", "xent_grad_fast")})
 
 
 def _xent_grad(op, g_loss, g_backprop):
@@ -160,7 +147,7 @@ def _xent_grad(op, g_loss, g_backprop):
 
 
 define_op("SoftmaxCrossEntropyWithLogits", _xent_infer, _xent_np, kind="library", grad=_xent_grad,
-          extra={"fast": _fast_rows("xent", _xent_np, (2, 2))})
+          extra={"fast": lazy("softmax", "xent_fast")})
 
 
 def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, dim=None):

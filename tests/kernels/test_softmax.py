@@ -1,5 +1,5 @@
-"""The Numba row kernels behind ``SoftmaxCrossEntropyWithLogits`` / ``XentGrad``'s ``extra["fast"]``
-give the NumPy reference's values (NaN/Inf included) and fall back to it off their fast case."""
+"""``kernels.softmax``: the Numba row kernels behind ``SoftmaxCrossEntropyWithLogits`` /
+``XentGrad``'s ``extra["fast"]`` give the NumPy reference's values (NaN/Inf included) and fall back to it off their fast case."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""``conv_kernels``: the fast Conv2D (``OPS["Conv2D"].extra["fast"]``) against the NumPy reference.
+"""``kernels.conv``: the fast Conv2D (``OPS["Conv2D"].extra["fast"]``) against the NumPy reference.
 
 The reference ``compute`` in ``nn_conv`` is the oracle (itself checked against naive loops in
 ``test_nn_ops``); the fast kernel must match it within float tolerance for every geometry.
@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.ops import conv_kernels, conv_winograd, conv_winograd8, nn_conv
+from jitgraph.kernels import conv, winograd, winograd8
+from jitgraph.ops import nn_conv
 from jitgraph.ops.registry import OPS
 
 TOL = {np.float32: 2e-5, np.float64: 1e-12}
@@ -37,7 +38,7 @@ def _data(rng, shape_x, shape_w, dtype):
 
 
 def test_registered():
-    assert OPS["Conv2D"].extra["fast"] is conv_kernels.conv2d_fast
+    assert OPS["Conv2D"].extra["fast"].resolve() is conv.conv2d_fast
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -71,12 +72,12 @@ def test_w6_shape_and_chunking():
     rng = np.random.default_rng(1)
     x, w = _data(rng, (8, 32, 32, 32), (5, 5, 32, 32), np.float32)
     _check(x, w)
-    prev = conv_kernels._ROW_BYTES
+    prev = conv._ROW_BYTES
     try:
-        conv_kernels._ROW_BYTES = 1            # the 16-row minimum chunk, ragged last chunk
+        conv._ROW_BYTES = 1            # the 16-row minimum chunk, ragged last chunk
         _check(x[:3, :7, :9], w)
     finally:
-        conv_kernels._ROW_BYTES = prev
+        conv._ROW_BYTES = prev
 
 
 @pytest.mark.parametrize("case", [
@@ -116,7 +117,7 @@ def test_unsupported_falls_back_to_reference():
 
 def test_numpy_fallback_without_numba(monkeypatch):
     """Without Numba the same blocking gathers patches with NumPy."""
-    monkeypatch.setattr(conv_kernels, "_kernels", lambda: None)
+    monkeypatch.setattr(conv, "_kernels", lambda: None)
     rng = np.random.default_rng(4)
     for s, d, padding in [(1, 1, "SAME"), (2, 1, "VALID"), ([2, 3], 2, "SAME")]:
         x, w = _data(rng, (2, 9, 10, 3), (3, 2, 3, 5), np.float64)
@@ -126,7 +127,7 @@ def test_numpy_fallback_without_numba(monkeypatch):
 def test_parallel_runner_serial_and_threads():
     """The chunk runner visits every chunk exactly once, with or without BLAS threads."""
     seen = []
-    conv_kernels._Blas.run(37, seen.append)
+    conv._Blas.run(37, seen.append)
     assert sorted(seen) == list(range(37))
 
 
@@ -226,17 +227,17 @@ _WINOGRAD_CASES = [(dtype, r, c, f, padding, hw)
 def test_winograd_against_reference(dtype, r, c, f, padding, hw):
     rng = np.random.default_rng(r + c + f + hw[0])
     x, w = _data(rng, (2,) + hw + (c,), (r, r, c, f), dtype)
-    assert conv_winograd.usable(x, w, 1, 1, 1, 1)
+    assert winograd.usable(x, w, 1, 1, 1, 1)
     _check(x, w, 1, 1, padding)
     # and as the stride-1 backprop-input (a forward conv with the flipped filter)
     _check_grads(x, w, 1, 1, padding)
 
 
 def test_winograd_off_matches_too(monkeypatch):
-    monkeypatch.setattr(conv_winograd, "_WINOGRAD", False)
+    monkeypatch.setattr(winograd, "_WINOGRAD", False)
     rng = np.random.default_rng(11)
     x, w = _data(rng, (2, 9, 9, 32), (5, 5, 32, 32), np.float32)
-    assert not conv_winograd.usable(x, w, 1, 1, 1, 1)
+    assert not winograd.usable(x, w, 1, 1, 1, 1)
     _check(x, w)
 
 
@@ -250,7 +251,7 @@ def test_winograd_g_matrices():
     for r in (3, 5):
         m = 7 - r
         d, g = rng.standard_normal(6), rng.standard_normal(r)
-        got = at[m] @ ((conv_winograd._wino_g(r) @ g) * (bt @ d))
+        got = at[m] @ ((winograd._wino_g(r) @ g) * (bt @ d))
         np.testing.assert_allclose(got, [d[i:i + r] @ g for i in range(m)], rtol=1e-12, atol=1e-12)
 
 
@@ -258,7 +259,7 @@ def test_winograd8_g_matrix():
     """F(4, 5) on 8 points in 1-D: A^T[(G g) * (B^T d)] is the correlation of d with g (float64)."""
     rng = np.random.default_rng(13)
     d, g = rng.standard_normal(8), rng.standard_normal(5)
-    got = conv_winograd8._AT @ ((conv_winograd8.wino_g() @ g) * (conv_winograd8._BT @ d))
+    got = winograd8._AT @ ((winograd8.wino_g() @ g) * (winograd8._BT @ d))
     np.testing.assert_allclose(got, [d[i:i + 5] @ g for i in range(4)], rtol=1e-12, atol=1e-12)
 
 
@@ -273,7 +274,7 @@ def test_winograd_bias_relu_epilogue(r, hw):
     top = (r - 1) // 2
     tol = TOL[np.float32] * np.abs(ref).max() * np.sqrt(r * r * 16)
     for bias, relu, want in [(b, False, ref + b), (b, True, np.maximum(ref + b, 0)), (None, True, np.maximum(ref, 0))]:
-        got = conv_winograd.conv(x, w, top, top, hw[0], hw[1], None, bias, relu)
+        got = winograd.conv(x, w, top, top, hw[0], hw[1], None, bias, relu)
         np.testing.assert_allclose(got, want, rtol=0, atol=tol)
 
 

@@ -1,4 +1,4 @@
-"""Numba kernels of the Winograd convs (``conv_winograd``: F(4x4, 3x3); ``conv_winograd8``:
+"""Numba kernels of the Winograd convs (``winograd``: F(4x4, 3x3); ``winograd8``:
 F(4x4, 5x5)), imported on first use so that ``import jitgraph`` does not import Numba.
 
 They live at module level, not in a factory function: ``cache=True`` keys a closure's cache entry on

@@ -1,7 +1,7 @@
 """Fast conv2d kernels, registered as ``OPS[...].extra["fast"]`` (the compiler calls them for NumPy steps).
 
-The NumPy references in ``nn_conv`` stay the oracle; these give the same values within float
-tolerance (``tests/ops/test_nn_conv_fast.py``).
+The NumPy references in ``jitgraph.ops.nn_conv`` stay the oracle; these give the same values within
+float tolerance (``tests/kernels/test_conv.py``).
 
 Conv2D forward (NHWC, float32/float64, any strides/dilations, SAME/VALID) is *blocked* im2col +
 BLAS: the output pixels are cut into chunks of ``rows`` pixels; for each chunk a Numba loop copies
@@ -19,8 +19,8 @@ Measured on the 2-core Zen box for W6's shapes, the alternatives lose:
 * 25 shifted [N*Hp*Wp, C] x [C, F] sgemms (no im2col) and 5 row-im2col sgemms with K = KW*C do
   27% / 12% wasted work on the padded grid and need a second BLAS (scipy's, for beta=1).
 
-Stride-1 3x3 and 5x5 convs with enough channels (``conv_winograd.usable``) use Winograd instead:
-F(4x4,3x3) on 6x6 tiles (``conv_winograd``), F(4x4,5x5) on 8x8 tiles (``conv_winograd8``).  Per
+Stride-1 3x3 and 5x5 convs with enough channels (``winograd.usable``) use Winograd instead:
+F(4x4,3x3) on 6x6 tiles (``winograd``), F(4x4,5x5) on 8x8 tiles (``winograd8``).  Per
 chunk of tiles a Numba loop transforms the input tiles (B^T d B, vectorized over channels), one
 batched ``np.matmul`` does the 36/64 [tiles, C] x [C, F] products against the transformed filter
 (cached while the filter's values do not change), and a Numba loop applies A^T M A (+ bias, ReLU:
@@ -249,9 +249,9 @@ def _conv_core(x, w, sh, sw, dh, dw, top, left, oh, ow, out=None):
         np.matmul(x.reshape(total, c), w2, out=flat)      # a 1x1 conv is one matmul
         return out
 
-    from jitgraph.ops import conv_winograd   # the stride-1 3x3/5x5 path (module docstring)
-    if conv_winograd.usable(x, w, sh, sw, dh, dw):
-        return conv_winograd.conv(x, w, top, left, oh, ow, out)
+    from jitgraph.kernels import winograd   # the stride-1 3x3/5x5 path (module docstring)
+    if winograd.usable(x, w, sh, sw, dh, dw):
+        return winograd.conv(x, w, top, left, oh, ow, out)
 
     def work(p0, m, cols):
         np.matmul(cols, w2, out=flat[p0:p0 + m])
@@ -334,7 +334,8 @@ def conv2d_bias_act_fast(x, w, bias, strides, padding, data_format, dilations, a
     and ``act`` None or "Relu": ``OPS["Conv2D"].extra["fast_bias_act"]``, for a compiler that finds
     Conv2D -> BiasAdd/Add(bias [F]) -> Relu with no other consumers.  On the Winograd path the bias
     and ReLU run inside the output transform (no second pass over the output); elsewhere after it."""
-    from jitgraph.ops import conv_winograd, nn_conv
+    from jitgraph.kernels import winograd
+    from jitgraph.ops import nn_conv
     if act not in (None, "Relu"):
         raise ValueError(f"conv2d_bias_act_fast: unsupported activation {act!r}")
     x, w = np.asarray(x), np.asarray(w)
@@ -343,9 +344,9 @@ def conv2d_bias_act_fast(x, w, bias, strides, padding, data_format, dilations, a
             and b.shape == (w.shape[3],)):
         s, d = nn_conv._nhwc_seq(strides, data_format), nn_conv._nhwc_seq(dilations, data_format)
         xn = nn_conv._to_nhwc(x, data_format)
-        if conv_winograd.usable(xn, w, s[1], s[2], d[1], d[2]):
+        if winograd.usable(xn, w, s[1], s[2], d[1], d[2]):
             oh, ow, ph, pw = nn_conv._geom(xn.shape, w.shape[0], w.shape[1], s, d, padding)
-            y = conv_winograd.conv(np.ascontiguousarray(xn), w, ph[0], pw[0], oh, ow, None, b, act == "Relu")
+            y = winograd.conv(np.ascontiguousarray(xn), w, ph[0], pw[0], oh, ow, None, b, act == "Relu")
             return nn_conv._from_nhwc_arr(y, data_format)
     y = np.asarray(conv2d_fast(x, w, strides, padding, data_format, dilations, **attrs))
     y = y + (b.reshape(-1, 1, 1) if data_format == "NCHW" and b.ndim == 1 else b)
@@ -385,12 +386,3 @@ def conv2d_backprop_filter_fast(x, sizes, dy, strides, padding, data_format, dil
     return conv2d_backprop_filter_nhwc(nn_conv._to_nhwc(x, data_format), w_shape, nn_conv._to_nhwc(dy, data_format),
                                        s, d, padding)
 
-
-def register():
-    """Attach the fast kernels to their ops (called when ``jitgraph.ops.nn_conv`` is imported)."""
-    from jitgraph.ops.registry import OPS
-    OPS["Conv2D"].extra["fast"] = conv2d_fast
-    OPS["Conv2D"].extra["fast_bias_act"] = conv2d_bias_act_fast
-    OPS["_FusedConv2D"].extra["fast"] = fused_conv2d_fast
-    OPS["Conv2DBackpropInput"].extra["fast"] = conv2d_backprop_input_fast
-    OPS["Conv2DBackpropFilter"].extra["fast"] = conv2d_backprop_filter_fast

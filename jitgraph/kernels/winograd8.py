@@ -1,4 +1,4 @@
-"""Winograd F(4x4, 5x5) on 8x8 tiles for stride-1 5x5 convs (see ``conv_kernels``/``conv_winograd``).
+"""Winograd F(4x4, 5x5) on 8x8 tiles for stride-1 5x5 convs (see ``conv``/``winograd``).
 
 8 interpolation points 0, +-1, +-2, +-1/2, inf (NNPACK's F(6x6, 3x3) set): 64 products per 4x4 output
 tile against F(2x2, 5x5)'s 36 per 2x2 tile, so 2.25x fewer GEMM multiplies, and V/M hold 64/16 = 4
@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from jitgraph.ops.conv_kernels import _Blas, _scratch
+from jitgraph.kernels.conv import _Blas, _scratch
 
 # B^T (8 x 8) and A^T (4 x 8) for points 0, 1, -1, 1/2, -1/2, 2, -2, inf (rows of B^T in that order).
 _BT = np.array([[1, 0, -21 / 4, 0, 21 / 4, 0, -1, 0],
@@ -47,8 +47,8 @@ def wino_g():
 
 def _kernels8():
     """The F(4x4, 5x5) transforms, compiled on first use."""
-    from jitgraph.ops import conv_wino_jit      # imports Numba: not at ``import jitgraph`` time
-    return conv_wino_jit.w8_in, conv_wino_jit.w8_out
+    from jitgraph.kernels import winograd_jit      # imports Numba: not at ``import jitgraph`` time
+    return winograd_jit.w8_in, winograd_jit.w8_out
 
 
 _TILES = 64          # tiles per chunk: V and M are 64 x 64 x C (512 KiB each at C = 32); W6's conv on
