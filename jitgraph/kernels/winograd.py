@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from jitgraph.kernels import winograd8
-from jitgraph.kernels.conv import _FAST_DTYPES, _kernels
+from jitgraph.kernels.blas import FAST_DTYPES
 
 
 def _wino_kernels():
@@ -52,7 +52,7 @@ def usable(x, w, sh, sw, dh, dw):
     1.2x at C = F = 8, 1.7x at 16, 2.75x at 32 (W6), 4x at 4x56x56x64); below that the
     transforms cost more than the multiplies they save."""
     kh, kw, c, f = w.shape
-    return (_WINOGRAD and _kernels() is not None and kh == kw and sh == sw == dh == dw == 1 and x.dtype in _FAST_DTYPES
+    return (_WINOGRAD and kh == kw and sh == sw == dh == dw == 1 and x.dtype in FAST_DTYPES
             and min(c, f) >= {3: 16, 5: 8}.get(kh, 1 << 62) and x.shape[1] >= 4 and x.shape[2] >= 4)
 
 

@@ -360,30 +360,55 @@ def _lowest(dt):
     return -np.inf if dt.kind == "f" else np.iinfo(dt).min
 
 
+def _lowest_finite(dt):
+    return np.finfo(dt).min if dt.kind == "f" else np.iinfo(dt).min
+
+
 def _max_pool(x, ksize, strides, padding, data_format, **_):
+    """TF's MaxPool: the largest value of each window, NaN never wins (``fmax``) and a window
+    without a larger value than the dtype's lowest finite number (all -inf or NaN) gives that."""
     k, s = _nhwc_seq(ksize, data_format), _nhwc_seq(strides, data_format)
     x = _to_nhwc(x, data_format)
     xp, oh, ow, _, _ = _pool_windows(x, k, s, padding, _lowest(x.dtype))
-    out = np.full((x.shape[0], oh, ow, x.shape[3]), _lowest(x.dtype), x.dtype)
+    out = np.full((x.shape[0], oh, ow, x.shape[3]), _lowest_finite(x.dtype), x.dtype)
     for i in range(k[1]):
         for j in range(k[2]):
-            np.maximum(out, xp[_window_slices(i, j, oh, ow, s[1], s[2])], out=out)
+            np.fmax(out, xp[_window_slices(i, j, oh, ow, s[1], s[2])], out=out)
     return _from_nhwc_arr(out, data_format)
 
 
+def _tap_valid(size, k, s, out, pad):
+    """[k, out] bool: tap a of output i reads input row i*s + a - pad, inside [0, size)."""
+    rows = np.arange(out)[None, :] * s + np.arange(k)[:, None] - pad
+    return (rows >= 0) & (rows < size)
+
+
 def _max_pool_grad(x, y, g, ksize, strides, padding, data_format, **_):
-    """Each output's gradient goes to the first maximal input of its window (row-major), as TF's CPU."""
+    """Each output's gradient goes to one input of its window, as TF 2.21's CPU kernels choose it
+    (``tests/oracle/record_pooling.py``): the first maximal input in row-major window order, so
+    ties go to the first.  Where NaN or -inf make the maximum ambiguous the two kernels TF picks
+    differ: float32 (oneDNN) starts from the window's first tap with -inf and moves on a strictly
+    greater input (NaN never wins; a window of -inf only keeps its first tap, dropped if that is
+    padding); other dtypes (Eigen) start from the first input inside the image and move while
+    ``best < v`` (a NaN there keeps the gradient)."""
     k, s = _nhwc_seq(ksize, data_format), _nhwc_seq(strides, data_format)
     x, g = _to_nhwc(x, data_format), _to_nhwc(g, data_format)
     xp, oh, ow, ph, pw = _pool_windows(x, k, s, padding, _lowest(x.dtype))
     best = np.full(g.shape, _lowest(x.dtype), x.dtype)
     arg = np.zeros(g.shape, np.int64)
+    first_valid = x.dtype != np.float32
+    found = np.zeros(g.shape, bool)
+    rows, cols = _tap_valid(x.shape[1], k[1], s[1], oh, ph[0]), _tap_valid(x.shape[2], k[2], s[2], ow, pw[0])
     for i in range(k[1]):
         for j in range(k[2]):
             v = xp[_window_slices(i, j, oh, ow, s[1], s[2])]
-            better = v > best
-            best = np.where(better, v, best)
-            arg[better] = i * k[2] + j
+            take = v > best
+            if first_valid:
+                valid = (rows[i][:, None] & cols[j][None, :])[None, :, :, None]
+                take = valid & (take | ~found)
+                found |= valid
+            best = np.where(take, v, best)
+            arg[take] = i * k[2] + j
     dxp = np.zeros(xp.shape, g.dtype)
     for i in range(k[1]):
         for j in range(k[2]):
@@ -437,11 +462,14 @@ def _avg_pool_grad_rule(op, g):
     return [make_op("AvgPoolGrad", [shape(op.inputs[0]), g], _pool_attrs(op), "AvgPoolGrad").outputs[0]]
 
 
-define_op("MaxPoolGrad", lambda ins, a: [(ins[0].dtype.base_dtype, ins[0].shape)], _max_pool_grad, kind="library")
+define_op("MaxPoolGrad", lambda ins, a: [(ins[0].dtype.base_dtype, ins[0].shape)], _max_pool_grad, kind="library",
+          extra={"fast": lazy("pool", "max_pool_grad_fast")})
 define_op("AvgPoolGrad", lambda ins, a: [(ins[1].dtype.base_dtype, TensorShape(_sizes(ins[0])))],
-          _avg_pool_grad, kind="library")
-define_op("MaxPool", _pool_infer("MaxPool"), _max_pool, kind="library", grad=_max_pool_grad_rule)
-define_op("AvgPool", _pool_infer("AvgPool"), _avg_pool, kind="library", grad=_avg_pool_grad_rule)
+          _avg_pool_grad, kind="library", extra={"fast": lazy("pool", "avg_pool_grad_fast")})
+define_op("MaxPool", _pool_infer("MaxPool"), _max_pool, kind="library", grad=_max_pool_grad_rule,
+          extra={"fast": lazy("pool", "max_pool_fast")})
+define_op("AvgPool", _pool_infer("AvgPool"), _avg_pool, kind="library", grad=_avg_pool_grad_rule,
+          extra={"fast": lazy("pool", "avg_pool_fast")})
 
 
 def _pool(op_type, value, ksize, strides, padding, data_format, name):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.kernels import conv, winograd, winograd8
+from jitgraph.kernels import blas, conv, winograd, winograd8
 from jitgraph.ops import nn_conv
 from jitgraph.ops.registry import OPS
 
@@ -115,19 +115,10 @@ def test_unsupported_falls_back_to_reference():
     np.testing.assert_array_equal(OPS["Conv2D"].extra["fast"](x, w, **a), OPS["Conv2D"].compute(x, w, **a))
 
 
-def test_numpy_fallback_without_numba(monkeypatch):
-    """Without Numba the same blocking gathers patches with NumPy."""
-    monkeypatch.setattr(conv, "_kernels", lambda: None)
-    rng = np.random.default_rng(4)
-    for s, d, padding in [(1, 1, "SAME"), (2, 1, "VALID"), ([2, 3], 2, "SAME")]:
-        x, w = _data(rng, (2, 9, 10, 3), (3, 2, 3, 5), np.float64)
-        _check(x, w, s, d, padding)
-
-
 def test_parallel_runner_serial_and_threads():
     """The chunk runner visits every chunk exactly once, with or without BLAS threads."""
     seen = []
-    conv._Blas.run(37, seen.append)
+    blas.run_chunks(37, seen.append)
     assert sorted(seen) == list(range(37))
 
 
@@ -309,3 +300,33 @@ def test_conv_bias_act_entry(case, act):
     got = OPS["Conv2D"].extra["fast_bias_act"](x, w, b, act=act, **a)
     assert got.shape == ref.shape and got.dtype == ref.dtype
     np.testing.assert_allclose(got, ref, rtol=0, atol=TOL[np.float32] * np.abs(ref).max() * np.sqrt(w[..., 0].size))
+
+
+# ---- few input channels: patches one row per tap (im2col_t / col2im_t) ----------------------------
+@pytest.mark.parametrize("case", [
+    dict(x=(3, 28, 28, 1), w=(5, 5, 1, 32)),                         # P1's first layer
+    dict(x=(2, 32, 32, 3), w=(3, 3, 3, 64), s=2),                    # RGB stem, stride 2
+    dict(x=(1, 9, 14, 3), w=(3, 3, 3, 5), s=[2, 1], padding="VALID"),
+    dict(x=(2, 7, 5, 2), w=(4, 2, 2, 3), s=3),                       # even kernel, uneven padding
+    dict(x=(1, 11, 8, 4), w=(3, 3, 4, 7), d=2),                      # dilation
+    dict(x=(2, 6, 6, 1), w=(7, 7, 1, 2)),                            # kernel larger than the image
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_few_channels_forward_and_grads(case, dtype):
+    assert case["w"][2] <= conv._T_MAX_C
+    rng = np.random.default_rng(21)
+    x, w = _data(rng, case["x"], case["w"], dtype)
+    args = (case.get("s", 1), case.get("d", 1), case.get("padding", "SAME"))
+    _check(x, w, *args)
+    _check_grads(x, w, *args)
+
+
+def test_few_channels_many_chunks(monkeypatch):
+    """Chunks of output rows that split images, a ragged last chunk, and rows per GEMM below an
+    image's height in the input gradient."""
+    monkeypatch.setattr(conv, "_ROW_BYTES", 3000)
+    rng = np.random.default_rng(22)
+    x, w = _data(rng, (3, 13, 10, 2), (3, 3, 2, 5), np.float32)
+    _check(x, w)
+    _check_grads(x, w)
+    _check_grads(x, w, 2, 1, "VALID")
