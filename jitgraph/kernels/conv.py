@@ -167,6 +167,9 @@ def conv2d_backprop_filter_nhwc(x, w_shape, dy, strides, dilations, padding):
         else:
             acc += prod
     geo = (kh, kw, strides[1], strides[2], dilations[1], dilations[2], ph[0], pw[0], oh, ow)
+    from jitgraph.kernels import winograd_grad
+    if dyf.shape[0] and k and f and winograd_grad.usable(x, w_shape, *geo[2:6]):
+        return winograd_grad.filter_grad(x, dyf.reshape(dy.shape), kh, ph[0], pw[0])
     if dyf.shape[0] and k and f:
         if c <= _T_MAX_C:
             _patches_t(x, *geo, lambda r0, r1, cols: add(cols @ dyf[r0 * ow:r1 * ow]))
