@@ -53,7 +53,7 @@ import threading
 
 import numpy as np
 
-from jitgraph.kernels import blas, im2col
+from jitgraph.kernels import blas, epilogue, im2col, winograd, winograd_grad
 from jitgraph.kernels.blas import FAST_DTYPES as _FAST_DTYPES
 
 _ROW_BYTES = 1 << 20     # one patch chunk: 1 MiB measured best (W6 7.5 ms vs 7.7 at 512 KiB, 12 at 8 MiB)
@@ -104,8 +104,9 @@ def _patches_t(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, work):
     blas.run_chunks(-(-total // rows), chunk)
 
 
-def _conv_core(x, w, sh, sw, dh, dw, top, left, oh, ow, out=None):
-    """out[n, i, j] = sum_{a,b} x[n, i*sh + a*dh - top, j*sw + b*dw - left] @ w[a, b] (zero outside x)."""
+def _conv_core(x, w, sh, sw, dh, dw, top, left, oh, ow, out=None, bias=None, act=None):
+    """out[n, i, j] = sum_{a,b} x[n, i*sh + a*dh - top, j*sw + b*dw - left] @ w[a, b] (zero outside x),
+    then ``act(out + bias)`` when ``bias`` is given (``epilogue``), block by block as BLAS writes."""
     n, h, wd, c = x.shape
     kh, kw, _, f = w.shape
     x = np.ascontiguousarray(x)
@@ -114,38 +115,54 @@ def _conv_core(x, w, sh, sw, dh, dw, top, left, oh, ow, out=None):
         out = np.empty((n, oh, ow, f), x.dtype)
     total = n * oh * ow
     flat = out.reshape(total, f)
+    bt = None if bias is None else epilogue.tiled_bias(np.ascontiguousarray(bias, x.dtype))
     if total == 0 or f == 0:
         return out
     if kh * kw * c == 0:
         flat[...] = 0
-        return out
-    if kh == kw == sh == sw == 1 and top == left == 0 and oh == h and ow == wd:
+    elif kh == kw == sh == sw == 1 and top == left == 0 and oh == h and ow == wd:
         np.matmul(x.reshape(total, c), w2, out=flat)      # a 1x1 conv is one matmul
+    elif winograd.usable(x, w, sh, sw, dh, dw):         # the stride-1 3x3/5x5 path (module docstring)
+        winograd.conv(x, w, top, left, oh, ow, out, bias, act == "Relu")
+        if act not in (None, "Relu"):                   # bias added in the output transform
+            _blocks(flat, lambda y: epilogue.apply(y, np.zeros(bt.size, x.dtype), act))
         return out
-
-    from jitgraph.kernels import winograd   # the stride-1 3x3/5x5 path (module docstring)
-    if winograd.usable(x, w, sh, sw, dh, dw):
-        return winograd.conv(x, w, top, left, oh, ow, out)
-    if c <= _T_MAX_C:
+    elif c <= _T_MAX_C:
         def work_t(r0, r1, cols):
-            np.matmul(cols.T, w2, out=flat[r0 * ow:r1 * ow])
+            y = flat[r0 * ow:r1 * ow]
+            np.matmul(cols.T, w2, out=y)
+            if bt is not None:
+                epilogue.apply(y, bt, act)
         _patches_t(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, work_t)
         return out
-
-    def work(p0, m, cols):
-        np.matmul(cols, w2, out=flat[p0:p0 + m])
-    _patches(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, work)
+    else:
+        def work(p0, m, cols):
+            y = flat[p0:p0 + m]
+            np.matmul(cols, w2, out=y)
+            if bt is not None:
+                epilogue.apply(y, bt, act)
+        _patches(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, work)
+        return out
+    if bt is not None:
+        _blocks(flat, lambda y: epilogue.apply(y, bt, act))
     return out
 
 
-def conv2d_nhwc(x, w, strides, dilations, padding, out=None):
-    """NHWC conv2d by blocked im2col + BLAS; ``strides``/``dilations`` are NHWC 4-lists."""
+def _blocks(flat, fn):
+    """``fn`` on blocks of rows of ``flat`` of about ``_ROW_BYTES``, on the chunk workers."""
+    rows = _chunk_rows(flat.shape[0], flat.shape[1] * flat.dtype.itemsize)
+    blas.run_chunks(-(-flat.shape[0] // rows), lambda j: fn(flat[j * rows:(j + 1) * rows]))
+
+
+def conv2d_nhwc(x, w, strides, dilations, padding, out=None, bias=None, act=None):
+    """NHWC conv2d by blocked im2col + BLAS or Winograd; ``strides``/``dilations`` are NHWC
+    4-lists; ``act(... + bias)`` when ``bias`` is given."""
     from jitgraph.ops.nn_conv import _geom
     kh, kw = w.shape[:2]
     oh, ow, ph, pw = _geom(x.shape, kh, kw, strides, dilations, padding)
     dtype = np.result_type(x.dtype, w.dtype)
     return _conv_core(np.asarray(x, dtype), np.asarray(w, dtype), strides[1], strides[2], dilations[1],
-                      dilations[2], ph[0], pw[0], oh, ow, out)
+                      dilations[2], ph[0], pw[0], oh, ow, out, bias, act)
 
 
 def conv2d_backprop_filter_nhwc(x, w_shape, dy, strides, dilations, padding):
@@ -167,7 +184,6 @@ def conv2d_backprop_filter_nhwc(x, w_shape, dy, strides, dilations, padding):
         else:
             acc += prod
     geo = (kh, kw, strides[1], strides[2], dilations[1], dilations[2], ph[0], pw[0], oh, ow)
-    from jitgraph.kernels import winograd_grad
     if dyf.shape[0] and k and f and winograd_grad.usable(x, w_shape, *geo[2:6]):
         return winograd_grad.filter_grad(x, dyf.reshape(dy.shape), kh, ph[0], pw[0])
     if dyf.shape[0] and k and f:
@@ -245,32 +261,27 @@ def conv2d_fast(x, w, strides, padding, data_format, dilations, **attrs):
 
 def conv2d_bias_act_fast(x, w, bias, strides, padding, data_format, dilations, act=None, **attrs):
     """``act(Conv2D(x, w) + bias)`` with ``bias`` of shape [F] (BiasAdd's broadcast over channels)
-    and ``act`` None or "Relu": ``OPS["Conv2D"].extra["fast_bias_act"]``, for a compiler that finds
-    Conv2D -> BiasAdd/Add(bias [F]) -> Relu with no other consumers.  On the Winograd path the bias
-    and ReLU run inside the output transform (no second pass over the output); elsewhere after it."""
-    from jitgraph.kernels import winograd
-    from jitgraph.ops import nn_conv
-    if act not in (None, "Relu"):
+    and ``act`` None or one of ``fused_ops.ACTIVATIONS``: ``OPS["Conv2D"].extra["fast_bias_act"]``.
+    The bias and activation are applied to each block of the output as BLAS writes it (inside the
+    Winograd output transform for ReLU); same values as the unfused ops within the conv's rounding."""
+    from jitgraph.ops import fused_ops, nn_conv
+    if act is not None and act not in fused_ops.ACTIVATIONS:
         raise ValueError(f"conv2d_bias_act_fast: unsupported activation {act!r}")
     x, w = np.asarray(x), np.asarray(w)
     b = np.asarray(bias)
-    if (x.dtype in _FAST_DTYPES and w.dtype == x.dtype and b.dtype == x.dtype and x.ndim == w.ndim == 4
+    if not (x.dtype in _FAST_DTYPES and w.dtype == x.dtype and b.dtype == x.dtype and x.ndim == w.ndim == 4
             and b.shape == (w.shape[3],)):
-        s, d = nn_conv._nhwc_seq(strides, data_format), nn_conv._nhwc_seq(dilations, data_format)
-        xn = nn_conv._to_nhwc(x, data_format)
-        if winograd.usable(xn, w, s[1], s[2], d[1], d[2]):
-            oh, ow, ph, pw = nn_conv._geom(xn.shape, w.shape[0], w.shape[1], s, d, padding)
-            y = winograd.conv(np.ascontiguousarray(xn), w, ph[0], pw[0], oh, ow, None, b, act == "Relu")
-            return nn_conv._from_nhwc_arr(y, data_format)
-    y = np.asarray(conv2d_fast(x, w, strides, padding, data_format, dilations, **attrs))
-    y = y + (b.reshape(-1, 1, 1) if data_format == "NCHW" and b.ndim == 1 else b)
-    return np.maximum(y, np.zeros((), y.dtype)) if act == "Relu" else y
+        return fused_ops._fused_conv(x, w, b, strides, padding, data_format, dilations,
+                                     ("BiasAdd",) + ((act,) if act else ()))
+    s, d = nn_conv._nhwc_seq(strides, data_format), nn_conv._nhwc_seq(dilations, data_format)
+    y = conv2d_nhwc(nn_conv._to_nhwc(x, data_format), w, s, d, padding, bias=b, act=act)
+    return nn_conv._from_nhwc_arr(y, data_format)
 
 
 def fused_conv2d_fast(x, w, bias, strides, padding, data_format, dilations, fused_ops, **attrs):
-    """``extra["fast"]`` for the compiler's ``_FusedConv2D`` (conv + bias [+ relu] in one step)."""
+    """``extra["fast"]`` for the compiler's ``_FusedConv2D`` (conv + bias [+ activation] in one step)."""
     return conv2d_bias_act_fast(x, w, bias, strides, padding, data_format, dilations,
-                                act="Relu" if "Relu" in fused_ops else None)
+                                act=fused_ops[1] if len(fused_ops) > 1 else None)
 
 
 def _supported(*arrays):

@@ -15,13 +15,12 @@ import os
 
 import numpy as np
 
-from jitgraph.kernels import winograd8
+from jitgraph.kernels import winograd8, winograd_jit
 from jitgraph.kernels.blas import FAST_DTYPES
 
 
 def _wino_kernels():
-    """The F(4x4, 3x3) transforms (6x6 input tiles, points 0, +-1, +-2, inf), compiled on first use."""
-    from jitgraph.kernels import winograd_jit      # imports Numba: not at ``import jitgraph`` time
+    """The F(4x4, 3x3) transforms (6x6 input tiles, points 0, +-1, +-2, inf)."""
     return winograd_jit.wino_in, winograd_jit.wino_out
 
 

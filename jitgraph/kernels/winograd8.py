@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from jitgraph.kernels import blas
+from jitgraph.kernels import blas, winograd_jit
 
 # B^T (8 x 8) and A^T (4 x 8) for points 0, 1, -1, 1/2, -1/2, 2, -2, inf (rows of B^T in that order).
 _BT = np.array([[1, 0, -21 / 4, 0, 21 / 4, 0, -1, 0],
@@ -46,8 +46,7 @@ def wino_g():
 
 
 def _kernels8():
-    """The F(4x4, 5x5) transforms, compiled on first use."""
-    from jitgraph.kernels import winograd_jit      # imports Numba: not at ``import jitgraph`` time
+    """The F(4x4, 5x5) transforms."""
     return winograd_jit.w8_in, winograd_jit.w8_out
 
 

@@ -23,7 +23,7 @@ import threading
 
 import numpy as np
 
-from jitgraph.kernels import blas, winograd, winograd8
+from jitgraph.kernels import blas, winograd, winograd8, winograd_jit
 from jitgraph.kernels.blas import FAST_DTYPES
 
 _TILES = 256          # tiles per chunk: V (n*n x 256 x C) and U (n*n x 256 x F) ~2-4 MiB at 5x5, C 32, F 64
@@ -80,7 +80,6 @@ def grad_g(r):
 def filter_grad(x, dy, r, top, left):
     """dW ([r, r, C, F]) of the stride-1 r x r conv of ``x`` (NHWC, padded ``top``/``left`` before)
     whose output gradient is ``dy``."""
-    from jitgraph.kernels import winograd_jit
     n, h, wd, c = x.shape
     _, oh, ow, f = dy.shape
     nt = r + 3

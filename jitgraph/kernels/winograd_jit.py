@@ -1,5 +1,5 @@
 """Numba kernels of the Winograd convs (``winograd``: F(4x4, 3x3); ``winograd8``:
-F(4x4, 5x5)), imported on first use so that ``import jitgraph`` does not import Numba.
+F(4x4, 5x5); ``winograd_grad``: the filter gradient's dy transform).
 
 They live at module level, not in a factory function: ``cache=True`` keys a closure's cache entry on
 its cells, and a cell holding another dispatcher (the inlined 1-D transforms) changed every process,

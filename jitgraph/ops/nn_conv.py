@@ -285,26 +285,6 @@ define_op("Conv2D", _conv2d_infer, _conv2d, kind="library", grad=_conv_grad,
           extra={"fast": lazy("conv", "conv2d_fast"), "fast_bias_act": lazy("conv", "conv2d_bias_act_fast")})
 
 
-# ``_FusedConv2D``: ``act(Conv2D(x, w) + bias)`` in one step, as TF's Grappler remapper builds it.
-# Never in a user's graph: the compiler's ``remap`` pass makes it from Conv2D -> BiasAdd/Add -> Relu
-# chains (no gradient needed: ``tf.gradients`` runs on the user's graph before any compilation).
-def _fused_conv_infer(ins, a):
-    x, w, b = ins
-    (dt, shape), = _conv2d_infer([x, w], a)
-    if b.dtype.base_dtype != dt or b.shape.ndims not in (None, 1):
-        raise TypeError(f"_FusedConv2D: bias must be a 1-D {dt.name} tensor, got {b.dtype.base_dtype.name} "
-                        f"of shape {b.shape}")
-    return [(dt, shape)]
-
-
-def _fused_conv(x, w, bias, strides, padding, data_format, dilations, fused_ops, **_):
-    y = _bias_add(_conv2d(x, w, strides, padding, data_format, dilations), bias, data_format)
-    return np.maximum(y, np.zeros((), y.dtype)) if "Relu" in fused_ops else y
-
-
-define_op("_FusedConv2D", _fused_conv_infer, _fused_conv, kind="library", extra={"fast": lazy("conv", "fused_conv2d_fast")})
-
-
 def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",
            dilations=(1, 1, 1, 1), name=None, filters=None):
     """2-D convolution: ``input`` [N,H,W,C] (NHWC) with ``filter`` [KH,KW,C,O].

@@ -284,22 +284,27 @@ def test_winograd_filter_cache_sees_new_values():
 @pytest.mark.parametrize("case", [
     dict(x=(2, 9, 9, 32), w=(5, 5, 32, 32)),                         # Winograd 8x8: fused epilogue
     dict(x=(2, 9, 9, 16), w=(3, 3, 16, 16), padding="VALID"),        # Winograd 6x6: fused epilogue
-    dict(x=(2, 9, 9, 3), w=(3, 3, 3, 4), s=2),                       # im2col, epilogue after
+    dict(x=(2, 9, 9, 5), w=(3, 3, 5, 4), s=2),                       # im2col rows, epilogue per chunk
+    dict(x=(2, 9, 9, 3), w=(3, 3, 3, 4), s=2),                       # im2col per tap, epilogue per chunk
+    dict(x=(2, 5, 6, 7), w=(1, 1, 7, 9)),                            # 1x1: one matmul, then the epilogue
     dict(x=(2, 16, 7, 9), w=(5, 5, 16, 8), data_format="NCHW"),
 ])
-@pytest.mark.parametrize("act", [None, "Relu"])
+@pytest.mark.parametrize("act", [None, "Relu", "Relu6", "Tanh", "Sigmoid"])
 def test_conv_bias_act_entry(case, act):
-    """``extra["fast_bias_act"]`` = act(Conv2D + bias) for a compiler that fuses the epilogue."""
+    """``extra["fast_bias_act"]`` = act(Conv2D + bias), the kernel of ``_FusedConv2D``."""
+    from jitgraph.ops import fused_ops
     rng = np.random.default_rng(16)
     x, w = _data(rng, case["x"], case["w"], np.float32)
-    b = rng.standard_normal(case["w"][3]).astype(np.float32)
+    b = (rng.standard_normal(case["w"][3]) * 3).astype(np.float32)
     fmt = case.get("data_format", "NHWC")
     a = _attrs(case.get("s", 1), 1, case.get("padding", "SAME"), fmt)
-    ref = OPS["Conv2D"].compute(x, w, **a) + (b.reshape(-1, 1, 1) if fmt == "NCHW" else b)
-    ref = np.maximum(ref, 0) if act else ref
+    chain = ("BiasAdd",) + ((act,) if act else ())
+    ref = fused_ops.apply_epilogue(OPS["Conv2D"].compute(x, w, **a), b, chain, fmt)
     got = OPS["Conv2D"].extra["fast_bias_act"](x, w, b, act=act, **a)
     assert got.shape == ref.shape and got.dtype == ref.dtype
     np.testing.assert_allclose(got, ref, rtol=0, atol=TOL[np.float32] * np.abs(ref).max() * np.sqrt(w[..., 0].size))
+    fused = OPS["_FusedConv2D"].extra["fast"](x, w, b, fused_ops=chain, **a)
+    np.testing.assert_array_equal(fused, got)
 
 
 # ---- few input channels: patches one row per tap (im2col_t / col2im_t) ----------------------------
