@@ -233,11 +233,11 @@ def g4(v0, v1, v2, v3, g):
 
 @njit(cache=True, nogil=True, boundscheck=False)
 def grad_dy_in(dy, U, gm, nn, t, d, t0, th_, tw_):
-    """U[n*a + b, i] = (G g G^T)[a, b] for the 4x4 tile g of dy at tile t0 + i (zero outside dy):
-    the "filter" transform of the filter-gradient Winograd F(r, 4) (``winograd_grad``); G is the
-    first ``nn`` rows of ``gm`` (8 x 4, zero below).  Two passes like the input transforms: G over the tile's 4 rows (runs of 4*F
-    values), then over its 4 columns; ``t`` ([8, 4*F]) holds the first pass, ``d`` ([4, 4*F]) a
-    border tile gathered with zeros."""
+    """U[n*a + b, i] = (G g G^T)[a, b] for the 4x4 tile g of dy at tile t0 + i (zero outside
+    dy): the "filter" transform of the filter-gradient Winograd F(r, 4) (``winograd_grad``); G is
+    the first ``nn`` rows of ``gm`` (8 x 4, zero below).  Two passes like the input transforms: G
+    over the tile's 4 rows (runs of 4*F values), then over its 4 columns; ``t`` ([8, 4*F]) holds
+    the first pass, ``d`` ([4, 4*F]) a border tile gathered with zeros."""
     n_, oh_, ow_, f_ = dy.shape
     g = (gm[0, 0], gm[0, 1], gm[0, 2], gm[0, 3], gm[1, 0], gm[1, 1], gm[1, 2], gm[1, 3],
          gm[2, 0], gm[2, 1], gm[2, 2], gm[2, 3], gm[3, 0], gm[3, 1], gm[3, 2], gm[3, 3],
@@ -257,7 +257,8 @@ def grad_dy_in(dy, U, gm, nn, t, d, t0, th_, tw_):
             s0, s1, s2, s3 = d[0], d[1], d[2], d[3]
         e0, e1, e2, e3, e4, e5, e6, e7 = t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]
         for q in range(run):
-            e0[q], e1[q], e2[q], e3[q], e4[q], e5[q], e6[q], e7[q] = g4(s0[q], s1[q], s2[q], s3[q], g)
+            v = g4(s0[q], s1[q], s2[q], s3[q], g)
+            e0[q], e1[q], e2[q], e3[q], e4[q], e5[q], e6[q], e7[q] = v
         for a in range(nn):
             ta = t[a]
             u0, u1, u2, u3 = ta[0:f_], ta[f_:2 * f_], ta[2 * f_:3 * f_], ta[3 * f_:4 * f_]
@@ -265,8 +266,10 @@ def grad_dy_in(dy, U, gm, nn, t, d, t0, th_, tw_):
             if nn == 8:
                 o4, o5, o6, o7 = U[nn * a + 4, i], U[nn * a + 5, i], U[nn * a + 6, i], U[nn * a + 7, i]
                 for f in range(f_):
-                    o0[f], o1[f], o2[f], o3[f], o4[f], o5[f], o6[f], o7[f] = g4(u0[f], u1[f], u2[f], u3[f], g)
+                    v = g4(u0[f], u1[f], u2[f], u3[f], g)
+                    o0[f], o1[f], o2[f], o3[f], o4[f], o5[f], o6[f], o7[f] = v
             else:
                 o4, o5 = U[nn * a + 4, i], U[nn * a + 5, i]
                 for f in range(f_):
-                    o0[f], o1[f], o2[f], o3[f], o4[f], o5[f], _, _ = g4(u0[f], u1[f], u2[f], u3[f], g)
+                    v = g4(u0[f], u1[f], u2[f], u3[f], g)
+                    o0[f], o1[f], o2[f], o3[f], o4[f], o5[f] = v[0], v[1], v[2], v[3], v[4], v[5]

@@ -71,11 +71,15 @@ def _log_softmax_grad_np(y, g, axis=-1):
     return g - g.sum(axis=axis, keepdims=True) * np.exp(y)
 
 
-define_op("SoftmaxGrad", _same_infer("SoftmaxGrad"), _softmax_grad_np, kind="library")
-define_op("LogSoftmaxGrad", _same_infer("LogSoftmaxGrad"), _log_softmax_grad_np, kind="library")
+define_op("SoftmaxGrad", _same_infer("SoftmaxGrad"), _softmax_grad_np, kind="library",
+          extra={"fast": lazy("softmax", "softmax_grad_fast")})
+define_op("LogSoftmaxGrad", _same_infer("LogSoftmaxGrad"), _log_softmax_grad_np, kind="library",
+          extra={"fast": lazy("softmax", "log_softmax_grad_fast")})
 define_op("Softmax", _same_infer("Softmax"), _softmax_np, kind="library",
+          extra={"fast": lazy("softmax", "softmax_fast")},
           grad=lambda op, g: [make_op("SoftmaxGrad", [op.outputs[0], g], dict(op.attrs), "SoftmaxGrad").outputs[0]])
 define_op("LogSoftmax", _same_infer("LogSoftmax"), _log_softmax_np, kind="library",
+          extra={"fast": lazy("softmax", "log_softmax_fast")},
           grad=lambda op, g: [make_op("LogSoftmaxGrad", [op.outputs[0], g], dict(op.attrs),
                                       "LogSoftmaxGrad").outputs[0]])
 
@@ -203,7 +207,8 @@ def _sparse_xent_np(labels, logits, axis=-1):
     return -np.take_along_axis(logp, labels[..., None].astype(np.intp), axis=-1)[..., 0], np.exp(logp) - onehot
 
 
-define_op("SparseSoftmaxCrossEntropyWithLogits", _sparse_infer, _sparse_xent_np, kind="library", grad=_xent_grad)
+define_op("SparseSoftmaxCrossEntropyWithLogits", _sparse_infer, _sparse_xent_np, kind="library", grad=_xent_grad,
+          extra={"fast": lazy("softmax", "sparse_xent_fast")})
 
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None, _sentinel=None):
