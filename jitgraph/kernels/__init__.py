@@ -11,9 +11,17 @@ Modules import Numba at their top and hold their ``@njit(cache=True)`` loops at 
 Numba's disk cache finds them again in the next process.  ``lazy`` defers the import to the first
 call: ``import jitgraph`` never imports Numba.
 
-Families: ``conv`` (Conv2D and its gradients by blocked im2col + BLAS), ``winograd`` /
-``winograd8`` / ``winograd_jit`` (stride-1 3x3 and 5x5 convs), ``softmax`` (softmax and
-cross-entropy rows).
+Families (each module's docstring states what it measured and its error bound):
+
+* ``conv``: Conv2D and its gradients by blocked im2col + BLAS (``im2col``: the Numba gathers),
+  Winograd for stride-1 3x3 / 5x5 (``winograd``, ``winograd8``, their loops in
+  ``winograd_jit``; the filter gradient in ``winograd_grad``), bias + activation epilogues
+  (``epilogue``) for ``_FusedConv2D``;
+* ``matmul``: ``_FusedMatMul`` (BLAS by row blocks + the epilogue);
+* ``pool``: MaxPool, AvgPool and their gradients;
+* ``softmax``: Softmax, LogSoftmax, their gradients and the cross-entropies, row by row;
+* ``blas``: the chunk runner (one worker per BLAS thread, single-threaded BLAS each) and
+  per-thread scratch buffers they share.
 """
 
 import importlib
