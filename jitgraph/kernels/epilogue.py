@@ -41,6 +41,17 @@ def bias_act_flat(y, bt, code):
         y[full + q] = _act(y[full + q] + bt[q], code, zero, six)
 
 
+@njit(cache=True, nogil=True, boundscheck=False)
+def bias_act_2d(y, b, code):
+    """y[i, j] = act(y[i, j] + b[j]) for a 2-D block whose rows may be strided (a column block)."""
+    zero = b[0] - b[0]
+    six = zero + 6
+    for i in range(y.shape[0]):
+        row = y[i]
+        for j in range(row.shape[0]):
+            row[j] = _act(row[j] + b[j], code, zero, six)
+
+
 def tiled_bias(bias):
     """``bias`` repeated to about ``_BIAS_RUN`` values (a whole number of copies)."""
     return np.tile(bias, max(1, _BIAS_RUN // max(1, bias.size)))
@@ -52,6 +63,18 @@ def apply(y, bt, act):
     if y.size == 0:
         return
     bias_act_flat(y.reshape(-1), bt, CODES[act])
+    _ufunc_act(y, act)
+
+
+def apply_strided(y, bias, act):
+    """``apply`` for a 2-D block of columns of a wider array (``bias`` holds its columns' values)."""
+    if y.size == 0:
+        return
+    bias_act_2d(y, bias, CODES[act])
+    _ufunc_act(y, act)
+
+
+def _ufunc_act(y, act):
     if act == "Tanh":
         np.tanh(y, out=y)
     elif act == "Sigmoid":

@@ -58,3 +58,28 @@ def test_other_dtypes_use_the_reference():
     bias = np.array([1, -100], np.int32)
     attrs = dict(transpose_a=False, transpose_b=False, fused_ops=("BiasAdd", "Relu"))
     np.testing.assert_array_equal(FUSED.extra["fast"](a, b, bias, **attrs), FUSED.compute(a, b, bias, **attrs))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1, 1), (4, 0, 3), (0, 5, 2), (128, 3136 // 8, 1024 // 4), (512, 100, 40),
+                                   (128, 1024 // 4, 3136 // 8)])
+def test_matmul_equals_the_reference(dtype, shape):
+    """MatMul's fast path: row blocks for tall outputs, column blocks for wide ones."""
+    m, k, n = shape
+    rng = np.random.default_rng(m * 3 + k + n)
+    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    for ta, tb in [(False, False), (True, False), (False, True), (True, True)]:
+        aa, bb = (a.T.copy() if ta else a), (b.T.copy() if tb else b)
+        want = OPS["MatMul"].compute(aa, bb, transpose_a=ta, transpose_b=tb)
+        got = OPS["MatMul"].extra["fast"](aa, bb, transpose_a=ta, transpose_b=tb)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        tol = (4e-6 if dtype == np.float32 else 1e-14) * np.sqrt(max(k, 1)) * max(1.0, float(np.abs(want).max(initial=0)))
+        np.testing.assert_allclose(got, want, rtol=0, atol=tol)
+
+
+def test_matmul_other_dtypes_and_bad_shapes():
+    a = np.arange(6, dtype=np.int64).reshape(2, 3)
+    np.testing.assert_array_equal(OPS["MatMul"].extra["fast"](a, a.T.copy(), transpose_a=False, transpose_b=False),
+                                  a @ a.T)
+    with pytest.raises(ValueError, match="Matrix size-incompatible"):
+        OPS["MatMul"].extra["fast"](np.ones((2, 3)), np.ones((2, 3)), transpose_a=False, transpose_b=False)
