@@ -96,6 +96,14 @@ def matmul_cases(tag, m, k, n, act):
                  {"transpose_a": False, "transpose_b": False, "fused_ops": ops}, build)]
 
 
+def matmul_grad_cases(tag, m, k, n):
+    """The two gradients of a dense layer [m, k] x [k, n]: dW = x^T g, dx = g W^T."""
+    return [Case(f"{tag} dense dW {k}x{m}x{n} (a^T b)", "MatMul", [("f", (m, k)), ("f", (m, n))],
+                 {"transpose_a": True, "transpose_b": False}, lambda tf, a, b: tf.matmul(a, b, transpose_a=True)),
+            Case(f"{tag} dense dx {m}x{n}x{k} (a b^T)", "MatMul", [("f", (m, n)), ("f", (k, n))],
+                 {"transpose_a": False, "transpose_b": True}, lambda tf, a, b: tf.matmul(a, b, transpose_b=True))]
+
+
 def softmax_cases(tag, n, k):
     from_ = ("f", (n, k))
 
@@ -123,6 +131,7 @@ def cases():
             + conv_cases("P1", 128, 14, 14, 32, 64, 5)
             + pool_cases("P1", 128, 14, 14, 64)
             + matmul_cases("P1", 128, 3136, 1024, "Relu") + matmul_cases("P1", 128, 1024, 10, None)
+            + matmul_grad_cases("P1", 128, 3136, 1024)
             + softmax_cases("P1", 128, 10)
             + conv_cases("C2", 16, 28, 28, 1, 16, 3, grads=("filter",))
             + pool_cases("C2", 16, 28, 28, 16)
