@@ -325,3 +325,14 @@ def test_few_channels_many_chunks(monkeypatch):
     _check(x, w)
     _check_grads(x, w)
     _check_grads(x, w, 2, 1, "VALID")
+
+
+@pytest.mark.parametrize("case", [
+    dict(x=(2, 11, 9, 16), w=(3, 3, 16, 8), s=2),                   # input gradient by W @ dy^T + col2im
+    dict(x=(3, 10, 13, 9), w=(3, 3, 9, 12), s=[2, 3], padding="VALID"),
+    dict(x=(2, 12, 12, 8), w=(5, 5, 8, 8), s=2),                    # by Winograd on the dilated dy
+])
+def test_strided_input_gradient_with_more_channels(case):
+    rng = np.random.default_rng(23)
+    x, w = _data(rng, case["x"], case["w"], np.float32)
+    _check_grads(x, w, case.get("s", 1), 1, case.get("padding", "SAME"))
