@@ -18,8 +18,10 @@ Measured on the 2-core Zen box for W6's shapes, the alternatives lose:
 * the reference's whole-batch im2col writes and re-reads a 26 MB patch matrix (W6) — memory bound;
 * direct Numba loop nests (dot-product blocking 4 pixels x 2 filters, or outer-product blocking
   over F) reach 10-35 GFLOP/s: Numba arrays give LLVM no way to keep an accumulator tile in
-  registers without spills or gathers, while OpenBLAS's sgemm micro-kernel runs at ~75 GFLOP/s a
-  core on a [256, 800] x [800, 32] chunk;
+  registers without spills or gathers (Numba turns LLVM's SLP vectorizer off, and the loop
+  vectorizer's 64-float body never runs for F = 16 or 32: a 4-pixel x 32-filter tile for P1's
+  first layer took 10-22 ms against 6 for im2col + BLAS), while OpenBLAS's sgemm micro-kernel
+  runs at ~75 GFLOP/s a core on a [256, 800] x [800, 32] chunk;
 * 25 shifted [N*Hp*Wp, C] x [C, F] sgemms (no im2col) and 5 row-im2col sgemms with K = KW*C do
   27% / 12% wasted work on the padded grid and need a second BLAS (scipy's, for beta=1).
 
@@ -36,11 +38,12 @@ core (2-core Zen 3 VM): im2col 7.2 ms, F(2x2,5x5) on 6x6 tiles 4.3 ms, F(4x4,5x5
 10-40% slower than per tile (its 36 KiB band leaves L1); hand Numba GEMMs for the [T, 32] x [32, 32]
 products reached 4-16 GFLOP/s against OpenBLAS's 50-62.
 
-The gradients reuse the machinery: Conv2DBackpropFilter sums ``cols^T @ dy`` over chunks (one
-partial per worker).  Conv2DBackpropInput with few input channels multiplies ``W @ dy^T`` per
-chunk of images and adds the tap rows back into dx (``im2col.col2im_t``); with more it is a forward
-conv of ``dy`` (zero-dilated by the strides) with the flipped, transposed filter (Winograd when
-the stride is 1).
+The gradients reuse the machinery.  Conv2DBackpropFilter: stride-1 3x3 / 5x5 with enough tiles by
+Winograd (``winograd_grad``), otherwise ``cols^T @ dy`` summed over chunks (one partial per worker).
+Conv2DBackpropInput: with few input channels, or a stride > 1 where Winograd does not apply,
+``W @ dy^T`` per image with the tap rows added back into dx (``im2col.col2im_t``); otherwise a
+forward conv of ``dy`` (zero-dilated by the strides) with the flipped, transposed filter (Winograd
+at stride 1).
 
 Error: im2col + BLAS sums each output's KH*KW*C products in BLAS's order, so against the
 reference (same sums, NumPy's BLAS order) the difference is float rounding: measured below
