@@ -126,9 +126,25 @@ def _avg_pool_image(x, out, n, kh, kw, sh, sw, top, left):
 
 @njit(cache=True, nogil=True, boundscheck=False)
 def _avg_pool_grad_image(share, dx, n, kh, kw, sh, sw, top, left):
-    """dx[n, h, w] = sum over taps (a, b) in order of share[n, (h + top - a) / sh, (w + left - b) / sw]."""
+    """dx[n, h, w] = sum over taps (a, b) in order of share[n, (h + top - a) / sh, (w + left - b) / sw];
+    windows that do not overlap (ksize <= strides) write their share straight into their inputs."""
     _, h_, w_, c_ = dx.shape
     _, oh_, ow_, _ = share.shape
+    if kh <= sh and kw <= sw:
+        dxf = dx[n].reshape(-1)
+        for q in range(dxf.size):
+            dxf[q] = 0
+        for i in range(oh_):
+            ha, hb = _window(i, sh, top, kh, h_)
+            for j in range(ow_):
+                wa, wb = _window(j, sw, left, kw, w_)
+                sv = share[n, i, j]
+                for h in range(ha, hb):
+                    for w in range(wa, wb):
+                        d = dx[n, h, w]
+                        for c in range(c_):
+                            d[c] = sv[c] + 0.0          # 0 + share, as the reference adds it (-0 -> +0)
+        return
     for h in range(h_):
         for w in range(w_):
             d = dx[n, h, w]
