@@ -12,7 +12,10 @@ each with single-threaded BLAS; no Numba ``parallel``, so the threading layer do
 With one to ``_T_MAX_C`` input channels the patches are gathered one row per filter tap instead
 (``im2col.im2col_t``, [KH*KW*C, pixels]: each row a copy of an input row) and the chunk's GEMM reads
 them transposed: P1's first layer (5x5, 1 -> 32, batch 128) took 6.2 ms for the gather alone in
-the pixel-rows layout, 1.3 in this one.
+the pixel-rows layout, 3.5 in this one (one thread; its GEMM ~2.5 ms more).  TF's oneDNN runs that
+layer in ~3 ms: with 25 multiply-adds per output value, gathering patches costs as much as the
+product, and a direct loop nest that keeps a pixels x filters tile in registers is not reachable
+from Numba here (below).
 Measured on the 2-core Zen box for W6's shapes, the alternatives lose:
 
 * the reference's whole-batch im2col writes and re-reads a 26 MB patch matrix (W6) — memory bound;
