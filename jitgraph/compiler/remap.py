@@ -1,24 +1,41 @@
 """remap: op chains that a library kernel runs better as one op (Grappler's "remapper").
 
-Used by ``simplify`` before it walks the ops. Today one pattern: ``Conv2D`` (NHWC) whose only
-consumer is ``BiasAdd(conv, b)`` or ``Add(conv, b)`` with ``b`` of shape [channels], optionally
-followed by a ``Relu`` that is the bias add's only consumer. The chain becomes one
-``_FusedConv2D`` op (see ``jitgraph/ops/nn_conv.py``): the conv kernel adds the bias and applies
-the ReLU while it writes its output (inside the Winograd output transform), so the output is
-written once instead of three times, and no 1-element-per-pixel kernel runs after it.
+Used by ``simplify`` before it walks the ops.  ``epilogues`` finds the chains
+
+    Conv2D (NHWC) | MatMul  ->  BiasAdd(y, b) | Add(y, b)  ->  [one activation of ACTIVATIONS]
+
+with ``b`` of shape [channels] (the last dim of ``y``) and floating dtypes.  Each becomes one
+``_FusedConv2D`` / ``_FusedMatMul`` op (``jitgraph/ops/fused_ops.py``; ``Epilogue.fused_type``,
+``fused_inputs`` and ``fused_attrs`` say which), whose kernel adds the bias and applies the
+activation to each block of the output while it is in cache (for conv + ReLU, inside the Winograd
+output transform): the output is written once instead of three times, and no
+1-element-per-pixel kernel runs after it.
+
+``conv_epilogues`` is the narrower view the compiler used first: Conv2D chains whose activation
+is ReLU or absent (a chain ending in another activation is returned without it), for callers
+that build ``_FusedConv2D`` with ``fused_ops`` ``('BiasAdd', 'Relu')`` or ``('BiasAdd',)``.
 
 Never matched: intermediates that are fetched or fed, consumed twice, or under control edges.
+One pass over the ops (a consumer map, then constant work per Conv2D / MatMul).
 """
 
 import dataclasses
 
+from jitgraph.ops.fused_ops import ACTIVATIONS
+
+_FUSED = {"Conv2D": "_FusedConv2D", "MatMul": "_FusedMatMul"}
+
 
 @dataclasses.dataclass
-class ConvEpilogue:
-    conv: object     # the Conv2D op
+class Epilogue:
+    main: object     # the Conv2D or MatMul op
     bias_op: object  # the BiasAdd / Add op
     bias: object     # the bias tensor
-    act: object      # the Relu op, or None
+    act: object      # the activation op, or None
+
+    @property
+    def conv(self):
+        return self.main
 
     @property
     def last(self):
@@ -26,32 +43,63 @@ class ConvEpilogue:
 
     @property
     def absorbed(self):
-        return (self.conv, self.bias_op) if self.act else (self.conv,)
+        return (self.main, self.bias_op) if self.act else (self.main,)
+
+    @property
+    def fused_type(self):
+        return _FUSED[self.main.type]
+
+    def fused_inputs(self):
+        """(x, filter, bias) / (a, b, bias): the fused op's inputs in the original graph."""
+        return (self.main.inputs[0], self.main.inputs[1], self.bias)
+
+    def fused_attrs(self):
+        return dict(self.main.attrs, fused_ops=("BiasAdd",) + ((self.act.type,) if self.act else ()))
 
 
-def conv_epilogues(ops, keep):
-    """``{last op of the chain: ConvEpilogue}`` for every chain in ``ops``."""
+def epilogues(ops, keep):
+    """``{last op of the chain: Epilogue}`` for every Conv2D / MatMul chain in ``ops``."""
     consumers = {}
     for op in ops:
         for t in op.inputs:
             consumers.setdefault(t, []).append(op)
     controlled = {c for op in ops for c in op.control_inputs}   # ops others wait for stay separate
     found = {}
-    for conv in ops:
-        if conv.type != "Conv2D" or conv.get_attr("data_format") != "NHWC" or conv.control_inputs:
+    for main in ops:
+        if main.type not in _FUSED or main.control_inputs or not _fusible(main):
             continue
-        y = conv.outputs[0]
+        y = main.outputs[0]
         bias_op = _only_consumer(y, consumers, keep)
         bias = _bias_of(bias_op, y) if bias_op is not None else None
         if bias is None:
             continue
-        relu = _only_consumer(bias_op.outputs[0], consumers, keep)
-        if relu is not None and (relu.type != "Relu" or relu.control_inputs):
-            relu = None
-        chain = ConvEpilogue(conv, bias_op, bias, relu)
-        if not controlled.intersection(chain.absorbed):
-            found[chain.last] = chain
+        act = _only_consumer(bias_op.outputs[0], consumers, keep)
+        if act is not None and (act.type not in ACTIVATIONS or act.control_inputs):
+            act = None
+        chain = Epilogue(main, bias_op, bias, act)
+        if controlled.intersection(chain.absorbed):
+            continue
+        found[chain.last] = chain
     return found
+
+
+def conv_epilogues(ops, keep):
+    """``{last op: Epilogue}`` for the Conv2D chains, with ReLU as the only activation kept."""
+    out = {}
+    for chain in epilogues(ops, keep).values():
+        if chain.main.type != "Conv2D":
+            continue
+        if chain.act is not None and chain.act.type != "Relu":
+            chain = Epilogue(chain.main, chain.bias_op, chain.bias, None)
+        out[chain.last] = chain
+    return out
+
+
+def _fusible(op):
+    y = op.outputs[0]
+    if not y.dtype.base_dtype.is_floating:
+        return False
+    return op.type == "MatMul" or op.get_attr("data_format") == "NHWC"
 
 
 def _only_consumer(t, consumers, keep):
@@ -60,13 +108,14 @@ def _only_consumer(t, consumers, keep):
 
 
 def _bias_of(op, y):
-    """The bias tensor if ``op`` adds a per-channel bias to the NHWC conv output ``y``."""
-    if op.type == "BiasAdd" and op.inputs[0] is y and op.get_attr("data_format") == "NHWC":
+    """The bias tensor if ``op`` adds a bias over the last dim (the channels) of ``y``."""
+    rank = y.shape.ndims
+    if op.type == "BiasAdd" and op.inputs[0] is y and (op.get_attr("data_format") == "NHWC" or rank == 2):
         return op.inputs[1]
     if op.type not in ("Add", "AddV2") or len(op.inputs) != 2 or y not in op.inputs:
         return None
     b = op.inputs[1] if op.inputs[0] is y else op.inputs[0]
-    channels = y.shape.as_list()[-1] if y.shape.ndims == 4 else None
+    channels = y.shape.as_list()[-1] if rank in (2, 4) else None
     ok = (b is not y and b.dtype.base_dtype == y.dtype and b.shape.ndims == 1 and channels is not None
           and b.shape.as_list() == [channels] and op.outputs[0].shape.as_list() == y.shape.as_list())
     return b if ok else None

@@ -12,6 +12,7 @@ import numpy as np
 
 from jitgraph import dtypes
 from jitgraph.framework.shapes import TensorShape
+from jitgraph.kernels import lazy
 from jitgraph.ops import reduction_ops
 from jitgraph.ops.math_ops import broadcast_shapes, cast
 from jitgraph.ops.op_util import check_dtype, int_vector, op_scope, static_axes
@@ -66,7 +67,8 @@ def _matmul_grad(op, g):
     return [matmul(b, g, transpose_a=True, transpose_b=True), matmul(g, a, transpose_a=True, transpose_b=True)]
 
 
-define_op("MatMul", _matmul_infer, _matmul_compute, kind="library", grad=_matmul_grad)
+define_op("MatMul", _matmul_infer, _matmul_compute, kind="library", grad=_matmul_grad,
+          extra={"fast": lazy("matmul", "matmul_fast")})
 
 
 # ---- BatchMatMulV2 ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Convolution and pooling: ``BiasAdd``, ``Conv2D``, ``MaxPool``, ``AvgPool`` and their gradient ops.
 
-All are ``library`` ops (kernel boundaries). The NumPy references gather the input patches with
+All are ``library`` ops (kernel boundaries); their fast paths (``extra["fast"]``) are in
+``jitgraph/kernels``. The NumPy references gather the input patches with
 strided slices (im2col) and contract them with the filter in one BLAS matmul; the gradient ops
 (``Conv2DBackpropInput``/``Filter``, ``MaxPoolGrad``, ``AvgPoolGrad``, ``BiasAddGrad``) are TF's.
 Layout is NHWC; NCHW is accepted and handled by transposing around the NHWC kernels.
@@ -10,6 +11,7 @@ import numpy as np
 
 from jitgraph import dtypes
 from jitgraph.framework.shapes import TensorShape
+from jitgraph.kernels import lazy
 from jitgraph.ops.registry import constant_value, convert_to_tensor, define_op, make_op
 
 
@@ -275,29 +277,12 @@ def _conv_bp_filter(x, sizes, dy, strides, padding, data_format, dilations, **_)
                                       _to_nhwc(dy, data_format), s, d, padding)
 
 
-define_op("Conv2DBackpropInput", _sized_infer(0), _conv_bp_input, kind="library")
-define_op("Conv2DBackpropFilter", _sized_infer(1), _conv_bp_filter, kind="library")
-define_op("Conv2D", _conv2d_infer, _conv2d, kind="library", grad=_conv_grad)
-
-
-# ``_FusedConv2D``: ``act(Conv2D(x, w) + bias)`` in one step, as TF's Grappler remapper builds it.
-# Never in a user's graph: the compiler's ``remap`` pass makes it from Conv2D -> BiasAdd/Add -> Relu
-# chains (no gradient needed: ``tf.gradients`` runs on the user's graph before any compilation).
-def _fused_conv_infer(ins, a):
-    x, w, b = ins
-    (dt, shape), = _conv2d_infer([x, w], a)
-    if b.dtype.base_dtype != dt or b.shape.ndims not in (None, 1):
-        raise TypeError(f"_FusedConv2D: bias must be a 1-D {dt.name} tensor, got {b.dtype.base_dtype.name} "
-                        f"of shape {b.shape}")
-    return [(dt, shape)]
-
-
-def _fused_conv(x, w, bias, strides, padding, data_format, dilations, fused_ops, **_):
-    y = _bias_add(_conv2d(x, w, strides, padding, data_format, dilations), bias, data_format)
-    return np.maximum(y, np.zeros((), y.dtype)) if "Relu" in fused_ops else y
-
-
-define_op("_FusedConv2D", _fused_conv_infer, _fused_conv, kind="library")
+define_op("Conv2DBackpropInput", _sized_infer(0), _conv_bp_input, kind="library",
+          extra={"fast": lazy("conv", "conv2d_backprop_input_fast")})
+define_op("Conv2DBackpropFilter", _sized_infer(1), _conv_bp_filter, kind="library",
+          extra={"fast": lazy("conv", "conv2d_backprop_filter_fast")})
+define_op("Conv2D", _conv2d_infer, _conv2d, kind="library", grad=_conv_grad,
+          extra={"fast": lazy("conv", "conv2d_fast"), "fast_bias_act": lazy("conv", "conv2d_bias_act_fast")})
 
 
 def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",
@@ -355,30 +340,55 @@ def _lowest(dt):
     return -np.inf if dt.kind == "f" else np.iinfo(dt).min
 
 
+def _lowest_finite(dt):
+    return np.finfo(dt).min if dt.kind == "f" else np.iinfo(dt).min
+
+
 def _max_pool(x, ksize, strides, padding, data_format, **_):
+    """TF's MaxPool: the largest value of each window, NaN never wins (``fmax``) and a window
+    without a larger value than the dtype's lowest finite number (all -inf or NaN) gives that."""
     k, s = _nhwc_seq(ksize, data_format), _nhwc_seq(strides, data_format)
     x = _to_nhwc(x, data_format)
     xp, oh, ow, _, _ = _pool_windows(x, k, s, padding, _lowest(x.dtype))
-    out = np.full((x.shape[0], oh, ow, x.shape[3]), _lowest(x.dtype), x.dtype)
+    out = np.full((x.shape[0], oh, ow, x.shape[3]), _lowest_finite(x.dtype), x.dtype)
     for i in range(k[1]):
         for j in range(k[2]):
-            np.maximum(out, xp[_window_slices(i, j, oh, ow, s[1], s[2])], out=out)
+            np.fmax(out, xp[_window_slices(i, j, oh, ow, s[1], s[2])], out=out)
     return _from_nhwc_arr(out, data_format)
 
 
+def _tap_valid(size, k, s, out, pad):
+    """[k, out] bool: tap a of output i reads input row i*s + a - pad, inside [0, size)."""
+    rows = np.arange(out)[None, :] * s + np.arange(k)[:, None] - pad
+    return (rows >= 0) & (rows < size)
+
+
 def _max_pool_grad(x, y, g, ksize, strides, padding, data_format, **_):
-    """Each output's gradient goes to the first maximal input of its window (row-major), as TF's CPU."""
+    """Each output's gradient goes to one input of its window, as TF 2.21's CPU kernels choose it
+    (``tests/oracle/record_pooling.py``): the first maximal input in row-major window order, so
+    ties go to the first.  Where NaN or -inf make the maximum ambiguous the two kernels TF picks
+    differ: float32 (oneDNN) starts from the window's first tap with -inf and moves on a strictly
+    greater input (NaN never wins; a window of -inf only keeps its first tap, dropped if that is
+    padding); other dtypes (Eigen) start from the first input inside the image and move while
+    ``best < v`` (a NaN there keeps the gradient)."""
     k, s = _nhwc_seq(ksize, data_format), _nhwc_seq(strides, data_format)
     x, g = _to_nhwc(x, data_format), _to_nhwc(g, data_format)
     xp, oh, ow, ph, pw = _pool_windows(x, k, s, padding, _lowest(x.dtype))
     best = np.full(g.shape, _lowest(x.dtype), x.dtype)
     arg = np.zeros(g.shape, np.int64)
+    first_valid = x.dtype != np.float32
+    found = np.zeros(g.shape, bool)
+    rows, cols = _tap_valid(x.shape[1], k[1], s[1], oh, ph[0]), _tap_valid(x.shape[2], k[2], s[2], ow, pw[0])
     for i in range(k[1]):
         for j in range(k[2]):
             v = xp[_window_slices(i, j, oh, ow, s[1], s[2])]
-            better = v > best
-            best = np.where(better, v, best)
-            arg[better] = i * k[2] + j
+            take = v > best
+            if first_valid:
+                valid = (rows[i][:, None] & cols[j][None, :])[None, :, :, None]
+                take = valid & (take | ~found)
+                found |= valid
+            best = np.where(take, v, best)
+            arg[take] = i * k[2] + j
     dxp = np.zeros(xp.shape, g.dtype)
     for i in range(k[1]):
         for j in range(k[2]):
@@ -432,11 +442,14 @@ def _avg_pool_grad_rule(op, g):
     return [make_op("AvgPoolGrad", [shape(op.inputs[0]), g], _pool_attrs(op), "AvgPoolGrad").outputs[0]]
 
 
-define_op("MaxPoolGrad", lambda ins, a: [(ins[0].dtype.base_dtype, ins[0].shape)], _max_pool_grad, kind="library")
+define_op("MaxPoolGrad", lambda ins, a: [(ins[0].dtype.base_dtype, ins[0].shape)], _max_pool_grad, kind="library",
+          extra={"fast": lazy("pool", "max_pool_grad_fast")})
 define_op("AvgPoolGrad", lambda ins, a: [(ins[1].dtype.base_dtype, TensorShape(_sizes(ins[0])))],
-          _avg_pool_grad, kind="library")
-define_op("MaxPool", _pool_infer("MaxPool"), _max_pool, kind="library", grad=_max_pool_grad_rule)
-define_op("AvgPool", _pool_infer("AvgPool"), _avg_pool, kind="library", grad=_avg_pool_grad_rule)
+          _avg_pool_grad, kind="library", extra={"fast": lazy("pool", "avg_pool_grad_fast")})
+define_op("MaxPool", _pool_infer("MaxPool"), _max_pool, kind="library", grad=_max_pool_grad_rule,
+          extra={"fast": lazy("pool", "max_pool_fast")})
+define_op("AvgPool", _pool_infer("AvgPool"), _avg_pool, kind="library", grad=_avg_pool_grad_rule,
+          extra={"fast": lazy("pool", "avg_pool_fast")})
 
 
 def _pool(op_type, value, ksize, strides, padding, data_format, name):
@@ -455,12 +468,3 @@ def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
 def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):
     """Mean over ``ksize`` windows; with SAME the padded positions are not counted (as TF)."""
     return _pool("AvgPool", value if input is None else input, ksize, strides, padding, data_format, name)
-
-
-# ---- fast kernels (the compiler calls OPS[type].extra["fast"]; compute above stays the oracle) --------
-def _register_fast():
-    from jitgraph.ops import conv_kernels
-    conv_kernels.register()
-
-
-_register_fast()

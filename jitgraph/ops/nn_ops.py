@@ -13,6 +13,7 @@ from jitgraph import dtypes, errors
 from jitgraph.api_graph import get_seed
 from jitgraph.framework.graph import get_default_graph
 from jitgraph.framework.shapes import TensorShape
+from jitgraph.kernels import lazy
 from jitgraph.ops import math_ops
 from jitgraph.ops.nn_conv import (avg_pool, bias_add, conv2d, conv2d_backprop_input, conv2d_transpose,  # noqa: F401
                                   max_pool)
@@ -70,11 +71,15 @@ def _log_softmax_grad_np(y, g, axis=-1):
     return g - g.sum(axis=axis, keepdims=True) * np.exp(y)
 
 
-define_op("SoftmaxGrad", _same_infer("SoftmaxGrad"), _softmax_grad_np, kind="library")
-define_op("LogSoftmaxGrad", _same_infer("LogSoftmaxGrad"), _log_softmax_grad_np, kind="library")
+define_op("SoftmaxGrad", _same_infer("SoftmaxGrad"), _softmax_grad_np, kind="library",
+          extra={"fast": lazy("softmax", "softmax_grad_fast")})
+define_op("LogSoftmaxGrad", _same_infer("LogSoftmaxGrad"), _log_softmax_grad_np, kind="library",
+          extra={"fast": lazy("softmax", "log_softmax_grad_fast")})
 define_op("Softmax", _same_infer("Softmax"), _softmax_np, kind="library",
+          extra={"fast": lazy("softmax", "softmax_fast")},
           grad=lambda op, g: [make_op("SoftmaxGrad", [op.outputs[0], g], dict(op.attrs), "SoftmaxGrad").outputs[0]])
 define_op("LogSoftmax", _same_infer("LogSoftmax"), _log_softmax_np, kind="library",
+          extra={"fast": lazy("softmax", "log_softmax_fast")},
           grad=lambda op, g: [make_op("LogSoftmaxGrad", [op.outputs[0], g], dict(op.attrs),
                                       "LogSoftmaxGrad").outputs[0]])
 
@@ -130,22 +135,8 @@ def _xent_grad_np(g, backprop, axis=-1):
     return np.expand_dims(g, axis) * backprop
 
 
-def _fast_rows(fn, reference, ranks):
-    """``extra["fast"]``: the Numba row kernel ``softmax_jit.<fn>`` when the arrays have ``ranks``,
-    one float dtype and C order and the axis is the last, else the reference."""
-    def fast(*arrays, axis=-1):
-        dt = arrays[-1].dtype
-        if axis in (-1, 1) and dt.kind == "f" and all(
-                type(a) is np.ndarray and a.ndim == r and a.dtype == dt and a.flags.c_contiguous
-                for a, r in zip(arrays, ranks)):
-            from jitgraph.ops import softmax_jit   # imports Numba: not at ``import jitgraph`` time
-            return getattr(softmax_jit, fn)(*arrays)
-        return reference(*arrays, axis=axis)
-    return fast
-
-
 define_op("XentGrad", _xent_grad_infer, _xent_grad_np, kind="library",
-          extra={"fast": _fast_rows("xent_grad", _xent_grad_np, (1, 2))})
+          extra={"fast": lazy("softmax", "xent_grad_fast")})
 
 
 def _xent_grad(op, g_loss, g_backprop):
@@ -160,7 +151,7 @@ def _xent_grad(op, g_loss, g_backprop):
 
 
 define_op("SoftmaxCrossEntropyWithLogits", _xent_infer, _xent_np, kind="library", grad=_xent_grad,
-          extra={"fast": _fast_rows("xent", _xent_np, (2, 2))})
+          extra={"fast": lazy("softmax", "xent_fast")})
 
 
 def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, dim=None):
@@ -216,7 +207,8 @@ def _sparse_xent_np(labels, logits, axis=-1):
     return -np.take_along_axis(logp, labels[..., None].astype(np.intp), axis=-1)[..., 0], np.exp(logp) - onehot
 
 
-define_op("SparseSoftmaxCrossEntropyWithLogits", _sparse_infer, _sparse_xent_np, kind="library", grad=_xent_grad)
+define_op("SparseSoftmaxCrossEntropyWithLogits", _sparse_infer, _sparse_xent_np, kind="library", grad=_xent_grad,
+          extra={"fast": lazy("softmax", "sparse_xent_fast")})
 
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None, _sentinel=None):

@@ -128,3 +128,78 @@ def test_fused_op_fast_kernel_equals_its_reference(relu):
     np.testing.assert_allclose(d.extra["fast"](X, K, B, **attrs), d.compute(X, K, B, **attrs),
                                rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(d.compute(X, K, B, **attrs), _want(relu), rtol=1e-5, atol=1e-5)
+
+
+# ---- remap.epilogues: MatMul chains and the other activations ------------------------------------
+from jitgraph.compiler import remap  # noqa: E402
+
+
+def evaluate(fetches, feeds=None):
+    """The reference executor's value of ``fetches``."""
+    prev = config.set_compile_mode("never")
+    try:
+        with tf.Session() as s:
+            return s.run(fetches, feeds)
+    finally:
+        config.set_compile_mode(prev)
+
+A = RNG.standard_normal((6, 5)).astype(np.float32)
+W = RNG.standard_normal((5, 4)).astype(np.float32)
+BM = RNG.standard_normal(4).astype(np.float32)
+
+
+def _chains(fetches, feeds):
+    return list(remap.epilogues(prune(fetches, [], feeds), set(fetches) | set(feeds)).values())
+
+
+def _fused_value(chain, values):
+    """The fused op's reference on the chain's input values: what simplify's rewrite computes."""
+    ins = [values[t] if t in values else evaluate(t) for t in chain.fused_inputs()]
+    return OPS[chain.fused_type].compute(*ins, **chain.fused_attrs())
+
+
+@pytest.mark.parametrize("act", [None, "Relu", "Relu6", "Tanh", "Sigmoid"])
+@pytest.mark.parametrize("form", ["bias_add", "add", "add_reversed", "transposed"])
+def test_matmul_bias_activation_chains(g, act, form):
+    x = tf.placeholder(tf.float32, A.shape)
+    if form == "transposed":
+        y = tf.nn.bias_add(tf.matmul(tf.transpose(x), tf.constant(W.T.copy()), transpose_a=True, transpose_b=True),
+                           tf.constant(BM))
+    else:
+        mm = tf.matmul(x, tf.constant(W))
+        y = {"bias_add": lambda: tf.nn.bias_add(mm, tf.constant(BM)), "add": lambda: mm + BM,
+             "add_reversed": lambda: tf.constant(BM) + mm}[form]()
+    y = {None: y, "Relu": tf.nn.relu, "Relu6": tf.nn.relu6, "Tanh": tf.tanh, "Sigmoid": tf.sigmoid}[act](y) \
+        if act else y
+    (chain,) = _chains([y], [x])
+    assert chain.fused_type == "_FusedMatMul" and chain.last is y.op
+    assert chain.fused_attrs()["fused_ops"] == ("BiasAdd",) + ((act,) if act else ())
+    values = {x: A} if form != "transposed" else {}
+    if form == "transposed":
+        values = {chain.fused_inputs()[0]: A.T.copy()}
+    np.testing.assert_allclose(_fused_value(chain, values), evaluate(y, {x: A}), rtol=1e-5, atol=1e-6)
+
+
+def test_conv_chain_with_tanh_and_the_narrow_view(g):
+    x = tf.placeholder(tf.float32, X.shape)
+    y = tf.tanh(tf.nn.conv2d(x, tf.constant(K), [1, 1, 1, 1], "SAME") + B)
+    (chain,) = _chains([y], [x])
+    assert chain.fused_type == "_FusedConv2D" and chain.act is y.op
+    np.testing.assert_allclose(_fused_value(chain, {x: X}), evaluate(y, {x: X}), rtol=1e-5, atol=1e-5)
+    narrow = remap.conv_epilogues(prune([y], [], [x]), {x, y})
+    (only,) = narrow.values()
+    assert only.act is None and only.last is y.op.inputs[0].op          # conv + bias; tanh stays apart
+
+
+def test_matmul_chains_left_alone(g):
+    x = tf.placeholder(tf.float32, A.shape)
+    mm = tf.matmul(x, tf.constant(W))
+    biased = mm + BM
+    assert [c.last for c in _chains([tf.nn.relu(biased), biased], [x])] == [biased.op]   # relu apart
+    assert _chains([tf.nn.relu(biased), mm], [x]) == []                             # matmul fetched
+    assert _chains([mm + tf.constant(np.ones((6, 4), np.float32))], [x]) == []      # not a bias
+    xi = tf.placeholder(tf.int32, [2, 3])
+    assert _chains([tf.matmul(xi, tf.ones([3, 2], tf.int32)) + tf.constant([1, 2])], [xi]) == []
+    with tf.control_dependencies([x.op]):
+        gated = tf.nn.relu(tf.matmul(x, tf.constant(W)) + BM)
+    assert _chains([gated], [x]) == []                                              # under a control edge

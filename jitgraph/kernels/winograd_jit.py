@@ -1,5 +1,5 @@
-"""Numba kernels of the Winograd convs (``conv_winograd``: F(4x4, 3x3); ``conv_winograd8``:
-F(4x4, 5x5)), imported on first use so that ``import jitgraph`` does not import Numba.
+"""Numba kernels of the Winograd convs (``winograd``: F(4x4, 3x3); ``winograd8``:
+F(4x4, 5x5); ``winograd_grad``: the filter gradient's dy transform).
 
 They live at module level, not in a factory function: ``cache=True`` keys a closure's cache entry on
 its cells, and a cell holding another dispatcher (the inlined 1-D transforms) changed every process,
@@ -220,3 +220,56 @@ def w8_out(M, out, z, bias, relu, t0, th_, tw_, k):
                     for b in range(ow_ - w0):
                         y = ys[b] + bias[f]
                         o[w0 + b, f] = relu_(y, zero) if relu else y
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def g4(v0, v1, v2, v3, g):
+    """G v for one 4-vector: 8 outputs (G's rows beyond n are zero)."""
+    return (g[0] * v0 + g[1] * v1 + g[2] * v2 + g[3] * v3, g[4] * v0 + g[5] * v1 + g[6] * v2 + g[7] * v3,
+            g[8] * v0 + g[9] * v1 + g[10] * v2 + g[11] * v3, g[12] * v0 + g[13] * v1 + g[14] * v2 + g[15] * v3,
+            g[16] * v0 + g[17] * v1 + g[18] * v2 + g[19] * v3, g[20] * v0 + g[21] * v1 + g[22] * v2 + g[23] * v3,
+            g[24] * v0 + g[25] * v1 + g[26] * v2 + g[27] * v3, g[28] * v0 + g[29] * v1 + g[30] * v2 + g[31] * v3)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def grad_dy_in(dy, U, gm, nn, t, d, t0, th_, tw_):
+    """U[n*a + b, i] = (G g G^T)[a, b] for the 4x4 tile g of dy at tile t0 + i (zero outside
+    dy): the "filter" transform of the filter-gradient Winograd F(r, 4) (``winograd_grad``); G is
+    the first ``nn`` rows of ``gm`` (8 x 4, zero below).  Two passes like the input transforms: G
+    over the tile's 4 rows (runs of 4*F values), then over its 4 columns; ``t`` ([8, 4*F]) holds
+    the first pass, ``d`` ([4, 4*F]) a border tile gathered with zeros."""
+    n_, oh_, ow_, f_ = dy.shape
+    g = (gm[0, 0], gm[0, 1], gm[0, 2], gm[0, 3], gm[1, 0], gm[1, 1], gm[1, 2], gm[1, 3],
+         gm[2, 0], gm[2, 1], gm[2, 2], gm[2, 3], gm[3, 0], gm[3, 1], gm[3, 2], gm[3, 3],
+         gm[4, 0], gm[4, 1], gm[4, 2], gm[4, 3], gm[5, 0], gm[5, 1], gm[5, 2], gm[5, 3],
+         gm[6, 0], gm[6, 1], gm[6, 2], gm[6, 3], gm[7, 0], gm[7, 1], gm[7, 2], gm[7, 3])
+    yf = dy.reshape(n_, oh_, ow_ * f_)
+    run = 4 * f_
+    per = th_ * tw_
+    for i in range(U.shape[1]):
+        img, h0, w0 = tile_origin(t0 + i, per, tw_, 4, 0, 0)
+        if h0 + 4 <= oh_ and w0 + 4 <= ow_:
+            lo = w0 * f_
+            s0, s1 = yf[img, h0][lo:lo + run], yf[img, h0 + 1][lo:lo + run]
+            s2, s3 = yf[img, h0 + 2][lo:lo + run], yf[img, h0 + 3][lo:lo + run]
+        else:
+            gather_tile(yf, d, img, h0, w0, 4, oh_, ow_, f_)
+            s0, s1, s2, s3 = d[0], d[1], d[2], d[3]
+        e0, e1, e2, e3, e4, e5, e6, e7 = t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]
+        for q in range(run):
+            v = g4(s0[q], s1[q], s2[q], s3[q], g)
+            e0[q], e1[q], e2[q], e3[q], e4[q], e5[q], e6[q], e7[q] = v
+        for a in range(nn):
+            ta = t[a]
+            u0, u1, u2, u3 = ta[0:f_], ta[f_:2 * f_], ta[2 * f_:3 * f_], ta[3 * f_:4 * f_]
+            o0, o1, o2, o3 = U[nn * a, i], U[nn * a + 1, i], U[nn * a + 2, i], U[nn * a + 3, i]
+            if nn == 8:
+                o4, o5, o6, o7 = U[nn * a + 4, i], U[nn * a + 5, i], U[nn * a + 6, i], U[nn * a + 7, i]
+                for f in range(f_):
+                    v = g4(u0[f], u1[f], u2[f], u3[f], g)
+                    o0[f], o1[f], o2[f], o3[f], o4[f], o5[f], o6[f], o7[f] = v
+            else:
+                o4, o5 = U[nn * a + 4, i], U[nn * a + 5, i]
+                for f in range(f_):
+                    v = g4(u0[f], u1[f], u2[f], u3[f], g)
+                    o0[f], o1[f], o2[f], o3[f], o4[f], o5[f] = v[0], v[1], v[2], v[3], v[4], v[5]

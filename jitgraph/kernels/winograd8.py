@@ -1,4 +1,4 @@
-"""Winograd F(4x4, 5x5) on 8x8 tiles for stride-1 5x5 convs (see ``conv_kernels``/``conv_winograd``).
+"""Winograd F(4x4, 5x5) on 8x8 tiles for stride-1 5x5 convs (see ``conv``/``winograd``).
 
 8 interpolation points 0, +-1, +-2, +-1/2, inf (NNPACK's F(6x6, 3x3) set): 64 products per 4x4 output
 tile against F(2x2, 5x5)'s 36 per 2x2 tile, so 2.25x fewer GEMM multiplies, and V/M hold 64/16 = 4
@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from jitgraph.ops.conv_kernels import _Blas, _scratch
+from jitgraph.kernels import blas, winograd_jit
 
 # B^T (8 x 8) and A^T (4 x 8) for points 0, 1, -1, 1/2, -1/2, 2, -2, inf (rows of B^T in that order).
 _BT = np.array([[1, 0, -21 / 4, 0, 21 / 4, 0, -1, 0],
@@ -46,9 +46,8 @@ def wino_g():
 
 
 def _kernels8():
-    """The F(4x4, 5x5) transforms, compiled on first use."""
-    from jitgraph.ops import conv_wino_jit      # imports Numba: not at ``import jitgraph`` time
-    return conv_wino_jit.w8_in, conv_wino_jit.w8_out
+    """The F(4x4, 5x5) transforms."""
+    return winograd_jit.w8_in, winograd_jit.w8_out
 
 
 _TILES = 64          # tiles per chunk: V and M are 64 x 64 x C (512 KiB each at C = 32); W6's conv on
@@ -87,7 +86,7 @@ def tiled_conv(x, w, g, kernels, consts, tile, tiles_per_chunk, in_args, top, le
     """The Winograd driver shared by F(4x4, 5x5) (8x8 tiles) and F(4x4, 3x3) (6x6 tiles): per chunk
     of 4x4 output tiles, ``kernels[0]`` transforms the ``tile`` x ``tile`` input tiles into V, one
     batched ``np.matmul`` multiplies V by the transformed filter, ``kernels[1]`` writes A^T M A
-    (+ bias, ReLU) into the output; chunks run on ``_Blas.run``'s workers."""
+    (+ bias, ReLU) into the output; chunks run on ``blas.run_chunks``'s workers."""
     n, h, wd, c = x.shape
     f = w.shape[3]
     wi, wo = kernels
@@ -104,12 +103,12 @@ def tiled_conv(x, w, g, kernels, consts, tile, tiles_per_chunk, in_args, top, le
     def chunk(j):
         t0 = j * tiles_per_chunk
         tc = min(tiles_per_chunk, total - t0)
-        v = _scratch(sq * tc, c, x.dtype, f"V{tile}").reshape(sq, tc, c)
-        mm = _scratch(sq * tc, f, x.dtype, f"M{tile}").reshape(sq, tc, f)
-        d = _scratch(2 * tile, tile * c, x.dtype, f"d{tile}").reshape(2, tile, tile * c)
-        z = _scratch(4 * tile, f, x.dtype, f"z{tile}").reshape(4, tile, f)
+        v = blas.scratch(sq * tc, c, x.dtype, f"V{tile}").reshape(sq, tc, c)
+        mm = blas.scratch(sq * tc, f, x.dtype, f"M{tile}").reshape(sq, tc, f)
+        d = blas.scratch(2 * tile, tile * c, x.dtype, f"d{tile}").reshape(2, tile, tile * c)
+        z = blas.scratch(4 * tile, f, x.dtype, f"z{tile}").reshape(4, tile, f)
         wi(x, v, d[0], d[1], t0, th, tw, *in_args, top, left, k)
         np.matmul(v, u, out=mm)
         wo(mm, out, z, bias, bool(relu), t0, th, tw, k)
-    _Blas.run(-(-total // tiles_per_chunk), chunk)
+    blas.run_chunks(-(-total // tiles_per_chunk), chunk)
     return out

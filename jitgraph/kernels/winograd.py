@@ -1,5 +1,5 @@
-"""Winograd for stride-1 convs (see ``conv_kernels``): F(4x4, 3x3) on 6x6 tiles here, F(4x4, 5x5) on
-8x8 tiles in ``conv_winograd8``; ``usable`` and ``conv`` pick between them.
+"""Winograd for stride-1 convs (see ``conv``): F(4x4, 3x3) on 6x6 tiles here, F(4x4, 5x5) on
+8x8 tiles in ``winograd8``; ``usable`` and ``conv`` pick between them.
 
 Per chunk of ``_TILES`` output tiles a Numba loop transforms the 6x6 input tiles (B^T d B,
 vectorized over channels), one batched ``np.matmul`` does the 36 [tiles, C] x [C, F] products
@@ -15,14 +15,13 @@ import os
 
 import numpy as np
 
-from jitgraph.ops import conv_winograd8
-from jitgraph.ops.conv_kernels import _FAST_DTYPES, _kernels
+from jitgraph.kernels import winograd8, winograd_jit
+from jitgraph.kernels.blas import FAST_DTYPES
 
 
 def _wino_kernels():
-    """The F(4x4, 3x3) transforms (6x6 input tiles, points 0, +-1, +-2, inf), compiled on first use."""
-    from jitgraph.ops import conv_wino_jit      # imports Numba: not at ``import jitgraph`` time
-    return conv_wino_jit.wino_in, conv_wino_jit.wino_out
+    """The F(4x4, 3x3) transforms (6x6 input tiles, points 0, +-1, +-2, inf)."""
+    return winograd_jit.wino_in, winograd_jit.wino_out
 
 
 @functools.lru_cache(maxsize=None)
@@ -52,7 +51,7 @@ def usable(x, w, sh, sw, dh, dw):
     1.2x at C = F = 8, 1.7x at 16, 2.75x at 32 (W6), 4x at 4x56x56x64); below that the
     transforms cost more than the multiplies they save."""
     kh, kw, c, f = w.shape
-    return (_WINOGRAD and _kernels() is not None and kh == kw and sh == sw == dh == dw == 1 and x.dtype in _FAST_DTYPES
+    return (_WINOGRAD and kh == kw and sh == sw == dh == dw == 1 and x.dtype in FAST_DTYPES
             and min(c, f) >= {3: 16, 5: 8}.get(kh, 1 << 62) and x.shape[1] >= 4 and x.shape[2] >= 4)
 
 
@@ -66,6 +65,6 @@ def conv(x, w, top, left, oh, ow, out=None, bias=None, relu=False):
     ``relu`` applied in the output transform.  3x3: F(4x4, 3x3), 36 GEMMs [tiles, C] x [C, F] per
     chunk instead of one [pixels, 9C] x [9C, F]: 4x fewer multiplies."""
     if w.shape[0] == 5:
-        return conv_winograd8.conv(x, w, top, left, oh, ow, out, bias, relu)
-    return conv_winograd8.tiled_conv(x, w, _wino_g(3), _wino_kernels(), (2, 4, 5, 8), 6, _TILES, (4,),
+        return winograd8.conv(x, w, top, left, oh, ow, out, bias, relu)
+    return winograd8.tiled_conv(x, w, _wino_g(3), _wino_kernels(), (2, 4, 5, 8), 6, _TILES, (4,),
                                      top, left, oh, ow, out, bias, relu)

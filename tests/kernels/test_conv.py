@@ -1,17 +1,15 @@
-"""``conv_kernels``: the fast Conv2D (``OPS["Conv2D"].extra["fast"]``) against the NumPy reference.
+"""``kernels.conv``: the fast Conv2D (``OPS["Conv2D"].extra["fast"]``) against the NumPy reference.
 
 The reference ``compute`` in ``nn_conv`` is the oracle (itself checked against naive loops in
 ``test_nn_ops``); the fast kernel must match it within float tolerance for every geometry.
 """
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.ops import conv_kernels, conv_winograd, conv_winograd8, nn_conv
+from jitgraph.kernels import blas, conv, winograd, winograd8
+from jitgraph.ops import nn_conv
 from jitgraph.ops.registry import OPS
 
 TOL = {np.float32: 2e-5, np.float64: 1e-12}
@@ -37,7 +35,7 @@ def _data(rng, shape_x, shape_w, dtype):
 
 
 def test_registered():
-    assert OPS["Conv2D"].extra["fast"] is conv_kernels.conv2d_fast
+    assert OPS["Conv2D"].extra["fast"].resolve() is conv.conv2d_fast
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -71,12 +69,12 @@ def test_w6_shape_and_chunking():
     rng = np.random.default_rng(1)
     x, w = _data(rng, (8, 32, 32, 32), (5, 5, 32, 32), np.float32)
     _check(x, w)
-    prev = conv_kernels._ROW_BYTES
+    prev = conv._ROW_BYTES
     try:
-        conv_kernels._ROW_BYTES = 1            # the 16-row minimum chunk, ragged last chunk
+        conv._ROW_BYTES = 1            # the 16-row minimum chunk, ragged last chunk
         _check(x[:3, :7, :9], w)
     finally:
-        conv_kernels._ROW_BYTES = prev
+        conv._ROW_BYTES = prev
 
 
 @pytest.mark.parametrize("case", [
@@ -114,27 +112,11 @@ def test_unsupported_falls_back_to_reference():
     np.testing.assert_array_equal(OPS["Conv2D"].extra["fast"](x, w, **a), OPS["Conv2D"].compute(x, w, **a))
 
 
-def test_numpy_fallback_without_numba(monkeypatch):
-    """Without Numba the same blocking gathers patches with NumPy."""
-    monkeypatch.setattr(conv_kernels, "_kernels", lambda: None)
-    rng = np.random.default_rng(4)
-    for s, d, padding in [(1, 1, "SAME"), (2, 1, "VALID"), ([2, 3], 2, "SAME")]:
-        x, w = _data(rng, (2, 9, 10, 3), (3, 2, 3, 5), np.float64)
-        _check(x, w, s, d, padding)
-
-
 def test_parallel_runner_serial_and_threads():
     """The chunk runner visits every chunk exactly once, with or without BLAS threads."""
     seen = []
-    conv_kernels._Blas.run(37, seen.append)
+    blas.run_chunks(37, seen.append)
     assert sorted(seen) == list(range(37))
-
-
-def test_import_does_not_load_numba():
-    code = "import sys, jitgraph; from jitgraph.ops.registry import OPS; " \
-           "assert OPS['Conv2D'].extra['fast']; print('numba' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
 
 
 def test_session_run_uses_fast_path(monkeypatch):
@@ -226,17 +208,17 @@ _WINOGRAD_CASES = [(dtype, r, c, f, padding, hw)
 def test_winograd_against_reference(dtype, r, c, f, padding, hw):
     rng = np.random.default_rng(r + c + f + hw[0])
     x, w = _data(rng, (2,) + hw + (c,), (r, r, c, f), dtype)
-    assert conv_winograd.usable(x, w, 1, 1, 1, 1)
+    assert winograd.usable(x, w, 1, 1, 1, 1)
     _check(x, w, 1, 1, padding)
     # and as the stride-1 backprop-input (a forward conv with the flipped filter)
     _check_grads(x, w, 1, 1, padding)
 
 
 def test_winograd_off_matches_too(monkeypatch):
-    monkeypatch.setattr(conv_winograd, "_WINOGRAD", False)
+    monkeypatch.setattr(winograd, "_WINOGRAD", False)
     rng = np.random.default_rng(11)
     x, w = _data(rng, (2, 9, 9, 32), (5, 5, 32, 32), np.float32)
-    assert not conv_winograd.usable(x, w, 1, 1, 1, 1)
+    assert not winograd.usable(x, w, 1, 1, 1, 1)
     _check(x, w)
 
 
@@ -250,7 +232,7 @@ def test_winograd_g_matrices():
     for r in (3, 5):
         m = 7 - r
         d, g = rng.standard_normal(6), rng.standard_normal(r)
-        got = at[m] @ ((conv_winograd._wino_g(r) @ g) * (bt @ d))
+        got = at[m] @ ((winograd._wino_g(r) @ g) * (bt @ d))
         np.testing.assert_allclose(got, [d[i:i + r] @ g for i in range(m)], rtol=1e-12, atol=1e-12)
 
 
@@ -258,7 +240,7 @@ def test_winograd8_g_matrix():
     """F(4, 5) on 8 points in 1-D: A^T[(G g) * (B^T d)] is the correlation of d with g (float64)."""
     rng = np.random.default_rng(13)
     d, g = rng.standard_normal(8), rng.standard_normal(5)
-    got = conv_winograd8._AT @ ((conv_winograd8.wino_g() @ g) * (conv_winograd8._BT @ d))
+    got = winograd8._AT @ ((winograd8.wino_g() @ g) * (winograd8._BT @ d))
     np.testing.assert_allclose(got, [d[i:i + 5] @ g for i in range(4)], rtol=1e-12, atol=1e-12)
 
 
@@ -273,7 +255,7 @@ def test_winograd_bias_relu_epilogue(r, hw):
     top = (r - 1) // 2
     tol = TOL[np.float32] * np.abs(ref).max() * np.sqrt(r * r * 16)
     for bias, relu, want in [(b, False, ref + b), (b, True, np.maximum(ref + b, 0)), (None, True, np.maximum(ref, 0))]:
-        got = conv_winograd.conv(x, w, top, top, hw[0], hw[1], None, bias, relu)
+        got = winograd.conv(x, w, top, top, hw[0], hw[1], None, bias, relu)
         np.testing.assert_allclose(got, want, rtol=0, atol=tol)
 
 
@@ -292,19 +274,65 @@ def test_winograd_filter_cache_sees_new_values():
 @pytest.mark.parametrize("case", [
     dict(x=(2, 9, 9, 32), w=(5, 5, 32, 32)),                         # Winograd 8x8: fused epilogue
     dict(x=(2, 9, 9, 16), w=(3, 3, 16, 16), padding="VALID"),        # Winograd 6x6: fused epilogue
-    dict(x=(2, 9, 9, 3), w=(3, 3, 3, 4), s=2),                       # im2col, epilogue after
+    dict(x=(2, 9, 9, 5), w=(3, 3, 5, 4), s=2),                       # im2col rows, epilogue per chunk
+    dict(x=(2, 9, 9, 3), w=(3, 3, 3, 4), s=2),                       # im2col per tap, epilogue per chunk
+    dict(x=(2, 5, 6, 7), w=(1, 1, 7, 9)),                            # 1x1: one matmul, then the epilogue
     dict(x=(2, 16, 7, 9), w=(5, 5, 16, 8), data_format="NCHW"),
 ])
-@pytest.mark.parametrize("act", [None, "Relu"])
+@pytest.mark.parametrize("act", [None, "Relu", "Relu6", "Tanh", "Sigmoid"])
 def test_conv_bias_act_entry(case, act):
-    """``extra["fast_bias_act"]`` = act(Conv2D + bias) for a compiler that fuses the epilogue."""
+    """``extra["fast_bias_act"]`` = act(Conv2D + bias), the kernel of ``_FusedConv2D``."""
+    from jitgraph.ops import fused_ops
     rng = np.random.default_rng(16)
     x, w = _data(rng, case["x"], case["w"], np.float32)
-    b = rng.standard_normal(case["w"][3]).astype(np.float32)
+    b = (rng.standard_normal(case["w"][3]) * 3).astype(np.float32)
     fmt = case.get("data_format", "NHWC")
     a = _attrs(case.get("s", 1), 1, case.get("padding", "SAME"), fmt)
-    ref = OPS["Conv2D"].compute(x, w, **a) + (b.reshape(-1, 1, 1) if fmt == "NCHW" else b)
-    ref = np.maximum(ref, 0) if act else ref
+    chain = ("BiasAdd",) + ((act,) if act else ())
+    ref = fused_ops.apply_epilogue(OPS["Conv2D"].compute(x, w, **a), b, chain, fmt)
     got = OPS["Conv2D"].extra["fast_bias_act"](x, w, b, act=act, **a)
     assert got.shape == ref.shape and got.dtype == ref.dtype
     np.testing.assert_allclose(got, ref, rtol=0, atol=TOL[np.float32] * np.abs(ref).max() * np.sqrt(w[..., 0].size))
+    fused = OPS["_FusedConv2D"].extra["fast"](x, w, b, fused_ops=chain, **a)
+    np.testing.assert_array_equal(fused, got)
+
+
+# ---- few input channels: patches one row per tap (im2col_t / col2im_t) ----------------------------
+@pytest.mark.parametrize("case", [
+    dict(x=(3, 28, 28, 1), w=(5, 5, 1, 32)),                         # P1's first layer
+    dict(x=(2, 32, 32, 3), w=(3, 3, 3, 64), s=2),                    # RGB stem, stride 2
+    dict(x=(1, 9, 14, 3), w=(3, 3, 3, 5), s=[2, 1], padding="VALID"),
+    dict(x=(2, 7, 5, 2), w=(4, 2, 2, 3), s=3),                       # even kernel, uneven padding
+    dict(x=(1, 11, 8, 4), w=(3, 3, 4, 7), d=2),                      # dilation
+    dict(x=(2, 6, 6, 1), w=(7, 7, 1, 2)),                            # kernel larger than the image
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_few_channels_forward_and_grads(case, dtype):
+    assert case["w"][2] <= conv._T_MAX_C
+    rng = np.random.default_rng(21)
+    x, w = _data(rng, case["x"], case["w"], dtype)
+    args = (case.get("s", 1), case.get("d", 1), case.get("padding", "SAME"))
+    _check(x, w, *args)
+    _check_grads(x, w, *args)
+
+
+def test_few_channels_many_chunks(monkeypatch):
+    """Chunks of output rows that split images, a ragged last chunk, and rows per GEMM below an
+    image's height in the input gradient."""
+    monkeypatch.setattr(conv, "_ROW_BYTES", 3000)
+    rng = np.random.default_rng(22)
+    x, w = _data(rng, (3, 13, 10, 2), (3, 3, 2, 5), np.float32)
+    _check(x, w)
+    _check_grads(x, w)
+    _check_grads(x, w, 2, 1, "VALID")
+
+
+@pytest.mark.parametrize("case", [
+    dict(x=(2, 11, 9, 16), w=(3, 3, 16, 8), s=2),                   # input gradient by W @ dy^T + col2im
+    dict(x=(3, 10, 13, 9), w=(3, 3, 9, 12), s=[2, 3], padding="VALID"),
+    dict(x=(2, 12, 12, 8), w=(5, 5, 8, 8), s=2),                    # by Winograd on the dilated dy
+])
+def test_strided_input_gradient_with_more_channels(case):
+    rng = np.random.default_rng(23)
+    x, w = _data(rng, case["x"], case["w"], np.float32)
+    _check_grads(x, w, case.get("s", 1), 1, case.get("padding", "SAME"))

@@ -1,0 +1,164 @@
+"""Whole training steps of real programs, jitgraph beside TF1, each in its own process.
+
+``python -m benchmarks.programs [--programs P1] [--impls jitgraph,tf] [--steps 30] [--warmup 5]``
+prints the steady per-step time (median after warm-up) of each program under each impl.  Run it
+with an interpreter that has both jitgraph and TensorFlow for the TF column (``tf`` is ``n/a``
+otherwise).  Children alternate ABBA over ``--passes``; every child also runs one step with
+dropout off from the shared initial values and reports its loss, which must agree across impls.
+
+Builders take the ``tf`` module, so one function builds the graph for ``tf = jitgraph`` and for
+``tf = tensorflow.compat.v1`` (as ``benchmarks/workloads.py`` does).
+
+P1: the classic TF1 MNIST CNN example: conv 5x5 1->32 SAME + bias + relu, 2x2 max-pool, conv 5x5
+32->64, pool, dense 7*7*64->1024 relu, dropout (keep 0.5), dense 1024->10, softmax cross-entropy,
+Adam 1e-4; batch 128, 28x28x1 images fed as a placeholder.
+"""
+import argparse
+import collections
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+
+Program = collections.namedtuple("Program", "train loss feeds check_feeds")
+
+PROGRAMS = ("P1",)
+DESCR = {"P1": "MNIST CNN 5x5 1->32->64, pool, dense 1024, dropout, Adam, batch 128"}
+
+
+def p1_cnn(tf, batch=128, seed=0):
+    """Build P1's training step in the default graph; returns a ``Program`` whose ``feeds(i)`` is
+    the feed dict of step i (4 batches in turn) and ``check_feeds`` a step with dropout off."""
+    rng = np.random.default_rng(seed)
+
+    def weight(*shape):
+        return tf.Variable(np.clip(rng.standard_normal(shape) * 0.1, -0.2, 0.2).astype(np.float32))
+
+    def bias(n):
+        return tf.Variable(np.full(n, 0.1, np.float32))
+
+    x = tf.placeholder(tf.float32, [batch, 28, 28, 1], name="x")
+    y_ = tf.placeholder(tf.float32, [batch, 10], name="y_")
+    keep_prob = tf.placeholder(tf.float32, [], name="keep_prob")
+    h = x
+    for c_in, c_out in ((1, 32), (32, 64)):
+        h = tf.nn.relu(tf.nn.conv2d(h, weight(5, 5, c_in, c_out), strides=[1, 1, 1, 1], padding="SAME")
+                       + bias(c_out))
+        h = tf.nn.max_pool(h, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
+    h = tf.reshape(h, [-1, 7 * 7 * 64])
+    h = tf.nn.relu(tf.matmul(h, weight(7 * 7 * 64, 1024)) + bias(1024))
+    h = tf.nn.dropout(h, keep_prob=keep_prob)
+    logits = tf.matmul(h, weight(1024, 10)) + bias(10)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=logits))
+    train = tf.train.AdamOptimizer(1e-4).minimize(loss)
+
+    data = np.random.default_rng(seed + 1)
+    images = data.random((4, batch, 28, 28, 1), dtype=np.float32)
+    labels = np.eye(10, dtype=np.float32)[data.integers(0, 10, (4, batch))]
+
+    def feeds(i):
+        return {x: images[i % 4], y_: labels[i % 4], keep_prob: 0.5}
+    return Program(train, loss, feeds, {x: images[0], y_: labels[0], keep_prob: 1.0})
+
+
+BUILDERS = {"P1": p1_cnn}
+
+
+def load(impl):
+    if impl == "tf":
+        import tensorflow.compat.v1 as tf
+        tf.disable_v2_behavior()
+        tf.logging.set_verbosity(tf.logging.ERROR)
+        return tf
+    import jitgraph
+    return jitgraph
+
+
+def _steady(recent):
+    """Five steps within 1.3x of each other: compiles (a lazy plan's, or one finishing in the
+    background) are over."""
+    return len(recent) == 5 and max(recent) <= 1.3 * min(recent)
+
+
+def time_program(tf, name, warmup, steps):
+    """(first-step loss with dropout off, per-step seconds after at least ``warmup`` steps and
+    until the times are steady)."""
+    g = tf.Graph()
+    with g.as_default():
+        prog = BUILDERS[name](tf)
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        check_loss = float(sess.run(prog.loss, prog.check_feeds))
+        fetch = [prog.train, prog.loss]
+        recent, i = [], 0
+        while i < max(warmup, 1000) and (i < warmup or not _steady(recent)):
+            t0 = time.perf_counter()
+            sess.run(fetch, prog.feeds(i))
+            recent = (recent + [time.perf_counter() - t0])[-5:]
+            i += 1
+        samples = []
+        for i in range(steps):
+            feed = prog.feeds(i)
+            t0 = time.perf_counter()
+            sess.run(fetch, feed)
+            samples.append(time.perf_counter() - t0)
+    return check_loss, samples
+
+
+def child(name, impl, warmup, steps):
+    try:
+        tf = load(impl)
+        t0 = time.perf_counter()
+        loss, samples = time_program(tf, name, warmup, steps)
+        out = {"status": "ok", "loss": loss, "samples_ms": [s * 1e3 for s in samples],
+               "total_s": time.perf_counter() - t0}
+    except Exception as e:  # noqa: BLE001 - reported as n/a by the parent
+        out = {"status": "n/a", "reason": f"{type(e).__name__}: {e}"[:200]}
+    print("RESULT " + json.dumps(out), flush=True)
+
+
+def main(argv=None):
+    from benchmarks import isolate
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.programs", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--programs", default=",".join(PROGRAMS))
+    ap.add_argument("--impls", default="jitgraph,tf")
+    ap.add_argument("--steps", type=int, default=30, help="timed steps per child")
+    ap.add_argument("--warmup", type=int, default=5,
+                    help="untimed steps first (at least; more until five in a row are steady)")
+    ap.add_argument("--passes", type=int, default=2, help="children per impl, ABBA order")
+    ap.add_argument("--child", nargs=2, metavar=("PROGRAM", "IMPL"), help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.child:
+        return child(a.child[0], a.child[1], a.warmup, a.steps)
+    impls = a.impls.split(",")
+    print(f"{'program':8} {'impl':9} {'ms/step':>9} {'min':>8} {'loss (dropout off)':>19} {'first run s':>11}")
+    for name in a.programs.split(","):
+        got = {i: [] for i in impls}
+        for k in range(a.passes):
+            for impl in (impls if k % 2 == 0 else impls[::-1]):
+                args = ["--child", name, impl, "--steps", str(a.steps), "--warmup", str(a.warmup)]
+                try:
+                    got[impl].append(isolate.spawn("benchmarks.programs", args, "RESULT ", timeout=1200))
+                except RuntimeError as e:
+                    got[impl].append({"status": "n/a", "reason": str(e)})
+        medians = {}
+        for impl in impls:
+            ok = [r for r in got[impl] if r["status"] == "ok"]
+            if not ok:
+                print(f"{name:8} {impl:9} n/a ({got[impl][0].get('reason')})")
+                continue
+            s = [v for r in ok for v in r["samples_ms"]]
+            medians[impl] = statistics.median(s)
+            print(f"{name:8} {impl:9} {medians[impl]:9.2f} {min(s):8.2f} {ok[0]['loss']:19.6f} "
+                  f"{ok[0]['total_s']:11.1f}")
+        if "jitgraph" in medians and "tf" in medians:
+            print(f"{name:8} jitgraph/tf = {medians['jitgraph'] / medians['tf']:.2f}  (target <= 0.5)")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

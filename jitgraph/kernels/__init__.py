@@ -1,0 +1,53 @@
+"""Fast kernels: the second half of a ``library`` op, one module per kernel family.
+
+An op is defined once in ``jitgraph/ops/`` with its NumPy reference (``compute``), the oracle of
+the reference executor and of the tests.  Its fast path lives here and is attached to the op as
+``extra["fast"] = lazy("<module>", "<function>")``: same arguments and results as ``compute``
+within the float tolerance its docstring states.  The compiler runs the fast path in its NumPy
+steps (``compiler.runner.numpy_step``); each fast path falls back to the reference for inputs it
+does not handle (other dtypes, layouts).
+
+Modules import Numba at their top and hold their ``@njit(cache=True)`` loops at module level, so
+Numba's disk cache finds them again in the next process.  ``lazy`` defers the import to the first
+call: ``import jitgraph`` never imports Numba.
+
+Families (each module's docstring states what it measured and its error bound):
+
+* ``conv``: Conv2D and its gradients by blocked im2col + BLAS (``im2col``: the Numba gathers),
+  Winograd for stride-1 3x3 / 5x5 (``winograd``, ``winograd8``, their loops in
+  ``winograd_jit``; the filter gradient in ``winograd_grad``), bias + activation epilogues
+  (``epilogue``) for ``_FusedConv2D``;
+* ``matmul``: ``_FusedMatMul`` (BLAS by row blocks + the epilogue);
+* ``pool``: MaxPool, AvgPool and their gradients;
+* ``softmax``: Softmax, LogSoftmax, their gradients and the cross-entropies, row by row;
+* ``blas``: the chunk runner (one worker per BLAS thread, single-threaded BLAS each) and
+  per-thread scratch buffers they share.
+"""
+
+import importlib
+
+
+class Lazy:
+    """``jitgraph.kernels.<module>.<name>``, imported on its first call."""
+
+    __slots__ = ("module", "name", "_fn")
+
+    def __init__(self, module, name):
+        self.module, self.name, self._fn = module, name, None
+
+    def resolve(self):
+        """The kernel function itself (imports its module)."""
+        if self._fn is None:
+            self._fn = getattr(importlib.import_module(f"{__name__}.{self.module}"), self.name)
+        return self._fn
+
+    def __call__(self, *args, **kwargs):
+        return (self._fn or self.resolve())(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<kernel {__name__}.{self.module}.{self.name}>"
+
+
+def lazy(module, name):
+    """An ``extra["fast"]`` entry for ``jitgraph.kernels.<module>.<name>``."""
+    return Lazy(module, name)

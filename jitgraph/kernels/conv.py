@@ -1,0 +1,322 @@
+"""Fast conv2d kernels, registered as ``OPS[...].extra["fast"]`` (the compiler calls them for NumPy steps).
+
+The NumPy references in ``jitgraph.ops.nn_conv`` stay the oracle; these give the same values within
+float tolerance (``tests/kernels/test_conv.py``).
+
+Conv2D forward (NHWC, float32/float64, any strides/dilations, SAME/VALID) is *blocked* im2col +
+BLAS: the output pixels are cut into chunks of ``rows`` pixels; for each chunk a Numba loop copies
+the patches (zeros for the padding, so the input is never padded or copied) into a small buffer that
+stays in L2 (``rows * KH*KW*C`` elements, ~1 MiB), and one ``np.matmul(chunk, W, out=...)``
+writes that chunk of the output.  Chunks run on ``blas.run_chunks``'s workers (one per BLAS thread,
+each with single-threaded BLAS; no Numba ``parallel``, so the threading layer does not matter here).
+With one to ``_T_MAX_C`` input channels the patches are gathered one row per filter tap instead
+(``im2col.im2col_t``, [KH*KW*C, pixels]: each row a copy of an input row) and the chunk's GEMM reads
+them transposed: P1's first layer (5x5, 1 -> 32, batch 128) took 6.2 ms for the gather alone in
+the pixel-rows layout, 3.5 in this one (one thread; its GEMM ~2.5 ms more).  TF's oneDNN runs that
+layer in ~3 ms: with 25 multiply-adds per output value, gathering patches costs as much as the
+product, and a direct loop nest that keeps a pixels x filters tile in registers is not reachable
+from Numba here (below).
+Measured on the 2-core Zen box for W6's shapes, the alternatives lose:
+
+* the reference's whole-batch im2col writes and re-reads a 26 MB patch matrix (W6) — memory bound;
+* direct Numba loop nests (dot-product blocking 4 pixels x 2 filters, or outer-product blocking
+  over F) reach 10-35 GFLOP/s: Numba arrays give LLVM no way to keep an accumulator tile in
+  registers without spills or gathers (Numba turns LLVM's SLP vectorizer off, and the loop
+  vectorizer's 64-float body never runs for F = 16 or 32: a 4-pixel x 32-filter tile for P1's
+  first layer took 10-22 ms against 6 for im2col + BLAS), while OpenBLAS's sgemm micro-kernel
+  runs at ~75 GFLOP/s a core on a [256, 800] x [800, 32] chunk;
+* 25 shifted [N*Hp*Wp, C] x [C, F] sgemms (no im2col) and 5 row-im2col sgemms with K = KW*C do
+  27% / 12% wasted work on the padded grid and need a second BLAS (scipy's, for beta=1).
+
+Stride-1 3x3 and 5x5 convs with enough channels (``winograd.usable``) use Winograd instead:
+F(4x4,3x3) on 6x6 tiles (``winograd``), F(4x4,5x5) on 8x8 tiles (``winograd8``).  Per
+chunk of tiles a Numba loop transforms the input tiles (B^T d B, vectorized over channels), one
+batched ``np.matmul`` does the 36/64 [tiles, C] x [C, F] products against the transformed filter
+(cached while the filter's values do not change), and a Numba loop applies A^T M A (+ bias, ReLU:
+``conv2d_bias_act_fast``) into the output: 4x / 6.25x fewer multiplies than im2col, at ~7x its
+float32 rounding error (``JITGRAPH_CONV_WINOGRAD=0`` turns it off).  W6's 5x5x32x32 conv on one
+core (2-core Zen 3 VM): im2col 7.2 ms, F(2x2,5x5) on 6x6 tiles 4.3 ms, F(4x4,5x5) 2.5 ms
+(input transform 0.6, 64 GEMMs 1.2 at ~56 GFLOP/s, output transform 0.25).  Lost: computing the
+8x8 input transform's vertical pass once per row of tiles (tiles overlap by 4 columns) measured
+10-40% slower than per tile (its 36 KiB band leaves L1); hand Numba GEMMs for the [T, 32] x [32, 32]
+products reached 4-16 GFLOP/s against OpenBLAS's 50-62.
+
+The gradients reuse the machinery.  Conv2DBackpropFilter: stride-1 3x3 / 5x5 with enough tiles by
+Winograd (``winograd_grad``), otherwise ``cols^T @ dy`` summed over chunks (one partial per worker).
+Conv2DBackpropInput: with few input channels, or a stride > 1 where Winograd does not apply,
+``W @ dy^T`` per image with the tap rows added back into dx (``im2col.col2im_t``); otherwise a
+forward conv of ``dy`` (zero-dilated by the strides) with the flipped, transposed filter (Winograd
+at stride 1).
+
+Error: im2col + BLAS sums each output's KH*KW*C products in BLAS's order, so against the
+reference (same sums, NumPy's BLAS order) the difference is float rounding: measured below
+1e-6 of the output's largest magnitude in float32 (tests allow 2e-5 * sqrt(KH*KW*C)); Winograd
+adds its transforms' rounding (``winograd``).  The gradients: the same, plus the order in which
+overlapping windows' contributions are added.
+"""
+
+import threading
+
+import numpy as np
+
+from jitgraph.kernels import blas, epilogue, im2col, winograd, winograd_grad
+from jitgraph.kernels.blas import FAST_DTYPES as _FAST_DTYPES
+
+_ROW_BYTES = 1 << 20     # one patch chunk: 1 MiB measured best (W6 7.5 ms vs 7.7 at 512 KiB, 12 at 8 MiB)
+_T_MAX_C = 4             # input channels up to which patches are gathered one row per tap
+
+
+def _chunk_rows(total, per_row_bytes, minimum=1):
+    """Rows per chunk so that a chunk's patches take about ``_ROW_BYTES``."""
+    return max(minimum, min(total, _ROW_BYTES // max(1, per_row_bytes)))
+
+
+def _patches(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, work):
+    """Run ``work(p0, m, cols)`` over chunks of output pixels, ``cols`` holding their [m, KH*KW*C]
+    patches (zero outside ``x``; ``top``/``left`` pad before, as much as needed after)."""
+    n, h, wd, c = x.shape
+    k = kh * kw * c
+    total = n * oh * ow
+    rows = _chunk_rows(total, k * x.dtype.itemsize, 16)
+
+    def chunk(j):
+        p0 = j * rows
+        m = min(rows, total - p0)
+        buf = blas.scratch(rows, k, x.dtype)[:m]
+        im2col.im2col_rows(x, buf, p0, kh, kw, sh, sw, dh, dw, top, left, oh, ow)
+        work(p0, m, buf)
+    blas.run_chunks(-(-total // rows), chunk)
+
+
+def _flat_scratch(k, most, m, dtype):
+    """A contiguous [k, m] view of a per-thread buffer of k * most elements (m <= most)."""
+    return blas.scratch(1, k * most, dtype, "T")[0, :k * m].reshape(k, m)
+
+
+def _patches_t(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, work):
+    """Run ``work(r0, r1, cols)`` over chunks of output rows r = n*OH + i, ``cols`` holding their
+    [KH*KW*C, (r1 - r0)*OW] patches, one row per tap (``im2col.im2col_t``)."""
+    n, h, wd, c = x.shape
+    k = kh * kw * c
+    total = n * oh
+    rows = _chunk_rows(total, k * ow * x.dtype.itemsize)
+
+    def chunk(j):
+        r0 = j * rows
+        r1 = min(total, r0 + rows)
+        buf = _flat_scratch(k, rows * ow, (r1 - r0) * ow, x.dtype)
+        im2col.im2col_t(x, buf, r0, r1, kh, kw, sh, sw, dh, dw, top, left, oh, ow)
+        work(r0, r1, buf)
+    blas.run_chunks(-(-total // rows), chunk)
+
+
+def _conv_core(x, w, sh, sw, dh, dw, top, left, oh, ow, out=None, bias=None, act=None):
+    """out[n, i, j] = sum_{a,b} x[n, i*sh + a*dh - top, j*sw + b*dw - left] @ w[a, b] (zero outside x),
+    then ``act(out + bias)`` when ``bias`` is given (``epilogue``), block by block as BLAS writes."""
+    n, h, wd, c = x.shape
+    kh, kw, _, f = w.shape
+    x = np.ascontiguousarray(x)
+    w2 = np.ascontiguousarray(w).reshape(kh * kw * c, f)
+    if out is None:
+        out = np.empty((n, oh, ow, f), x.dtype)
+    total = n * oh * ow
+    flat = out.reshape(total, f)
+    bt = None if bias is None else epilogue.tiled_bias(np.ascontiguousarray(bias, x.dtype))
+    if total == 0 or f == 0:
+        return out
+    if kh * kw * c == 0:
+        flat[...] = 0
+    elif kh == kw == sh == sw == 1 and top == left == 0 and oh == h and ow == wd:
+        np.matmul(x.reshape(total, c), w2, out=flat)      # a 1x1 conv is one matmul
+    elif winograd.usable(x, w, sh, sw, dh, dw):         # the stride-1 3x3/5x5 path (module docstring)
+        winograd.conv(x, w, top, left, oh, ow, out, bias, act == "Relu")
+        if act not in (None, "Relu"):                   # bias added in the output transform
+            _blocks(flat, lambda y: epilogue.apply(y, np.zeros(bt.size, x.dtype), act))
+        return out
+    elif c <= _T_MAX_C:
+        def work_t(r0, r1, cols):
+            y = flat[r0 * ow:r1 * ow]
+            np.matmul(cols.T, w2, out=y)
+            if bt is not None:
+                epilogue.apply(y, bt, act)
+        _patches_t(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, work_t)
+        return out
+    else:
+        def work(p0, m, cols):
+            y = flat[p0:p0 + m]
+            np.matmul(cols, w2, out=y)
+            if bt is not None:
+                epilogue.apply(y, bt, act)
+        _patches(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, work)
+        return out
+    if bt is not None:
+        _blocks(flat, lambda y: epilogue.apply(y, bt, act))
+    return out
+
+
+def _blocks(flat, fn):
+    """``fn`` on blocks of rows of ``flat`` of about ``_ROW_BYTES``, on the chunk workers."""
+    rows = _chunk_rows(flat.shape[0], flat.shape[1] * flat.dtype.itemsize)
+    blas.run_chunks(-(-flat.shape[0] // rows), lambda j: fn(flat[j * rows:(j + 1) * rows]))
+
+
+def conv2d_nhwc(x, w, strides, dilations, padding, out=None, bias=None, act=None):
+    """NHWC conv2d by blocked im2col + BLAS or Winograd; ``strides``/``dilations`` are NHWC
+    4-lists; ``act(... + bias)`` when ``bias`` is given."""
+    from jitgraph.ops.nn_conv import _geom
+    kh, kw = w.shape[:2]
+    oh, ow, ph, pw = _geom(x.shape, kh, kw, strides, dilations, padding)
+    dtype = np.result_type(x.dtype, w.dtype)
+    return _conv_core(np.asarray(x, dtype), np.asarray(w, dtype), strides[1], strides[2], dilations[1],
+                      dilations[2], ph[0], pw[0], oh, ow, out, bias, act)
+
+
+def conv2d_backprop_filter_nhwc(x, w_shape, dy, strides, dilations, padding):
+    """dW[a, b, c, f] = sum over output pixels of patch(x)[a, b, c] * dy[f]: per chunk cols^T @ dy
+    (or cols @ dy in the one-row-per-tap layout), summed over per-thread partials."""
+    from jitgraph.ops.nn_conv import _geom
+    kh, kw, c, f = w_shape
+    oh, ow, ph, pw = _geom(x.shape, kh, kw, strides, dilations, padding)
+    dtype = np.result_type(x.dtype, dy.dtype)
+    x = np.ascontiguousarray(x, dtype)
+    dyf = np.ascontiguousarray(dy, dtype).reshape(-1, f)
+    k = kh * kw * c
+    parts = {}
+
+    def add(prod):
+        acc = parts.get(threading.get_ident())
+        if acc is None:
+            parts[threading.get_ident()] = prod
+        else:
+            acc += prod
+    geo = (kh, kw, strides[1], strides[2], dilations[1], dilations[2], ph[0], pw[0], oh, ow)
+    if dyf.shape[0] and k and f and winograd_grad.usable(x, w_shape, *geo[2:6]):
+        return winograd_grad.filter_grad(x, dyf.reshape(dy.shape), kh, ph[0], pw[0])
+    if dyf.shape[0] and k and f:
+        if c <= _T_MAX_C:
+            _patches_t(x, *geo, lambda r0, r1, cols: add(cols @ dyf[r0 * ow:r1 * ow]))
+        else:
+            _patches(x, *geo, lambda p0, m, cols: add(cols.T @ dyf[p0:p0 + m]))
+    dw = sum(parts.values()) if parts else np.zeros((k, f), dtype)
+    return np.asarray(dw, dtype).reshape(kh, kw, c, f)
+
+
+def _backprop_input_t(x_shape, w, dy, sh, sw, dh, dw, top, left, oh, ow):
+    """dx for few input channels: per image and block of its output rows, cols = W @ dy^T
+    ([KH*KW*C, pixels]) added tap row by tap row into a zero-bordered buffer of the image
+    (``im2col.col2im_t``), whose interior is dx[n].  Workers take whole images."""
+    n, h, wd, c = x_shape
+    kh, kw, _, f = w.shape
+    k = kh * kw * c
+    w2 = np.ascontiguousarray(w).reshape(k, f)
+    dyf = np.ascontiguousarray(dy).reshape(n, oh * ow, f)
+    dx = np.empty((n, h, wd, c), dy.dtype)
+    rows = _chunk_rows(oh, k * ow * dy.dtype.itemsize)
+    hp, wp = (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1
+    h_hi, w_hi = min(h, hp - top), min(wd, wp - left)
+
+    def image(j):
+        dpad = blas.scratch(hp, wp * c, dy.dtype, "dpad")
+        dpad[...] = 0
+        for i0 in range(0, oh, rows):
+            i1 = min(oh, i0 + rows)
+            cols = _flat_scratch(k, rows * ow, (i1 - i0) * ow, dy.dtype)
+            np.matmul(w2, dyf[j, i0 * ow:i1 * ow].T, out=cols)
+            im2col.col2im_t(cols, dpad, i0, i1, kh, kw, sh, sw, dh, dw, ow)
+        dx[j] = 0
+        dx[j, :h_hi, :w_hi] = dpad.reshape(hp, wp, c)[top:top + h_hi, left:left + w_hi]
+    blas.run_chunks(n, image)
+    return dx
+
+
+def conv2d_backprop_input_nhwc(x_shape, w, dy, strides, dilations, padding):
+    """dx by ``_backprop_input_t`` for few input channels, and for strides > 1 unless the flipped
+    conv below runs as Winograd (measured, one thread, stride 2: 32 x 32x32, 16 -> 32 3x3: 2.9 ms
+    vs 7.7 zero-dilated; 8 x 32x32, 32 -> 32 5x5: 13.2 vs 2.4 by Winograd on the dilated dy).
+    Otherwise a forward conv of dy (zero-dilated by the strides) with the flipped, transposed filter:
+    dx[h] = sum_a dyd[h + P - a*dh] w[a]  where P = pad before, so with w'[a'] = w[KH-1-a'] it is a
+    correlation of dyd padded by (KH-1)*dh - P."""
+    from jitgraph.ops.nn_conv import _geom
+    kh, kw, c, f = w.shape
+    n, h, wd, _ = x_shape
+    sh, sw, dh, dw = strides[1], strides[2], dilations[1], dilations[2]
+    oh, ow, ph, pw = _geom(x_shape, kh, kw, strides, dilations, padding)
+    dtype = np.result_type(w.dtype, dy.dtype)
+    dy = np.asarray(dy, dtype)
+    if oh == 0 or ow == 0 or n * h * wd * c == 0:
+        return np.zeros((n, h, wd, c), dtype)
+    wf = np.ascontiguousarray(np.asarray(w, dtype)[::-1, ::-1].transpose(0, 1, 3, 2))
+    strided = sh > 1 or sw > 1
+    if f and (c <= _T_MAX_C or strided and not winograd.usable(dy, wf, 1, 1, dh, dw)):
+        return _backprop_input_t(x_shape, np.asarray(w, dtype), dy, sh, sw, dh, dw, ph[0], pw[0], oh, ow)
+    if strided:
+        dyd = np.zeros((n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, f), dtype)
+        dyd[:, ::sh, ::sw] = dy
+    else:
+        dyd = dy
+    return _conv_core(dyd, wf, 1, 1, dh, dw, (kh - 1) * dh - ph[0], (kw - 1) * dw - pw[0], h, wd)
+
+
+def conv2d_fast(x, w, strides, padding, data_format, dilations, **attrs):
+    """``extra["fast"]`` for Conv2D: same arguments and result as the reference ``compute``."""
+    from jitgraph.ops import nn_conv
+    x, w = np.asarray(x), np.asarray(w)
+    if x.dtype not in _FAST_DTYPES or w.dtype != x.dtype or x.ndim != 4 or w.ndim != 4:
+        return nn_conv._conv2d(x, w, strides, padding, data_format, dilations, **attrs)
+    s, d = nn_conv._nhwc_seq(strides, data_format), nn_conv._nhwc_seq(dilations, data_format)
+    y = conv2d_nhwc(nn_conv._to_nhwc(x, data_format), w, s, d, padding)
+    return nn_conv._from_nhwc_arr(y, data_format)
+
+
+def conv2d_bias_act_fast(x, w, bias, strides, padding, data_format, dilations, act=None, **attrs):
+    """``act(Conv2D(x, w) + bias)`` with ``bias`` of shape [F] (BiasAdd's broadcast over channels)
+    and ``act`` None or one of ``fused_ops.ACTIVATIONS``: ``OPS["Conv2D"].extra["fast_bias_act"]``.
+    The bias and activation are applied to each block of the output as BLAS writes it (inside the
+    Winograd output transform for ReLU); same values as the unfused ops within the conv's rounding."""
+    from jitgraph.ops import fused_ops, nn_conv
+    if act is not None and act not in fused_ops.ACTIVATIONS:
+        raise ValueError(f"conv2d_bias_act_fast: unsupported activation {act!r}")
+    x, w = np.asarray(x), np.asarray(w)
+    b = np.asarray(bias)
+    if not (x.dtype in _FAST_DTYPES and w.dtype == x.dtype and b.dtype == x.dtype and x.ndim == w.ndim == 4
+            and b.shape == (w.shape[3],)):
+        return fused_ops._fused_conv(x, w, b, strides, padding, data_format, dilations,
+                                     ("BiasAdd",) + ((act,) if act else ()))
+    s, d = nn_conv._nhwc_seq(strides, data_format), nn_conv._nhwc_seq(dilations, data_format)
+    y = conv2d_nhwc(nn_conv._to_nhwc(x, data_format), w, s, d, padding, bias=b, act=act)
+    return nn_conv._from_nhwc_arr(y, data_format)
+
+
+def fused_conv2d_fast(x, w, bias, strides, padding, data_format, dilations, fused_ops, **attrs):
+    """``extra["fast"]`` for the compiler's ``_FusedConv2D`` (conv + bias [+ activation] in one step)."""
+    return conv2d_bias_act_fast(x, w, bias, strides, padding, data_format, dilations,
+                                act=fused_ops[1] if len(fused_ops) > 1 else None)
+
+
+def _supported(*arrays):
+    return all(a.ndim == 4 and a.dtype in _FAST_DTYPES and a.dtype == arrays[0].dtype for a in arrays)
+
+
+def conv2d_backprop_input_fast(sizes, w, dy, strides, padding, data_format, dilations, **attrs):
+    """``extra["fast"]`` for Conv2DBackpropInput (same arguments and result as the reference)."""
+    from jitgraph.ops import nn_conv
+    w, dy = np.asarray(w), np.asarray(dy)
+    if not _supported(w, dy):
+        return nn_conv._conv_bp_input(sizes, w, dy, strides, padding, data_format, dilations, **attrs)
+    s, d = nn_conv._nhwc_seq(strides, data_format), nn_conv._nhwc_seq(dilations, data_format)
+    xs = nn_conv._nhwc_seq([int(v) for v in np.asarray(sizes).reshape(-1)], data_format)
+    dx = conv2d_backprop_input_nhwc(xs, w, nn_conv._to_nhwc(dy, data_format), s, d, padding)
+    return nn_conv._from_nhwc_arr(dx, data_format)
+
+
+def conv2d_backprop_filter_fast(x, sizes, dy, strides, padding, data_format, dilations, **attrs):
+    """``extra["fast"]`` for Conv2DBackpropFilter (same arguments and result as the reference)."""
+    from jitgraph.ops import nn_conv
+    x, dy = np.asarray(x), np.asarray(dy)
+    if not _supported(x, dy):
+        return nn_conv._conv_bp_filter(x, sizes, dy, strides, padding, data_format, dilations, **attrs)
+    s, d = nn_conv._nhwc_seq(strides, data_format), nn_conv._nhwc_seq(dilations, data_format)
+    w_shape = [int(v) for v in np.asarray(sizes).reshape(-1)]
+    return conv2d_backprop_filter_nhwc(nn_conv._to_nhwc(x, data_format), w_shape, nn_conv._to_nhwc(dy, data_format),
+                                       s, d, padding)
+

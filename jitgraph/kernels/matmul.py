@@ -1,0 +1,95 @@
+"""``MatMul`` and ``_FusedMatMul`` (``act(a @ b + bias)``): BLAS by blocks on the chunk workers,
+the fused bias and activation applied to each block right after BLAS writes it (``epilogue``)
+instead of two more passes over the whole output.
+
+Blocks (at least one per BLAS thread, at most ``_BLOCK_BYTES`` of output) are row blocks, or
+column blocks when the output is wider than tall (a dense layer's input gradient [128, 3136]:
+row blocks would read all of ``b`` once per block).  They run on ``blas.run_chunks``'s workers,
+each with single-threaded BLAS: on this shared 2-core machine OpenBLAS's own threads measured up
+to 20x slower when another process keeps one core busy (a thread spin-waits for its descheduled
+partner), while a worker that claims blocks from a counter only loses its share.  Products under
+``_SMALL_FLOPS`` are one call.
+
+Values: each block is BLAS's own product of the same rows and columns (the reference is
+``np.matmul`` of the whole: the same sums, possibly another kernel's summation order, so float
+rounding), then the epilogue's exact bias + activation.
+"""
+
+import numpy as np
+
+from jitgraph.kernels import blas, epilogue
+from jitgraph.kernels.blas import FAST_DTYPES
+
+_BLOCK_BYTES = 1 << 19
+_SMALL_FLOPS = 1 << 21
+
+
+def gemm(a, b, out, bt=None, act=None):
+    """``out[...] = a @ b`` (then ``act(out + bias)`` when ``bt``, the ``epilogue.tiled_bias``, is
+    given), by blocks on the chunk workers.  ``a`` [m, k], ``b`` [k, n] may be transposed views."""
+    m, n = out.shape
+    k = a.shape[1]
+    if m * n * k < _SMALL_FLOPS or min(m, n) == 0:
+        np.matmul(a, b, out=out)
+        if bt is not None:
+            epilogue.apply(out, bt, act)
+        return out
+    blocks = max(blas.blas_threads(), -(-m * n * out.dtype.itemsize // _BLOCK_BYTES))
+    if n > m:                                  # column blocks of at least 64 columns
+        cols = max(64, -(-n // blocks))
+
+        def block(j):
+            c0, c1 = j * cols, min(n, (j + 1) * cols)
+            y = out[:, c0:c1]
+            np.matmul(a, b[:, c0:c1], out=y)
+            if bt is not None:
+                epilogue.apply_strided(y, bt[c0:c1], act)
+        blas.run_chunks(-(-n // cols), block)
+        return out
+    rows = max(16, -(-m // blocks))
+
+    def block(j):
+        r0, r1 = j * rows, min(m, (j + 1) * rows)
+        y = out[r0:r1]
+        np.matmul(a[r0:r1], b, out=y)
+        if bt is not None:
+            epilogue.apply(y, bt, act)
+    blas.run_chunks(-(-m // rows), block)
+    return out
+
+
+def _operands(a, b, transpose_a, transpose_b, what):
+    a = a.T if transpose_a else a
+    b = b.T if transpose_b else b
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"{what}: Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: {list(b.shape)}")
+    return a, b
+
+
+def matmul_fast(a, b, transpose_a, transpose_b, **attrs):
+    """``extra["fast"]`` of MatMul (the reference off float32/float64 matrices)."""
+    if not (type(a) is np.ndarray and type(b) is np.ndarray and a.dtype in FAST_DTYPES and b.dtype == a.dtype
+            and a.ndim == b.ndim == 2):
+        from jitgraph.ops import linalg_ops
+        return linalg_ops._matmul_compute(a, b, transpose_a, transpose_b)
+    a, b = _operands(a, b, transpose_a, transpose_b, "MatMul")
+    return gemm(a, b, np.empty((a.shape[0], b.shape[1]), a.dtype))
+
+
+def fused_matmul_fast(a, b, bias, transpose_a, transpose_b, fused_ops, **attrs):
+    """``extra["fast"]`` of ``_FusedMatMul`` (the reference off float32/float64 matrices)."""
+    a, b, bias = np.asarray(a), np.asarray(b), np.asarray(bias)
+    dt = a.dtype
+    if not (dt in FAST_DTYPES and b.dtype == dt and bias.dtype == dt and a.ndim == b.ndim == 2 and bias.ndim == 1):
+        from jitgraph.ops import fused_ops as fused
+        return fused._fused_matmul(a, b, bias, transpose_a, transpose_b, fused_ops)
+    a, b = _operands(a, b, transpose_a, transpose_b, "_FusedMatMul")
+    if bias.shape[0] != b.shape[1]:
+        raise ValueError(f"_FusedMatMul: bias has {bias.shape[0]} elements for {b.shape[1]} output channels")
+    act = fused_ops[1] if len(fused_ops) > 1 else None
+    out = np.empty((a.shape[0], b.shape[1]), dt)
+    if out.shape[1] > out.shape[0]:
+        bt = np.ascontiguousarray(bias)            # column blocks take their slice of the bias
+    else:
+        bt = epilogue.tiled_bias(bias)
+    return gemm(a, b, out, bt, act)

@@ -1,0 +1,120 @@
+"""Conv2DBackpropFilter of stride-1 3x3 and 5x5 convs by Winograd.
+
+dW[a, b, c, f] = sum over images and output pixels (i, j) of x[n, i + a - top, j + b - left, c] *
+dy[n, i, j, f].  Cut the output grid into the 4x4 tiles of the forward Winograd: per tile and
+channel pair this is a 2-D correlation of the tile's (r+3) x (r+3) input window (the forward's V
+tile) with the 4x4 tile of dy, giving r x r outputs: Winograd F(r x r, 4 x 4) on the same points
+as the forward's F(4 x 4, r x r), so the input transform is the forward's (B^T d B), dy's tiles
+are transformed by G' (n x 4, ``grad_g``) and the sum over tiles runs in the transformed domain:
+
+    dW[:, :, c, f] = A'^T (sum over tiles of V[tile, c] * U[tile, f]) A'
+
+i.e. n*n GEMMs [C, tiles] x [tiles, F] (``np.matmul`` over chunks of tiles, one partial per
+worker), then one small output transform in float64.  P1's second layer (5x5, 32 -> 64 on 14x14,
+batch 128): 2.6 GFLOP of im2col products become 0.54 GFLOP of GEMMs plus the transforms.
+
+Error: Winograd's transforms add rounding; measured against the float64 reference below 1e-5 of
+the gradient's largest magnitude in float32 (im2col + BLAS: ~5e-7).  ``JITGRAPH_CONV_WINOGRAD=0``
+turns this off with the forward Winograd.
+"""
+
+import functools
+import threading
+
+import numpy as np
+
+from jitgraph.kernels import blas, winograd, winograd8, winograd_jit
+from jitgraph.kernels.blas import FAST_DTYPES
+
+_TILES = 256          # tiles per chunk: V (n*n x 256 x C) and U (n*n x 256 x F) ~2-4 MiB at 5x5, C 32, F 64
+_MIN_TILES = 512      # below, im2col + BLAS measured as fast or faster (C2's 256 tiles: 0.52 vs 0.57 ms)
+
+
+def usable(x, w_shape, sh, sw, dh, dw):
+    """Stride 1, no dilation, square 3x3 or 5x5 filters, enough channels for the GEMMs to pay for
+    the transforms (the forward's thresholds) and enough 4x4 tiles.  Measured on 2 threads (ms,
+    Winograd / im2col): P1's 5x5 32 -> 64 on 128 x 14x14: 9.0 / 15.7; 5x5 32 -> 32 on 8 x 32x32:
+    2.6 / 5.9; 3x3 16 -> 32 on 16 x 14x14: 0.52 / 0.57."""
+    kh, kw, c, f = w_shape
+    n, h, wd = x.shape[:3]
+    return (winograd._WINOGRAD and kh == kw and kh in (3, 5) and sh == sw == dh == dw == 1
+            and x.dtype in FAST_DTYPES and min(c, f) >= {3: 16, 5: 8}[kh] and h >= 4 and wd >= 4
+            and n * -(-h // 4) * -(-wd // 4) >= _MIN_TILES)
+
+
+def _points(n):
+    """(B^T (n x n), the interpolation points in B^T's row order but the last (inf))."""
+    if n == 8:
+        return winograd8._BT, np.array([0, 1, -1, 2, -2, 0.5, -0.5])
+    bt = np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+                   [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], float)
+    return bt, np.array([0, 1, -1, 2, -2])
+
+
+@functools.lru_cache(maxsize=None)
+def grad_at(r):
+    """A'^T (r x n): rows p^k (k < r) over the finite points, 1 at the last row for inf."""
+    n = r + 3
+    _, pts = _points(n)
+    at = np.zeros((r, n))
+    at[:, :n - 1] = pts[None, :] ** np.arange(r)[:, None]
+    at[r - 1, n - 1] = 1
+    return at
+
+
+@functools.lru_cache(maxsize=None)
+def grad_g(r):
+    """G' (n x 4) with A'^T[(G' g) * (B^T d)] = the correlation of d (n) with g (4): solved in float64."""
+    n = r + 3
+    bt, _ = _points(n)
+    at = grad_at(r)
+    sys_ = np.einsum("ik,kl->ilk", at, bt).reshape(-1, n)
+    g = np.zeros((n, 4))
+    for j in range(4):
+        shift = np.zeros((r, n))
+        shift[np.arange(r), np.arange(r) + j] = 1
+        g[:, j] = np.linalg.lstsq(sys_, shift.reshape(-1), rcond=None)[0]
+    return g
+
+
+def filter_grad(x, dy, r, top, left):
+    """dW ([r, r, C, F]) of the stride-1 r x r conv of ``x`` (NHWC, padded ``top``/``left`` before)
+    whose output gradient is ``dy``."""
+    n, h, wd, c = x.shape
+    _, oh, ow, f = dy.shape
+    nt = r + 3
+    sq = nt * nt
+    th, tw = -(-oh // 4), -(-ow // 4)
+    total = n * th * tw
+    if nt == 8:
+        wi, consts, in_args = winograd_jit.w8_in, winograd8._CONSTS, ()
+    else:
+        wi, consts, in_args = winograd_jit.wino_in, (2, 4, 5, 8), (4,)
+    k = np.array(consts, x.dtype)
+    g = np.zeros((8, 4), x.dtype)                            # G' padded to 8 rows for grad_dy_in
+    g[:nt] = grad_g(r)
+    x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
+    parts = {}                                               # thread -> its sum of V^T U
+
+    def chunk(j):
+        t0 = j * _TILES
+        tc = min(_TILES, total - t0)
+        v = blas.scratch(sq * tc, c, x.dtype, f"gV{nt}").reshape(sq, tc, c)
+        u = blas.scratch(sq * tc, f, x.dtype, f"gU{nt}").reshape(sq, tc, f)
+        d = blas.scratch(2 * nt, nt * c, x.dtype, f"gd{nt}").reshape(2, nt, nt * c)
+        t = blas.scratch(8, 4 * f, x.dtype, f"gt{nt}")
+        e = blas.scratch(4, 4 * f, x.dtype, f"ge{nt}")
+        wi(x, v, d[0], d[1], t0, th, tw, *in_args, top, left, k)
+        winograd_jit.grad_dy_in(dy, u, g, nt, t, e, t0, th, tw)
+        prod = np.matmul(v.transpose(0, 2, 1), u)            # [n*n, C, F]
+        acc = parts.get(threading.get_ident())
+        if acc is None:
+            parts[threading.get_ident()] = prod
+        else:
+            acc += prod
+    blas.run_chunks(-(-total // _TILES), chunk)
+    m = np.zeros((sq, c, f)) if not parts else np.sum(list(parts.values()), axis=0, dtype=np.float64)
+    at = grad_at(r)
+    t1 = (at @ m.reshape(nt, nt * c * f)).reshape(r * nt, c * f)          # [a, j, cf]
+    dw = at @ t1.reshape(r, nt, c * f)                                    # [a, b, cf]
+    return dw.reshape(r, r, c, f).astype(x.dtype)
