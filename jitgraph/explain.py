@@ -6,7 +6,7 @@ The plan is compiled exactly as ``Session.run`` would compile it for these fetch
 * a fused **kernel** (one Numba loop nest) lists the ops it fused, its iteration space, the
   tensors it reads, the variables it updates **in place**, and how each output buffer is obtained —
   ``scratch`` (allocated once and reused), ``pool`` (a large fetched output, reused once dropped)
-  or ``fresh`` (allocated per run);
+  ``reuse`` (run-time shape, kept across runs while it holds) or ``fresh`` (allocated per run);
 * a **NumPy/BLAS** step is one op run by its library implementation (``BLAS`` for matmul/conv,
   ``numba`` when the op has its own compiled kernel);
 * the compile time of every pass, from ``prune`` to Numba's ``compile``.

@@ -43,7 +43,7 @@ def test_explain_describes_kernels_blas_in_place_writes_and_buffers(explained):
     assert writes == {"layer/w", "layer/b"}                  # SGD updates fused, written in place
     fused = [s for s in e.steps if s["kind"] == "kernel" and len(s["ops"]) > 1]
     assert any({t for _, t in s["ops"]} >= {"Add", "Tanh"} for s in fused)
-    assert e.buffers["loss:0"] == "fresh" and set(e.buffers.values()) <= {"scratch", "pool", "fresh", "snapshot"}
+    assert e.buffers["loss:0"] == "fresh" and set(e.buffers.values()) <= {"scratch", "reuse", "pool", "fresh", "snapshot"}
     assert {"prune", "fuse", "schedule", "codegen", "compile"} <= set(e.timings)
     np.testing.assert_array_equal(before, after)             # explaining runs nothing
 

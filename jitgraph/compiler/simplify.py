@@ -7,8 +7,8 @@ Before: the pruned ops in creation order. After: a ``Simplified`` with fewer ops
   (results of at most ``FOLD_MAX_ELEMENTS``).
 * **Pass-throughs** (Identity, StopGradient, a Reshape to the same static shape) disappear: their
   consumers read the input.
-* **Remapping** (``remap.py``) replaces op chains a library kernel runs as one op: conv2d + bias
-  (+ relu) becomes ``_FusedConv2D``.
+* **Remapping** (``remap.py``) replaces op chains a library kernel runs as one op: conv2d / matmul
+  + bias (+ relu, relu6, tanh, sigmoid) becomes ``_FusedConv2D`` / ``_FusedMatMul``.
 * **CSE** keeps the first of several ops with the same type, the same (already deduplicated)
   inputs and equal attrs, and points the consumers of the others at it. Only ops without side
   effects take part: not stateful, not random, no variable-reference input (so two reads of a
@@ -68,13 +68,13 @@ def simplify(ops, fetched, fed):
     consts, out, op_map, tmap, aliased = {}, [], {}, {}, set()
     seen = {}                                   # CSE key -> op kept
     epoch = {}                                  # variable -> writes to it so far (program order)
-    epilogues = remap.conv_epilogues(ops, keep)
+    epilogues = remap.epilogues(ops, keep)
     absorbed = {op for chain in epilogues.values() for op in chain.absorbed}
     for orig in ops:
         if orig in absorbed:                    # becomes part of the chain's last op, below
             continue
         if orig in epilogues:
-            op = _fused_conv(epilogues[orig], tmap, op_map, fed)
+            op = _fused(epilogues[orig], tmap, op_map, fed)
         else:
             op = _rewire(orig, tmap, op_map, fed)
         op_map[orig] = op
@@ -116,13 +116,12 @@ def _rewire(op, tmap, op_map, fed):
     return _copy(op, op.op_def, inputs, controls, op.attrs, tmap, fed)
 
 
-def _fused_conv(chain, tmap, op_map, fed):
-    """The ``_FusedConv2D`` standing for ``chain`` (a ``remap.ConvEpilogue``), named as its last op."""
-    conv, last = chain.conv, chain.last
-    inputs = [_moved(t, tmap, fed) for t in (conv.inputs[0], conv.inputs[1], chain.bias)]
-    attrs = dict(conv.attrs, fused_ops=("BiasAdd", "Relu") if chain.act else ("BiasAdd",))
-    controls = [op_map.get(c, c) for c in last.control_inputs]
-    new = _copy(last, get_op_def("_FusedConv2D"), inputs, controls, attrs, tmap, fed)
+def _fused(chain, tmap, op_map, fed):
+    """The ``_FusedConv2D`` / ``_FusedMatMul`` standing for ``chain`` (a ``remap.Epilogue``), named
+    as its last op."""
+    inputs = [_moved(t, tmap, fed) for t in chain.fused_inputs()]
+    controls = [op_map.get(c, c) for c in chain.last.control_inputs]
+    new = _copy(chain.last, get_op_def(chain.fused_type), inputs, controls, chain.fused_attrs(), tmap, fed)
     for op in chain.absorbed:
         op_map[op] = new
     return new

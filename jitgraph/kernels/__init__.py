@@ -20,6 +20,7 @@ Families (each module's docstring states what it measured and its error bound):
 * ``matmul``: ``_FusedMatMul`` (BLAS by row blocks + the epilogue);
 * ``pool``: MaxPool, AvgPool and their gradients;
 * ``softmax``: Softmax, LogSoftmax, their gradients and the cross-entropies, row by row;
+* ``histogram``: the bucket count of ``HistogramSummary``;
 * ``blas``: the chunk runner (one worker per BLAS thread, single-threaded BLAS each) and
   per-thread scratch buffers they share.
 """

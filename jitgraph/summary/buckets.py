@@ -5,8 +5,8 @@ values around 0, closed by ``±DBL_MAX``; a value goes into the first bucket who
 than it. The proto lists each non-empty bucket and collapses each run of empty buckets into one
 (``bucket_limit`` = the run's last limit, count 0). ``min``/``max`` of no values are ``±DBL_MAX``.
 
-``count_reference`` is the NumPy oracle; ``count_fast`` runs the Numba kernel of
-``histogram_jit`` (one pass: binary search per value, min, max, sum and sum of squares in double, in
+``count_reference`` is the NumPy oracle; ``jitgraph.kernels.histogram.count_fast`` runs the Numba
+kernel (one pass: binary search per value, min, max, sum and sum of squares in double, in
 TF's order, so the sums match TF bit for bit). Both raise ``ValueError`` on NaN or Inf, which the op
 turns into TF's ``InvalidArgumentError``.
 """
@@ -43,19 +43,6 @@ def count_reference(values):
     if v.size == 0:
         return counts, DBL_MAX, -DBL_MAX, 0, 0.0, 0.0
     return counts, float(v.min()), float(v.max()), v.size, float(np.cumsum(v)[-1]), float(np.cumsum(v * v)[-1])
-
-
-def count_fast(values):
-    """``count_reference`` by the Numba kernel (C-contiguous numeric input; else the reference)."""
-    a = np.asarray(values)
-    if a.dtype.kind not in "fiu" or a.dtype.itemsize > 8:
-        return count_reference(a)
-    from jitgraph.summary import histogram_jit   # imports Numba: not at ``import jitgraph`` time
-    counts = np.zeros(len(default_bucket_limits()), dtype=np.float64)
-    stats = np.empty(4, dtype=np.float64)
-    if not histogram_jit.count(np.ascontiguousarray(a).reshape(-1), default_bucket_limits(), counts, stats):
-        raise ValueError("non-finite value")
-    return counts, stats[0], stats[1], a.size, stats[2], stats[3]
 
 
 def histogram_proto(counted):

@@ -4,12 +4,13 @@ TF's op types and inputs: ``ScalarSummary(tags, values)``, ``HistogramSummary(ta
 ``ImageSummary(tag, tensor)``, ``AudioSummaryV2(tag, tensor, sample_rate)``,
 ``TensorSummaryV2(tag, tensor, serialized_summary_metadata)``, ``MergeSummary(*inputs)``. They
 run inside the plan like any library op; ``HistogramSummary``'s bucket count is the Numba kernel
-``histogram_jit.count`` (``extra["fast"]``), its NumPy ``compute`` the oracle. Run-time checks
+``jitgraph.kernels.histogram`` (``extra["fast"]``), its NumPy ``compute`` the oracle. Run-time checks
 raise ``InvalidArgumentError`` with TF's messages.
 """
 
 import numpy as np
 
+from jitgraph.kernels import lazy
 from jitgraph import dtypes, errors
 from jitgraph.framework.tf_protos import protos
 from jitgraph.framework.tensor_proto import make_tensor_proto
@@ -68,22 +69,21 @@ define_op("ScalarSummary", _string_scalar("ScalarSummary", [(1, REAL, "values")]
 
 
 # ---- histogram -------------------------------------------------------------------------------------
-def _histogram_with(count):
-    def compute(tag, values):
-        name = _tag(tag)
-        try:
-            counted = count(values)
-        except ValueError:
-            raise errors.InvalidArgumentError(None, None, f"Nan in summary histogram for: {name}") from None
-        s = protos().summary.Summary()
-        s.value.add(tag=name, histo=buckets.histogram_proto(counted))
-        return _out(s)
-    return compute
+def histogram_summary_with(count, tag, values):
+    """The serialized histogram ``Summary`` of ``values``, bucketed by ``count``."""
+    name = _tag(tag)
+    try:
+        counted = count(values)
+    except ValueError:
+        raise errors.InvalidArgumentError(None, None, f"Nan in summary histogram for: {name}") from None
+    s = protos().summary.Summary()
+    s.value.add(tag=name, histo=buckets.histogram_proto(counted))
+    return _out(s)
 
 
 define_op("HistogramSummary", _string_scalar("HistogramSummary", [(1, REAL, "values")]),
-          _histogram_with(buckets.count_reference), kind="library",
-          extra={"fast": _histogram_with(buckets.count_fast)})
+          lambda tag, values: histogram_summary_with(buckets.count_reference, tag, values), kind="library",
+          extra={"fast": lazy("histogram", "histogram_summary")})
 
 
 # ---- image -----------------------------------------------------------------------------------------

@@ -49,8 +49,9 @@ def test_lazy_tier_runs_reference_first_then_compiles_once(mode):
         config.set_background(prev)
 
 
-def test_lazy_tier_builds_in_the_background_and_runs_on_meanwhile(mode):
+def test_lazy_tier_builds_in_the_background_and_runs_on_meanwhile(mode, tmp_path, monkeypatch):
     from jitgraph.compiler import build_stats, plan as plan_mod
+    monkeypatch.setenv("JITGRAPH_CACHE_DIR", str(tmp_path))   # cold: a compile, worth a background build
     mode("lazy")
     g = tf.Graph()
     with g.as_default():

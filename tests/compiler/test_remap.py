@@ -148,6 +148,12 @@ W = RNG.standard_normal((5, 4)).astype(np.float32)
 BM = RNG.standard_normal(4).astype(np.float32)
 
 
+@pytest.fixture
+def any_weight_size(monkeypatch):
+    """The matmul tests use small weights: fuse them as a large dense layer would be."""
+    monkeypatch.setattr(remap, "FUSED_MATMUL_MIN_WEIGHTS", 0)
+
+
 def _chains(fetches, feeds):
     return list(remap.epilogues(prune(fetches, [], feeds), set(fetches) | set(feeds)).values())
 
@@ -160,6 +166,7 @@ def _fused_value(chain, values):
 
 @pytest.mark.parametrize("act", [None, "Relu", "Relu6", "Tanh", "Sigmoid"])
 @pytest.mark.parametrize("form", ["bias_add", "add", "add_reversed", "transposed"])
+@pytest.mark.usefixtures("any_weight_size")
 def test_matmul_bias_activation_chains(g, act, form):
     x = tf.placeholder(tf.float32, A.shape)
     if form == "transposed":
@@ -191,6 +198,7 @@ def test_conv_chain_with_tanh_and_the_narrow_view(g):
     assert only.act is None and only.last is y.op.inputs[0].op          # conv + bias; tanh stays apart
 
 
+@pytest.mark.usefixtures("any_weight_size")
 def test_matmul_chains_left_alone(g):
     x = tf.placeholder(tf.float32, A.shape)
     mm = tf.matmul(x, tf.constant(W))
@@ -203,3 +211,37 @@ def test_matmul_chains_left_alone(g):
     with tf.control_dependencies([x.op]):
         gated = tf.nn.relu(tf.matmul(x, tf.constant(W)) + BM)
     assert _chains([gated], [x]) == []                                              # under a control edge
+
+
+@pytest.mark.usefixtures("any_weight_size")
+def test_dense_layers_become_fused_matmuls_and_train_like_the_reference(g):
+    x = tf.placeholder(tf.float32, A.shape)
+    labels = tf.constant(np.array([0, 1, 2, 3, 1, 0], np.int32))
+    w1 = tf.get_variable("w1", initializer=W)
+    b1 = tf.get_variable("b1", initializer=BM)
+    w2 = tf.get_variable("w2", initializer=RNG.standard_normal((4, 4)).astype(np.float32))
+    b2 = tf.get_variable("b2", initializer=np.zeros(4, np.float32))
+    h = tf.nn.relu(tf.matmul(x, w1) + b1)
+    logits = tf.nn.bias_add(tf.matmul(h, w2), b2)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    assert _types([loss], [x], [step]).count("_FusedMatMul") == 2
+    runs = []
+    for mode in ("eager", "never"):
+        prev = config.set_compile_mode(mode)
+        try:
+            with tf.Session() as s:
+                s.run(tf.global_variables_initializer())
+                runs.append([s.run([loss, step], {x: A})[0] for _ in range(3)] + s.run([w1, b1, w2, b2]))
+        finally:
+            config.set_compile_mode(prev)
+    for a, b_ in zip(*runs):
+        np.testing.assert_allclose(a, b_, rtol=1e-4, atol=1e-5)
+
+
+def test_small_dense_layers_stay_unfused(g):
+    # a 5 x 4 weight: the separate bias + activation kernel is cheaper than a fused NumPy step
+    x = tf.placeholder(tf.float32, A.shape)
+    assert _chains([tf.nn.relu(tf.matmul(x, tf.constant(W)) + BM)], [x]) == []
+    big = np.zeros((256, 256), np.float32)
+    assert len(_chains([tf.nn.relu(tf.matmul(tf.zeros([2, 256]), tf.constant(big)) + tf.zeros([256]))], [])) == 1

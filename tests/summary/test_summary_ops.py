@@ -130,21 +130,22 @@ def test_errors_match_tf():
 
 
 def test_histogram_kernel_matches_reference_on_many_values():
+    from jitgraph.kernels import histogram
     rng = np.random.RandomState(3)
     for values in (rng.randn(10000).astype(np.float32) * 100, rng.randint(-9, 9, 300).astype(np.int64),
                    np.array([], np.float64), np.array([hist_mod.default_bucket_limits()[5]])):
-        fast, ref = hist_mod.count_fast(values), hist_mod.count_reference(values)
+        fast, ref = histogram.count_fast(values), hist_mod.count_reference(values)
         np.testing.assert_array_equal(fast[0], ref[0])
         assert fast[1:] == ref[1:]
     with pytest.raises(ValueError):
-        hist_mod.count_fast(np.array([1.0, np.inf]))
+        histogram.count_fast(np.array([1.0, np.inf]))
 
 
 def test_histogram_runs_the_numba_kernel_in_compiled_plans(monkeypatch):
-    from jitgraph.summary import histogram_jit
+    from jitgraph.kernels import histogram
     calls = []
-    real = histogram_jit.count
-    monkeypatch.setattr(histogram_jit, "count", lambda v, *a: calls.append(v.shape) or real(v, *a))
+    real = histogram.count
+    monkeypatch.setattr(histogram, "count", lambda v, *a: calls.append(v.shape) or real(v, *a))
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [None])
         h = tf.summary.histogram("h", x * 2.0)
