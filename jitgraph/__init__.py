@@ -57,3 +57,5 @@ def disable_eager_execution():
 
 def executing_eagerly():
     return False
+from jitgraph.control_flow import *  # noqa: F401,F403,E402
+

@@ -14,6 +14,8 @@ from jitgraph.ops.state_ops import variable_of
 def var_accesses(op):
     """``(var, is_write)`` pairs for the variables ``op`` touches when it runs."""
     d = op.op_def
+    if "var_accesses" in d.extra:   # loops and conds: what their bodies touch
+        return d.extra["var_accesses"](op)
     out = []
     for i, t in enumerate(op.inputs):
         if not t.dtype.is_ref_dtype:

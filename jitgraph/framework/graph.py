@@ -320,6 +320,9 @@ def reset_default_graph():
 
 def graph_of(values, default=None):
     """The one graph that all graph elements in ``values`` belong to (``ValueError`` if several)."""
+    inner = get_default_graph()
+    if inner.building_function:   # tracing a loop/cond body: outer values are captured into it
+        return inner.graph_for(values)
     graph = None
     for v in values:
         g = _graph_of_value(v)

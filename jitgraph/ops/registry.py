@@ -72,6 +72,8 @@ def make_op(op_type, inputs=(), attrs=None, name=None, graph=None):
     attrs = dict(attrs or {})
     inputs = list(inputs)
     graph = graph or graph_of(inputs)
+    if graph.building_function:   # a loop/cond body: outer tensors become captured inputs
+        inputs = graph.capture_all(inputs)
     for t in inputs:
         if not isinstance(t, Tensor):
             raise TypeError(f"{op_type}: input {t!r} is not a Tensor")
