@@ -114,12 +114,20 @@ def _shape_text(s):
     return "<unknown>" if s is None else "[" + ",".join("?" if d is None else str(d) for d in s) + "]"
 
 
+def _with_shape(ta, element_shape):
+    """``ta`` knowing the element shape the graph inferred (after the array was created)."""
+    ta = _ta(ta)
+    if ta.element_shape is None and element_shape is not None and element_shape.is_fully_defined():
+        ta.element_shape = tuple(element_shape.as_list())
+    return ta
+
+
 def _read(ta, index, dtype, element_shape=None):
-    return _load(_ta(ta), int(index))
+    return _load(_with_shape(ta, element_shape), int(index))
 
 
 def _gather(ta, indices, dtype, element_shape=None):
-    ta = _ta(ta)
+    ta = _with_shape(ta, element_shape)
     vals = [_load(ta, int(i)) for i in np.asarray(indices).reshape(-1)]
     if not vals:
         z = ta.zeros()
@@ -299,7 +307,7 @@ class TensorArray:
             size = constant_value(self._size) if not self._dynamic_size else None
             return make_op("TensorArrayPack", [self._flow], {
                 "dtype": self._dtype, "element_shape": self.element_shape,
-                "size": None if size is None else int(size)}, scope + "TensorArrayGatherV3").outputs[0]
+                "size": None if size is None else int(size)}, "TensorArrayGatherV3").outputs[0]
 
     def gather(self, indices, name=None):
         """The elements at ``indices``, stacked."""
