@@ -59,3 +59,4 @@ def executing_eagerly():
     return False
 from jitgraph.control_flow import *  # noqa: F401,F403,E402
 
+from jitgraph.rnn.dynamic import reverse_sequence  # noqa: F401,E402
