@@ -58,5 +58,6 @@ def disable_eager_execution():
 def executing_eagerly():
     return False
 from jitgraph.control_flow import *  # noqa: F401,F403,E402
+from jitgraph.control_flow import nest  # noqa: F401,E402  (tf.nest)
 
 from jitgraph.rnn.dynamic import reverse_sequence  # noqa: F401,E402

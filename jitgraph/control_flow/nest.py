@@ -83,3 +83,7 @@ def map_structure(fn, *structures):
         assert_same_structure(structures[0], s, check_types=False)
     flats = [flatten(s) for s in structures]
     return pack_sequence_as(structures[0], [fn(*xs) for xs in zip(*flats)])
+
+
+is_nested = is_sequence
+__all__ += ["is_nested"]

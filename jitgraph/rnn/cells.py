@@ -2,8 +2,8 @@
 ``LSTMStateTuple`` with TF 1.15's math and variable names.
 
 A cell's variables live in a variable scope opened on its first call: ``name`` if given, else
-its class name in snake case made unique in the graph when the cell is constructed
-(``basic_lstm_cell``, ``basic_lstm_cell_1``…) and again in the enclosing variable scope, so
+its class name in snake case made unique in the enclosing variable scope (``basic_lstm_cell``,
+``basic_lstm_cell_1``…), so
 ``dynamic_rnn(BasicLSTMCell(n), …)`` creates ``rnn/basic_lstm_cell/kernel`` and ``…/bias`` as
 TF does. Later calls reuse them.
 """
@@ -28,19 +28,9 @@ from jitgraph.variables.scopes import get_variable, variable_scope
 
 __all__ = ["RNNCell", "BasicRNNCell", "GRUCell", "BasicLSTMCell", "LSTMCell", "LSTMStateTuple"]
 
-_LAYER_NAMES = "jitgraph.rnn.layer_names"
-
-
 def _snake(name):
     s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
-
-
-def _unique_layer_name(base):
-    used = get_default_graph()._attachment(_LAYER_NAMES, dict)
-    n = used.get(base, 0)
-    used[base] = n + 1
-    return base if n == 0 else f"{base}_{n}"
 
 
 class RNNCell:
@@ -48,7 +38,7 @@ class RNNCell:
     ``output_size``, ``build(input_shape)`` and ``call(inputs, state)``."""
 
     def __init__(self, trainable=True, name=None, dtype=None, _reuse=None, **kwargs):
-        self._base_name = name or _unique_layer_name(_snake(type(self).__name__))
+        self._base_name = name or _snake(type(self).__name__)
         self._reuse, self._trainable = _reuse, trainable
         self._dtype = dtypes.as_dtype(dtype) if dtype is not None else None
         self._scope = None
