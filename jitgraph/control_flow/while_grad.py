@@ -16,6 +16,7 @@ from jitgraph.control_flow.body import Body, merged_accesses
 from jitgraph.control_flow.grad_util import Derivative, differentiable, record
 from jitgraph.control_flow.tape import unbox
 from jitgraph.control_flow.tensor_array_grad import zeros_grad
+from jitgraph.control_flow.while_op import native_loop
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.ops.registry import define_op, make_op
 
@@ -69,7 +70,7 @@ def _while_grad_run(ctx, op, args):
 
 define_op("WhileGrad", kind="control", stateful=True, run=_while_grad_run,
           infer=lambda ins, a: list(a["spec"].out_specs),
-          extra={"var_accesses": lambda op: op.get_attr("spec").accesses()})
+          extra={"var_accesses": lambda op: op.get_attr("spec").accesses(), "fast": native_loop})
 
 
 class _Built:

@@ -74,9 +74,15 @@ def _while_grad(op, *grads):
     return while_grad(op, *grads)
 
 
+def native_loop(ctx, op, args):
+    """A compiled plan runs the loop natively where it can (``jitgraph/compiler/loops.py``)."""
+    from jitgraph.compiler.loops import native_run
+    return native_run(ctx, op, args)
+
+
 define_op("While", kind="control", stateful=True, run=_while_run, grad=_while_grad,
           infer=lambda ins, a: list(a["spec"].out_specs) + [(dtypes.variant, TensorShape([]))],
-          extra={"var_accesses": lambda op: op.get_attr("spec").accesses()})
+          extra={"var_accesses": lambda op: op.get_attr("spec").accesses(), "fast": native_loop})
 
 
 def _less_or_equal(a, b):
