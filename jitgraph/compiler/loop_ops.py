@@ -89,6 +89,8 @@ def apply(em, op, args):
         return args[0]
     if op.type == "BiasAdd":
         tmpl, helpers = "({0} + {1})", ()
+    elif _int_by_constant(op):
+        tmpl, helpers = {"FloorMod": "({0} % {1})", "FloorDiv": "({0} // {1})"}[op.type], ()
     else:
         tmpl, helpers = lowering.elementwise_template(op) or (None, ())
     if tmpl is None:
@@ -190,7 +192,17 @@ def contiguous(em, block, v):
 
 
 # ---- op emitters: (em, block, op, ins, ctx) -> list of output values ----------------------------
+def _int_by_constant(op):
+    """Integer ``x % c`` / ``x // c`` by a nonzero constant (Python's floor semantics, as TF's)."""
+    if op.type not in ("FloorMod", "FloorDiv") or not op.inputs[0].dtype.base_dtype.is_integer:
+        return False
+    c = constant_value(op.inputs[1])
+    return c is not None and np.all(np.asarray(c) != 0)
+
+
 def elementwise_ok(op):
+    if _int_by_constant(op):
+        return True
     if op.type in PASS_THROUGH:
         return bool(op.inputs) and not op.inputs[0].dtype.is_ref_dtype
     if op.type == "BiasAdd":

@@ -184,8 +184,12 @@ class Session:
 
     # ---- compiled-plan info -------------------------------------------------------------------------
     def cache_info(self):
-        """Plan-cache counters: compiles, hits, misses with reasons (see ``jitgraph.compiler``)."""
-        return self._plans.info()
+        """Plan-cache counters: compiles, hits, misses with reasons (see ``jitgraph.compiler``), and
+        ``loops``: which while loops run as native code and why others run on the reference."""
+        info = self._plans.info()
+        from jitgraph.compiler.loops import report
+        info["loops"] = report()
+        return info
 
     def assert_no_recompile(self):
         """Context manager: ``AssertionError`` if any plan misses the cache or compiles inside it."""
