@@ -10,16 +10,17 @@ ops become nested loops, ``If`` ops an ``if``/``else``.
 
 import numpy as np
 
+from jitgraph.compiler import loop_layout as LL
 from jitgraph.compiler import loop_ops as L
 from jitgraph.compiler.loop_values import Block, Unsupported, V, ctor, same_shape, shape_src
 from jitgraph.ops.state_ops import variable_of
 
-_LAYOUT_EMIT = {"MatMul": L.emit_matmul, "ConcatV2": L.emit_concat, "Split": L.emit_split, "SplitV": L.emit_split,
-                "Slice": L.emit_slice, "Reshape": L.emit_reshape_like, "ExpandDims": L.emit_reshape_like,
-                "Squeeze": L.emit_reshape_like, "Transpose": L.emit_transpose, "Const": L.emit_const,
-                "Fill": L.emit_fill, "Shape": L.emit_shape, "Pack": L.emit_pack, "Unpack": L.emit_unpack,
-                "StridedSlice": L.emit_strided_slice, "BiasAddGrad": L.emit_bias_add_grad,
-                "BroadcastTo": L.emit_broadcast_to}
+_LAYOUT_EMIT = {"MatMul": LL.emit_matmul, "ConcatV2": LL.emit_concat, "Split": LL.emit_split,
+                "SplitV": LL.emit_split, "Slice": LL.emit_slice, "Reshape": LL.emit_reshape_like,
+                "ExpandDims": LL.emit_reshape_like, "Squeeze": LL.emit_reshape_like, "Transpose": LL.emit_transpose,
+                "Const": LL.emit_const, "Fill": LL.emit_fill, "Shape": LL.emit_shape, "Pack": LL.emit_pack,
+                "Unpack": LL.emit_unpack, "StridedSlice": LL.emit_strided_slice, "BiasAddGrad": L.emit_bias_add_grad,
+                "BroadcastTo": LL.emit_broadcast_to}
 
 
 class BodyCtx:

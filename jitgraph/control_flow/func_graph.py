@@ -11,7 +11,7 @@ the variable itself. A variable created inside a body lives in the outermost gra
 
 import contextlib
 
-from jitgraph.framework.graph import Graph, get_default_graph
+from jitgraph.framework.graph import Graph
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.framework.tensor import Operation, Tensor
 from jitgraph.ops.registry import define_op, make_op

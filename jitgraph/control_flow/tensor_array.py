@@ -303,7 +303,7 @@ class TensorArray:
 
     def stack(self, name=None):
         """All elements stacked along a new first axis."""
-        with name_scope(name, "TensorArrayStack", []) as scope:
+        with name_scope(name, "TensorArrayStack", []):
             size = constant_value(self._size) if not self._dynamic_size else None
             return make_op("TensorArrayPack", [self._flow], {
                 "dtype": self._dtype, "element_shape": self.element_shape,

@@ -88,7 +88,6 @@ def unpack_grad(op, g_ta):
 
 
 def concat_grad(op, g, g_lengths=None):
-    ta = op.inputs[0]
     return [make_op("TensorArrayConcatGrad", [g, op.outputs[1]], {}, "TensorArrayConcatGrad").outputs[0]]
 
 
