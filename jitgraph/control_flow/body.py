@@ -48,13 +48,17 @@ class Body:
     def check_initialized(self, store):
         check_initialized(self.ops, self._fed_ids, store)
 
-    def run(self, ctx, args, extra=()):
-        """The values of ``outputs`` (then of the tensors ``extra``) for input values ``args``."""
+    def run(self, ctx, args, extra=(), fast=False):
+        """The values of ``outputs`` (then of the tensors ``extra``) for input values ``args``;
+        ``fast``: ops use their ``extra["fast"]`` implementation (a compiled plan's cond running
+        a loop natively), else the reference."""
         store = ctx.store
         values = dict(zip(map(id, self.inputs), args))
         values.update(self._ref_values)
         for op, dtypes in self._plan:
-            results = call_op(ctx, op, op.op_def.compute, _arguments(op, values, store), dtypes)
+            d = op.op_def
+            fn = (d.extra.get("fast") or d.compute) if fast else d.compute
+            results = call_op(ctx, op, fn, _arguments(op, values, store), dtypes)
             for t, v in zip(op.outputs, results):
                 values[id(t)] = v
         out = [values[id(t)] for t in self.outputs]

@@ -42,7 +42,7 @@ class CondSpec:
         return self._accesses
 
 
-def _if_run(ctx, op, args):
+def _if_run(ctx, op, args, fast=False):
     spec = op.get_attr("spec")
     b = 0 if bool(args[0]) else 1
     body = spec.bodies[b]
@@ -52,7 +52,7 @@ def _if_run(ctx, op, args):
         tape = unbox(args[spec.tape_pos])
         inputs += [tape.values[k] for k in spec.tape_keys[b]]
     extra = spec.recorded[b]
-    outs = body.run(ctx, inputs, extra)
+    outs = body.run(ctx, inputs, extra, fast)
     n = len(spec.out_specs)
     results = detach_outputs(ctx, outs[:n], spec.accesses())
     return results + [box(CondTape(b, outs[n:]))]
@@ -77,7 +77,9 @@ def _if_grad(op, *grads):
 
 define_op("If", kind="control", stateful=True, run=_if_run, grad=_if_grad,
           infer=lambda ins, a: list(a["spec"].out_specs) + [(dtypes.variant, TensorShape([]))],
-          extra={"var_accesses": lambda op: op.get_attr("spec").accesses()})
+          extra={"var_accesses": lambda op: op.get_attr("spec").accesses(),
+                 # in a compiled plan, loops inside the taken branch run natively
+                 "fast": lambda ctx, op, args: _if_run(ctx, op, args, fast=True)})
 
 
 def _unpack_if_singleton(res):

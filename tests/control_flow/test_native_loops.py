@@ -170,3 +170,14 @@ def test_report_is_a_copy():
     r = loops.report()
     r["x"] = 1
     assert "x" not in loops.report()
+
+
+def test_loop_inside_a_cond_branch_runs_natively():
+    def build():
+        p = tf.placeholder(tf.bool, [])
+        r = tf.cond(p, lambda: tf.while_loop(lambda i, s: i < 5, lambda i, s: (i + 1, s * 2.0), [0, 1.0])[1],
+                    lambda: tf.constant(-1.0))
+        return r, {p: True}
+    (ref, _), (got, info) = run_both(build)
+    assert ref[0] == got[0] == 32.0
+    assert info["cond/while/Exit"]["tier"] == "native"
