@@ -1,4 +1,4 @@
-"""jitgraph benchmarks: W1-W6 and C1 from /work/shared/PERF.md.  Run ``python -m benchmarks -h``.
+"""jitgraph benchmarks: W1-W6 and C1 (see benchmarks/README.md).  Run ``python -m benchmarks -h``.
 
 Importing this package sets two process-wide defaults *before* Numba or TensorFlow are imported
 (an explicit value in the environment always wins):

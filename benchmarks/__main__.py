@@ -2,7 +2,7 @@
                      [--json out.json] [--no-probes] [--same-process] [--passes N]
 
 Runs every impl importable by *this* interpreter (run it under a venv holding jitgraph and the
-peers, e.g. /work/tfenv/bin/python); impls that fail print ``n/a (reason)``.  By default each
+peers, see benchmarks/README.md); impls that fail print ``n/a (reason)``.  By default each
 runtime family (jitgraph+hand Numba+probe+NumPy / TF / JAX / PyTensor) runs each workload in its
 own subprocess (benchmarks/isolate.py); --same-process interleaves everything in this process.
 The start-of-run probes run here, in the parent, which never imports TF, JAX or PyTensor in the

@@ -38,9 +38,16 @@ from jitgraph.ops.state_ops import assign, assign_add, assign_sub, is_variable_i
 from jitgraph.runtime.session import ConfigProto, InteractiveSession, Session, get_default_session  # noqa: F401
 from jitgraph.variables.api import *  # noqa: F401,F403
 from jitgraph import debugging, layers, math, nn, train  # noqa: F401,E402
+from jitgraph import losses, metrics  # noqa: F401,E402
+from jitgraph.ops.confusion_matrix import confusion_matrix  # noqa: F401,E402
 from jitgraph.ops.composite_ops import log_sigmoid, reduce_std, reduce_variance  # noqa: F401,E402
 from jitgraph.debugging import add_check_numerics_ops, check_numerics  # noqa: F401,E402
 from jitgraph.api_graph import *  # noqa: F401,F403,E402
+from jitgraph import data  # noqa: F401,E402
+from jitgraph.data.parsing import decode_csv  # noqa: F401,E402
+from jitgraph import summary  # noqa: F401,E402
+from jitgraph.framework.graph_def import import_graph_def  # noqa: F401,E402
+from jitgraph.explain import explain  # noqa: F401,E402
 
 
 class _V1Namespace:
@@ -57,7 +64,45 @@ def disable_eager_execution():
 
 def executing_eagerly():
     return False
+from jitgraph.ops.scatter_ops import *  # noqa: F401,F403,E402
+from jitgraph.ops.sort_ops import argsort, sort, unique, unique_with_counts  # noqa: F401,E402
+from jitgraph.ops.segment_ops import (dynamic_partition, dynamic_stitch, segment_max, segment_mean,  # noqa: F401,E402
+                                      segment_min, segment_prod, segment_sum, unsorted_segment_max,
+                                      unsorted_segment_mean, unsorted_segment_min, unsorted_segment_prod,
+                                      unsorted_segment_sqrt_n)
+from jitgraph.ops.einsum_ops import einsum  # noqa: F401,E402
+from jitgraph.ops.sequence_ops import sequence_mask  # noqa: F401,E402
+from jitgraph import image  # noqa: F401,E402
+from jitgraph.image import random_crop  # noqa: F401,E402
+from jitgraph.ops.image_codec_ops import read_file, write_file  # noqa: F401,E402
+from jitgraph import gfile  # noqa: F401,E402
+from jitgraph import io  # noqa: F401,E402
+from jitgraph.ops.logging_ops import Print, print_v2 as print  # noqa: F401,E402,A004
+from jitgraph import app, flags, tf_logging as logging  # noqa: F401,E402
+from jitgraph.compat import *  # noqa: F401,F403,E402
+from jitgraph.ops.array_extra_ops import *  # noqa: F401,F403,E402
+from jitgraph.ops.extra_math_ops import (accumulate_n, acos, acosh, asin, asinh, atan, atanh,  # noqa: F401,E402
+                                        bincount, clip_by_average_norm, cosh, div_no_nan, erf, erfc,
+                                        invert_permutation, is_non_decreasing, is_strictly_increasing, rint,
+                                        scalar_mul, sinh, tan)
+from jitgraph.ops.matrix_ops import (cross, diag, diag_part, matrix_band_part, matrix_diag,  # noqa: F401,E402
+                                     matrix_diag_part, matrix_set_diag, trace)
+from jitgraph.ops.math_ops import where as where_v2  # noqa: F401,E402
+from jitgraph.image.color import saturate_cast  # noqa: F401,E402
+from jitgraph.tf_logging import get_logger  # noqa: F401,E402
 from jitgraph.control_flow import *  # noqa: F401,F403,E402
 from jitgraph.control_flow import nest  # noqa: F401,E402  (tf.nest)
-
 from jitgraph.rnn.dynamic import reverse_sequence  # noqa: F401,E402
+compat.install()
+
+
+_PROTO_CLASSES = {"GraphDef": "graph", "NodeDef": "node_def", "AttrValue": "attr_value", "TensorProto": "tensor",
+                  "MetaGraphDef": "meta_graph", "RunMetadata": "config", "RunOptions": "config"}
+
+
+def __getattr__(name):
+    """TensorFlow's proto classes (``tf.GraphDef`` …), from the tensorboard extra on first use."""
+    if name in _PROTO_CLASSES:
+        from jitgraph.framework.tf_protos import protos
+        return getattr(getattr(protos(), _PROTO_CLASSES[name]), name)
+    raise AttributeError(f"module 'jitgraph' has no attribute {name!r}")

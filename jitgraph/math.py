@@ -12,3 +12,10 @@ from jitgraph.ops.reduction_ops import (add_n, argmax, argmin, cumprod, cumsum, 
                                         reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod,
                                         reduce_sum)
 from jitgraph.ops.slicing_ops import unsorted_segment_sum  # noqa: F401
+from jitgraph.ops.segment_ops import (segment_max, segment_mean, segment_min, segment_prod, segment_sum,  # noqa: F401
+                                      unsorted_segment_max, unsorted_segment_mean, unsorted_segment_min,
+                                      unsorted_segment_prod, unsorted_segment_sqrt_n)
+from jitgraph.ops.sort_ops import in_top_k, top_k  # noqa: F401
+from jitgraph.ops.extra_math_ops import *  # noqa: F401,F403
+from jitgraph.ops.nn_ops import log_softmax, softmax  # noqa: F401
+from jitgraph.ops.confusion_matrix import confusion_matrix  # noqa: F401,E402

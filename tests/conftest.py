@@ -11,3 +11,11 @@ def g():
     graph = tf.Graph()
     with graph.as_default():
         yield graph
+
+
+@pytest.fixture(autouse=True)
+def _finish_background_builds():
+    """A test's background builds end with it, so they never run into the next test's counters."""
+    yield
+    from jitgraph.compiler import wait_for_builds
+    wait_for_builds()

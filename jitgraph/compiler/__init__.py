@@ -6,8 +6,12 @@ Importing this package does not import Numba; it is imported when a plan is firs
 """
 
 from jitgraph.compiler import config
+from jitgraph.compiler.cache_trust import guard_numba_cache_dir
 from jitgraph.compiler.cache import PlanCache, assert_no_recompile
-from jitgraph.compiler.plan import Plan
+from jitgraph.compiler.plan import Plan, wait_for_builds
+
+
+guard_numba_cache_dir()   # before anything imports numba: it reads NUMBA_CACHE_DIR once
 
 
 def build_plan(fetch_tensors, targets, feed_tensors):
@@ -16,4 +20,4 @@ def build_plan(fetch_tensors, targets, feed_tensors):
     return Plan(Stats(), fetch_tensors, targets, feed_tensors)
 
 
-__all__ = ["PlanCache", "Plan", "assert_no_recompile", "build_plan", "config"]
+__all__ = ["PlanCache", "Plan", "assert_no_recompile", "build_plan", "config", "wait_for_builds"]

@@ -96,7 +96,10 @@ class PlanCache:
 def assert_no_recompile():
     """Fail (``AssertionError``) if any plan is built, compiled or misses its cache inside the block,
     or if a kernel that had already been compiled gets another Numba specialization (a new
-    argument type: the plan cache cannot see those)."""
+    argument type: the plan cache cannot see those). Background builds started before the block
+    are waited for first: they are not recompiles of the block."""
+    from jitgraph.compiler.plan import wait_for_builds
+    wait_for_builds()
     with _global_lock:
         start = _global["misses"]
     spec0 = _specializations()

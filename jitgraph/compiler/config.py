@@ -4,6 +4,10 @@
                        reference executor, its second run compiles (one-off ``sess.run(v)`` and
                        initializers never pay Numba); ``eager``: compile on the first run;
                        ``never``: always the reference executor.
+``JITGRAPH_BACKGROUND``  ``1`` (default): the lazy tier builds plans on a background thread while
+                       runs use the reference executor; ``0``: it builds inside the second run.
+``JITGRAPH_BUILD``     ``process`` (default): background builds compile in a compile process
+                       (``build_worker.py``) and only load here; ``thread``: in the builder thread.
 ``JITGRAPH_DEBUG``     1: pass timings, 2: + the IR after passes, 3: + generated source.
 ``JITGRAPH_PARALLEL_THRESHOLD``  kernels with at least this many elements use ``prange``.
 ``JITGRAPH_CACHE_DIR`` / ``JITGRAPH_CACHE``  the disk cache (see ``disk_cache.py``).
@@ -23,6 +27,8 @@ _state = {
     "parallel_threshold": int(os.environ.get("JITGRAPH_PARALLEL_THRESHOLD", str(1 << 20))),
     "max_signatures": 8,
     "strict": os.environ.get("JITGRAPH_STRICT", "0") not in ("", "0"),
+    "background": os.environ.get("JITGRAPH_BACKGROUND", "1") not in ("", "0"),
+    "build_in": os.environ.get("JITGRAPH_BUILD", "process").strip().lower() or "process",
 }
 MODES = ("eager", "lazy", "never")
 
@@ -62,6 +68,29 @@ def strict():
 
 def set_strict(flag):
     prev, _state["strict"] = _state["strict"], bool(flag)
+    return prev
+
+
+def background():
+    """Lazy tier: build plans on a background thread (default) instead of inside the second run."""
+    return _state["background"]
+
+
+def set_background(flag):
+    prev, _state["background"] = _state["background"], bool(flag)
+    return prev
+
+
+def build_in():
+    """Where background builds compile: ``process`` (a compile process beside this one, sharing
+    the disk cache; the default) or ``thread`` (the builder thread itself)."""
+    return _state["build_in"]
+
+
+def set_build_in(where):
+    if where not in ("process", "thread"):
+        raise ValueError(f"build_in must be 'process' or 'thread', got {where!r}")
+    prev, _state["build_in"] = _state["build_in"], where
     return prev
 
 

@@ -122,19 +122,40 @@ def kernels_dir() -> Path:
     return cache_dir() / "kernels"
 
 
+def disk_kernels_dir() -> Path | None:
+    """The absolute kernels directory to load from and write to, or None: the cache is off, or a
+    directory it involves is not one the user owns alone (``cache_trust``; warned once)."""
+    if not cache_enabled():
+        return None
+    from jitgraph.compiler.cache_trust import trusted
+    root = Path(os.path.abspath(cache_dir()))
+    kdir = root / "kernels"
+    numba_dir = [os.environ["NUMBA_CACHE_DIR"]] if os.environ.get("NUMBA_CACHE_DIR") else []
+    if not trusted(root, kdir, kdir / "__pycache__", root=root) or not trusted(*numba_dir):
+        return None
+    return kdir
+
+
 def _salt() -> str:
     global _version_salt
     if _version_salt is None:
         import platform
 
-        import llvmlite
-        import numba
-
         _version_salt = "\0".join(
-            (CODEGEN_VERSION, numba.__version__, llvmlite.__version__,
+            (CODEGEN_VERSION, _version("numba"), _version("llvmlite"),
              sys.version, platform.machine())
         )
     return _version_salt
+
+
+def _version(dist: str) -> str:
+    """The installed version of ``dist``, read from its metadata: no import (numba's takes 0.3 s,
+    and the tiering policy asks for keys before anything needs numba itself)."""
+    from importlib import metadata
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:   # pragma: no cover - a source checkout of numba
+        return __import__(dist).__version__
 
 
 def module_key(source: str) -> str:
@@ -206,6 +227,7 @@ def _ensure_file(path: Path, data: bytes) -> None:
         _bump("rewrites")
 
 
+@contextlib.contextmanager
 def compile_lock(module: types.ModuleType):
     """Inter-process lock for compiling more signatures of a cached module.
 
@@ -377,7 +399,7 @@ def _load_from_disk(source: str, key: str, kdir: Path) -> types.ModuleType:
     name = f"jg_{key[:32]}"
     path = kdir / f"{name}.py"
     data = source.encode("utf-8")
-    kdir.mkdir(parents=True, exist_ok=True)
+    kdir.mkdir(mode=0o700, parents=True, exist_ok=True)
     lock_path = kdir / f"{name}.lock"
     with file_lock(lock_path):
         _ensure_file(path, data)
@@ -407,6 +429,29 @@ def _load_from_disk(source: str, key: str, kdir: Path) -> types.ModuleType:
     return mod
 
 
+def is_loaded(source: str) -> bool:
+    """Has this process already loaded the module of ``source`` (no import of numba needed)?"""
+    if "numba" not in sys.modules:
+        return False
+    kdir = disk_kernels_dir()
+    with _lock:
+        return (None if kdir is None else str(kdir), module_key(source)) in _memo
+
+
+def has_compiled(source: str) -> bool:
+    """Does the disk cache hold ``source``'s module with machine code (a Numba index next to it)?
+    A cheap look (two stats and a glob) for the tiering policy's estimate, not a guarantee."""
+    kdir = disk_kernels_dir()
+    if kdir is None:
+        return False
+    name = f"jg_{module_key(source)[:32]}"
+    if not (kdir / f"{name}.py").exists():
+        return False
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return True
+    return bool(glob.glob(os.path.join(glob.escape(str(kdir / "__pycache__")), f"{name}.*.nbi")))
+
+
 def load_module(source: str) -> types.ModuleType:
     """Return the (memoized) module built from generated kernel ``source``.
 
@@ -418,7 +463,7 @@ def load_module(source: str) -> types.ModuleType:
 
     key = module_key(source)
     # absolute: numba locates its cache from the code object's filename
-    kdir = Path(os.path.abspath(kernels_dir())) if cache_enabled() else None
+    kdir = disk_kernels_dir()
     mkey = (str(kdir) if kdir is not None else None, key)
     with _lock:
         mod = _memo.get(mkey)

@@ -49,20 +49,27 @@ Convention for the code generator
 Accuracy
 --------
 float32 helpers: max error in float32 ulps against the correctly rounded result
-(float64 NumPy result rounded to float32), measured over every 7th float32 bit
-pattern (~614M inputs, all exponents) plus dense neighbourhoods of every range
-boundary; float64 helpers: max error in float64 ulps against NumPy float64 over
-~1.2M random bit patterns and ranges.  Measured with the kernel compiled with
-``FASTMATH`` (reassoc included).  NumPy's own float32 exp/log/tanh are *not*
-correctly rounded: against NumPy float32 the differences reach 3/4/2 ulp.
+(float64 NumPy result rounded to float32), over a strided sweep of all float32
+bit patterns plus dense neighbourhoods of every range boundary; float64 helpers:
+max error in float64 ulps against NumPy float64 over ~1.2M random bit patterns
+and ranges.  The bounds hold whatever vector width, FMA contraction and
+reassociation LLVM picks: the suite measures them compiled for a generic x86-64,
+Haswell (AVX2+FMA), Skylake-AVX512 and Zen 4 (512-bit) targets, each with the
+kernel flags, with all of ``FASTMATH``, without ``contract`` and with no
+fast-math at all (``tests/compiler/test_fastmath_targets.py``).  How: exp and
+sigmoid for float32 evaluate in float64 and round once (nothing cancels at
+float64 precision); the Cody-Waite reductions that stay in float32 (tanh) or
+need their order (exp float64) sit behind a select LLVM can neither remove nor
+fold through.  NumPy's own float32 exp/log/tanh are *not* correctly rounded:
+against NumPy float32 the differences reach 3/4/2 ulp.
 
 ==================  ==========  ==========================================
 helper              max ulp     notes
 ==================  ==========  ==========================================
-jg_exp_f32          1           denormal results rounded once; >88.7228 inf
+jg_exp_f32          1           float64 inside, rounded once; >88.7228 inf
 jg_log_f32          1           denormal inputs exact; final sum in float64
 jg_tanh_f32         1
-jg_sigmoid_f32      3           (2 for all but a handful of inputs)
+jg_sigmoid_f32      1           float64 inside, rounded once
 jg_exp_f64          2 (NumPy)
 jg_log_f64          2 (NumPy)
 jg_tanh_f64         2 (NumPy)
@@ -117,37 +124,35 @@ _DECO = "@njit(inline='always', error_model='numpy', fastmath=FASTMATH)\n"
 # float32
 # ---------------------------------------------------------------------------
 
-# exp: n = round(x / ln2); r = x - n*ln2 (Cody-Waite: ln2 = C1 + C2, C1 has 9
-# significant bits so n*C1 and x - n*C1 are exact); exp(r) by the Cephes expf
-# polynomial; 2**n applied by adding n to the exponent bits (exact).  Results
-# that would be denormal are built as p*2**(n+64) and then multiplied by 2**-64,
-# which rounds exactly once.
-#
-# Written to survive the 'reassoc' flag, which the kernel's flags impose on this
-# code once it is inlined at Numba-IR level: the C2 term multiplies float(int(fn))
-# rather than fn, so LLVM cannot fold fn*C1 + fn*C2 into fn*(C1+C2) (which costs
-# up to ~5 ulp), and the scaling is integer arithmetic, not a chain of products.
+# exp in float64 for a float32 argument: n = round(x / ln2), r = x - n*ln2 and the Cephes expf
+# polynomial, all in float64, then 2**n multiplied in (exponent bits, exact).  The float32
+# helpers round this once.  Nothing here cancels at float64 precision, so no reassociation or
+# contraction LLVM may pick (the kernel's 'reassoc'/'contract' flags reach this code when it is
+# inlined) can cost a float32 ulp: the polynomial's own error is 1.1e-9 relative (2% of a float32
+# ulp) and every float64 rounding is ~1e-16.  (Evaluated in float32, a reassociated Cody-Waite
+# reduction lost 11 ulp of sigmoid(-40) on znver4; see tests/compiler/test_fastmath_targets.py.)
+_EXPD_F32 = _DECO + '''\
+def jg_expd_f32(x):
+    xc = x if x > -104.0 else -104.0
+    xc = xc if xc < 89.0 else 89.0
+    fn = np.floor(xc * 1.4426950408889634 + 0.5)
+    r = xc - fn * 0.6931471805599453
+    z = r * r
+    p = 1.9875691500e-4 * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    p = p * z + r + 1.0
+    return p * np.int64((np.int64(fn) + 1023) << 52).view(np.float64)
+'''
+
+# exp: one rounding of the float64 value to float32 (overflow to inf above 88.7228, denormal
+# results and underflow to 0 come out of that rounding, exactly).
 _EXP_F32 = _DECO + '''\
 def jg_exp_f32(x):
     x = np.float32(x)
-    xc = x if x > np.float32(-104.0) else np.float32(-104.0)
-    xc = xc if xc < np.float32(89.0) else np.float32(89.0)
-    fn = np.floor(xc * np.float32(1.44269504088896341) + np.float32(0.5))
-    n = np.int32(fn)
-    r = xc - fn * np.float32(0.693359375)
-    r = r - np.float32(n) * np.float32(-2.12194440e-4)
-    z = r * r
-    p = np.float32(1.9875691500e-4) * r + np.float32(1.3981999507e-3)
-    p = p * r + np.float32(8.3334519073e-3)
-    p = p * r + np.float32(4.1665795894e-2)
-    p = p * r + np.float32(1.6666665459e-1)
-    p = p * r + np.float32(5.0000001201e-1)
-    p = p * z + r + np.float32(1.0)
-    low = n < -125
-    k = np.int32(n + 64) if low else n
-    y = np.int32(np.float32(p).view(np.int32) + (k << 23)).view(np.float32)
-    y = y * np.float32(5.421010862427522e-20) if low else y
-    y = np.float32(math.inf) if x > np.float32(88.72283172607422) else y
+    y = np.float32(jg_expd_f32(np.float64(x)))
     return x if x != x else y
 '''
 
@@ -185,9 +190,12 @@ def jg_log_f32(x):
 '''
 
 # tanh: |x| < 0.625: odd Cephes tanhf polynomial; otherwise
-# 1 - 2/(exp(2|x|) + 1) with exp inlined and specialised: 2|x| is clamped to 20
+# 1 - 2/(exp(2|x|) + 1) with exp inlined and specialised in float32 (W1 is bound by this
+# loop's compute, and float64 would halve its vector width): 2|x| is clamped to 20
 # (tanh is exactly 1.0f beyond |x| = 9.01), so no overflow/underflow/NaN
-# handling is needed inside it.  Both branches are evaluated and the result
+# handling is needed inside it.  The reduction keeps its order behind the same select barrier
+# as jg_exp_f64; an error d in exp(2|x|) reaches tanh damped by 2e/(e+1)**2 <= 0.35, so the
+# float32 steps cannot magnify.  Both branches are evaluated and the result
 # selected, so the code is branch-free.
 _TANH_F32 = _DECO + '''\
 def jg_tanh_f32(x):
@@ -204,6 +212,7 @@ def jg_tanh_f32(x):
     fn = np.floor(t * np.float32(1.44269504088896341) + np.float32(0.5))
     n = np.int32(fn)
     r = t - fn * np.float32(0.693359375)
+    r = r if r == r else t
     r = r - np.float32(n) * np.float32(-2.12194440e-4)
     z2 = r * r
     q = np.float32(1.9875691500e-4) * r + np.float32(1.3981999507e-3)
@@ -219,14 +228,15 @@ def jg_tanh_f32(x):
     return x if x != x else r
 '''
 
-# sigmoid: e = exp(-|x|) in (0, 1]; sigmoid = 1/(1+e) for x >= 0 and e/(1+e)
-# for x < 0 (no cancellation, no overflow, denormal results for x < -87).
+# sigmoid: e = exp(-|x|) in (0, 1]; sigmoid = 1/(1+e) for x >= 0 and e/(1+e) for x < 0, in
+# float64 and rounded once (no cancellation, no overflow; denormal results for x < -87).
 _SIGMOID_F32 = _DECO + '''\
 def jg_sigmoid_f32(x):
     x = np.float32(x)
-    e = jg_exp_f32(-abs(x))
-    num = np.float32(1.0) if x >= np.float32(0.0) else e
-    r = num / (np.float32(1.0) + e)
+    xd = np.float64(x)
+    e = jg_expd_f32(-abs(xd))
+    num = 1.0 if xd >= 0.0 else e
+    r = np.float32(num / (1.0 + e))
     return x if x != x else r
 '''
 
@@ -234,9 +244,12 @@ def jg_sigmoid_f32(x):
 # float64
 # ---------------------------------------------------------------------------
 
-# exp: Cephes exp.c (Pade form 1 + 2*P/(Q-P)), Cody-Waite ln2 split with the
-# C2 term on float(int(fn)), integer exponent scaling, denormal results via
-# 2**(n+64) then * 2**-64 -- the same reassoc-proof structure as jg_exp_f32.
+# exp: Cephes exp.c (Pade form 1 + 2*P/(Q-P)), Cody-Waite ln2 split, integer exponent
+# scaling, denormal results via 2**(n+64) then * 2**-64.  The reduction r = (x - n*C1) - n*C2
+# is exact only in this order: under 'reassoc' LLVM may rewrite it as x - (n*C1 + n*C2), whose
+# rounded sum costs up to ~250 ulp near |x| = 700.  ``r if r == r else xc`` is a barrier it
+# cannot remove (the select depends on NaN, and no 'nnan' flag is set) nor fold into (neither
+# arm is a constant), so the two subtractions stay in order on every target.
 _EXP_F64 = _DECO + '''\
 def jg_exp_f64(x):
     x = np.float64(x)
@@ -245,6 +258,7 @@ def jg_exp_f64(x):
     fn = np.floor(xc * 1.4426950408889634073599 + 0.5)
     n = np.int64(fn)
     r = xc - fn * 6.93145751953125e-1
+    r = r if r == r else xc
     r = r - np.float64(n) * 1.42860682030941723212e-6
     xx = r * r
     px = 1.26177193074810590878e-4 * xx + 3.02994407707441961300e-2
@@ -320,6 +334,7 @@ def jg_sigmoid_f64(x):
 
 #: helper name -> source text (decorated with njit/FASTMATH, see module doc).
 HELPERS: dict[str, str] = {
+    "jg_expd_f32": _EXPD_F32,
     "jg_exp_f32": _EXP_F32,
     "jg_log_f32": _LOG_F32,
     "jg_tanh_f32": _TANH_F32,
@@ -332,10 +347,11 @@ HELPERS: dict[str, str] = {
 
 #: helper name -> helpers it calls.
 HELPER_DEPS: dict[str, tuple[str, ...]] = {
-    "jg_exp_f32": (),
+    "jg_expd_f32": (),
+    "jg_exp_f32": ("jg_expd_f32",),
     "jg_log_f32": (),
     "jg_tanh_f32": (),
-    "jg_sigmoid_f32": ("jg_exp_f32",),
+    "jg_sigmoid_f32": ("jg_expd_f32",),
     "jg_exp_f64": (),
     "jg_log_f64": (),
     "jg_tanh_f64": ("jg_exp_f64",),
@@ -354,7 +370,7 @@ MAX_ULP: dict[str, int] = {
     "jg_exp_f32": 1,
     "jg_log_f32": 1,
     "jg_tanh_f32": 1,
-    "jg_sigmoid_f32": 3,
+    "jg_sigmoid_f32": 1,
     "jg_exp_f64": 2,
     "jg_log_f64": 2,
     "jg_tanh_f64": 2,

@@ -12,7 +12,16 @@ from jitgraph.ops.state_ops import variable_of
 
 
 def var_accesses(op):
-    """``(var, is_write)`` pairs for the variables ``op`` touches when it runs."""
+    """``(var, is_write)`` pairs for the variables ``op`` touches when it runs (computed once per op:
+    every pass asks, often several times per op)."""
+    cached = op._accesses
+    if cached is not None:
+        return cached
+    op._accesses = out = tuple(_var_accesses(op))
+    return out
+
+
+def _var_accesses(op):
     d = op.op_def
     if "var_accesses" in d.extra:   # loops and conds: what their bodies touch
         return d.extra["var_accesses"](op)
@@ -23,7 +32,7 @@ def var_accesses(op):
         var = variable_of(t)
         if var is None:
             continue
-        is_write = i in d.ref_inputs and op.type in ("Assign", "AssignAdd", "AssignSub")
+        is_write = i in d.ref_inputs and d.ref_writes
         out.append((var, is_write))
     return out
 

@@ -1,6 +1,6 @@
 """The compiler pipeline, top to bottom: one function naming every pass in order.
 
-    prune → order → simplify → shapes → fuse → rewrite → schedule → codegen → compile → runner
+    prune → order → simplify → shapes → glue → fuse → rewrite → schedule → codegen → compile → runner
 
 ``compile_plan`` turns (fetches, targets, feeds, feed signature) into a ``run(state, feeds)``
 function. ``JITGRAPH_DEBUG=1`` prints each pass's time, ``=2`` also the IR after each pass,
@@ -12,6 +12,7 @@ import time
 
 from jitgraph.compiler import codegen, config
 from jitgraph.compiler.fuse import fuse
+from jitgraph.compiler.glue import glue
 from jitgraph.compiler.order import order, var_accesses
 from jitgraph.compiler.patterns import one_pass_variance
 from jitgraph.compiler.prune import prune
@@ -33,8 +34,32 @@ class Compiled:
         return len(self.kernels)
 
 
-def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=None):
-    """Run every pass for one specialization and return a ``Compiled`` plan."""
+class Prepared:
+    """What the passes decided for one specialization, before any Numba work: the schedule and
+    the kernel sources. ``new_kernels`` counts sources this process has not loaded yet (what a
+    build would compile or load from disk)."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+    @property
+    def new_kernels(self):
+        from jitgraph.compiler.disk_cache import is_loaded
+        return len({src for src, _ in self.sources.values() if not is_loaded(src)})
+
+    def expected_build_seconds(self):
+        """What ``build_compiled`` should cost: each new kernel loaded from the disk cache when it
+        holds it, else compiled, at the mean cost measured in this process (``build_stats``)."""
+        from jitgraph.compiler import build_stats
+        from jitgraph.compiler.disk_cache import has_compiled, is_loaded
+        new = {src for src, _ in self.sources.values() if not is_loaded(src)}
+        on_disk = sum(1 for src in new if has_compiled(src))
+        return (on_disk * build_stats.mean_seconds("loaded")
+                + (len(new) - on_disk) * build_stats.mean_seconds("compiled"))
+
+
+def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=None):
+    """The passes up to codegen (pure Python, no Numba): a ``Prepared`` specialization."""
     if any(t.dtype.is_ref_dtype for t in feed_tensors):
         raise NotCompilable("a variable reference is fed")
     p = _Passes()
@@ -47,6 +72,9 @@ def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
     kernel_probe = {}
     shapes, guards = p("shapes", infer, ops, feed_tensors, signature,
                        lambda t: tensor_name(t, kernel_probe), consts)
+    glued = p("glue", glue, ops, shapes, fetch_tensors, feed_tensors)
+    deps, ops = _carry_deps(deps, glued), glued.ops
+    fetch_tensors = [glued.tensor(t) for t in fetch_tensors]
     kernels, kernel_of = p("fuse", fuse, ops, deps, shapes)
     written = {v for op in ops for v, w in var_accesses(op) if w}
     kernels, kernel_of = p("rewrite", one_pass_variance, kernels, kernel_of, written)
@@ -64,16 +92,32 @@ def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
             v = variable_of(t)
             var_info.setdefault(v, (var_shape(v), v.get_attr("dtype").as_np))
     sources = p("codegen", _codegen, sched, shapes, var_info, feed_values)
-    loaded = p("compile", _load, sources)
-    src, ns = p("runner", runner_source, sched, feed_tensors, fetch_tensors, shapes, kernel_of, loaded,
-                var_info, consts)
+    return Prepared(passes=p, sched=sched, shapes=shapes, var_info=var_info, consts=consts,
+                    kernels=kernels, kernel_of=kernel_of, sources=sources, feeds=list(feed_tensors),
+                    fetches=fetch_tensors)
+
+
+def build_compiled(prep):
+    """The Numba part: load (or compile) every kernel for its argument types, then generate the
+    runner. Safe to call from a background thread (the runner touches no session state)."""
+    p = prep.passes
+    loaded = p("compile", _load, prep.sources, prep.shapes, prep.var_info)
+    p("warm", _warm_library, prep.sched, getattr(prep, "seen_shapes", None) or {})
+    src, ns = p("runner", runner_source, prep.sched, prep.feeds, prep.fetches, prep.shapes, prep.kernel_of,
+                loaded, prep.var_info, prep.consts)
     if config.debug() >= 3:
         print(src, file=sys.stderr)
     code = compile(src, "<jitgraph runner>", "exec")
     exec(code, ns)
-    out = Compiled(ns["run"], kernels, sched.steps, [s for s, _ in sources.values()], src, p.timings)
+    out = Compiled(ns["run"], prep.kernels, prep.sched.steps, [s for s, _ in prep.sources.values()], src,
+                   p.timings)
     out.namespace = ns
     return out
+
+
+def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=None):
+    """Run every pass for one specialization and return a ``Compiled`` plan."""
+    return build_compiled(prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values))
 
 
 def _carry_deps(deps, simple):
@@ -101,13 +145,104 @@ def _codegen(sched, shapes, var_info, feed_values):
     return out
 
 
-def _load(sources):
+def _load(sources, shapes, var_info):
+    """Load each kernel module and compile its kernel for the argument types the runner passes
+    (C-contiguous arrays; rank 0 as 1-element 1-d arrays), so the first run calls machine code
+    instead of compiling inside it. A kernel whose source several steps share compiles once."""
+    from jitgraph.compiler import build_stats
     from jitgraph.compiler.cache import register_kernel
-    from jitgraph.compiler.disk_cache import load_module
+    from jitgraph.compiler.disk_cache import compile_lock, load_module
     config.ensure_threading()
-    out = {i: (load_module(src).kernel, operands) for i, (src, operands) in sources.items()}
-    for fn, _ in out.values():
+    out = {}
+    for i, (src, operands) in sources.items():
+        t0 = time.perf_counter()
+        mod = load_module(src)
+        fn, sig = mod.kernel, kernel_signature(operands, shapes, var_info)
+        if sig in fn.overloads:
+            build_stats.record("shared")
+        else:
+            hits = sum(fn.stats.cache_hits.values())
+            with compile_lock(mod):
+                fn.compile(sig)
+            kind = "loaded" if sum(fn.stats.cache_hits.values()) > hits else "compiled"
+            build_stats.record(kind, time.perf_counter() - t0)
+        out[i] = (fn, operands)
         register_kernel(fn)
+    return out
+
+
+def precompile(prep):
+    """Compile ``prep``'s new kernels (and warm its library steps) in the compile process, so that
+    ``build_compiled`` then only loads them from the disk cache. Returns False when there is no
+    compile process (``build_worker.worker``); a kernel it fails on is compiled here later."""
+    from jitgraph.compiler import build_stats
+    from jitgraph.compiler.build_worker import worker
+    from jitgraph.compiler.disk_cache import has_compiled, is_loaded
+    w = worker()
+    if w is None:
+        return False
+    done = set()
+    for src, operands in prep.sources.values():
+        if src in done or is_loaded(src) or has_compiled(src):
+            continue
+        done.add(src)
+        specs = [(np_dtype.str, ndim) for np_dtype, ndim in _arg_specs(operands, prep.shapes, prep.var_info)]
+        reply = w.request("kernel", src, specs)
+        if reply[0] == "ok":
+            build_stats.record("compiled", reply[1])
+    seen = getattr(prep, "seen_shapes", None) or {}
+    for op in _library_steps(prep.sched, seen):
+        w.request("warm", op.type, dict(op.attrs), [(seen[t.name][0], seen[t.name][1].str) for t in op.inputs])
+    return True
+
+
+def _library_steps(sched, seen):
+    """The NumPy steps with a fast (Numba) path whose input shapes the first run recorded."""
+    for step in sched.steps:
+        if isinstance(step, KernelStep):
+            continue
+        if (step.op_def.extra or {}).get("fast") is None or step.op_def.run is not None:
+            continue
+        if any(t.dtype.is_ref_dtype or t.name not in seen for t in step.inputs):
+            continue
+        yield step
+
+
+def _warm_library(sched, seen):
+    """Call the fast (Numba) path of each library step once on zeros shaped as in the plan's first,
+    reference run, so its lazily compiled kernels are ready before the first compiled run instead
+    of compiling inside it (a conv step's first call compiled for 3 s). Best effort: a step whose
+    input shapes were not seen, or that raises on zeros, is left to compile on first use."""
+    import numpy as np
+    for step in _library_steps(sched, seen):
+        args = [np.zeros(*seen[t.name]) for t in step.inputs]
+        try:
+            with np.errstate(all="ignore"):
+                step.op_def.extra["fast"](*args, **step.attrs)
+        except Exception:   # noqa: BLE001,S112 - warming only; the run itself reports errors
+            continue
+
+
+def kernel_signature(operands, shapes, var_info):
+    """Numba argument types of a kernel's operands, as the runner passes them."""
+    from numba import types
+    from numba.np.numpy_support import from_dtype
+    return tuple(types.Array(from_dtype(dt), ndim, "C") for dt, ndim in _arg_specs(operands, shapes, var_info))
+
+
+def _arg_specs(operands, shapes, var_info):
+    """``(NumPy dtype, ndim)`` of each kernel operand as passed (C-contiguous; rank 0 as 1-d)."""
+    import numpy as np
+    out = []
+    for kind, obj in operands:
+        if kind == "var":
+            shape, dtype = var_info[obj]
+        elif obj.dtype.is_ref_dtype:
+            from jitgraph.ops.state_ops import variable_of
+            shape, dtype = var_info[variable_of(obj)]
+        else:
+            shape, dtype = shapes[obj], obj.dtype.base_dtype.as_np
+        out.append((np.dtype(dtype), max(len(tuple(shape)), 1)))
     return out
 
 

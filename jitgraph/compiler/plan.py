@@ -6,17 +6,35 @@ signature, so it does not recompile. Feeds whose static shape is fully defined a
 ``Session`` already, so a plan with only such feeds has one signature and, once compiled, its
 ``run`` attribute *is* the generated runner (no dispatch at all on the hot path).
 
-Tiering (``config.compile_mode()``): ``lazy`` runs the reference executor on the first run of a
-signature and compiles on the second; ``eager`` compiles on the first; ``never`` does not compile.
+Tiering (``config.compile_mode()``):
+  ``lazy`` (default): the first run of a signature uses the reference executor and is timed
+  (``R``). The second run prepares the plan (the passes and the kernel sources: milliseconds,
+  no Numba) and estimates its build time ``E`` from the kernels this process has not loaded yet
+  (``build_stats``: the measured mean cost of a kernel load from the disk cache for kernels it
+  holds, of a compile for the others). If ``E <= max(R, 0.1 s)`` it builds right away: one more
+  reference run would cost more than waiting, or the wait is too short to notice. Otherwise the
+  build goes to a background thread and runs keep using the reference executor until the
+  compiled runner swaps in; no run waits for Numba. ``JITGRAPH_BACKGROUND=0`` builds
+  synchronously on the second run instead.
+  ``eager``: build on the first run, synchronously (tests and benchmarks).
+  ``never``: always the reference executor.
 A plan that sees more than ``config.max_signatures()`` signatures stays on the reference executor
 (megamorphic). If compilation fails (Numba typing error, unsupported construct) the plan falls
 back to the reference for that signature and the reason is recorded in ``cache_info()``.
+Compiled and reference runs agree within float tolerance (integers exactly), so the swap is not
+visible beyond rounding.
+
+Background builds run one at a time on a daemon thread (``wait_for_builds`` joins them). On two
+cores a thread was measured against a compile process: Numba's compile releases the GIL for
+LLVM's work, and the thread needs no second interpreter (1 s to start, numba imported twice).
 """
 
+import queue
+import threading
 import time
 
 from jitgraph.compiler import config
-from jitgraph.compiler.pipeline import NotCompilable, compile_plan
+from jitgraph.compiler.pipeline import NotCompilable, build_compiled, precompile, prepare_plan
 from jitgraph.compiler.prune import prune
 from jitgraph.runtime.reference import ReferencePlan
 
@@ -38,6 +56,9 @@ class Plan:
         self._specs = {}          # signature -> run function
         self._first_seen = set()
         self.compiled = {}        # signature -> Compiled (for tests / debugging)
+        self._ref_seconds = {}    # signature key -> time of its first (reference) run
+        self._building = set()    # signature keys being built in the background
+        self._seen_shapes = {}    # signature key -> {tensor name: (shape, dtype)} of its first run
         static = [static_signature(t) for t in self.feed_tensors]
         self._dynamic = [i for i, s in enumerate(static) if s is None]
         self._static = static
@@ -65,7 +86,7 @@ class Plan:
         if fn is None:
             fn = self._miss(None, tuple(self._static), state, feeds)
             if fn is None:
-                return self.reference().run(state, feeds)
+                return self._run_reference(None, state, feeds)
             self._specs[None] = fn
             self.run = fn    # the hot path: Session calls the generated runner directly
         return fn(state, feeds)
@@ -76,17 +97,29 @@ class Plan:
         if fn is None:
             fn = self._miss(sig, sig, state, feeds)
             if fn is None:
-                return self.reference().run(state, feeds)
+                return self._run_reference(sig, state, feeds)
             self._specs[sig] = fn
         return fn(state, feeds)
 
+    def _run_reference(self, key, state, feeds):
+        """A reference run; the first of a signature is timed and records the values' shapes."""
+        if key in self._ref_seconds:
+            return self.reference().run(state, feeds)
+        seen = self._seen_shapes.setdefault(key, {})
+        t0 = time.perf_counter()
+        out = self.reference().run(state, feeds, seen)
+        self._ref_seconds[key] = time.perf_counter() - t0
+        return out
+
     def _miss(self, key, sig, state, feeds):
         """Decide what a run with a new signature does; returns a runner to keep, or None to run
-        the reference this time."""
+        the reference this time (see the module doc for the policy)."""
         mode = config.compile_mode()
         what = _describe_sig(self, sig)
         if mode == "never":
             self.stats.miss(f"{what}: compilation disabled (JITGRAPH_COMPILE=never)", count=False)
+            return None
+        if key in self._building:
             return None
         if len(self._specs) >= config.max_signatures():
             self.stats.miss(f"{what}: megamorphic (> {config.max_signatures()} signatures), reference executor")
@@ -98,7 +131,17 @@ class Plan:
             return None
         t0 = time.perf_counter()
         try:
-            compiled = compile_plan(self.fetch_tensors, self.targets, self.feed_tensors, sig, feeds)
+            prep = prepare_plan(self.fetch_tensors, self.targets, self.feed_tensors, sig, feeds)
+            ref_s = self._ref_seconds.get(key, 0.0)
+            prep.seen_shapes = self._seen_shapes.get(key, {})
+            if mode == "lazy" and config.background() and prep.expected_build_seconds() > max(ref_s, SYNC_BUDGET_S):
+                self._building.add(key)
+                self.stats.miss(f"{what}: building {prep.new_kernels} new kernel(s) in the background "
+                                f"(about {prep.expected_build_seconds():.2f} s; a reference run takes "
+                                f"{ref_s * 1e3:.1f} ms); reference executor meanwhile", count=False)
+                _builder.submit(lambda: self._build(key, what, prep, t0))
+                return None
+            return self._build(key, what, prep, t0)
         except NotCompilable as e:
             self.stats.fallback(f"{what}: not compiled ({e}); using the reference executor")
             return self.reference().run
@@ -107,10 +150,49 @@ class Plan:
                 raise
             self.stats.fallback(f"{what}: compile failed, using the reference executor: {type(e).__name__}: {e}")
             return self.reference().run
-        self.compiled[key] = compiled
-        self.stats.compiled(f"{what}: compiled {compiled.num_kernels} kernel(s)", time.perf_counter() - t0)
-        compiled.namespace["_fallback"] = lambda st, fv, reason: self._guard_fallback(key, what, st, fv, reason)
-        return compiled.run
+
+    def _build(self, key, what, prep, t0):
+        """Build ``prep`` and install its runner for ``key`` (also when called in the background:
+        the next run picks it up; a failure installs the reference executor)."""
+        background = key in self._building
+        try:
+            try:
+                if background:
+                    try:
+                        precompile(prep)    # in the compile process: this thread then only loads
+                    except OSError:
+                        pass                # no compile process: build_compiled compiles here
+                compiled = build_compiled(prep)
+            except Exception as e:   # noqa: BLE001 - correctness never depends on Numba
+                if not background:
+                    raise
+                self.stats.fallback(f"{what}: compile failed, using the reference executor: "
+                                    f"{type(e).__name__}: {e}")
+                self._install(key, self.reference().run)
+                return None
+            self.compiled[key] = compiled
+            self.stats.compiled(f"{what}: compiled {compiled.num_kernels} kernel(s)"
+                                + (" in the background" if background else ""), time.perf_counter() - t0)
+            compiled.namespace["_fallback"] = lambda st, fv, reason: self._guard_fallback(key, what, st, fv, reason)
+            if background:
+                self._install(key, compiled.run)
+            return compiled.run
+        finally:
+            self._building.discard(key)   # after the install: a run in between must not rebuild
+
+    def _install(self, key, fn):
+        self._specs[key] = fn
+        if key is None:
+            self.run = fn
+
+    def wait(self, timeout=None):
+        """Block until this plan's background builds have finished (True) or ``timeout`` passed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._building:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
 
     def _guard_fallback(self, key, what, state, feeds, reason):
         """A runtime shape check of the compiled runner failed (state is as before the run): this
@@ -131,3 +213,43 @@ def _describe_sig(plan, sig):
     feeds = ", ".join(f"{t.name}:rank{s[0]}" + ("" if not any(s[1]) else f",ones{s[1]}")
                       for t, s in zip(plan.feed_tensors, sig))
     return f"fetch [{', '.join(names)}]" + (f" feeds ({feeds})" if feeds else "")
+
+
+#: A build expected to take less than this runs inside the run that asked for it (a stall this
+#: short is not worth a thread competing for the GIL).
+SYNC_BUDGET_S = 0.1
+
+
+class _Builder:
+    """One daemon thread running background builds in submission order."""
+
+    def __init__(self):
+        self._queue = queue.Queue()
+        self._thread = None
+        self._lock = threading.Lock()
+
+    def submit(self, job):
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="jitgraph-builder", daemon=True)
+                self._thread.start()
+        self._queue.put(job)
+
+    def _work(self):
+        while True:
+            job = self._queue.get()
+            try:
+                job()
+            finally:
+                self._queue.task_done()
+
+    def join(self):
+        self._queue.join()
+
+
+_builder = _Builder()
+
+
+def wait_for_builds():
+    """Block until every background build of this process has finished (tests, benchmarks)."""
+    _builder.join()

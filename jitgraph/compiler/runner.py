@@ -224,26 +224,25 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
         ns[f"_uninit{n}"] = _uninit_error(v, op)
         load(v)
         lines.append(f"if v{v._id} is None: raise _uninit{n}()")
-    for n, t in enumerate(sched.var_fetch_start):
+    for n, t in enumerate(sched.var_fetch_end):
         v = t.op
-        ns[f"_uninit_f{n}"] = _uninit_error(v, None)
         if v not in loaded:
             load(v)
-        lines.append(f"if v{v._id} is None: raise _uninit_f{n}()")
+        if v not in sched.inits_in_run:
+            ns[f"_uninit_f{n}"] = _uninit_error(v, None)
+            lines.append(f"if v{v._id} is None: raise _uninit_f{n}()")
     all_vars = []
     for s in sched.steps:
         accesses = var_accesses(s) if not isinstance(s, KernelStep) else [(v, False) for v in s.vars]
         for v, _ in accesses:
             if v not in all_vars:
                 all_vars.append(v)
-    for t in sched.var_fetch_start:
+    for t in sched.var_fetch_end:
         if t.op not in all_vars:
             all_vars.append(t.op)
     for v in all_vars:
         if v not in loaded:
             load(v)
-    for i, t in enumerate(sched.var_fetch_start):
-        lines.append(f"snap_start{i} = np.array(v{t.op._id}, copy=True)")
     needs_ctx = any(not isinstance(s, KernelStep) for s in sched.steps)
     np_writes = any(not isinstance(s, KernelStep) and any(w for _, w in var_accesses(s)) for s in sched.steps)
     if kernel_vars:
@@ -281,6 +280,8 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
         if checked:   # state is as before the run (journal): the reference redoes it
             lines.append("except _GuardFailed as e:")
             lines.extend(restore)
+            if needs_ctx:   # NumPy steps that ran undo what a redo would repeat (see _Context.on_retry)
+                lines.append("    ctx.abandon()")
             lines.append("    return _fallback(state, feeds, e.args[0])")
         if guarded:
             lines.append("except BaseException:")
@@ -290,16 +291,18 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
             lines.append("store.commit()")
     else:
         lines.extend(body)
+    for i, t in enumerate(sched.var_fetch_end):   # as a local TF1 session shows it: after the updates
+        lines.append(f"snap_end{i} = np.array(values[_var{t.op._id}], copy=True)")
     outs = []
-    start_idx = {t: i for i, t in enumerate(sched.var_fetch_start)}
+    end_idx = {t: i for i, t in enumerate(sched.var_fetch_end)}
     for t in fetches:
         rank0 = shapes.get(t) is not None and len(shapes[t]) == 0
         if t in feed_name or t.op.type == "Const" or t in consts or (t.op not in kernel_of and t not in snaps
-                                                        and t not in start_idx):
-            outs.append(f"_detach({name(t)}, store)")
+                                                        and t not in end_idx):
+            outs.append(f"_detach({name(t)}, store, feeds)")
             continue
-        if t in start_idx:
-            expr = f"snap_start{start_idx[t]}"
+        if t in end_idx:
+            expr = f"snap_end{end_idx[t]}"
         elif t not in snaps and _out_name(t, name) in one_d:
             outs.append(one_d[_out_name(t, name)] + "[0]")
             continue
@@ -459,7 +462,7 @@ def _emit_numpy(op, si, body, ns, name, var, sched, snaps):
 
 def _uninit_error(var, op):
     def make():
-        if op is None:   # a fetched variable (read at the start of the run)
+        if op is None:   # a fetched variable (read after the run)
             return errors.FailedPreconditionError(None, var, f"Attempting to use uninitialized value {var.name}")
         return errors.FailedPreconditionError(
             None, op, f"Attempting to use uninitialized value {var.name} (read by op '{op.name}' of type {op.type})")

@@ -15,7 +15,7 @@ variables first so a failure can restore them.
 
 from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.shapes import var_shape
-from jitgraph.ops.state_ops import variable_of
+from jitgraph.ops.state_ops import initialized_by, variable_of
 
 POOL_MIN_BYTES = 1 << 20
 
@@ -49,7 +49,8 @@ class Schedule:
         self.copy_reads = set()   # (step index, var) NumPy steps that need a copy of the buffer
         self.journal = False
         self.must_init = []   # (var, op) checked in order before anything runs
-        self.var_fetch_start = []   # VariableV2 ref tensors fetched (snapshot at run start)
+        self.var_fetch_end = []     # VariableV2 ref tensors fetched (value after the run's updates)
+        self.inits_in_run = set()   # variables some op of this run initializes
 
 
 def schedule(ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors, feed_tensors=()):
@@ -95,7 +96,8 @@ def schedule(ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors, feed_
     sched.always_init = {v for v, _ in sched.must_init}
     feed_only = lambda d: not isinstance(d, str) or d.startswith("f")  # noqa: E731
     sched.feed_guards = [g for g in guards if feed_only(g[1]) and feed_only(g[2])]
-    sched.var_fetch_start = [t for t in fetch_tensors if t.op.type == "VariableV2" and t.op in index]
+    sched.var_fetch_end = [t for t in fetch_tensors if t.op.type == "VariableV2" and t.op in index]
+    sched.inits_in_run = initialized_by(ops)
     return sched
 
 

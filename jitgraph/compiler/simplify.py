@@ -14,7 +14,9 @@ Before: the pruned ops in creation order. After: a ``Simplified`` with fewer ops
   effects take part: not stateful, not random, no variable-reference input (so two reads of a
   variable around an assign are never merged) and no control inputs. Library ops (matmul, conv)
   are included: two equal matmuls cost one. Equal small constants merge, so ``x * 2.0`` written
-  twice is one multiply.
+  twice is one multiply. Reads of a variable (a pure op taking its reference as an ordinary
+  input) merge when the same writes precede them in program order, the order every read obeys:
+  Adam's per-variable ``cast(beta1_power)`` reads, and with them every ``lr_t``, become one.
 
 The user's graph is never mutated (it may be shared by other sessions and threads). An op whose
 inputs changed is replaced by a *rewired copy*: same name, type, attrs, creation index and
@@ -31,7 +33,9 @@ import numpy as np
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.compiler import remap
 from jitgraph.framework.tensor import Operation
+from jitgraph.compiler.order import var_accesses
 from jitgraph.ops.registry import get_op_def
+from jitgraph.ops.state_ops import variable_of
 
 FOLD_MAX_ELEMENTS = 1 << 12
 PURE_KINDS = {"elementwise", "reduction", "layout"}
@@ -63,6 +67,7 @@ def simplify(ops, fetched, fed):
     keep, fed = set(fetched) | set(fed), set(fed)
     consts, out, op_map, tmap, aliased = {}, [], {}, {}, set()
     seen = {}                                   # CSE key -> op kept
+    epoch = {}                                  # variable -> writes to it so far (program order)
     epilogues = remap.conv_epilogues(ops, keep)
     absorbed = {op for chain in epilogues.values() for op in chain.absorbed}
     for orig in ops:
@@ -84,7 +89,10 @@ def simplify(ops, fetched, fed):
             op_map[orig] = same.op
             aliased.add(orig)
             continue
-        key = _cse_key(op) if not kept_outputs else None
+        key = _cse_key(op, epoch) if not kept_outputs else None
+        for var, is_write in var_accesses(orig):
+            if is_write:
+                epoch[var] = epoch.get(var, 0) + 1
         twin = seen.get(key) if key is not None else None
         if twin is not None:
             for t, u in zip(orig.outputs, twin.outputs):
@@ -167,20 +175,42 @@ def _passthrough(op):
     return x if x.dtype == y.dtype else None
 
 
-def _cse_key(op):
-    """A hashable description of what ``op`` computes, or None if it must not be merged."""
+def _cse_key(op, epoch):
+    """A hashable description of what ``op`` computes, or None if it must not be merged. A read
+    of a variable is described by the variable and how many writes to it precede the read."""
+    reads = ()
     if op.type == "Const":
         if op.control_inputs or op.get_attr("value").size > CSE_MAX_CONST_ELEMENTS:
             return None
     elif not _side_effect_free(op, CSE_KINDS):
-        return None
+        reads = _pure_reads(op)
+        if reads is None:
+            return None
+        reads = tuple((var._id, epoch.get(var, 0)) for var in reads)
     try:
         attrs = tuple(sorted((k, _frozen(v)) for k, v in op.attrs.items()))
-        key = (op.type, tuple(map(id, op.inputs)), attrs)
+        inputs = tuple(id(t) if not t.dtype.is_ref_dtype else None for t in op.inputs)
+        key = (op.type, inputs, attrs, reads)
         hash(key)
     except TypeError:
         return None
     return key
+
+
+def _pure_reads(op):
+    """The variables a pure op reads through reference inputs (dereferenced, never written), or
+    None if the op is not such a read."""
+    d = op.op_def
+    if d.kind not in CSE_KINDS or d.stateful or d.run is not None or d.compute is None or op.control_inputs:
+        return None
+    out = []
+    for i, t in enumerate(op.inputs):
+        if t.dtype.is_ref_dtype:
+            var = variable_of(t)
+            if var is None or i in d.ref_inputs or t.op is not var:
+                return None
+            out.append(var)
+    return out
 
 
 def _frozen(v):

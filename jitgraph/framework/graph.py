@@ -289,6 +289,11 @@ class Graph:
         finally:
             _stack().pop()
 
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        """This graph as TensorFlow's ``GraphDef`` proto (see ``jitgraph.framework.graph_def``)."""
+        from jitgraph.framework.graph_def import as_graph_def
+        return as_graph_def(self, from_version, add_shapes)
+
     def __repr__(self):
         return f"<jitgraph.Graph with {len(self._ops)} ops at {id(self):#x}>"
 

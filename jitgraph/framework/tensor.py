@@ -11,7 +11,7 @@ class Operation:
     """
 
     __slots__ = ("_graph", "_name", "_type", "_inputs", "_control_inputs", "_outputs", "_attrs",
-                 "_device", "_id", "_op_def", "_traceback", "__weakref__")
+                 "_device", "_id", "_op_def", "_traceback", "_accesses", "__weakref__")
 
     def __init__(self, graph, name, op_def, inputs, control_inputs, attrs, output_specs):
         self._graph = graph
@@ -24,6 +24,7 @@ class Operation:
         self._device = ""
         self._id = None
         self._traceback = None
+        self._accesses = None     # memo of compiler.order.var_accesses (ops never change)
         self._outputs = tuple(Tensor(self, i, dt, sh) for i, (dt, sh) in enumerate(output_specs))
 
     name = property(lambda self: self._name)

@@ -55,8 +55,8 @@ def to_numpy(value, dtype=None, what="value"):
     if arr.dtype == object:
         raise TypeError(f"Failed to convert object of type {type(value).__name__} to Tensor. Contents: {value!r}.")
     if dtype is None:
-        if kind == "float":
-            return arr.astype(np.float32)
+        if kind == "float" or (kind is None and isinstance(value, (list, tuple)) and arr.size == 0):
+            return arr.astype(np.float32)    # tf.constant([]) is float32
         if kind == "int":
             if arr.size and (arr.max() > np.iinfo(np.int32).max or arr.min() < np.iinfo(np.int32).min):
                 return arr.astype(np.int64)
@@ -151,7 +151,12 @@ def _fill_infer(ins, a):
     return [(value.dtype.base_dtype, TensorShape(None if n is None else [None] * n))]
 
 
-define_op("Fill", kind="source", infer=_fill_infer,
+def _fill_grad(op, g):
+    from jitgraph.ops.reduction_ops import reduce_sum
+    return [None, reduce_sum(g)]
+
+
+define_op("Fill", kind="source", infer=_fill_infer, grad=_fill_grad,
           compute=lambda dims, value: np.full(tuple(int(d) for d in dims), value, dtype=value.dtype))
 
 
@@ -159,10 +164,15 @@ def _shape_tensor(shape):
     if hasattr(shape, "as_list"):
         shape = shape.as_list()
     if isinstance(shape, (list, tuple)) and all(not hasattr(d, "op") for d in shape):
+        if any(d is None for d in shape):
+            raise ValueError(f"Cannot convert a partially known TensorShape {shape} to a Tensor.")
         shape = [int(d) for d in shape]
         big = any(d > np.iinfo(np.int32).max for d in shape)   # TF switches to int64 dims
         return constant(np.array(shape, dtype=np.int64 if big else np.int32).reshape(len(shape)), name="shape")
-    return convert_to_tensor(shape, dtypes.int32)
+    t = convert_to_tensor(shape)
+    if t.dtype.base_dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"dims must be an int32 or int64 tensor, got {t.dtype.base_dtype.name}")
+    return t
 
 
 def fill(dims, value, name=None):

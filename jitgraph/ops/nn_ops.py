@@ -284,6 +284,15 @@ define_op("DropoutMask", _mask_infer, kind="random", stateful=True, run=_mask_ru
           grad=lambda op, g: [None, None])
 
 
+def _static_noise_shape(x, noise_shape):
+    """TF's rule: None entries of a list ``noise_shape`` take ``x``'s static dims."""
+    if hasattr(noise_shape, "op") or x.shape.ndims is None or not isinstance(noise_shape, (list, tuple)):
+        return noise_shape
+    if len(noise_shape) != x.shape.ndims:
+        return noise_shape
+    return [d if d is not None else x.shape.as_list()[i] for i, d in enumerate(noise_shape)]
+
+
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
     """Keep each element with probability ``keep_prob`` (= ``1 - rate``) scaled by ``1/keep_prob``,
     else zero. ``noise_shape`` (broadcastable to ``x``) shares the keep decision; ``seed`` with the
@@ -306,7 +315,8 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
             rate = math_ops.binary("Sub", 1.0, convert_to_tensor(keep_prob, x.dtype.base_dtype), "sub")
         rate = convert_to_tensor(rate, x.dtype.base_dtype)
         from jitgraph.ops.array_ops import shape as shape_of
-        ns = shape_of(x) if noise_shape is None else convert_to_tensor(noise_shape, dtypes.int32)
+        ns = shape_of(x) if noise_shape is None else convert_to_tensor(_static_noise_shape(x, noise_shape),
+                                                                         dtypes.int32)
         s1, s2 = get_seed(seed)
         mask = make_op("DropoutMask", [ns, rate], {"seed": s1 or 0, "seed2": s2 or 0}, "random_mask").outputs[0]
         return math_ops.binary("Mul", x, mask, "mul")

@@ -45,6 +45,7 @@ class OpDef:
     ref_inputs: tuple = ()     # input indices taken as variable references, not dereferenced
     ref_requires_init: bool = False   # those refs must be initialized (assign_add, assign_sub)
     ref_initializes: bool = False     # running the op initializes the ref (assign)
+    ref_writes: bool = False          # running the op writes its ref inputs (assigns, scatters)
     scalar: Any = None         # Numba scalar expression template for elementwise ops: "({0} + {1})"
     grad: Callable = None      # (op, *output_grads) -> list of input grads (Tensors or None)
     extra: dict = dataclasses.field(default_factory=dict)   # backend-specific lowering data

@@ -84,11 +84,11 @@ def _assign_run(update):
     return run
 
 
-define_op("Assign", _assign_infer("Assign"), kind="state", stateful=True, ref_inputs=(0,),
+define_op("Assign", _assign_infer("Assign"), kind="state", stateful=True, ref_inputs=(0,), ref_writes=True,
           ref_initializes=True, run=_assign_run(None))
-define_op("AssignAdd", _assign_infer("AssignAdd"), kind="state", stateful=True, ref_inputs=(0,),
+define_op("AssignAdd", _assign_infer("AssignAdd"), kind="state", stateful=True, ref_inputs=(0,), ref_writes=True,
           ref_requires_init=True, run=_assign_run(np.add))
-define_op("AssignSub", _assign_infer("AssignSub"), kind="state", stateful=True, ref_inputs=(0,),
+define_op("AssignSub", _assign_infer("AssignSub"), kind="state", stateful=True, ref_inputs=(0,), ref_writes=True,
           ref_requires_init=True, run=_assign_run(np.subtract))
 
 
@@ -158,3 +158,15 @@ def initialized_value(ref, initial_value, name=None):
     """The variable's value if it is initialized, else ``initial_value`` (TF's ``cond`` on
     ``is_variable_initialized``)."""
     return make_op("InitializedValue", [ref, initial_value], {}, name or "cond/Merge").outputs[0]
+
+
+def initialized_by(ops):
+    """The variables an op of ``ops`` initializes (``assign``): fetching such a variable in the
+    same run is fine even if it starts uninitialized."""
+    out = set()
+    for op in ops:
+        if op.op_def.ref_initializes:
+            var = variable_of(op.inputs[0])
+            if var is not None:
+                out.add(var)
+    return out

@@ -6,7 +6,9 @@ Program order. Ops run in creation order. An op that takes a variable reference 
 input reads the variable's value when the op runs, so a read sees exactly the assigns to that
 variable that were created before it and are part of this run (the rule of TF2's
 ``tf.function``). ``v.value()`` is the read made when ``v`` was created, so it sees the value at
-the start of the run; ``v * 2`` or ``v.read_value()`` read where they were written.
+the start of the run; ``v * 2`` or ``v.read_value()`` read where they were written. A fetched
+variable itself (``sess.run([train_op, v])``) is read after the run, so it shows the run's own
+updates, as a local TF1 session does.
 
 Failure. Reads of uninitialized variables are found before anything runs
 (``FailedPreconditionError`` naming the variable); any other failure rolls every variable back.
@@ -18,7 +20,7 @@ import numpy as np
 
 from jitgraph import errors
 from jitgraph.runtime.limits import check_output_sizes
-from jitgraph.ops.state_ops import VarRef, variable_of
+from jitgraph.ops.state_ops import VarRef, initialized_by, variable_of
 
 
 def check_initialized(ops, fed, store):
@@ -56,13 +58,18 @@ class ReferencePlan:
         for i, t in enumerate(self.fetch_tensors):
             fetch_ids.setdefault(id(t), []).append(i)
         self._fetch_ids = fetch_ids
-        self._fetched_vars = [t.op for t in self.fetch_tensors if t.op.type == "VariableV2" and id(t) not in self._fed]
+        self._fetched_vars = [(i, t.op) for i, t in enumerate(self.fetch_tensors)
+                              if t.op.type == "VariableV2" and id(t) not in self._fed]
+        inits = initialized_by(ops)
+        self._must_be_initialized = [v for _, v in self._fetched_vars if v not in inits]
         self._donors, self._dying = _donors(ops, fetch_ids, self._fed)
 
-    def run(self, state, feed_values):
+    def run(self, state, feed_values, record=None):
+        """Run the ops; with ``record`` (a dict), also note ``name -> (shape, dtype)`` of every
+        array value the run makes or is fed (the compiler warms library kernels with them)."""
         store = state.store
         check_initialized(self.ops, self._fed, store)
-        for var in self._fetched_vars:   # a fetched variable is read at the start of the run
+        for var in self._must_be_initialized:   # a fetched variable no op of this run initializes
             if not store.is_initialized(var):
                 raise errors.FailedPreconditionError(None, var, f"Attempting to use uninitialized value {var.name}")
         values = {id(t): v for t, v in zip(self.feed_tensors, feed_values)}
@@ -74,15 +81,23 @@ class ReferencePlan:
         store.begin()
         try:
             with np.errstate(all="ignore"):
+                if record is not None:
+                    _record(record, self.feed_tensors, feed_values)
                 for op in self.ops:
-                    self._keep(op, self._run_op(ctx, op, values, self._donors.get(op)), values, out, store)
+                    results = self._run_op(ctx, op, values, self._donors.get(op))
+                    if record is not None:
+                        _record(record, op.outputs, results)
+                    self._keep(op, results, values, out, store)
+                    del results    # no extra reference: a dying temporary may be reused (_donors)
                     for key in self._dying.get(op, ()):    # last use: free it (or the reuse above)
                         values.pop(key, None)
         except BaseException:
             store.rollback()
             raise
         store.commit()
-        return [_detach(v, store) for v in out]
+        for i, var in self._fetched_vars:   # the value after the run's updates
+            out[i] = store.get(var).copy()
+        return [_detach(v, store, feed_values) for v in out]
 
     def _keep(self, op, results, values, out, store):
         # (a function of its own: no loop variable of the run outlives it to hold a result alive)
@@ -90,6 +105,8 @@ class ReferencePlan:
             if id(t) in self._fed:
                 continue
             values[id(t)] = v
+            if op.type == "VariableV2":    # a fetched variable is read after the run (see run)
+                continue
             for i in self._fetch_ids.get(id(t), ()):
                 out[i] = _snapshot(v, store)
 
@@ -106,6 +123,12 @@ class ReferencePlan:
                 ufunc = d.extra["ufunc"]
                 fn = lambda *a, **_: ufunc(*a, out=buf)   # noqa: E731
         return call_op(ctx, op, fn, args, out_dtypes)
+
+
+def _record(record, tensors, arrays):
+    for t, v in zip(tensors, arrays):
+        if isinstance(v, np.ndarray):
+            record[t.name] = (v.shape, v.dtype)
 
 
 def _arguments(op, values, store):
@@ -185,14 +208,28 @@ def call_op(ctx, op, fn, args, out_dtypes):
 class _Context:
     """What stateful op implementations see: the store and the session's random streams."""
 
-    __slots__ = ("state", "store")
+    __slots__ = ("state", "store", "_undo")
 
     def __init__(self, state):
         self.state = state
         self.store = state.store
+        self._undo = None
 
     def rng(self, op):
         return self.state.rng(op)
+
+    def on_retry(self, undo):
+        """Call ``undo()`` if this attempt of the run is abandoned to be redone: a compiled runner's
+        shape check failed after NumPy steps ran, and the reference executor runs it again. (A
+        step that consumes input, as an iterator's ``get_next``, puts the element back.)"""
+        if self._undo is None:
+            self._undo = []
+        self._undo.append(undo)
+
+    def abandon(self):
+        for undo in reversed(self._undo or ()):
+            undo()
+        self._undo = None
 
 
 def _snapshot(v, store):
@@ -201,10 +238,11 @@ def _snapshot(v, store):
     return v
 
 
-def _detach(v, store):
-    """Fetched arrays must never alias a variable buffer or a graph constant."""
+def _detach(v, store, feeds=()):
+    """Fetched arrays must never alias a variable buffer, a graph constant or the caller's feed."""
     if isinstance(v, np.ndarray):
-        if not v.flags.writeable or not v.flags.owndata or any(v is b for b in store.buffers().values()):
+        if (not v.flags.writeable or not v.flags.owndata or any(v is f for f in feeds)
+                or any(v is b for b in store.buffers().values())):
             v = v.copy()
         if v.ndim == 0:
             return v[()]

@@ -79,6 +79,12 @@ def call({params}):
 class Session:
     """Runs a graph: ``sess.run(fetches, feed_dict)``. Variables live in the session."""
 
+    def __new__(cls, target="", graph=None, config=None):
+        if target and cls is Session:   # a tf.train.Server's target: jitgraph.distribute runs it
+            from jitgraph.distribute.session import DistributedSession
+            cls = DistributedSession
+        return super().__new__(cls)
+
     def __init__(self, target="", graph=None, config=None):
         self._graph = graph if graph is not None else get_default_graph()
         self._config = config
@@ -105,7 +111,8 @@ class Session:
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Evaluate ``fetches`` (a tensor, op, name, or nested list/tuple/dict of them)."""
         tf = type(fetches)
-        entry = self._fast.get(tuple(map(id, fetches)) if tf is list or tf is tuple else id(fetches))
+        entry = self._fast.get(tuple(map(id, fetches)) if tf is list else
+                               (tuple(map(id, fetches)),) if tf is tuple else id(fetches))
         # (a namedtuple or a list holding lists never gets an entry, see _fast_key)
         if entry is not None:
             if not feed_dict:
@@ -191,6 +198,12 @@ class Session:
         info["loops"] = report()
         return info
 
+    def explain(self, fetches, feed_dict=None, svg_path=None):
+        """The compiled plan of ``run(fetches, feed_dict)`` as text (``print`` it) and, with
+        ``svg_path``, a picture (see ``jitgraph.explain``)."""
+        from jitgraph.explain import explain
+        return explain(fetches, feed_dict, self._graph, svg_path)
+
     def assert_no_recompile(self):
         """Context manager: ``AssertionError`` if any plan misses the cache or compiles inside it."""
         from jitgraph.compiler import assert_no_recompile
@@ -261,7 +274,8 @@ class _ElementMapper:
             self.build = _first
         elif single:
             self.build = _none
-        elif all_tensors and type(fetches) in (list, tuple) and len(fetches) == len(elements):
+        elif all_tensors and type(fetches) in (list, tuple) and len(fetches) == len(elements) \
+                and not any(isinstance(f, (list, tuple, dict)) for f in fetches):
             self.build = _same if type(fetches) is list else tuple
         elif all_tensors:
             self.build = mapper.build
@@ -289,11 +303,14 @@ def _fast_key(fetches):
     """The identity key under which ``run`` finds this fetch structure again, or None.
 
     Only immutable structures qualify: a graph element (or name), or a list/tuple of graph
-    elements, keyed by the ids of the objects (kept alive by the entry, so ids stay unique).
+    elements, keyed by the ids of the objects (kept alive by the entry, so ids stay unique). A
+    tuple's key wraps the ids once more, so a tuple and a list of the same tensors (which come back
+    as a tuple and a list) never share an entry.
     """
     if isinstance(fetches, (list, tuple)):
         if all(isinstance(f, (Tensor, Operation)) for f in fetches) and not hasattr(fetches, "_fields"):
-            return tuple(map(id, fetches))
+            ids = tuple(map(id, fetches))
+            return ids if type(fetches) is list else (ids,)
         return None
     if isinstance(fetches, (Tensor, Operation, str)) or hasattr(fetches, "_as_graph_element"):
         return id(fetches)

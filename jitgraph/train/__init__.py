@@ -3,3 +3,19 @@
 from jitgraph.train.device_setter import *  # noqa: F401,F403
 from jitgraph.train.optimizers import *  # noqa: F401,F403
 from jitgraph.train.saver import *  # noqa: F401,F403
+from jitgraph.train.schedules import *  # noqa: F401,F403,E402
+from jitgraph.framework.graph_def import write_graph  # noqa: F401,E402
+from jitgraph.train.cluster import *  # noqa: F401,F403
+from jitgraph.train.server import *  # noqa: F401,F403
+from jitgraph.train.hooks import *  # noqa: F401,F403
+from jitgraph.train.basic_hooks import *  # noqa: F401,F403
+from jitgraph.train.session_manager import *  # noqa: F401,F403
+from jitgraph.train.monitored_session import *  # noqa: F401,F403
+
+
+def __getattr__(name):
+    """``tf.train.SaverDef`` (TensorFlow's proto: ``SaverDef.V2`` selects TF's checkpoint format)."""
+    if name == "SaverDef":
+        from jitgraph.framework.tf_protos import protos
+        return protos().saver.SaverDef
+    raise AttributeError(f"module 'jitgraph.train' has no attribute {name!r}")

@@ -8,39 +8,13 @@ import numpy as np
 
 from jitgraph.framework.device import DeviceSpec
 from jitgraph.framework.shapes import TensorShape
+from jitgraph.train.cluster import ClusterSpec
 
 STANDARD_PS_OPS = ("Variable", "VariableV2", "AutoReloadVariable", "MutableHashTable", "MutableHashTableV2",
                    "MutableHashTableOfTensors", "MutableHashTableOfTensorsV2", "MutableDenseHashTable",
                    "MutableDenseHashTableV2", "VarHandleOp", "BoostedTreesEnsembleResourceHandleOp",
                    "BoostedTreesQuantileStreamResourceHandleOp", "ResourceConditionalAccumulator",
                    "DecisionTreeResource")
-
-
-class ClusterSpec:
-    """A cluster description: ``{"ps": ["ps0:2222", ...], "worker": [...]}`` (job → task addresses)."""
-
-    def __init__(self, cluster):
-        if isinstance(cluster, ClusterSpec):
-            cluster = cluster.as_dict()
-        if not isinstance(cluster, dict):
-            raise TypeError("`cluster` must be a dictionary mapping one or more job names to lists of network "
-                            "addresses, or a `ClusterDef` protocol buffer")
-        self._jobs = {}
-        for job, tasks in cluster.items():
-            self._jobs[job] = dict(tasks) if isinstance(tasks, dict) else dict(enumerate(tasks))
-
-    @property
-    def jobs(self):
-        return list(self._jobs)
-
-    def num_tasks(self, job_name):
-        if job_name not in self._jobs:
-            raise ValueError(f"No such job in cluster: {job_name!r}")
-        return len(self._jobs[job_name])
-
-    def as_dict(self):
-        return {job: [tasks[i] for i in sorted(tasks)] if sorted(tasks) == list(range(len(tasks))) else dict(tasks)
-                for job, tasks in self._jobs.items()}
 
 
 class _RoundRobinStrategy:

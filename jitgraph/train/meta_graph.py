@@ -157,7 +157,11 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
     """Serialize ``graph`` (default graph) as JSON data and write it to ``filename`` atomically.
 
     Returns the meta graph as a dict. Raises ``ValueError`` for an op attribute that has no data
-    form (e.g. a Python callable)."""
+    form (e.g. a Python callable). ``format="tensorflow"`` writes and returns TensorFlow's
+    ``MetaGraphDef`` instead (see ``tf_meta_graph``)."""
+    if kwargs.get("format", "jitgraph") == "tensorflow":
+        from jitgraph.train import tf_meta_graph
+        return tf_meta_graph.export_meta_graph(filename, graph, collection_list, as_text, clear_devices)
     graph = graph or get_default_graph()
     prefix = export_scope.rstrip("/") + "/" if export_scope else ""
 
@@ -231,8 +235,13 @@ def read_meta_graph_file(filename):
 def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, input_map=None, **kwargs):
     """Rebuild a meta graph (a dict or a file path) into the default graph.
 
-    Returns a ``Saver`` over the imported variables, or None if the meta graph has none."""
+    Returns a ``Saver`` over the imported variables, or None if the meta graph has none.
+    TensorFlow's ``MetaGraphDef`` (a proto or a ``.meta`` file TF wrote) is read by ``tf_meta_graph``."""
     from jitgraph import errors
+    from jitgraph.train import tf_meta_graph
+    tf_meta = _tf_meta_graph(meta_graph_or_file)
+    if tf_meta is not None:
+        return tf_meta_graph.import_meta_graph(tf_meta, clear_devices, import_scope, input_map)
     meta = meta_graph_or_file if isinstance(meta_graph_or_file, dict) else read_meta_graph_file(meta_graph_or_file)
     graph = get_default_graph()
     try:
@@ -253,6 +262,21 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
     if variables:
         return Saver(list(variables.values()))
     return None
+
+
+def _tf_meta_graph(meta_graph_or_file):
+    """The TF ``MetaGraphDef`` given (as a proto or a file that is not jitgraph's JSON), else None."""
+    from jitgraph.train import tf_meta_graph
+    if isinstance(meta_graph_or_file, dict):
+        return None
+    if not isinstance(meta_graph_or_file, (str, bytes, os.PathLike)):
+        return meta_graph_or_file if type(meta_graph_or_file).__name__ == "MetaGraphDef" else None
+    try:
+        with open(meta_graph_or_file, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise OSError(f"File {meta_graph_or_file} does not exist.") from None
+    return tf_meta_graph.read_meta_graph(data) if tf_meta_graph.is_tf_meta_graph(data) else None
 
 
 def _import_ops(graph, op_entries, import_scope, clear_devices, input_map):

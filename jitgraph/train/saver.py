@@ -23,7 +23,8 @@ from jitgraph.framework.graph import GraphKeys, get_default_graph
 from jitgraph.framework.tensor import Operation, Tensor
 from jitgraph.ops.state_ops import variable_of
 from jitgraph.train import checkpoint_io as cio
-from jitgraph.train.checkpoint_io import CheckpointState, get_checkpoint_state, latest_checkpoint  # noqa: F401
+from jitgraph.train import tf_checkpoint as tfc
+from jitgraph.train.checkpoint_io import CheckpointState, get_checkpoint_state  # noqa: F401
 from jitgraph.train.meta_graph import export_meta_graph, import_meta_graph  # noqa: F401
 
 __all__ = ["Saver", "latest_checkpoint", "get_checkpoint_state", "list_variables", "load_variable",
@@ -91,6 +92,10 @@ class Saver:
       max_to_keep: how many recent checkpoints to keep (None or 0: all).
       keep_checkpoint_every_n_hours: additionally keep one checkpoint per this many hours.
       allow_empty: with no variables, ``save``/``restore`` do nothing instead of ``ValueError``.
+      format: ``"jitgraph"`` (default: one crash-safe safetensors file) or ``"tensorflow"``
+        (TensorFlow's V2 format, ``.index`` + ``.data-00000-of-00001``, and a TF ``.meta``, which
+        TensorFlow restores). ``write_version=tf.train.SaverDef.V2`` also selects it.
+        ``restore`` reads either format, whichever the path holds.
       Other TF arguments (``sharded``, ``restore_sequentially``, ``filename``, ``builder``, ...)
       are accepted; a checkpoint is always one file.
     """
@@ -98,7 +103,9 @@ class Saver:
     def __init__(self, var_list=None, reshape=False, sharded=False, max_to_keep=5,
                  keep_checkpoint_every_n_hours=10000.0, name=None, restore_sequentially=False,
                  saver_def=None, builder=None, defer_build=False, allow_empty=False,
-                 write_version=None, pad_step_number=False, save_relative_paths=False, filename=None):
+                 write_version=None, pad_step_number=False, save_relative_paths=False, filename=None,
+                 format=None):
+        self._format = tfc.saver_format(format, write_version)
         self._var_list = var_list
         self._max_to_keep = max_to_keep
         self._keep_every = keep_checkpoint_every_n_hours
@@ -157,9 +164,12 @@ class Saver:
         tensors = self._snapshot(sess)
         save_dir = os.path.dirname(os.path.abspath(prefix))
         os.makedirs(save_dir, exist_ok=True)
-        cio.write_checkpoint(prefix, tensors)
+        if self._format == "tensorflow":
+            tfc.write_checkpoint(prefix, tensors)
+        else:
+            cio.write_checkpoint(prefix, tensors)
         if write_meta_graph:
-            export_meta_graph(f"{prefix}.{meta_graph_suffix}", graph=self._graph, saver=self)
+            export_meta_graph(f"{prefix}.{meta_graph_suffix}", graph=self._graph, saver=self, format=self._format)
         if write_state:
             doomed = self._record(prefix)
             cio.update_checkpoint_state(save_dir, os.path.abspath(prefix),
@@ -204,6 +214,7 @@ class Saver:
     def _delete(paths, meta_graph_suffix):
         for path in paths:
             cio.remove_checkpoint(path)
+            tfc.remove_checkpoint(path)
             try:
                 os.unlink(f"{path}.{meta_graph_suffix}")
             except FileNotFoundError:
@@ -222,17 +233,18 @@ class Saver:
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")
         save_path = os.fspath(save_path)
-        if not os.path.exists(cio.data_path(save_path)):
+        if not _exists(save_path):
             raise ValueError(f"The passed save_path is not a valid checkpoint: {save_path}")
         state = _state_of(sess)
         self._check_graph(sess)
-        specs = cio.tensor_specs(save_path)
+        io = _io(save_path)
+        specs = io.tensor_specs(save_path)
         for name, var in self._names.items():
             if name not in specs:
                 raise errors.NotFoundError(
                     None, var, f"Restoring from checkpoint failed: key '{name}' (variable '{var.name}') not "
                                f"found in checkpoint {save_path}")
-        values = cio.read_checkpoint(save_path, list(self._names))
+        values = io.read_checkpoint(save_path, list(self._names))
         new = {var: _check_restored(name, var, values[name], save_path) for name, var in self._names.items()}
         with state.lock:
             for var, value in new.items():
@@ -257,7 +269,7 @@ class Saver:
     def recover_last_checkpoints(self, checkpoint_paths):
         """Adopt existing checkpoints (e.g. after a restart) so ``max_to_keep`` manages them."""
         now = time.time()
-        self._last_checkpoints = [(p, now) for p in checkpoint_paths if cio.checkpoint_exists(p)]
+        self._last_checkpoints = [(p, now) for p in checkpoint_paths if checkpoint_exists(p)]
 
     def export_meta_graph(self, filename=None, collection_list=None, as_text=False, export_scope=None,
                           clear_devices=False, clear_extraneous_savers=False, strip_default_attrs=False,
@@ -297,9 +309,10 @@ def _prefix_of(ckpt_dir_or_file):
         if found is None:
             raise ValueError(f"Couldn't find 'checkpoint' file or checkpoints in given directory {path}")
         return found
-    if path.endswith(cio.SUFFIX):
-        path = path[: -len(cio.SUFFIX)]
-    if not os.path.exists(cio.data_path(path)):
+    for suffix in (cio.SUFFIX, tfc.INDEX_SUFFIX):
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+    if not _exists(path):
         raise errors.NotFoundError(None, None, f"Unsuccessful TensorSliceReader constructor: Failed to find "
                                                f"any matching files for {path}")
     return path
@@ -307,14 +320,16 @@ def _prefix_of(ckpt_dir_or_file):
 
 def list_variables(ckpt_dir_or_file):
     """``[(name, shape list)]`` of the tensors in a checkpoint (file prefix or directory), sorted."""
-    return cio.list_tensors(_prefix_of(ckpt_dir_or_file))
+    prefix = _prefix_of(ckpt_dir_or_file)
+    return _io(prefix).list_tensors(prefix)
 
 
 def load_variable(ckpt_dir_or_file, name):
     """The value of tensor ``name`` (a ``":0"`` suffix is ignored) in a checkpoint, as an ndarray."""
     if name.endswith(":0"):
         name = name[:-2]
-    return cio.read_tensor(_prefix_of(ckpt_dir_or_file), name)
+    prefix = _prefix_of(ckpt_dir_or_file)
+    return _io(prefix).read_tensor(prefix, name)
 
 
 class NewCheckpointReader:
@@ -322,7 +337,8 @@ class NewCheckpointReader:
 
     def __init__(self, ckpt_dir_or_file):
         self._prefix = _prefix_of(ckpt_dir_or_file)
-        self._specs = cio.tensor_specs(self._prefix)
+        self._io = _io(self._prefix)
+        self._specs = self._io.tensor_specs(self._prefix)
 
     def get_variable_to_shape_map(self):
         return {n: list(s) for n, (_, s) in self._specs.items()}
@@ -335,7 +351,7 @@ class NewCheckpointReader:
         return name in self._specs
 
     def get_tensor(self, name):
-        return cio.read_tensor(self._prefix, name)
+        return self._io.read_tensor(self._prefix, name)
 
 
 def load_checkpoint(ckpt_dir_or_file):
@@ -344,7 +360,27 @@ def load_checkpoint(ckpt_dir_or_file):
 
 def checkpoint_exists(checkpoint_prefix):
     """True if a complete checkpoint exists at ``checkpoint_prefix``."""
-    return cio.checkpoint_exists(checkpoint_prefix)
+    return cio.checkpoint_exists(checkpoint_prefix) or tfc.checkpoint_exists(checkpoint_prefix)
+
+
+def latest_checkpoint(checkpoint_dir, latest_filename=None):
+    """Prefix of the newest complete checkpoint (either format) listed in the state file, or None."""
+    state = get_checkpoint_state(checkpoint_dir, latest_filename or "checkpoint")
+    if state is None:
+        return None
+    for prefix in [state.model_checkpoint_path] + state.all_model_checkpoint_paths[::-1]:
+        if checkpoint_exists(prefix):
+            return prefix
+    return None
+
+
+def _io(prefix):
+    """The module reading checkpoint ``prefix``: TF's format if its ``.index`` exists, else jitgraph's."""
+    return tfc if tfc.is_tf_checkpoint(prefix) else cio
+
+
+def _exists(prefix):
+    return os.path.exists(cio.data_path(prefix)) or tfc.is_tf_checkpoint(prefix)
 
 
 def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoint_paths=None,

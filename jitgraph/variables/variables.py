@@ -33,6 +33,10 @@ class Variable:
 
     An update that is not part of the run (not fetched, not a dependency) is not seen, and a read
     never sees an update created after it.
+
+    Fetching the variable itself is not a read inside the graph: ``sess.run([train_op, v])``
+    returns ``v``'s value after the run's own updates, as a local TF1 session shows it (so
+    ``sess.run([inc, global_step])`` gives the incremented step twice).
     """
 
     __array_priority__ = 100

@@ -165,3 +165,20 @@ def test_pass_through_ops_vanish_but_variable_reads_and_fetches_stay(g):
         got_y, got_f = s.run([y, fetched], {x: xv})
     np.testing.assert_array_equal(got_y, 2 * xv + 1)
     np.testing.assert_array_equal(got_f, 2 * xv)
+
+
+def test_reads_of_a_variable_merge_only_between_the_same_writes(g):
+    v = tf.Variable(2.0)
+    a = tf.cast(v, tf.float64) * 3.0              # read 1
+    b = tf.cast(v, tf.float64) * 3.0              # read 2: no write in between -> the same value
+    with tf.control_dependencies([v.assign_add(1.0)]):
+        c = tf.cast(v, tf.float64) * 3.0          # after the write: a different value
+    fetches = [a + b, c]
+    ops = _simplified(fetches).ops
+    assert sum(o.type == "Cast" for o in ops) == 2 and sum(o.type == "Mul" for o in ops) == 2
+    init = tf.global_variables_initializer()
+    with tf.Session() as sess:
+        sess.run(init)
+        got = [sess.run(fetches) for _ in range(2)]
+    assert got == [[12.0, 9.0], [18.0, 12.0]]
+    assert list(_reference_run(g, fetches, init=init)) == got[0]

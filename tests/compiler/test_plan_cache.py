@@ -31,18 +31,49 @@ def _counter_graph():
 
 def test_lazy_tier_runs_reference_first_then_compiles_once(mode):
     mode("lazy")
-    g, c, inc = _counter_graph()
-    with tf.Session(graph=g) as sess:
-        sess.run(c.initializer)
-        sess.run(inc.op)
-        assert sess.cache_info()["compiles"] == 0
-        assert any("lazy tier" in r for r in sess.cache_info()["miss_reasons"])
-        sess.run(inc.op)
-        assert sess.cache_info()["compiles"] == 1
-        with assert_no_recompile():
-            for _ in range(50):
-                sess.run(inc.op)
-        assert sess.run(c) == 52.0
+    prev = config.set_background(False)
+    try:
+        g, c, inc = _counter_graph()
+        with tf.Session(graph=g) as sess:
+            sess.run(c.initializer)
+            sess.run(inc.op)
+            assert sess.cache_info()["compiles"] == 0
+            assert any("lazy tier" in r for r in sess.cache_info()["miss_reasons"])
+            sess.run(inc.op)
+            assert sess.cache_info()["compiles"] == 1
+            with assert_no_recompile():
+                for _ in range(50):
+                    sess.run(inc.op)
+            assert sess.run(c) == 52.0
+    finally:
+        config.set_background(prev)
+
+
+def test_lazy_tier_builds_in_the_background_and_runs_on_meanwhile(mode):
+    from jitgraph.compiler import build_stats, plan as plan_mod
+    mode("lazy")
+    g = tf.Graph()
+    with g.as_default():
+        c = tf.Variable(0.0, name="counter")
+        inc = c.assign_add(tf.tanh(c) * 0.0 + 1.0)   # a kernel no other test compiled
+    gate = __import__("threading").Event()
+    plan_mod._builder.submit(gate.wait)               # hold the builder: the build must queue
+    try:
+        with tf.Session(graph=g) as sess:
+            sess.run(c.initializer)
+            values = [sess.run(inc) for _ in range(5)]  # 1 reference run, then building, still running
+            assert values == [1.0, 2.0, 3.0, 4.0, 5.0]
+            assert sess.cache_info()["compiles"] == 0
+            assert any("in the background" in r for r in sess.cache_info()["miss_reasons"])
+            gate.set()
+            plan_mod.wait_for_builds()
+            assert sess.cache_info()["compiles"] == 1
+            assert [sess.run(inc) for _ in range(3)] == [6.0, 7.0, 8.0]   # compiled now, same counts
+            plan = next(p for p in sess._plans._plans.values() if p.compiled)
+            assert plan.run is next(iter(plan.compiled.values())).run     # swapped in: the hot path
+            assert build_stats.snapshot()["compiled"] + build_stats.snapshot()["loaded"] >= 1
+    finally:
+        gate.set()
 
 
 def test_never_mode_does_not_compile(mode):
@@ -94,7 +125,7 @@ def test_compile_failure_falls_back_to_reference_with_a_reason(mode, monkeypatch
 
     def boom(*a, **k):
         raise RuntimeError("numba said no")
-    monkeypatch.setattr(plan_mod, "compile_plan", boom)
+    monkeypatch.setattr(plan_mod, "build_compiled", boom)
     prev = config.set_strict(False)
     try:
         g, c, inc = _counter_graph()

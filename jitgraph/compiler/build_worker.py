@@ -1,0 +1,135 @@
+"""A compile process: background builds compile kernels here, into the shared disk cache.
+
+Why a process: Numba's compile is mostly Python (typing, lowering), so a compile thread holds the
+GIL much of the time and the training loop that keeps running on the reference executor meanwhile
+slows down 2-5x (a 43 ms reference step of the C2 CNN took 90-400 ms beside a compile thread). A
+second process compiles on the other core without touching the loop; when it is done, the
+plan's build only *loads* the kernels from the disk cache (milliseconds each).
+
+Protocol: the parent writes pickled requests to the child's stdin, one at a time, and reads one
+pickled reply per request from its stdout (4-byte length prefix each way; both sides are this
+module, so pickle carries only our own tuples):
+  ``("kernel", source, [(dtype str, ndim), ...])`` compile a generated kernel for those argument
+  types (``disk_cache.load_module`` writes the module file, Numba's ``cache=True`` the code);
+  ``("warm", op_type, attrs, [(shape, dtype str), ...])`` call that op's fast path once on zeros,
+  which compiles (and caches) its module-level Numba kernels;
+each answered by ``("ok", seconds)`` or ``("error", message)``.
+
+``worker()`` returns the process's client, started on first use; None when the disk cache is off
+(nothing could be shared) or the process cannot start: callers then compile in their own process.
+"""
+
+import atexit
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+_lock = threading.Lock()
+_client = []          # [Worker] once started, [None] if it could not be
+
+
+def worker():
+    """The compile process's client (started on first call), or None."""
+    from jitgraph.compiler import config
+    from jitgraph.compiler.disk_cache import cache_dir, disk_kernels_dir
+    if disk_kernels_dir() is None or config.build_in() != "process":
+        return None
+    with _lock:
+        if not _client or (_client[0] is not None and not _client[0].alive()):
+            try:
+                _client[:] = [Worker(str(cache_dir()))]
+            except OSError:
+                _client[:] = [None]
+        return _client[0]
+
+
+class Worker:
+    """Client side: one request at a time (the background builder thread is the only caller)."""
+
+    def __init__(self, cache):
+        env = dict(os.environ, JITGRAPH_CACHE_DIR=cache, JITGRAPH_BUILD="thread")
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        self._proc = subprocess.Popen([sys.executable, "-m", "jitgraph.compiler.build_worker"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        atexit.register(self.close)
+
+    def alive(self):
+        return self._proc.poll() is None
+
+    def request(self, *msg):
+        """Send one request, wait for its reply; raises OSError if the process died."""
+        try:
+            _write(self._proc.stdin, msg)
+            return _read(self._proc.stdout)
+        except (OSError, EOFError, struct.error) as e:
+            self.close()
+            raise OSError(f"jitgraph compile process failed: {e}") from None
+
+    def close(self):
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def _write(stream, obj):
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack("<I", len(data)) + data)
+    stream.flush()
+
+
+def _read(stream):
+    head = stream.read(4)
+    if len(head) < 4:
+        raise EOFError("compile process closed its pipe")
+    (n,) = struct.unpack("<I", head)
+    return pickle.loads(stream.read(n))   # noqa: S301 - our own child's tuples
+
+
+# ---- the child ----------------------------------------------------------------------------------
+def _compile_kernel(source, arg_specs):
+    from numba import types
+    from numba.np.numpy_support import from_dtype
+    import numpy as np
+
+    from jitgraph.compiler.disk_cache import compile_lock, load_module
+    mod = load_module(source)
+    sig = tuple(types.Array(from_dtype(np.dtype(dt)), ndim, "C") for dt, ndim in arg_specs)
+    if sig not in mod.kernel.overloads:
+        with compile_lock(mod):
+            mod.kernel.compile(sig)
+
+
+def _warm(op_type, attrs, arg_specs):
+    import numpy as np
+
+    import jitgraph  # noqa: F401  (registers the ops and their fast paths)
+    from jitgraph.ops.registry import get_op_def
+    fast = get_op_def(op_type).extra["fast"]
+    with np.errstate(all="ignore"):
+        fast(*[np.zeros(shape, dt) for shape, dt in arg_specs], **attrs)
+
+
+def main():
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr     # stray prints must not corrupt the protocol
+    while True:
+        try:
+            msg = _read(stdin)
+        except EOFError:
+            return
+        t0 = time.perf_counter()
+        try:
+            (_compile_kernel if msg[0] == "kernel" else _warm)(*msg[1:])
+            reply = ("ok", time.perf_counter() - t0)
+        except Exception as e:   # noqa: BLE001 - reported to the parent, which compiles itself
+            reply = ("error", f"{type(e).__name__}: {e}")
+        _write(stdout, reply)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""glue: gradient glue that symbolic shapes decide at compile time.
+
+Before: the simplified ops and their symbolic shapes (``shapes.py``). After: a ``Simplified``
+(as ``simplify`` returns) without the ``SumToShape`` steps whose answer the shapes already give,
+and without the ``Shape`` ops that only fed them.
+
+``tf.gradients`` sums the gradient of a broadcasting op back to each input's shape with
+``SumToShape(grad, Shape(x))`` whenever the graph's static shapes cannot tell which dims were
+broadcast (a batch dim of ``None``). Per run that is two NumPy steps (one ``Shape``, one sum that
+finds nothing to sum) per layer. Symbolic shapes name each unknown dim once per value and equate
+the dims a broadcast requires to be equal (the runner checks those equalities before the kernels
+that rely on them; a failed check reruns the whole step on the reference executor), so when
+``grad`` and ``x`` have the same symbolic shape the sum is the identity: its consumers read
+``grad`` directly, and the elementwise work around it fuses into one kernel.
+
+Cost: one walk over the ops and one backwards walk to drop dead ``Shape`` ops: linear.
+"""
+
+from jitgraph.compiler.simplify import Simplified, _rewire
+
+DROPPABLE = {"Shape", "Size", "Rank"}     # pure shape queries: dead once nothing reads them
+
+
+def glue(ops, shapes, fetched, fed):
+    """Resolve ``SumToShape`` ops that the symbolic shapes make identities (see module doc)."""
+    keep, fed = set(fetched) | set(fed), set(fed)
+    out, op_map, tmap, aliased = [], {}, {}, set()
+    for orig in ops:
+        op = _rewire(orig, tmap, op_map, fed)
+        if op is not orig:
+            for t, u in zip(orig.outputs, op.outputs):
+                shapes[u] = shapes.get(t)
+        op_map[orig] = op
+        same = _identity_sum(op, shapes) if op.type == "SumToShape" and orig.outputs[0] not in keep else None
+        if same is not None:
+            tmap[orig.outputs[0]] = same
+            op_map[orig] = same.op
+            aliased.add(orig)
+            continue
+        out.append(op)
+    used = set(keep)
+    live = []
+    for op in reversed(out):
+        if op.type in DROPPABLE and not op.control_inputs and not any(t in used for t in op.outputs):
+            aliased.add(op)
+            continue
+        used.update(op.inputs)
+        live.append(op)
+    live.reverse()
+    return Simplified(live, {}, op_map, tmap, aliased)
+
+
+def _identity_sum(op, shapes):
+    """``grad`` if ``op`` is ``SumToShape(grad, Shape(x))`` with equal symbolic shapes, else None."""
+    if op.type != "SumToShape" or op.inputs[1].op.type != "Shape":
+        return None
+    grad, x = op.inputs[0], op.inputs[1].op.inputs[0]
+    sg, sx = shapes.get(grad), shapes.get(x)
+    if sg is None or sx is None or sg != sx or grad.dtype != op.outputs[0].dtype:
+        return None
+    return grad

@@ -1,0 +1,7 @@
+"""``tf.io``: reading and writing files, image codecs, and ``tf.io.gfile``."""
+
+from jitgraph.gfile import io_gfile as gfile  # noqa: F401
+from jitgraph.image import (decode_bmp, decode_gif, decode_image, decode_jpeg, decode_png, encode_jpeg,  # noqa: F401
+                            encode_png, is_jpeg)
+from jitgraph.ops.image_codec_ops import read_file, write_file  # noqa: F401
+from jitgraph.ops.array_extra_ops import matching_files  # noqa: F401

@@ -1,0 +1,77 @@
+"""The compile process of background builds (``build_worker.py``): it compiles kernels into the
+shared disk cache, reports errors instead of dying, and a build survives its loss."""
+
+import numpy as np
+import pytest
+
+import jitgraph as tf
+from jitgraph.compiler import build_worker, config, plan as plan_mod
+from jitgraph.compiler.disk_cache import has_compiled
+
+
+@pytest.fixture
+def lazy_process(tmp_path, monkeypatch):
+    monkeypatch.setenv("JITGRAPH_CACHE_DIR", str(tmp_path))
+    build_worker._client.clear()        # a worker for this cache dir
+    prev = config.set_compile_mode("lazy"), config.set_background(True), config.set_build_in("process")
+    yield
+    config.set_compile_mode(prev[0]), config.set_background(prev[1]), config.set_build_in(prev[2])
+    if build_worker._client and build_worker._client[0] is not None:
+        build_worker._client[0].close()
+    build_worker._client.clear()
+
+
+def _plan_sources(sess):
+    plan = next(p for p in sess._plans._plans.values() if p.compiled)
+    return next(iter(plan.compiled.values())).sources
+
+
+def test_background_build_compiles_in_the_worker_then_loads(lazy_process):
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None])
+        y = tf.exp(x) * 3.0 - tf.sigmoid(x * 0.25)      # a kernel of its own
+    xv = np.linspace(-2, 2, 7).astype(np.float32)
+    want = np.exp(xv) * 3 - 1 / (1 + np.exp(-xv * 0.25))
+    with tf.Session(graph=g) as sess:
+        for _ in range(3):
+            np.testing.assert_allclose(sess.run(y, {x: xv}), want, rtol=1e-5)
+        plan_mod.wait_for_builds()
+        w = build_worker.worker()
+        assert w is not None and w.alive()
+        assert all(has_compiled(src) for src in _plan_sources(sess))   # the worker wrote them
+        np.testing.assert_allclose(sess.run(y, {x: xv}), want, rtol=1e-5)
+        assert sess.cache_info()["compiles"] == 1
+
+
+def test_worker_reports_errors_and_keeps_serving(lazy_process):
+    w = build_worker.worker()
+    reply = w.request("kernel", "this is not python(", [("<f4", 1)])
+    assert reply[0] == "error" and "SyntaxError" in reply[1]
+    assert w.request("warm", "NoSuchOp", {}, [])[0] == "error"
+    assert w.alive()
+
+
+def test_a_dead_worker_does_not_break_the_build(lazy_process, monkeypatch):
+    w = build_worker.worker()
+    w.close()                                          # the process is gone
+    with pytest.raises(OSError):
+        w.request("kernel", "x = 1", [])
+
+    def dead(self, *msg):
+        raise OSError("jitgraph compile process failed: gone")
+    monkeypatch.setattr(build_worker.Worker, "request", dead)   # every worker dies on use
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(1.0)
+        step = v.assign(tf.log(v + 1.0) * 2.0 + 0.5)
+    with tf.Session(graph=g) as sess:
+        sess.run(v.initializer)
+        got = [sess.run(step) for _ in range(4)]
+        plan_mod.wait_for_builds()
+        got += [sess.run(step) for _ in range(2)]
+    want, val = [], 1.0
+    for _ in range(6):
+        val = np.float32(np.log(np.float32(val) + 1) * 2 + 0.5)
+        want.append(val)
+    np.testing.assert_allclose(got, want, rtol=1e-5)

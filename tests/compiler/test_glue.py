@@ -1,0 +1,58 @@
+"""glue: SumToShape steps that symbolic shapes prove to be identities disappear (with the Shape
+ops that fed them); the others stay, and results equal the reference executor's."""
+
+import numpy as np
+import pytest
+
+import jitgraph as tf
+from jitgraph.compiler import config
+from jitgraph.compiler.schedule import KernelStep
+
+pytestmark = pytest.mark.usefixtures("eager_strict")
+
+
+def _steps(sess):
+    plan = max((p for p in sess._plans._plans.values() if p.compiled), key=lambda p: len(p.fetch_tensors))
+    return next(iter(plan.compiled.values())).steps
+
+
+def _numpy_types(steps):
+    return [s.type for s in steps if not isinstance(s, KernelStep)]
+
+
+def _reference(graph, fetches, feeds, init):
+    prev = config.set_compile_mode("never")
+    try:
+        with tf.Session(graph=graph) as ref:
+            ref.run(init)
+            return ref.run(fetches, feeds)
+    finally:
+        config.set_compile_mode(prev)
+
+
+def test_bias_layer_gradients_need_no_sum_to_shape(g):
+    x = tf.placeholder(tf.float32, [None, 6])
+    w = tf.Variable(np.linspace(-1, 1, 24, dtype=np.float32).reshape(6, 4))
+    h = tf.nn.relu(tf.matmul(x, w) + tf.Variable(np.full(4, 0.1, np.float32)))
+    loss = tf.reduce_sum(tf.square(h))
+    grads = tf.gradients(loss, [w, x])
+    init = tf.global_variables_initializer()
+    xv = np.random.default_rng(0).standard_normal((5, 6)).astype(np.float32)
+    with tf.Session() as sess:
+        sess.run(init)
+        got = sess.run(grads, {x: xv})
+        types = _numpy_types(_steps(sess))
+    assert "SumToShape" not in types and types.count("Shape") <= 1, types
+    for a, b in zip(got, _reference(g, grads, {x: xv}, init)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_real_broadcast_keeps_its_sum(g):
+    x = tf.placeholder(tf.float32, [None, 1])
+    y = tf.placeholder(tf.float32, [None, 3])
+    dx = tf.gradients(tf.reduce_sum((x + y) * y), x)[0]
+    feeds = {x: np.ones((4, 1), np.float32), y: np.arange(12, dtype=np.float32).reshape(4, 3)}
+    with tf.Session() as sess:
+        got = sess.run(dx, feeds)
+        assert "SumToShape" in _numpy_types(_steps(sess))
+    np.testing.assert_allclose(got, feeds[y].sum(axis=1, keepdims=True))

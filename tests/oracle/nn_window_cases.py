@@ -1,0 +1,66 @@
+"""The nn-op cases recorded from TensorFlow by ``record_nn_window.py`` and replayed on jitgraph by
+``tests/layers/test_nn_window_oracle.py``: each builds its output from ``tf`` (TensorFlow's
+``compat.v1`` or jitgraph, passed in) and placeholders of the given shapes (float64 unless a case
+says float32: TF's 3-D pooling and fused batch norm have no float64 kernel). TF's CPU kernels have no dilated
+convolution gradients, so dilation is covered by the depthwise cases only."""
+
+CASES = {
+    "conv3d_same_strided": ({"x": (2, 5, 6, 5, 2), "w": (3, 2, 3, 2, 4)},
+                            lambda tf, x, w: tf.nn.conv3d(x, w, [1, 2, 1, 1, 1], "SAME")),
+    "conv3d_valid_strided": ({"x": (1, 6, 5, 7, 3), "w": (2, 3, 2, 3, 2)},
+                             lambda tf, x, w: tf.nn.conv3d(x, w, [1, 1, 2, 3, 1], "VALID")),
+    "conv3d_transpose": ({"x": (2, 3, 3, 2, 4), "w": (2, 3, 2, 3, 4)},
+                         lambda tf, x, w: tf.nn.conv3d_transpose(x, w, [2, 6, 6, 4, 3], [1, 2, 2, 2, 1], "SAME")),
+    "max_pool3d_same": ({"x": (2, 5, 6, 4, 3)},
+                        lambda tf, x: tf.nn.max_pool3d(x, [1, 2, 3, 2, 1], [1, 2, 2, 1, 1], "SAME"), "float32"),
+    "max_pool3d_valid": ({"x": (1, 5, 5, 5, 2)},
+                         lambda tf, x: tf.nn.max_pool3d(x, [1, 3, 3, 3, 1], [1, 2, 2, 2, 1], "VALID"), "float32"),
+    "avg_pool3d_same": ({"x": (2, 5, 6, 4, 3)},
+                        lambda tf, x: tf.nn.avg_pool3d(x, [1, 2, 3, 2, 1], [1, 2, 2, 1, 1], "SAME"), "float32"),
+    "avg_pool3d_valid": ({"x": (1, 5, 5, 5, 2)},
+                         lambda tf, x: tf.nn.avg_pool3d(x, [1, 3, 2, 3, 1], [1, 2, 1, 2, 1], "VALID"), "float32"),
+    "depthwise_same_strided": ({"x": (2, 7, 6, 3), "w": (3, 3, 3, 2)},
+                               lambda tf, x, w: tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], "SAME")),
+    "depthwise_valid_rate2": ({"x": (2, 8, 7, 2), "w": (3, 2, 2, 3)},
+                              lambda tf, x, w: tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "VALID", rate=[2, 2])),
+    "depthwise_same_rate2": ({"x": (1, 7, 7, 2), "w": (3, 3, 2, 1)},
+                             lambda tf, x, w: tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME", rate=[2, 2])),
+    "separable_conv2d": ({"x": (2, 6, 6, 3), "dw": (3, 3, 3, 2), "pw": (1, 1, 6, 4)},
+                         lambda tf, x, dw, pw: tf.nn.separable_conv2d(x, dw, pw, [1, 1, 1, 1], "SAME")),
+    "conv1d_same_strided": ({"x": (2, 9, 3), "w": (3, 3, 4)},
+                            lambda tf, x, w: tf.nn.conv1d(x, w, 2, "SAME")),
+    "conv1d_valid": ({"x": (2, 9, 3), "w": (3, 3, 2)}, lambda tf, x, w: tf.nn.conv1d(x, w, 1, "VALID")),
+    "conv1d_transpose": ({"x": (2, 5, 4), "w": (3, 2, 4)},
+                         lambda tf, x, w: tf.nn.conv1d_transpose(x, w, [2, 10, 2], 2, "SAME")),
+    "max_pool1d_same": ({"x": (2, 9, 3)}, lambda tf, x: tf.nn.max_pool1d(x, 3, 2, "SAME")),
+    "avg_pool1d_same": ({"x": (2, 9, 3)}, lambda tf, x: tf.nn.avg_pool1d(x, 3, 2, "SAME")),
+    "avg_pool1d_valid": ({"x": (2, 9, 3)}, lambda tf, x: tf.nn.avg_pool1d(x, 2, 2, "VALID")),
+    "pool_max_2d": ({"x": (2, 6, 5, 3)}, lambda tf, x: tf.nn.pool(x, [2, 2], "MAX", "SAME", strides=[2, 2])),
+    "pool_avg_3d": ({"x": (1, 4, 4, 4, 2)},
+                    lambda tf, x: tf.nn.pool(x, [2, 2, 2], "AVG", "VALID", strides=[2, 1, 2]), "float32"),
+    "convolution_1d": ({"x": (2, 8, 3), "w": (2, 3, 2)}, lambda tf, x, w: tf.nn.convolution(x, w, "SAME")),
+    "batch_normalization": ({"x": (4, 3), "m": (3,), "v": (3,), "o": (3,), "s": (3,)},
+                            lambda tf, x, m, v, o, s: tf.nn.batch_normalization(x, m, tf.abs(v) + 0.5, o, s, 1e-3)),
+    "batch_normalization_no_scale": ({"x": (2, 3, 4), "m": (4,), "v": (4,)},
+                                     lambda tf, x, m, v: tf.nn.batch_normalization(x, m, v * v, None, None, 0.01)),
+    "fused_batch_norm_train": ({"x": (3, 4, 2, 3), "s": (3,), "o": (3,)},
+                               lambda tf, x, s, o: tf.nn.fused_batch_norm(x, s, o, epsilon=0.01), "float32"),
+    "fused_batch_norm_train_nchw": ({"x": (3, 2, 4, 2), "s": (2,), "o": (2,)},
+                                    lambda tf, x, s, o: tf.nn.fused_batch_norm(x, s, o, data_format="NCHW"), "float32"),
+    "fused_batch_norm_inference": ({"x": (2, 3, 2, 3), "s": (3,), "o": (3,), "m": (3,), "v": (3,)},
+                                   lambda tf, x, s, o, m, v: tf.nn.fused_batch_norm(
+                                       x, s, o, m, tf.abs(v) + 0.1, is_training=False), "float32"),
+    "fused_batch_norm_avg_factor": ({"x": (4, 2, 2, 2), "s": (2,), "o": (2,), "m": (2,), "v": (2,)},
+                                    lambda tf, x, s, o, m, v: tf.nn.fused_batch_norm(
+                                        x, s, o, m, tf.abs(v), exponential_avg_factor=0.25), "float32"),
+    "moments_keep_dims": ({"x": (3, 4, 5)}, lambda tf, x: tf.nn.moments(x, [0, 1], keep_dims=True)),
+    "moments": ({"x": (3, 4, 5)}, lambda tf, x: tf.nn.moments(x, [0, 2])),
+    "batch_norm_with_global_normalization": (
+        {"x": (2, 3, 4), "m": (4,), "v": (4,), "b": (4,), "g": (4,)},
+        lambda tf, x, m, v, b, g: tf.nn.batch_norm_with_global_normalization(x, m, v * v + 0.1, b, g, 0.01, True)),
+    "sufficient_statistics_normalize_moments": (
+        {"x": (3, 4, 2), "s": (4, 1)},
+        lambda tf, x, s: tf.nn.normalize_moments(*tf.nn.sufficient_statistics(x, [0, 2], shift=s))),
+    "weighted_moments": ({"x": (3, 4), "w": (3, 1)},
+                         lambda tf, x, w: tf.nn.weighted_moments(x, [0], w * w + 0.5)),
+}
