@@ -56,18 +56,22 @@ def _loop_blas():
 
 # ---- running -------------------------------------------------------------------------------------
 class Runner:
-    """Converts an op's arguments to the native function's, calls it and builds the op's outputs;
-    on a run-time check it cannot handle, restores written variables and runs the reference."""
+    """Converts an op's arguments to the native function's, calls it and builds the op's outputs.
+
+    Variables the loop writes are updated on copies that replace the store's buffers only when the
+    loop succeeds (``store.set``, which the run's journal records): a run-time check the native
+    code cannot handle reruns the op on the reference from unchanged variables, and a later failure
+    of the run rolls the loop's writes back like any NumPy step's."""
 
     def __init__(self, fn, em, build, written, note):
         self.fn, self.args, self.errors, self.build, self.note = fn, em.args, em.errors, build, note
-        self.written = set(written) if em.errors else set()   # restored when a run-time check fails
+        self.written = set(written)
         self.first = True
 
     def __call__(self, ctx, op, args):
         store = ctx.store
         spec = op.get_attr("spec")
-        call, snap = [], []
+        call, written = [], []
         for name, desc in self.args:
             kind = desc[0]
             if kind == "in":
@@ -83,7 +87,8 @@ class Runner:
                     return op.op_def.run(ctx, op, args)   # the reference raises TF's error
                 buf = _adopt(store, var)
                 if var in self.written:
-                    snap.append((var, buf.copy()))
+                    buf = buf.copy()
+                    written.append((var, buf))
                 call.append(buf.reshape(1) if buf.ndim == 0 else buf)
             elif kind == "const":
                 call.append(desc[1])
@@ -107,9 +112,9 @@ class Runner:
         except IndexError as e:
             if not str(e).startswith("jgloop"):
                 raise
-            for var, value in snap:
-                store.get(var)[...] = value
             return op.op_def.run(ctx, op, args)
+        for var, buf in written:
+            store.set(var, buf)
         return self._outputs(op, spec, args, out, call)
 
     def _outputs(self, op, spec, args, out, call):
