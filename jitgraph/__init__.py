@@ -90,6 +90,10 @@ from jitgraph.ops.matrix_ops import (cross, diag, diag_part, matrix_band_part, m
 from jitgraph.ops.math_ops import where as where_v2  # noqa: F401,E402
 from jitgraph.image.color import saturate_cast  # noqa: F401,E402
 from jitgraph.tf_logging import get_logger  # noqa: F401,E402
+from jitgraph.control_flow import *  # noqa: F401,F403,E402
+from jitgraph.control_flow import nest  # noqa: F401,E402  (tf.nest)
+from jitgraph.rnn.dynamic import reverse_sequence  # noqa: F401,E402
+from jitgraph.dtypes import variant  # noqa: F401,E402
 compat.install()
 
 

@@ -116,6 +116,9 @@ float32_ref, float64_ref, int32_ref, int64_ref = (_REF[n] for n in ("float32", "
 _BY_NP = {np.dtype(t): _BASE[n] for n, t in _SPECS}
 _BY_NAME = {**{n: d for n, d in _BASE.items()}, **{n + "_ref": d for n, d in _REF.items()},
             "half": float16, "double": float64, "float": float32}
+# An opaque value held in a 0-d object array (TensorArray contents, a loop's stacked values):
+# named only by ``tf.variant``, never inferred from a NumPy dtype.
+variant = _BASE["variant"] = _BY_NAME["variant"] = DType("variant", np.dtype(object))
 
 
 def as_dtype(value):

@@ -23,6 +23,8 @@ def var_accesses(op):
 
 def _var_accesses(op):
     d = op.op_def
+    if "var_accesses" in d.extra:   # loops and conds: what their bodies touch
+        return d.extra["var_accesses"](op)
     out = []
     for i, t in enumerate(op.inputs):
         if not t.dtype.is_ref_dtype:

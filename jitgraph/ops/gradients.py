@@ -67,7 +67,7 @@ def _targets(x):
 
 
 def _differentiable(t):
-    return t.dtype.base_dtype.is_floating
+    return t.dtype.base_dtype.is_floating or t.dtype.base_dtype.name == "variant"   # (a TensorArray's)
 
 
 def _as_list(v):
@@ -112,7 +112,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None, coloc
                 gy = ones_like(y, name=f"grad_ys_{i}")
             else:
                 gy = convert_to_tensor(gy)
-                if gy.dtype.base_dtype != y.dtype.base_dtype:
+                if gy.dtype.base_dtype != y.dtype.base_dtype and y.dtype.base_dtype.name != "variant":
                     raise TypeError(f"Gradient type {gy.dtype.base_dtype.name} does not match the type "
                                     f"{y.dtype.base_dtype.name} of y {y.name}")
             grads.setdefault(id(y), []).append(gy)
@@ -163,7 +163,7 @@ def _backprop_op(graph, op, grads, stops):
     if len(outs) > 1 and any(g is None for g in out_grads):
         from jitgraph.ops.constant_ops import zeros_like
         with graph.name_scope(op.name + "_grad"):
-            out_grads = [g if g is not None or not _differentiable(t) else zeros_like(t)
+            out_grads = [g if g is not None or not t.dtype.base_dtype.is_floating else zeros_like(t)
                          for g, t in zip(out_grads, outs)]
     with graph.name_scope(op.name + "_grad"):
         in_grads = op_def.grad(op, *out_grads)

@@ -183,8 +183,8 @@ def call_op(ctx, op, fn, args, out_dtypes):
     Shared by this executor and the compiled plans' NumPy steps."""
     d = op.op_def
     try:
-        if d.run is not None:
-            result = d.run(ctx, op, args)
+        if d.run is not None:   # (a stateful op's extra["fast"], e.g. a compiled loop, takes run's arguments)
+            result = (d.run if fn is None or fn is d.compute else fn)(ctx, op, args)
         elif fn is None:
             raise errors.UnimplementedError(None, op, f"Op type {op.type} has no reference implementation")
         else:

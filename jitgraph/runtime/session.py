@@ -191,8 +191,12 @@ class Session:
 
     # ---- compiled-plan info -------------------------------------------------------------------------
     def cache_info(self):
-        """Plan-cache counters: compiles, hits, misses with reasons (see ``jitgraph.compiler``)."""
-        return self._plans.info()
+        """Plan-cache counters: compiles, hits, misses with reasons (see ``jitgraph.compiler``), and
+        ``loops``: which while loops run as native code and why others run on the reference."""
+        info = self._plans.info()
+        from jitgraph.compiler.loops import report
+        info["loops"] = report()
+        return info
 
     def explain(self, fetches, feed_dict=None, svg_path=None):
         """The compiled plan of ``run(fetches, feed_dict)`` as text (``print`` it) and, with

@@ -62,6 +62,11 @@ class Variable:
             collections.append(GraphKeys.TRAINABLE_VARIABLES)
         dtype = dtypes.as_dtype(dtype).base_dtype if dtype is not None else None
         graph = get_default_graph()
+        if graph.building_function:   # made inside a loop or cond body: it lives in the outermost graph
+            with graph.init_scope():
+                return Variable.__init__(self, initial_value, trainable, collections, validate_shape, caching_device,
+                                         name, None, dtype, expected_shape, import_scope, constraint, use_resource,
+                                         synchronization, aggregation, shape)
         self._trainable, self._constraint, self._caching_device = trainable, constraint, caching_device
         with graph_rollback(graph), graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
             if callable(initial_value):

@@ -1,0 +1,165 @@
+"""Running a native loop: the op's argument values converted to the generated function's (arrays,
+TensorArrays as dense buffers and written masks, variable buffers, stacks of the tape), the call,
+and the op's outputs built back; a run-time check that fails hands the run to the reference."""
+
+import os
+import time
+
+import numpy as np
+
+from jitgraph.control_flow.tape import LoopTape, box, unbox
+from jitgraph.control_flow.tensor_array import TAValue
+
+
+def ta_elem_rank(v):
+    if v.element_shape is not None:
+        return len(v.element_shape)
+    first = next((x for x in v.items if x is not None), None)
+    return None if first is None else np.ndim(first)
+
+
+def ta_known(v):
+    return _ta_elem_shape(v) is not None
+
+
+def _ta_elem_shape(v):
+    first = next((x for x in v.items if x is not None), None)
+    if first is not None:
+        return np.shape(first)
+    s = v.element_shape
+    return tuple(s) if s is not None and all(d is not None for d in s) else None
+
+
+# The BLAS that np.dot calls in Numba code (SciPy's, not NumPy's) is set to one thread when the first
+# native loop runs: loop matmuls are small ([32, 192] x [192, 512] in W7), and a multi-threaded
+# OpenBLAS forks and joins on every call; on a shared 2-core machine that made W7's step 1.4 s
+# instead of 57 ms. ``JITGRAPH_LOOP_BLAS_THREADS`` sets the count (0: leave the BLAS as it is).
+_BLAS_THREADS = int(os.environ.get("JITGRAPH_LOOP_BLAS_THREADS", "1"))
+_blas_libs = []
+
+
+def _loop_blas():
+    if not _blas_libs:
+        libs = []
+        if _BLAS_THREADS > 0:
+            try:
+                from threadpoolctl import ThreadpoolController
+                libs = [c for c in ThreadpoolController().lib_controllers
+                        if c.user_api == "blas" and "scipy" in c.filepath.replace("\\", "/").split("/")[-2]]
+            except Exception:   # noqa: BLE001 - threadpoolctl is optional
+                libs = []
+        for c in libs:   # once: switching OpenBLAS's thread count per call costs more than it saves
+            c.set_num_threads(_BLAS_THREADS)
+        _blas_libs.append(libs)
+    return _blas_libs[0]
+
+
+# ---- running -------------------------------------------------------------------------------------
+class Runner:
+    """Converts an op's arguments to the native function's, calls it and builds the op's outputs.
+
+    Variables the loop writes are updated on copies that replace the store's buffers only when the
+    loop succeeds (``store.set``, which the run's journal records): a run-time check the native
+    code cannot handle reruns the op on the reference from unchanged variables, and a later failure
+    of the run rolls the loop's writes back like any NumPy step's."""
+
+    def __init__(self, fn, em, build, written, note):
+        self.fn, self.args, self.errors, self.build, self.note = fn, em.args, em.errors, build, note
+        self.written = set(written)
+        self.first = True
+
+    def __call__(self, ctx, op, args):
+        store = ctx.store
+        spec = op.get_attr("spec")
+        call, written = [], []
+        for name, desc in self.args:
+            kind = desc[0]
+            if kind == "in":
+                a = np.asarray(args[desc[1]])
+                call.append(a.reshape(1) if a.ndim == 0 else np.ascontiguousarray(a))
+            elif kind == "ta_buf":
+                call.append(_dense(unbox(args[desc[1]]), desc[2]))
+            elif kind == "ta_mask":
+                call.append(np.array([x is not None for x in unbox(args[desc[1]]).items], dtype=np.bool_))
+            elif kind == "var":
+                var = desc[1]
+                if not store.is_initialized(var):
+                    return op.op_def.run(ctx, op, args)   # the reference raises TF's error
+                buf = _adopt(store, var)
+                if var in self.written:
+                    buf = buf.copy()
+                    written.append((var, buf))
+                call.append(buf.reshape(1) if buf.ndim == 0 else buf)
+            elif kind == "const":
+                call.append(desc[1])
+            elif kind == "cap":
+                bound = self.build[3]
+                cap = 16 if bound is None else max(int(args[bound[1]]) - int(args[bound[0]]), 0)
+                call.append(np.array([cap], np.int64))
+            elif kind == "tape_n":
+                call.append(np.array([unbox(args[0]).n], np.int64))
+            elif kind == "stack":
+                call.append(np.ascontiguousarray(unbox(args[0]).dense(desc[1])))
+        _loop_blas()
+        try:
+            if self.first:   # Numba compiles (or loads from its disk cache) on the first call
+                t0 = time.perf_counter()
+                out = self.fn(*call)
+                self.first = False
+                self.note(op, "native", "", time.perf_counter() - t0)
+            else:
+                out = self.fn(*call)
+        except IndexError as e:
+            if not str(e).startswith("jgloop"):
+                raise
+            return op.op_def.run(ctx, op, args)
+        for var, buf in written:
+            store.set(var, buf)
+        return self._outputs(op, spec, args, out, call)
+
+    def _outputs(self, op, spec, args, out, call):
+        kind, build, extra = self.build[:3]
+        res, pos = [], 0 if kind == "grad" else 1
+        for what, j in build:
+            if what == "ta":
+                buf, mask = out[pos], out[pos + 1]
+                pos += 2
+                proto = unbox(args[j])
+                res.append(box(TAValue([buf[i] if m else None for i, m in enumerate(mask)], proto.dtype,
+                                       proto.element_shape, proto.dynamic, proto.clear_after_read)))
+            else:
+                dtype = op.outputs[len(res)].dtype.base_dtype.as_np
+                res.append(np.asarray(out[pos], dtype))
+                pos += 1
+        if kind == "while":
+            n = int(out[0])
+            stacks = [out[pos + i][:n] for i in range(extra)]
+            res.append(box(LoopTape(n, stacks)))
+        else:
+            for a, (what, info) in enumerate(extra):
+                v = out[pos + a]
+                res.append(np.asarray(v[0] if info else v, op.outputs[len(res)].dtype.base_dtype.as_np))
+        return res
+
+
+def _dense(v, rank):
+    shape = _ta_elem_shape(v)
+    n = len(v.items)
+    if shape is None:
+        return np.zeros((n,) + (0,) * rank, v.dtype)
+    out = np.zeros((n,) + tuple(shape), v.dtype)
+    for i, x in enumerate(v.items):
+        if x is not None:
+            out[i] = x
+    return out
+
+
+def _adopt(store, var):
+    buf = store.get(var)
+    dtype = var.get_attr("dtype").as_np
+    if not (type(buf) is np.ndarray and buf.dtype == dtype and buf.flags.c_contiguous and buf.flags.writeable):
+        buf = np.array(buf, dtype=dtype, order="C", copy=True)
+        store.set(var, buf)
+    return buf
+
+

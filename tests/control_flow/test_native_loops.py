@@ -1,0 +1,183 @@
+"""Loops lowered to native code (``jitgraph/compiler/loops.py``) give the reference executor's
+values, report what compiled and why the rest did not, and hand run-time surprises (a loop
+variable changing shape, an index out of range) to the reference."""
+
+import numpy as np
+import pytest
+
+import jitgraph as tf
+from jitgraph.compiler import config, loops
+
+
+def run_both(build, feeds=None, steps=1):
+    """Values of ``build()``'s fetches on the reference executor and compiled (eager, strict)."""
+    out = []
+    for mode in ("never", "eager"):
+        prev, strict = config.set_compile_mode(mode), config.set_strict(mode == "eager")
+        try:
+            with tf.Graph().as_default():
+                fetch, feed = build()
+                with tf.Session() as sess:
+                    sess.run(tf.global_variables_initializer())
+                    vals = [sess.run(fetch, feed) for _ in range(steps)]
+                    out.append((vals, sess.cache_info()["loops"]))
+        finally:
+            config.set_compile_mode(prev)
+            config.set_strict(strict)
+    return out
+
+
+def assert_same(ref, got):
+    for a, b in zip(ref, got):
+        if isinstance(a, dict):
+            assert_same([a[k] for k in sorted(a)], [b[k] for k in sorted(b)])
+        elif isinstance(a, (list, tuple)):
+            assert_same(a, b)
+        else:
+            np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+def test_array_ops_in_a_body_compile_and_match():
+    x0 = np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32)
+
+    def build():
+        x = tf.placeholder(tf.float32, [3, 4])
+
+        def body(i, h, acc):
+            a, b = tf.split(h, 2, axis=1)
+            c = tf.concat([b, a], 1) * 0.5 + tf.reduce_sum(h, 0, keepdims=True) / 10.0
+            d = tf.transpose(tf.reshape(c, [4, 3])) + tf.expand_dims(tf.reduce_max(c, axis=1), 1)
+            e = tf.cond(i % 2 > 0, lambda: tf.tanh(d), lambda: tf.sigmoid(d) - 0.5)
+            s = tf.stack([tf.reduce_mean(e), tf.reduce_min(e)])
+            return i + 1, e + tf.cast(i, tf.float32) * 0.01, acc + tf.reduce_sum(s) + tf.unstack(s)[1]
+        r = tf.while_loop(lambda i, h, a: i < 6, body, [0, x, 0.0])
+        return list(r), {x: x0}
+    (ref, _), (got, info) = run_both(build)
+    assert_same(ref, got)
+    assert info["while/Exit"]["tier"] == "native", info
+
+
+def test_assigns_and_nested_loops_match_reference_across_runs():
+    def build():
+        v = tf.Variable(np.arange(3, dtype=np.float32))
+        count = tf.Variable(0)
+
+        def outer(i, s):
+            def inner(j, t):
+                with tf.control_dependencies([v.assign_add(tf.ones([3]))]):
+                    return j + 1, t + v.read_value()
+            _, s = tf.while_loop(lambda j, t: j < i, inner, [0, s])
+            with tf.control_dependencies([count.assign_add(1)]):
+                return i + 1, s * 0.5
+        r = tf.while_loop(lambda i, s: i < 4, outer, [0, tf.zeros([3])])
+        return [r[1], v.read_value(), count.read_value()], None
+    (ref, _), (got, info) = run_both(build, steps=2)
+    assert_same(ref, got)
+    np.testing.assert_allclose(got[1][1], np.arange(3) + 12)     # 6 inner iterations per run, 2 runs
+    assert got[1][2] == 8 and info["while/Exit"]["tier"] == "native"   # (the inner loop is part of it)
+
+
+def test_lstm_training_loop_is_native_and_matches_reference():
+    x0 = np.random.default_rng(1).standard_normal((2, 6, 3)).astype(np.float32)
+
+    def build():
+        tf.set_random_seed(3)
+        x = tf.placeholder(tf.float32, [2, 6, 3])
+        cell = tf.nn.rnn_cell.BasicLSTMCell(4)
+        out, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32, sequence_length=[6, 3])
+        loss = tf.reduce_sum(out * out)
+        step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        with tf.control_dependencies([step]):
+            after = tf.identity(loss)
+        return [loss, after], {x: x0}
+    (ref, _), (got, info) = run_both(build, steps=3)
+    assert_same(ref, got)
+    assert ref[0][0] > ref[2][0]      # it trains
+    assert info["rnn/while/Exit"]["tier"] == "native"
+    assert info["gradients/rnn/while/Exit_grad_1/WhileGrad"]["tier"] == "native"
+
+
+def test_unsupported_body_runs_on_the_reference_and_says_why():
+    def build():
+        r = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s + tf.random_uniform([2], seed=1)),
+                          [0, tf.zeros([2])])
+        return r[1], None
+    (ref, _), (got, info) = run_both(build)
+    entry = info["while/Exit"]
+    assert entry["tier"] == "reference" and "RandomUniform" in entry["reason"]
+    assert got[0].shape == (2,)
+
+
+def test_shape_changing_loop_variable_falls_back_at_run_time():
+    def build():
+        x = tf.constant([1.0])
+        r = tf.while_loop(lambda i, x: i < 3, lambda i, x: (i + 1, tf.concat([x, x * 2.0], 0)), [0, x],
+                          shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+        return r[1], None
+    (ref, _), (got, _) = run_both(build)
+    np.testing.assert_allclose(got[0], ref[0])
+    assert got[0].shape == (8,)
+
+
+def test_index_error_in_a_native_loop_raises_tf_error_and_keeps_variables():
+    prev, strict = config.set_compile_mode("eager"), config.set_strict(True)
+    try:
+        with tf.Graph().as_default():
+            v = tf.Variable(0.0)
+            n = tf.placeholder(tf.int32, [])
+            ta = tf.TensorArray(tf.float32, size=3)
+
+            def body(i, ta):
+                with tf.control_dependencies([v.assign_add(1.0)]):
+                    return i + 1, ta.write(i, tf.cast(i, tf.float32))
+            _, ta = tf.while_loop(lambda i, ta: i < n, body, [0, ta])
+            out = ta.stack()
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                np.testing.assert_allclose(sess.run(out, {n: 3}), [0, 1, 2])
+                with pytest.raises(tf.errors.InvalidArgumentError, match="not resizeable"):
+                    sess.run(out, {n: 5})
+                assert sess.run(v) == 3.0      # the failed run changed nothing
+    finally:
+        config.set_compile_mode(prev)
+        config.set_strict(strict)
+
+
+def test_native_loop_does_not_recompile_for_a_new_batch_size():
+    prev = config.set_compile_mode("eager")
+    try:
+        with tf.Graph().as_default():
+            x = tf.placeholder(tf.float32, [None, 3])
+            r = tf.while_loop(lambda i, h: i < 4, lambda i, h: (i + 1, tf.tanh(h * 0.5 + 1.0)), [0, x])[1]
+            with tf.Session() as sess:
+                a = sess.run(r, {x: np.ones((2, 3), np.float32)})
+                with sess.assert_no_recompile():
+                    b = sess.run(r, {x: np.ones((2, 3), np.float32)})
+                c = sess.run(r, {x: np.ones((5, 3), np.float32)})
+        np.testing.assert_allclose(a, b)
+        np.testing.assert_allclose(c[:2], a)
+    finally:
+        config.set_compile_mode(prev)
+
+
+def test_counting_loop():
+    (ref, _), (got, info) = run_both(lambda: (tf.while_loop(lambda i: i < 100000, lambda i: i + 1, [0]), None))
+    assert ref[0] == got[0] == 100000
+    assert info["while/Exit"]["tier"] == "native"
+
+
+def test_report_is_a_copy():
+    r = loops.report()
+    r["x"] = 1
+    assert "x" not in loops.report()
+
+
+def test_loop_inside_a_cond_branch_runs_natively():
+    def build():
+        p = tf.placeholder(tf.bool, [])
+        r = tf.cond(p, lambda: tf.while_loop(lambda i, s: i < 5, lambda i, s: (i + 1, s * 2.0), [0, 1.0])[1],
+                    lambda: tf.constant(-1.0))
+        return r, {p: True}
+    (ref, _), (got, info) = run_both(build)
+    assert ref[0] == got[0] == 32.0
+    assert info["cond/while/Exit"]["tier"] == "native"
