@@ -6,7 +6,8 @@ peers, see benchmarks/README.md); impls that fail print ``n/a (reason)``.  By de
 runtime family (jitgraph+hand Numba+probe+NumPy / TF / JAX / PyTensor) runs each workload in its
 own subprocess (benchmarks/isolate.py); --same-process interleaves everything in this process.
 The start-of-run probes run here, in the parent, which never imports TF, JAX or PyTensor in the
-default mode.  C1 (cold start) runs when listed in --workloads (it is in the default list).
+default mode.  C1 (cold start) and C2 (model-sized graphs, benchmarks/c2.py) run when listed in
+--workloads (both are in the default list).
 """
 import argparse
 import datetime
@@ -15,7 +16,7 @@ import os
 import sys
 import time
 
-from . import coldstart, harness, isolate, probes
+from . import c2, coldstart, harness, isolate, probes
 from . import workloads as W
 
 DEFAULT_IMPLS = ("jitgraph", "jitgraph-mc", "numba", "probe", "numpy", "tf", "tf-mc", "tf-xla",
@@ -25,8 +26,8 @@ DEFAULT_IMPLS = ("jitgraph", "jitgraph-mc", "numba", "probe", "numpy", "tf", "tf
 def parse(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workloads", default=",".join(W.WORKLOADS + ("C1",)),
-                    help="comma list of W1..W6, C1 (default: all)")
+    ap.add_argument("--workloads", default=",".join(W.WORKLOADS + ("C1", "C2")),
+                    help="comma list of W1..W6, C1, C2 (default: all)")
     ap.add_argument("--impls", default=",".join(DEFAULT_IMPLS),
                     help="comma list of: " + ", ".join(DEFAULT_IMPLS))
     ap.add_argument("--size", type=float, default=1.0, help="scale factor for the 10M arrays")
@@ -47,7 +48,7 @@ def parse(argv=None):
     a.workloads = [w.strip().upper() for w in a.workloads.split(",") if w.strip()]
     a.impls = [i.strip() for i in a.impls.split(",") if i.strip()]
     bad = [i for i in a.impls if i not in harness.IMPLS]
-    bad += [w for w in a.workloads if w not in W.WORKLOADS + ("C1",)]
+    bad += [w for w in a.workloads if w not in W.WORKLOADS + ("C1", "C2")]
     if bad:
         ap.error("unknown: " + ", ".join(bad))
     return a
@@ -119,6 +120,13 @@ def main(argv=None):
         ctext = harness.format_coldstart(c1)
         log("\n" + ctext)
         text += "\n\n" + ctext
+    if "C2" in a.workloads:
+        log("C2: model-sized graphs, TF1 and jitgraph cold/warm in fresh processes ...")
+        graphs = ("chain100", "mlp16") if a.small else tuple(c2.G.GRAPHS)
+        out["c2"] = c2_res = c2.run_c2(graphs, steps=20 if a.small else 60, log=log)
+        c2text = c2.format_table(c2_res)
+        log("\n" + c2text)
+        text += "\n\n" + c2text
     meta.update(harness.process_versions())
     if processes:
         meta["processes"] = processes

@@ -37,8 +37,8 @@ LABEL = {"jitgraph-mc": "jitgraph make_callable", "numba": "hand Numba", "probe"
          "pytensor-numba": "PyTensor NUMBA", "pytensor": "PyTensor default"}
 TARGETS = {"W1": "<= 1.2x in-run probe", "W2": "<= 1.3x in-run probe",
            "W3": "<= 1.1x hand in-place (numba)", "W4": "run <= 2 us, make_callable <= 1 us",
-           "W5": "<= 0.7 ms on PERF machine; faster than PyTensor and JAX",
-           "W6": "<= 2.5 ms on PERF machine; faster than TF"}
+           "W5": "<= 0.7x the best peer (NumPy, TF, JAX, PyTensor) in this run",
+           "W6": "<= 0.5x TF1 in this run"}
 
 
 def _short(e, n=70):
@@ -183,11 +183,13 @@ def target_verdict(wl, res):
     elif wl == "W4":
         t = 2e-3
     elif wl == "W5":
-        t = min([v for k, v in med.items() if k in ("jax", "pytensor-numba", "pytensor") and v]
-                or [0.7])
+        peers = [v for k, v in med.items() if k in ("numpy", "tf", "tf-xla", "jax", "pytensor-numba", "pytensor") and v]
+        t = 0.7 * min(peers) if peers else None
     elif wl == "W6":
-        t = med.get("tf") or 2.5
+        t = 0.5 * med["tf"] if med.get("tf") else None
     else:
+        return None, None
+    if t is None:
         return None, None
     return t, (None if g is None else g <= t)
 
@@ -243,7 +245,7 @@ def format_table(results, limits, impls):
                  "applicable.")
     for note, ws in notes.items():
         lines.append(f"  {','.join(ws)} {note}")
-    lines.append("Targets (PERF.md): " + "; ".join(f"{w} {TARGETS[w]}" for w in wls))
+    lines.append("Targets: " + "; ".join(f"{w} {TARGETS[w]}" for w in wls))
     return "\n".join(lines)
 
 
