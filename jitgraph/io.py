@@ -5,3 +5,4 @@ from jitgraph.image import (decode_bmp, decode_gif, decode_image, decode_jpeg, d
                             encode_png, is_jpeg)
 from jitgraph.ops.image_codec_ops import read_file, write_file  # noqa: F401
 from jitgraph.ops.array_extra_ops import matching_files  # noqa: F401
+from jitgraph.data.parsing import decode_csv  # noqa: F401

@@ -11,8 +11,9 @@ pickled reply per request from its stdout (4-byte length prefix each way; both s
 module, so pickle carries only our own tuples):
   ``("kernel", source, [(dtype str, ndim), ...])`` compile a generated kernel for those argument
   types (``disk_cache.load_module`` writes the module file, Numba's ``cache=True`` the code);
-  ``("warm", op_type, attrs, [(shape, dtype str), ...])`` call that op's fast path once on zeros,
-  which compiles (and caches) its module-level Numba kernels;
+  ``("warm", op_type, attrs, [array, ...])`` call that op's fast path once on those arguments
+  (zeros, or the first run's shape and axis values), which compiles (and caches) its
+  module-level Numba kernels;
 each answered by ``("ok", seconds)`` or ``("error", message)``.
 
 ``worker()`` returns the process's client, started on first use; None when the disk cache is off
@@ -104,14 +105,14 @@ def _compile_kernel(source, arg_specs):
             mod.kernel.compile(sig)
 
 
-def _warm(op_type, attrs, arg_specs):
+def _warm(op_type, attrs, args):
     import numpy as np
 
     import jitgraph  # noqa: F401  (registers the ops and their fast paths)
     from jitgraph.ops.registry import get_op_def
     fast = get_op_def(op_type).extra["fast"]
     with np.errstate(all="ignore"):
-        fast(*[np.zeros(shape, dt) for shape, dt in arg_specs], **attrs)
+        fast(*args, **attrs)
 
 
 def main():

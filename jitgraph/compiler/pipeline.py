@@ -34,6 +34,11 @@ class Compiled:
         return len(self.kernels)
 
 
+#: What ``import numba`` costs a process that has not imported it yet (0.3-0.5 s on a 2-core VM):
+#: part of the first build's cost, so a warm-cache start builds in the background too.
+NUMBA_IMPORT_S = 0.4
+
+
 class Prepared:
     """What the passes decided for one specialization, before any Numba work: the schedule and
     the kernel sources. ``new_kernels`` counts sources this process has not loaded yet (what a
@@ -53,9 +58,12 @@ class Prepared:
         from jitgraph.compiler import build_stats
         from jitgraph.compiler.disk_cache import has_compiled, is_loaded
         new = {src for src, _ in self.sources.values() if not is_loaded(src)}
+        if not new:
+            return 0.0
         on_disk = sum(1 for src in new if has_compiled(src))
         return (on_disk * build_stats.mean_seconds("loaded")
-                + (len(new) - on_disk) * build_stats.mean_seconds("compiled"))
+                + (len(new) - on_disk) * build_stats.mean_seconds("compiled")
+                + (NUMBA_IMPORT_S if "numba" not in sys.modules else 0.0))
 
 
 def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=None):
@@ -191,21 +199,41 @@ def precompile(prep):
         if reply[0] == "ok":
             build_stats.record("compiled", reply[1])
     seen = getattr(prep, "seen_shapes", None) or {}
-    for op in _library_steps(prep.sched, seen):
-        w.request("warm", op.type, dict(op.attrs), [(seen[t.name][0], seen[t.name][1].str) for t in op.inputs])
+    for op, specs in _library_steps(prep.sched, seen):
+        w.request("warm", op.type, dict(op.attrs), [_example(*spec) for spec in specs])
     return True
 
 
 def _library_steps(sched, seen):
-    """The NumPy steps with a fast (Numba) path whose input shapes the first run recorded."""
+    """``(step, [(shape, dtype, value or None) per input])`` for the NumPy steps with a fast (Numba)
+    path whose input shapes are known: from the first run's record (with the value of a small
+    integer input: a shape or an axis), or a variable's static shape."""
+    from jitgraph.ops.state_ops import variable_of
     for step in sched.steps:
         if isinstance(step, KernelStep):
             continue
-        if (step.op_def.extra or {}).get("fast") is None or step.op_def.run is not None:
+        d = step.op_def
+        if (d.extra or {}).get("fast") is None or d.run is not None:
             continue
-        if any(t.dtype.is_ref_dtype or t.name not in seen for t in step.inputs):
-            continue
-        yield step
+        specs = []
+        for i, t in enumerate(step.inputs):
+            if t.dtype.is_ref_dtype:
+                var = variable_of(t)
+                shape = var_shape(var) if var is not None and i not in d.ref_inputs else None
+                spec = None if shape is None else (shape, var.get_attr("dtype").as_np, None)
+            else:
+                spec = seen.get(t.name)
+            if spec is None:
+                break
+            specs.append(spec)
+        else:
+            yield step, specs
+
+
+def _example(shape, dtype, value):
+    """An argument like the first run's: its small integer value, else zeros of its shape."""
+    import numpy as np
+    return value if value is not None else np.zeros(shape, dtype)
 
 
 def _warm_library(sched, seen):
@@ -214,8 +242,8 @@ def _warm_library(sched, seen):
     of compiling inside it (a conv step's first call compiled for 3 s). Best effort: a step whose
     input shapes were not seen, or that raises on zeros, is left to compile on first use."""
     import numpy as np
-    for step in _library_steps(sched, seen):
-        args = [np.zeros(*seen[t.name]) for t in step.inputs]
+    for step, specs in _library_steps(sched, seen):
+        args = [_example(*spec) for spec in specs]
         try:
             with np.errstate(all="ignore"):
                 step.op_def.extra["fast"](*args, **step.attrs)

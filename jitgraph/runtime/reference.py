@@ -65,8 +65,9 @@ class ReferencePlan:
         self._donors, self._dying = _donors(ops, fetch_ids, self._fed)
 
     def run(self, state, feed_values, record=None):
-        """Run the ops; with ``record`` (a dict), also note ``name -> (shape, dtype)`` of every
-        array value the run makes or is fed (the compiler warms library kernels with them)."""
+        """Run the ops; with ``record`` (a dict), also note ``name -> (shape, dtype, value)`` of every
+        array value the run makes or is fed, the value only for small integer arrays (shapes, axes):
+        the compiler warms library kernels with them."""
         store = state.store
         check_initialized(self.ops, self._fed, store)
         for var in self._must_be_initialized:   # a fetched variable no op of this run initializes
@@ -128,7 +129,8 @@ class ReferencePlan:
 def _record(record, tensors, arrays):
     for t, v in zip(tensors, arrays):
         if isinstance(v, np.ndarray):
-            record[t.name] = (v.shape, v.dtype)
+            small_int = v.dtype.kind in "iu" and v.size <= 8     # a shape or axis: keep the value
+            record[t.name] = (v.shape, v.dtype, v.copy() if small_int else None)
 
 
 def _arguments(op, values, store):

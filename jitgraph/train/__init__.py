@@ -11,6 +11,7 @@ from jitgraph.train.hooks import *  # noqa: F401,F403
 from jitgraph.train.basic_hooks import *  # noqa: F401,F403
 from jitgraph.train.session_manager import *  # noqa: F401,F403
 from jitgraph.train.monitored_session import *  # noqa: F401,F403
+from jitgraph.train.moving_averages import *  # noqa: F401,F403
 
 
 def __getattr__(name):
