@@ -15,7 +15,7 @@ With ``num_updates`` the decay is ``min(decay, (1 + num_updates) / (10 + num_upd
 
 from jitgraph import dtypes
 from jitgraph.framework.graph import GraphKeys
-from jitgraph.ops import math_ops, state_ops
+from jitgraph.ops import math_api, math_ops, state_ops
 from jitgraph.ops.control_ops import group
 from jitgraph.ops.registry import convert_to_tensor
 
@@ -62,7 +62,7 @@ class ExponentialMovingAverage:
             decay = convert_to_tensor(self._decay, dtypes.float32, name="decay")
             if self._num_updates is not None:
                 n = math_ops.cast(convert_to_tensor(self._num_updates), dtypes.float32)
-                decay = math_ops.minimum(decay, (1.0 + n) / (10.0 + n))
+                decay = math_api.minimum(decay, (1.0 + n) / (10.0 + n))
             updates = []
             for v in var_list:
                 shadow = self._averages[_key(v)]
