@@ -94,13 +94,10 @@ def oom_checker(ops):
 def matmul_into(op):
     """A ``MatMul`` step writing into a buffer kept across runs (reallocated when the shape changes):
     BLAS through ``np.matmul(..., out=)``, transposed operands passed as views (BLAS reads them with
-    the transpose flag, no copy); a large float product goes by blocks to the chunk workers
-    (``kernels.matmul.gemm``). Only used where no consumer can keep a view of the result."""
+    the transpose flag, no copy). Only used where no consumer can keep a view of the result."""
     ta, tb = bool(op.attrs.get("transpose_a")), bool(op.attrs.get("transpose_b"))
     dtype = op.outputs[0].dtype.base_dtype.as_np
     box = [np.empty((0, 0), dtype)]
-    blocked = dtype in (np.float32, np.float64)
-    gemm = []
 
     def mm(a, b):
         a = a.T if ta else a
@@ -109,19 +106,10 @@ def matmul_into(op):
         if out.shape[0] != a.shape[0] or out.shape[1] != b.shape[-1]:
             out = box[0] = alloc_checked((a.shape[0], b.shape[-1]), dtype, op)
         try:
-            if blocked and a.dtype == b.dtype == dtype and out.size * a.shape[-1] >= GEMM_MIN_FLOPS:
-                if not gemm:
-                    from jitgraph.kernels.matmul import gemm as g
-                    gemm.append(g)
-                return gemm[0](a, b, out)
             return np.matmul(a, b, out=out)
         except (ValueError, TypeError) as e:
             raise errors.InvalidArgumentError(None, op, f"{op.type} op '{op.name}' failed: {e}") from None
     return mm
-
-
-#: Products (m * n * k) below this are one ``np.matmul`` call here; above, blocks on the workers.
-GEMM_MIN_FLOPS = 1 << 21
 
 
 def alloc_checked(shape, dtype, op):

@@ -7,13 +7,18 @@ column blocks when the output is wider than tall (a dense layer's input gradient
 row blocks would read all of ``b`` once per block).  They run on ``blas.run_chunks``'s workers,
 each with single-threaded BLAS: on this shared 2-core machine OpenBLAS's own threads measured up
 to 20x slower when another process keeps one core busy (a thread spin-waits for its descheduled
-partner), while a worker that claims blocks from a counter only loses its share.  Products under
-``_SMALL_FLOPS`` are one call.
+partner), while a worker that claims blocks from a counter only loses its share.  On a quiet
+machine the opposite holds: OpenBLAS's own two threads ran W5's training step in 1.25 ms, the
+blocks in 2.45 ms.  So blocks are opt-in (``JITGRAPH_BLOCKED_GEMM=1``, for machines shared with
+other work); by default, and for products under ``_SMALL_FLOPS``, ``gemm`` is one BLAS call
+followed by the epilogue.
 
 Values: each block is BLAS's own product of the same rows and columns (the reference is
 ``np.matmul`` of the whole: the same sums, possibly another kernel's summation order, so float
 rounding), then the epilogue's exact bias + activation.
 """
+
+import os
 
 import numpy as np
 
@@ -22,6 +27,7 @@ from jitgraph.kernels.blas import FAST_DTYPES
 
 _BLOCK_BYTES = 1 << 19
 _SMALL_FLOPS = 1 << 21
+BLOCKED = os.environ.get("JITGRAPH_BLOCKED_GEMM", "0") not in ("", "0")
 
 
 def gemm(a, b, out, bt=None, act=None):
@@ -29,7 +35,7 @@ def gemm(a, b, out, bt=None, act=None):
     given), by blocks on the chunk workers.  ``a`` [m, k], ``b`` [k, n] may be transposed views."""
     m, n = out.shape
     k = a.shape[1]
-    if m * n * k < _SMALL_FLOPS or min(m, n) == 0:
+    if not BLOCKED or m * n * k < _SMALL_FLOPS or min(m, n) == 0:
         np.matmul(a, b, out=out)
         if bt is not None:
             epilogue.apply(out, bt, act)

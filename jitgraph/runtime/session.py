@@ -191,10 +191,15 @@ class Session:
 
     # ---- compiled-plan info -------------------------------------------------------------------------
     def cache_info(self):
-        """Plan-cache counters: compiles, hits, misses with reasons (see ``jitgraph.compiler``), and
-        ``loops``: which while loops run as native code and why others run on the reference."""
+        """Plan-cache counters: compiles, hits, misses with reasons (see ``jitgraph.compiler``);
+        ``kernels``: this process's kernel builds, ``compiled`` by Numba, ``loaded`` from the disk
+        cache or ``shared`` (an equal kernel already built for the same types), with the seconds
+        compiling and loading took; ``loops``: which while loops run as native code and why others
+        run on the reference."""
         info = self._plans.info()
+        from jitgraph.compiler import build_stats
         from jitgraph.compiler.loops import report
+        info["kernels"] = build_stats.snapshot()
         info["loops"] = report()
         return info
 

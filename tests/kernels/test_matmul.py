@@ -43,6 +43,7 @@ def test_row_blocks_and_special_values(monkeypatch):
     """Many blocks (a ragged last one), NaN and infinities flow through the activations as in NumPy."""
     monkeypatch.setattr(matmul, "_BLOCK_BYTES", 512)
     monkeypatch.setattr(matmul, "_SMALL_FLOPS", 0)
+    monkeypatch.setattr(matmul, "BLOCKED", True)
     rng = np.random.default_rng(1)
     a = rng.standard_normal((101, 9)).astype(np.float32)
     a[3, 2], a[7, 0], a[50, 4] = np.nan, np.inf, -np.inf
