@@ -123,7 +123,7 @@ def format_table(results):
             f"{k.get('compiled', '-')}, {warm.get('kernels', {}).get('loaded', '-')} warm, {k.get('shared', '-')}")
     lines.append("")
     lines.append("jitgraph pass times of each step plan, cold (ms):")
-    names = ("prune", "order", "simplify", "shapes", "fuse", "schedule", "codegen", "compile", "runner")
+    names = ("prune", "order", "simplify", "shapes", "glue", "fuse", "schedule", "codegen", "compile", "runner")
     lines.append(f"{'graph':10s} " + " ".join(f"{n:>9s}" for n in names))
     for graph, row in results.items():
         p = row.get("jitgraph cold", {}).get("passes_s", {})
@@ -147,9 +147,8 @@ def pass_sweep(log=print):
                     fetches, feed = fn(jitgraph, n)
                     sess.run(jitgraph.global_variables_initializer())
                     sess.run(fetches, feed(0))
-                    plan = max((p for p in sess._plans._plans.values() if p.compiled),
-                               key=lambda p: len(p.fetch_tensors) + len(p.targets))
-                    comp = next(iter(plan.compiled.values()))
+                    comp = max((c for p in sess._plans._plans.values() for c in p.compiled.values()),
+                               key=lambda c: len(c.steps))
                     out.append((len(g.get_operations()), dict(comp.timings), f"{name}{n}"))
                     log(f"  sweep {name}{n}: {out[-1][0]} ops, passes "
                         f"{sum(v for k, v in comp.timings.items() if k != 'compile') * 1e3:.1f} ms")
@@ -162,7 +161,7 @@ def plot(sweep, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    names = ("prune", "order", "simplify", "shapes", "fuse", "schedule", "codegen", "runner")
+    names = ("prune", "order", "simplify", "shapes", "glue", "fuse", "schedule", "codegen", "runner")
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name in names:
         pts = sorted((ops, t[name] * 1e3) for ops, t, _ in sweep if t.get(name))
