@@ -1,7 +1,7 @@
 """Record TF 2.21 (tf.compat.v1) behaviour of ClusterSpec, Server, replica_device_setter placement,
 MonitoredTrainingSession and the standard hooks, for tests/train and tests/distribute.
 
-Run with the TF venv:  TF_USE_LEGACY_KERAS=1 /work/tfenv/bin/python tests/oracle/record_monitored_session.py
+Run with the TensorFlow venv:  TF_USE_LEGACY_KERAS=1 python tests/oracle/record_monitored_session.py
 Writes tests/oracle/data/monitored_session.json.
 """
 
