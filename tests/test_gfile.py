@@ -2,12 +2,15 @@
 (``tests/oracle/record_gfile.py``): the same results and the same error classes."""
 
 import json
-import os
+import sys
 from pathlib import Path
 
 import pytest
 
 import jitgraph as tf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "oracle"))
+import gfile_cases  # noqa: E402
 
 TF = json.loads((Path(__file__).resolve().parent / "oracle" / "data" / "gfile.json").read_text())
 
@@ -23,46 +26,7 @@ def outcome(fn):
 
 
 def test_gfile_steps_match_tf(tmp_path):
-    root = str(tmp_path)
-
-    def p(*parts):
-        return os.path.join(root, *parts)
-    g = tf.gfile
-    steps = [
-        ("makedirs", lambda: g.MakeDirs(p("a", "b"))), ("makedirs_again", lambda: g.MakeDirs(p("a", "b"))),
-        ("mkdir_exists", lambda: g.MkDir(p("a"))), ("mkdir_no_parent", lambda: g.MkDir(p("x", "y"))),
-        ("write", lambda: g.GFile(p("a", "f.txt"), "w").write("one\ntwo\n")),
-        ("read", lambda: g.GFile(p("a", "f.txt")).read()),
-        ("readlines", lambda: g.GFile(p("a", "f.txt")).readlines()),
-        ("read_missing", lambda: g.GFile(p("missing.txt")).read()),
-        ("open_missing_no_read", lambda: g.GFile(p("missing.txt")) and None),
-        ("exists", lambda: [g.Exists(p("a")), g.Exists(p("a", "f.txt")), g.Exists(p("nope"))]),
-        ("isdir", lambda: [g.IsDirectory(p("a")), g.IsDirectory(p("a", "f.txt")), g.IsDirectory(p("nope"))]),
-        ("listdir", lambda: sorted(g.ListDirectory(p("a")))), ("listdir_missing", lambda: g.ListDirectory(p("no"))),
-        ("glob", lambda: [os.path.relpath(x, root) for x in sorted(g.Glob(p("a", "*")))]),
-        ("glob_none", lambda: g.Glob(p("zz*"))),
-        ("copy", lambda: g.Copy(p("a", "f.txt"), p("a", "g.txt"))),
-        ("copy_exists", lambda: g.Copy(p("a", "f.txt"), p("a", "g.txt"))),
-        ("copy_overwrite", lambda: g.Copy(p("a", "f.txt"), p("a", "g.txt"), overwrite=True)),
-        ("copy_missing", lambda: g.Copy(p("nope"), p("a", "h.txt"))),
-        ("rename_exists", lambda: g.Rename(p("a", "g.txt"), p("a", "f.txt"))),
-        ("rename", lambda: g.Rename(p("a", "g.txt"), p("a", "h.txt"))),
-        ("rename_missing", lambda: g.Rename(p("a", "g.txt"), p("a", "i.txt"))),
-        ("stat", lambda: [g.Stat(p("a", "f.txt")).length, g.Stat(p("a")).is_directory]),
-        ("stat_missing", lambda: g.Stat(p("nope"))),
-        ("walk", lambda: [(os.path.relpath(d, root), sorted(s), sorted(f)) for d, s, f in g.Walk(p("a"))]),
-        ("walk_post", lambda: [os.path.relpath(d, root) for d, _, _ in g.Walk(p("a"), in_order=False)]),
-        ("walk_missing", lambda: list(g.Walk(p("nope")))),
-        ("remove", lambda: g.Remove(p("a", "h.txt"))), ("remove_missing", lambda: g.Remove(p("a", "h.txt"))),
-        ("remove_dir", lambda: g.Remove(p("a", "b"))),
-        ("append", lambda: g.GFile(p("a", "f.txt"), "a").write("three\n")),
-        ("read_bytes", lambda: list(g.GFile(p("a", "f.txt"), "rb").read())),
-        ("size", lambda: g.GFile(p("a", "f.txt")).size()),
-        ("delete_missing", lambda: g.DeleteRecursively(p("nope"))),
-        ("delete", lambda: g.DeleteRecursively(p("a"))), ("exists_after", lambda: g.Exists(p("a"))),
-        ("v2_names", lambda: sorted(n for n in dir(tf.io.gfile) if not n.startswith("_"))),
-    ]
-    for name, fn in steps:
+    for name, fn in gfile_cases.gfile_steps(tf, str(tmp_path)):
         got = outcome(fn)
         if name == "walk":
             got = {"value": [list(w) for w in got["value"]]}
