@@ -7,6 +7,7 @@ import pytest
 
 import jitgraph as tf
 from image_checks import TF, evaluate
+from tests.oracle import image_cases
 
 IMG, FLT = TF["colour/image"], TF["colour/flt"]
 
@@ -14,15 +15,7 @@ IMG, FLT = TF["colour/image"], TF["colour/flt"]
 def test_colour_adjustments_match_tf():
     with tf.Graph().as_default():
         t, f = tf.constant(IMG), tf.constant(FLT)
-        outs = {"brightness": tf.image.adjust_brightness(t, 0.2), "brightness_f": tf.image.adjust_brightness(f, -0.3),
-                "contrast": tf.image.adjust_contrast(t, 1.7), "contrast_f": tf.image.adjust_contrast(f, 0.4),
-                "saturation": tf.image.adjust_saturation(t, 0.4), "saturation_up": tf.image.adjust_saturation(f, 2.5),
-                "hue": tf.image.adjust_hue(t, 0.3), "hue_neg": tf.image.adjust_hue(f, -0.45),
-                "gamma": tf.image.adjust_gamma(f, 2.0, 0.8), "gamma_u8": tf.image.adjust_gamma(t, 0.5),
-                "standard": tf.image.per_image_standardization(t),
-                "standard_f64": tf.image.per_image_standardization(tf.constant(FLT.astype(np.float64))),
-                "gray": tf.image.rgb_to_grayscale(t), "gray_f": tf.image.rgb_to_grayscale(f),
-                "rgb": tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(t))}
+        outs = image_cases.colour_ops(tf, t, f, tf.constant(FLT.astype(np.float64)))
         got = evaluate(outs)
     for key, v in got.items():
         want = TF[f"colour/{key}"]

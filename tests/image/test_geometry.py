@@ -7,6 +7,7 @@ import pytest
 
 import jitgraph as tf
 from image_checks import TF, evaluate
+from tests.oracle import image_cases
 
 IMG, BATCH = TF["geometry/image"], TF["geometry/batch"]
 
@@ -14,16 +15,7 @@ IMG, BATCH = TF["geometry/image"], TF["geometry/batch"]
 def test_deterministic_geometry_matches_tf():
     with tf.Graph().as_default():
         t, b = tf.constant(IMG), tf.constant(BATCH)
-        outs = {"lr": tf.image.flip_left_right(t), "ud": tf.image.flip_up_down(t),
-                "lr_batch": tf.image.flip_left_right(b), "central_half": tf.image.central_crop(t, 0.5),
-                "central_third": tf.image.central_crop(b, 0.33), "crop": tf.image.crop_to_bounding_box(t, 1, 2, 3, 4),
-                "crop_batch": tf.image.crop_to_bounding_box(b, 0, 1, 2, 5),
-                "pad": tf.image.pad_to_bounding_box(t, 1, 2, 8, 10),
-                "pad_batch": tf.image.pad_to_bounding_box(b, 2, 0, 6, 6),
-                "crop_or_pad_a": tf.image.resize_image_with_crop_or_pad(t, 3, 10),
-                "crop_or_pad_b": tf.image.resize_image_with_crop_or_pad(t, 8, 4),
-                "crop_or_pad_batch": tf.image.resize_image_with_crop_or_pad(b, 3, 9),
-                "transpose": tf.image.transpose_image(t), "rot90": tf.image.rot90(t, 3)}
+        outs = image_cases.geometry_ops(tf, t, b)
         for key, y in outs.items():
             assert y.shape.as_list() == list(TF[f"geometry/{key}"].shape), key
         got = evaluate(outs)

@@ -14,6 +14,8 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 from PIL import Image
 
+import image_cases
+
 tf.disable_v2_behavior()
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "image.npz")
 rng = np.random.default_rng(21)
@@ -70,16 +72,7 @@ def geometry():
     batch = rng.integers(0, 256, (2, 4, 6, 1)).astype(np.uint8)
     with tf.Graph().as_default():
         t, b = tf.constant(img), tf.constant(batch)
-        outs = {"lr": tf.image.flip_left_right(t), "ud": tf.image.flip_up_down(t),
-                "lr_batch": tf.image.flip_left_right(b), "central_half": tf.image.central_crop(t, 0.5),
-                "central_third": tf.image.central_crop(b, 0.33), "crop": tf.image.crop_to_bounding_box(t, 1, 2, 3, 4),
-                "crop_batch": tf.image.crop_to_bounding_box(b, 0, 1, 2, 5),
-                "pad": tf.image.pad_to_bounding_box(t, 1, 2, 8, 10),
-                "pad_batch": tf.image.pad_to_bounding_box(b, 2, 0, 6, 6),
-                "crop_or_pad_a": tf.image.resize_image_with_crop_or_pad(t, 3, 10),
-                "crop_or_pad_b": tf.image.resize_image_with_crop_or_pad(t, 8, 4),
-                "crop_or_pad_batch": tf.image.resize_image_with_crop_or_pad(b, 3, 9),
-                "transpose": tf.image.transpose_image(t), "rot90": tf.image.rot90(t, 3)}
+        outs = image_cases.geometry_ops(tf, t, b)
         out = run(outs)
     case("geometry", image=img, batch=batch, **out)
 
@@ -92,15 +85,7 @@ def colour():
     flt = img.astype(np.float32) / 255
     with tf.Graph().as_default():
         t, f = tf.constant(img), tf.constant(flt)
-        outs = {"brightness": tf.image.adjust_brightness(t, 0.2), "brightness_f": tf.image.adjust_brightness(f, -0.3),
-                "contrast": tf.image.adjust_contrast(t, 1.7), "contrast_f": tf.image.adjust_contrast(f, 0.4),
-                "saturation": tf.image.adjust_saturation(t, 0.4), "saturation_up": tf.image.adjust_saturation(f, 2.5),
-                "hue": tf.image.adjust_hue(t, 0.3), "hue_neg": tf.image.adjust_hue(f, -0.45),
-                "gamma": tf.image.adjust_gamma(f, 2.0, 0.8), "gamma_u8": tf.image.adjust_gamma(t, 0.5),
-                "standard": tf.image.per_image_standardization(t),
-                "standard_f64": tf.image.per_image_standardization(tf.constant(flt.astype(np.float64))),
-                "gray": tf.image.rgb_to_grayscale(t), "gray_f": tf.image.rgb_to_grayscale(f),
-                "rgb": tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(t))}
+        outs = image_cases.colour_ops(tf, t, f, tf.constant(flt.astype(np.float64)))
         out = run(outs)
     case("colour", image=img, flt=flt, **out)
     vals = {"u8": np.array([0, 1, 127, 128, 254, 255], np.uint8), "f32": np.array([-0.5, 0, 0.25, 0.999, 1, 1.7],
