@@ -130,53 +130,55 @@ def _conv3d_infer(ins, a):
     return [(x.dtype.base_dtype, TensorShape(conv_output_dims(xd, kd[:3], a, "Conv3D", kd[4])))]
 
 
-def _geometry_args(strides, dilations, data_format):
-    return spatial_of(strides, data_format), spatial_of(dilations, data_format)
+def define_conv_family(op_type, input_type, filter_type, infer, rank, forward, backprop_input, backprop_filter):
+    """Define a convolution op and its two gradient ops as TF has them (``<op>BackpropInput`` from
+    the input's sizes, ``<op>BackpropFilter`` from the filter's), computed by the channels-last
+    ``nn_window`` kernels ``forward(x, w, strides, dilations, padding)``,
+    ``backprop_input(x_shape, w, dy, ...)`` and ``backprop_filter(x, w_shape, dy, ...)``."""
+    def geometry(strides, dilations, data_format):
+        return spatial_of(strides, data_format), spatial_of(dilations, data_format)
+
+    def compute(x, w, strides, padding, data_format, dilations):
+        s, d = geometry(strides, dilations, data_format)
+        return run_last(lambda xl: forward(xl, w, s, d, padding), data_format, x)
+
+    def compute_bp_input(sizes, w, dy, strides, padding, data_format, dilations):
+        s, d = geometry(strides, dilations, data_format)
+        x_shape = sizes_last(sizes, data_format)
+        return run_last(lambda g: backprop_input(x_shape, w, g, s, d, padding), data_format, dy)
+
+    def compute_bp_filter(x, sizes, dy, strides, padding, data_format, dilations):
+        s, d = geometry(strides, dilations, data_format)
+        cf = channels_first(data_format)
+        return backprop_filter(nn_window.to_channels_last(x, cf), [int(v) for v in sizes],
+                               nn_window.to_channels_last(dy, cf), s, d, padding)
+
+    def attrs_of(op):
+        return {k: op.get_attr(k) for k in ("strides", "padding", "data_format", "dilations")}
+
+    def grad(op, g):
+        x, w = op.inputs
+        a = attrs_of(op)
+        dx = make_op(input_type, [shape_tensor(x), w, g], a, input_type).outputs[0]
+        dw = make_op(filter_type, [x, shape_tensor(w), g], a, filter_type).outputs[0]
+        return [dx, dw]
+
+    def bp_input_grad(op, g):
+        """``y = conv_transpose(dy, w)``: ``dL/d dy = conv(g, w)``, ``dL/dw`` = the filter gradient
+        of a convolution whose input is ``g`` and whose output gradient is ``dy``."""
+        _, w, dy = op.inputs
+        a = attrs_of(op)
+        d_dy = make_op(op_type, [g, w], a, op_type).outputs[0]
+        dw = make_op(filter_type, [g, shape_tensor(w), dy], a, filter_type).outputs[0]
+        return [None, dw, d_dy]
+
+    define_op(input_type, sized_infer(0, rank), compute_bp_input, kind="library", grad=bp_input_grad)
+    define_op(filter_type, sized_infer(1, rank), compute_bp_filter, kind="library")
+    define_op(op_type, infer, compute, kind="library", grad=grad)
 
 
-def _conv3d(x, w, strides, padding, data_format, dilations):
-    s, d = _geometry_args(strides, dilations, data_format)
-    return run_last(lambda xl: nn_window.conv(xl, w, s, d, padding), data_format, x)
-
-
-def _conv3d_bp_input(sizes, w, dy, strides, padding, data_format, dilations):
-    s, d = _geometry_args(strides, dilations, data_format)
-    x_shape = sizes_last(sizes, data_format)
-    return run_last(lambda g: nn_window.conv_backprop_input(x_shape, w, g, s, d, padding), data_format, dy)
-
-
-def _conv3d_bp_filter(x, sizes, dy, strides, padding, data_format, dilations):
-    s, d = _geometry_args(strides, dilations, data_format)
-    cf = channels_first(data_format)
-    return nn_window.conv_backprop_filter(nn_window.to_channels_last(x, cf), [int(v) for v in sizes],
-                                          nn_window.to_channels_last(dy, cf), s, d, padding)
-
-
-def _conv_attrs_of(op):
-    return {k: op.get_attr(k) for k in ("strides", "padding", "data_format", "dilations")}
-
-
-def _conv3d_grad(op, g):
-    x, w = op.inputs
-    a = _conv_attrs_of(op)
-    dx = make_op("Conv3DBackpropInputV2", [shape_tensor(x), w, g], a, "Conv3DBackpropInputV2").outputs[0]
-    dw = make_op("Conv3DBackpropFilterV2", [x, shape_tensor(w), g], a, "Conv3DBackpropFilterV2").outputs[0]
-    return [dx, dw]
-
-
-def _conv3d_bp_input_grad(op, g):
-    """``y = conv3d_transpose(dy, w)``: ``dL/d dy = conv3d(g, w)``, ``dL/dw`` = the filter gradient
-    of a convolution whose input is ``g`` and whose output gradient is ``dy``."""
-    _, w, dy = op.inputs
-    a = _conv_attrs_of(op)
-    d_dy = make_op("Conv3D", [g, w], a, "Conv3D").outputs[0]
-    dw = make_op("Conv3DBackpropFilterV2", [g, shape_tensor(w), dy], a, "Conv3DBackpropFilterV2").outputs[0]
-    return [None, dw, d_dy]
-
-
-define_op("Conv3DBackpropInputV2", sized_infer(0, 5), _conv3d_bp_input, kind="library", grad=_conv3d_bp_input_grad)
-define_op("Conv3DBackpropFilterV2", sized_infer(1, 5), _conv3d_bp_filter, kind="library")
-define_op("Conv3D", _conv3d_infer, _conv3d, kind="library", grad=_conv3d_grad)
+define_conv_family("Conv3D", "Conv3DBackpropInputV2", "Conv3DBackpropFilterV2", _conv3d_infer, 5,
+                   nn_window.conv, nn_window.conv_backprop_input, nn_window.conv_backprop_filter)
 
 
 def _format_3d(data_format):

@@ -9,10 +9,9 @@ filters, giving output channels ``c*M + m`` (``C*M`` in all).
 from jitgraph.api_graph import name_scope
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.ops import nn_window
-from jitgraph.ops.nn_conv3d import (channels_first, check_float, check_rank, check_same_dtype, conv_output_dims,
-                                    dims_back, dims_last, run_last, sized_infer, sizes_last, spatial_of, window_attrs)
-from jitgraph.ops.op_util import shape_tensor
-from jitgraph.ops.registry import convert_to_tensor, define_op, make_op
+from jitgraph.ops.nn_conv3d import (check_float, check_rank, check_same_dtype, conv_output_dims, define_conv_family,
+                                    dims_back, dims_last, spatial_of, window_attrs)
+from jitgraph.ops.registry import convert_to_tensor, make_op
 
 _OP = "DepthwiseConv2dNative"
 
@@ -33,51 +32,8 @@ def _infer(ins, a):
     return [(x.dtype.base_dtype, TensorShape(conv_output_dims(xd, [kh, kw], a, _OP, out_ch)))]
 
 
-def _args(strides, dilations, data_format):
-    return spatial_of(strides, data_format), spatial_of(dilations, data_format)
-
-
-def _forward(x, w, strides, padding, data_format, dilations):
-    s, d = _args(strides, dilations, data_format)
-    return run_last(lambda xl: nn_window.depthwise(xl, w, s, d, padding), data_format, x)
-
-
-def _backprop_input(sizes, w, dy, strides, padding, data_format, dilations):
-    s, d = _args(strides, dilations, data_format)
-    x_shape = sizes_last(sizes, data_format)
-    return run_last(lambda g: nn_window.depthwise_backprop_input(x_shape, w, g, s, d, padding), data_format, dy)
-
-
-def _backprop_filter(x, sizes, dy, strides, padding, data_format, dilations):
-    s, d = _args(strides, dilations, data_format)
-    cf = channels_first(data_format)
-    return nn_window.depthwise_backprop_filter(nn_window.to_channels_last(x, cf), [int(v) for v in sizes],
-                                               nn_window.to_channels_last(dy, cf), s, d, padding)
-
-
-def _attrs_of(op):
-    return {k: op.get_attr(k) for k in ("strides", "padding", "data_format", "dilations")}
-
-
-def _grad(op, g):
-    x, w = op.inputs
-    a = _attrs_of(op)
-    dx = make_op(_OP + "BackpropInput", [shape_tensor(x), w, g], a, _OP + "BackpropInput").outputs[0]
-    dw = make_op(_OP + "BackpropFilter", [x, shape_tensor(w), g], a, _OP + "BackpropFilter").outputs[0]
-    return [dx, dw]
-
-
-def _backprop_input_grad(op, g):
-    _, w, dy = op.inputs
-    a = _attrs_of(op)
-    d_dy = make_op(_OP, [g, w], a, _OP).outputs[0]
-    dw = make_op(_OP + "BackpropFilter", [g, shape_tensor(w), dy], a, _OP + "BackpropFilter").outputs[0]
-    return [None, dw, d_dy]
-
-
-define_op(_OP + "BackpropInput", sized_infer(0, 4), _backprop_input, kind="library", grad=_backprop_input_grad)
-define_op(_OP + "BackpropFilter", sized_infer(1, 4), _backprop_filter, kind="library")
-define_op(_OP, _infer, _forward, kind="library", grad=_grad)
+define_conv_family(_OP, _OP + "BackpropInput", _OP + "BackpropFilter", _infer, 4, nn_window.depthwise,
+                   nn_window.depthwise_backprop_input, nn_window.depthwise_backprop_filter)
 
 
 def _format(data_format):
