@@ -185,15 +185,6 @@ class Plan:
         if key is None:
             self.run = fn
 
-    def wait(self, timeout=None):
-        """Block until this plan's background builds have finished (True) or ``timeout`` passed."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self._building:
-            if deadline is not None and time.monotonic() > deadline:
-                return False
-            time.sleep(0.005)
-        return True
-
     def _guard_fallback(self, key, what, state, feeds, reason):
         """A runtime shape check of the compiled runner failed (state is as before the run): this
         signature's assumptions do not hold for these values, so it stops using compiled code and
@@ -201,10 +192,8 @@ class Plan:
         self.stats.fallback(f"{what}: runtime shape check failed ({reason}); "
                             "this signature now runs on the reference executor")
         ref = self.reference().run
-        self._specs[key] = ref
+        self._install(key, ref)
         self.compiled.pop(key, None)
-        if key is None:
-            self.run = ref
         return ref(state, feeds)
 
 
