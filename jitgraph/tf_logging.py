@@ -18,17 +18,33 @@ _lock = _threading.Lock()
 _counts = {}   # call site -> calls, for log_every_n / log_first_n
 
 
+class _CurrentStderrHandler(_logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record arrives, not the stream of the moment
+    the handler was made (a test runner or a notebook may swap, and close, the old one)."""
+
+    def __init__(self):
+        _logging.Handler.__init__(self)
+
+    @property
+    def stream(self):
+        return _sys.stderr
+
+
 def get_logger():
-    """The ``"jitgraph"`` logger, set up on first use (a stderr handler, level ``WARN``)."""
+    """The ``"jitgraph"`` logger, set up on first use (level ``WARN``).
+
+    As in TF, a stderr handler is added only when neither this logger nor the root logger has
+    handlers yet, so an application's own ``logging.basicConfig`` (or a test runner's capture)
+    gets the records instead and nothing is printed twice.
+    """
     global _logger
     with _lock:
         if _logger is None:
             logger = _logging.getLogger("jitgraph")
-            if not logger.handlers:
-                handler = _logging.StreamHandler(_sys.stderr)
+            if not logger.handlers and not _logging.getLogger().handlers:
+                handler = _CurrentStderrHandler()
                 handler.setFormatter(_logging.Formatter(_logging.BASIC_FORMAT, None))
                 logger.addHandler(handler)
-                logger.propagate = False
             if logger.level == _logging.NOTSET:
                 logger.setLevel(WARN)
             _logger = logger

@@ -32,7 +32,7 @@ def test_app_run_with_flags_and_logging_behaves_as_tf(code):
     assert logs == [line.replace(":tensorflow:", ":jitgraph:") for line in want["logs"]]
 
 
-def test_logging_levels_and_helpers(capsys):
+def test_logging_levels_and_helpers(caplog):
     assert [tf.logging.DEBUG, tf.logging.INFO, tf.logging.WARN, tf.logging.ERROR, tf.logging.FATAL] == \
         [10, 20, 30, 40, 50]
     old = tf.logging.get_verbosity()
@@ -47,9 +47,30 @@ def test_logging_levels_and_helpers(capsys):
         tf.logging.fatal("still running")
     finally:
         tf.logging.set_verbosity(old)
-    err = capsys.readouterr().err
-    assert err.count("INFO:jitgraph:every 2") == 3 and err.count("first") == 1 and "never" not in err
-    assert "CRITICAL:jitgraph:still running" in err
+    lines = [f"{r.levelname}:{r.name}:{r.getMessage()}" for r in caplog.records]
+    assert lines.count("INFO:jitgraph:every 2") == 3 and lines.count("INFO:jitgraph:first") == 1
+    assert "never" not in str(lines) and "CRITICAL:jitgraph:still running" in lines
+
+
+def test_logging_handler_follows_the_current_stderr(monkeypatch, capsys):
+    """With no handlers anywhere, tf.logging prints to stderr like TF, and to the stderr of the
+    moment: a stream swapped in (and closed) by a test runner or notebook is never kept."""
+    import io
+    import logging
+    from jitgraph import tf_logging
+    root, logger = logging.getLogger(), logging.getLogger("jitgraph")
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(tf_logging, "_logger", None)
+    first = io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    tf.logging.warning("one")
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr("sys.stderr", second)
+    tf.logging.warning("two %d", 2)
+    assert second.getvalue() == "WARNING:jitgraph:two 2\n"
+    assert logger.propagate        # an application's own root handlers still see the records
 
 
 def test_flags_module_is_absl_flags():
