@@ -73,6 +73,8 @@ _GEOMETRIES = [  # (x shape NHWC, ksize, strides, padding)
     ((1, 4, 4, 7), (5, 5), (1, 1), "SAME"),      # window larger than the image
     ((2, 8, 6, 2), (2, 3), (3, 1), "VALID"),
     ((1, 1, 1, 3), (1, 1), (1, 1), "VALID"),
+    ((2, 6, 8, 19), (2, 2), (2, 2), "SAME"),     # 2x2 / 2 tiling the image: the specialized kernels
+    ((1, 4, 2, 16), (2, 2), (2, 2), "VALID"),
 ]
 
 
