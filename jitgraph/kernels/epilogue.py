@@ -8,12 +8,20 @@ SLP vectorizer and the loop vectorizer's 64-wide body never runs).  Tanh and Sig
 bias the same way, then run NumPy's own ufuncs in place: the same calls as the references of
 ``Tanh`` (``np.tanh``) and ``Sigmoid`` (``1 / (1 + exp(-x))``), so the values are bitwise theirs;
 ReLU / ReLU6 are exact too (NaN kept, as ``np.maximum``).
+
+The bias's gradient (``BiasAddGrad``, channels last: the sum over all but the last axis) uses the
+same tiling: one flat pass adds the values into a tiled float64 accumulator, which is folded into
+the channels at the end.  NumPy's reference reduces over the leading axes row by row in the
+dtype itself (0.29 ms for [16, 28, 28, 16] float32; this pass 0.02 ms); accumulating in float64
+makes the float32 result the correctly rounded sum up to the float64 error, at least as accurate
+as the reference's (``tests/kernels/test_epilogue.py`` bounds the difference).
 """
 
 import numpy as np
 from numba import njit
 
 _BIAS_RUN = 1024          # values per tiled bias run (a multiple of the channels)
+_SUM_RUN = 256            # values per accumulator run of the bias's gradient (measured best of 256 ... 4096)
 CODES = {None: 0, "Relu": 1, "Relu6": 2, "Tanh": 0, "Sigmoid": 0}
 
 
@@ -50,6 +58,40 @@ def bias_act_2d(y, b, code):
         row = y[i]
         for j in range(row.shape[0]):
             row[j] = _act(row[j] + b[j], code, zero, six)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _channel_sums(gf, c, acc, out):
+    """out[k] = sum of gf[q] over q % c == k (gf flat, ``acc`` float64 of a multiple of c values)."""
+    run = acc.size
+    acc[:] = 0
+    n = gf.size
+    full = n - n % run
+    for s in range(0, full, run):
+        block = gf[s:s + run]          # a view per block: indexing gf[s + q] does not vectorize (6x slower)
+        for q in range(run):
+            acc[q] += np.float64(block[q])
+    for q in range(n - full):
+        acc[q] += gf[full + q]
+    for k in range(c):
+        t = 0.0
+        for q in range(k, run, c):
+            t += acc[q]
+        out[k] = t
+
+
+def bias_add_grad_fast(g, data_format="NHWC"):
+    """``extra["fast"]`` of BiasAddGrad: the sum over all axes but the channels (reference
+    ``nn_conv._bias_add_grad``) for float32/float64 with channels last; others use the reference."""
+    from jitgraph.ops import nn_conv
+    channels_last = data_format != "NCHW" or g.ndim <= 2
+    if not (type(g) is np.ndarray and g.dtype in (np.float32, np.float64) and channels_last and g.ndim >= 2
+            and g.shape[-1] > 0):
+        return nn_conv._bias_add_grad(g, data_format)
+    c = g.shape[-1]
+    out = np.empty(c, np.float64)
+    _channel_sums(np.ascontiguousarray(g).reshape(-1), c, np.empty(max(1, _SUM_RUN // c) * c), out)
+    return out.astype(g.dtype)
 
 
 def tiled_bias(bias):

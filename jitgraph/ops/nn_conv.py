@@ -187,7 +187,8 @@ def _bias_add_grad(g, data_format="NHWC"):
     return g.sum(axis=tuple(i for i in range(g.ndim) if i != axis), dtype=g.dtype)
 
 
-define_op("BiasAddGrad", _bias_add_grad_infer, _bias_add_grad, kind="library")
+define_op("BiasAddGrad", _bias_add_grad_infer, _bias_add_grad, kind="library",
+          extra={"fast": lazy("epilogue", "bias_add_grad_fast")})
 define_op("BiasAdd", _bias_add_infer, _bias_add, kind="library",
           grad=lambda op, g: [g, make_op("BiasAddGrad", [g], {"data_format": op.get_attr("data_format")},
                                          "BiasAddGrad").outputs[0]])
