@@ -9,6 +9,10 @@
 * ``col2im_t``: the adjoint of ``im2col_t`` (adds each tap row back into a zero-bordered
   gradient buffer of one image).
 
+Copies run between row *views* (``dst = cols[row, a:b]``): the same loops over one flat array at
+computed offsets did not vectorize, and ``im2col_t`` took 231 us instead of 43 for the C2 CNN's
+first layer (16 x 28x28x1, 3x3).
+
 Module-level ``@njit(cache=True)`` functions: Numba's disk cache finds them in the next process.
 """
 
@@ -73,20 +77,24 @@ def pad_image(x, n, pad, top, left):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def _tap_rows(pf, cf, r, r0, i, p_, wpc, kh_, kw_, sh, dh, dw, c_, ow_, step):
-    """The tap rows of output row r (row i of its image) from the bordered image ``pf``."""
+def _tap_rows(pad, cols, col0, i, kh_, kw_, sh, dh, dw, ow_, step):
+    """The tap rows of output row i of an image (columns [col0, col0 + OW) of ``cols``) from its
+    bordered copy ``pad``.  Source and destination are sliced to views first: indexing one flat
+    array at computed offsets kept LLVM from vectorizing the copy (5x slower)."""
+    c_ = cols.shape[0] // (kh_ * kw_)
     for a in range(kh_):
-        row = (i * sh + a * dh) * wpc
+        prow = pad[i * sh + a * dh]
         for b in range(kw_):
             for c in range(c_):
-                dst = ((a * kw_ + b) * c_ + c) * p_ + (r - r0) * ow_
-                src = row + b * dw * c_ + c
+                dst = cols[(a * kw_ + b) * c_ + c, col0:col0 + ow_]
+                s0 = b * dw * c_ + c
                 if step == 1:                   # a contiguous copy (vectorized)
+                    src = prow[s0:s0 + ow_]
                     for j in range(ow_):
-                        cf[dst + j] = pf[src + j]
+                        dst[j] = src[j]
                 else:
                     for j in range(ow_):
-                        cf[dst + j] = pf[src + j * step]
+                        dst[j] = prow[s0 + j * step]
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -96,15 +104,13 @@ def im2col_t(x, cols, r0, r1, kh_, kw_, sh, sw, dh, dw, top, left, oh_, ow_):
     into a zero-bordered buffer, so every tap row is one branch-free (strided) copy."""
     c_ = x.shape[3]
     pad = np.empty(((oh_ - 1) * sh + (kh_ - 1) * dh + 1, ((ow_ - 1) * sw + (kw_ - 1) * dw + 1) * c_), x.dtype)
-    pf = pad.reshape(-1)
-    cf = cols.reshape(-1)
     cur = -1
     for r in range(r0, r1):
         n = r // oh_
         if n != cur:
             pad_image(x, n, pad, top, left)
             cur = n
-        _tap_rows(pf, cf, r, r0, r - n * oh_, cols.shape[1], pad.shape[1], kh_, kw_, sh, dh, dw, c_, ow_, sw * c_)
+        _tap_rows(pad, cols, (r - r0) * ow_, r - n * oh_, kh_, kw_, sh, dh, dw, ow_, sw * c_)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -114,20 +120,19 @@ def col2im_t(cols, dpad, i0, i1, kh_, kw_, sh, sw, dh, dw, ow_):
     buffer (the caller copies dpad's interior into dx)."""
     wpc = dpad.shape[1]
     c_ = wpc // ((ow_ - 1) * sw + (kw_ - 1) * dw + 1)
-    df = dpad.reshape(-1)
-    cf = cols.reshape(-1)
-    p_ = cols.shape[1]
     step = sw * c_
     for i in range(i0, i1):
+        col0 = (i - i0) * ow_
         for a in range(kh_):
-            row = (i * sh + a * dh) * wpc
+            drow = dpad[i * sh + a * dh]
             for b in range(kw_):
                 for c in range(c_):
-                    src = ((a * kw_ + b) * c_ + c) * p_ + (i - i0) * ow_
-                    dst = row + b * dw * c_ + c
-                    if step == 1:
+                    src = cols[(a * kw_ + b) * c_ + c, col0:col0 + ow_]
+                    d0 = b * dw * c_ + c
+                    if step == 1:                   # views, as in _tap_rows
+                        dst = drow[d0:d0 + ow_]
                         for j in range(ow_):
-                            df[dst + j] += cf[src + j]
+                            dst[j] += src[j]
                     else:
                         for j in range(ow_):
-                            df[dst + j * step] += cf[src + j]
+                            drow[d0 + j * step] += src[j]
