@@ -47,6 +47,8 @@ from jitgraph import data  # noqa: F401,E402
 from jitgraph.data.parsing import decode_csv  # noqa: F401,E402
 from jitgraph import summary  # noqa: F401,E402
 from jitgraph.framework.graph_def import import_graph_def  # noqa: F401,E402
+from jitgraph.framework import graph_util  # noqa: F401,E402
+from jitgraph.framework.tensor_proto import make_ndarray, user_tensor_proto as make_tensor_proto  # noqa: F401,E402
 from jitgraph.explain import explain  # noqa: F401,E402
 
 
