@@ -74,7 +74,7 @@ class TFRecordDataset(Dataset):
                     yield (np.array(record, dtype=object),)
             return
         # TF's interleave order: ``cycle`` open files read one record each in turn; a finished
-        # file's slot takes the next file at once
+        # file's slot takes the next file when the turn comes back to it
         pending, slots, i = iter(paths), [None] * cycle, 0
         while True:
             if slots[i] is None and pending is not None:
@@ -88,9 +88,9 @@ class TFRecordDataset(Dataset):
             if slots[i] is not None:
                 record = next(slots[i], None)
                 if record is None:
-                    slots[i] = None
-                    continue
-                yield (np.array(record, dtype=object),)
+                    slots[i] = None      # refilled when the cycle comes back to it
+                else:
+                    yield (np.array(record, dtype=object),)
             i = (i + 1) % cycle
 
 
