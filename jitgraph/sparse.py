@@ -111,8 +111,20 @@ def _to_dense_run(ctx, op, ins):
         if bad.size:
             raise errors.InvalidArgumentError(None, op, f"indices[{bad[0]}] = {list(indices[bad[0]])} is out of "
                                               f"bounds: need 0 <= index < {shape}")
+        if op.attrs.get("validate_indices", True):
+            _check_order(op, indices)
         out[tuple(indices.T)] = values
     return [out]
+
+
+def _check_order(op, indices):
+    """TF's ``validate_indices``: rows strictly increasing in row-major order."""
+    for i in range(1, len(indices)):
+        a, b = tuple(indices[i - 1]), tuple(indices[i])
+        if b <= a:
+            what = "repeated" if a == b else ("out of order. Many sparse ops require sorted indices.\n"
+                                              "    Use `tf.sparse.reorder` to create a correctly ordered copy.")
+            raise errors.InvalidArgumentError(None, op, f"indices[{i}] = [{','.join(map(str, b))}] is {what}")
 
 
 def _to_dense_grad(op, grad):
@@ -128,12 +140,14 @@ define_op("SparseToDense", _to_dense_infer, kind="library", run=_to_dense_run, g
 
 def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value=0, validate_indices=True, name=None):
     """A dense tensor of ``output_shape`` holding ``sparse_values`` at ``sparse_indices`` (a vector
-    of indices for a 1-D output, or an ``[N, rank]`` matrix) and ``default_value`` elsewhere."""
+    of indices for a 1-D output, or an ``[N, rank]`` matrix) and ``default_value`` elsewhere.
+    ``validate_indices``: indices must be sorted row-major without repeats (``InvalidArgumentError``)."""
     values = convert_to_tensor(sparse_values, name="sparse_values")
     indices = convert_to_tensor(sparse_indices, name="sparse_indices")
     shape = convert_to_tensor(output_shape, dtype=indices.dtype.base_dtype, name="output_shape")
     default = convert_to_tensor(default_value, dtype=values.dtype.base_dtype, name="default_value")
-    return make_op("SparseToDense", [indices, shape, values, default], {}, name or "SparseToDense").outputs[0]
+    return make_op("SparseToDense", [indices, shape, values, default], {"validate_indices": bool(validate_indices)},
+                   name or "SparseToDense").outputs[0]
 
 
 def sparse_tensor_to_dense(sp_input, default_value=None, validate_indices=True, name=None):

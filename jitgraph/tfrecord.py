@@ -104,7 +104,7 @@ class TFRecordWriter:
 
     def _check_open(self):
         if self._file is None:
-            raise errors.FailedPreconditionError(None, None, "File is closed")
+            raise errors.FailedPreconditionError(None, None, "Writer is closed.")
 
     def write(self, record):
         """Append one record."""

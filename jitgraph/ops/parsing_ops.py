@@ -46,8 +46,8 @@ class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
 def _dtype(key, dtype):
     dtype = dtypes.as_dtype(dtype).base_dtype
     if dtype not in _KINDS:
-        raise ValueError(f"Unsupported dtype {dtype.name} for feature {key!r}: expected tf.string, tf.int64 or "
-                         "tf.float32")
+        raise TypeError(f"Value passed to parameter 'dense_defaults' has DataType {dtype.name} not in list of allowed "
+                        f"values: float32, int64, string (feature {key!r})")
     return dtype
 
 
@@ -158,8 +158,8 @@ def _parse(serialized, features, name):
         elif isinstance(f, FixedLenFeature):
             shape = TensorShape(f.shape)
             if not shape.is_fully_defined():
-                raise ValueError(f"All dimensions of shape for feature {key} need to be known but received "
-                                 f"{list(shape.as_list()) if shape.ndims is not None else shape}.")
+                raise ValueError(f"First dimension of shape for feature {key} unknown. Consider using "
+                                 f"FixedLenSequenceFeature (not in jitgraph yet). Received feature={f}.")
             dense.append((key, _dtype(key, f.dtype), tuple(shape.as_list())))
         else:
             raise ValueError(f"Unsupported feature type for key {key!r}: {type(f).__name__} (jitgraph parses "
@@ -190,5 +190,5 @@ def parse_single_example(serialized, features, name=None, example_names=None):
     (``VarLenFeature``)."""
     s = convert_to_tensor(serialized, dtype=dtypes.string, name="serialized")
     if s.shape.ndims not in (None, 0):
-        raise ValueError(f"Input serialized must be a scalar, got shape {s.shape}")
+        raise ValueError(f"Input serialized must be a scalar (got shape {s.shape})")
     return _parse(s, features, name or "ParseSingleExample")
