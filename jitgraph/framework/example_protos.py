@@ -79,7 +79,11 @@ def example_protos():
                        ["tensorflow/core/example/feature.proto"]))
         classes = {}
         for name in NAMES:
-            cls = message_factory.GetMessageClass(pool.FindMessageTypeByName(f"tensorflow.{name}"))
+            desc = pool.FindMessageTypeByName(f"tensorflow.{name}")
+            if hasattr(message_factory, "GetMessageClass"):
+                cls = message_factory.GetMessageClass(desc)
+            else:   # protobuf < 4.21
+                cls = message_factory.MessageFactory(pool).GetPrototype(desc)
             cls.__module__ = "jitgraph.train"
             classes[name] = cls
         _loaded = types.SimpleNamespace(**classes)
