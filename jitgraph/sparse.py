@@ -16,7 +16,6 @@ import numpy as np
 
 from jitgraph import dtypes, errors
 from jitgraph.framework.shapes import TensorShape
-from jitgraph.ops.op_util import no_gradient
 from jitgraph.ops.registry import constant_value, convert_to_tensor, define_op, make_op
 
 __all__ = ["SparseTensor", "SparseTensorValue", "sparse_tensor_to_dense", "sparse_to_dense"]
@@ -76,7 +75,8 @@ class SparseTensor:
 # ---- SparseToDense ----------------------------------------------------------------------------------
 def _to_dense_infer(ins, a):
     indices, shape, values, default = ins
-    if indices.dtype.base_dtype not in (dtypes.int32, dtypes.int64) or shape.dtype.base_dtype != indices.dtype.base_dtype:
+    index_type = indices.dtype.base_dtype
+    if index_type not in (dtypes.int32, dtypes.int64) or shape.dtype.base_dtype != index_type:
         raise TypeError("SparseToDense: sparse_indices and output_shape must both be int32 or int64")
     if default.dtype.base_dtype != values.dtype.base_dtype:
         raise TypeError(f"SparseToDense: default_value has type {default.dtype.base_dtype.name}, values "

@@ -44,8 +44,10 @@ class TFRecordOptions:
                  window_bits=None, compression_level=None, compression_method=None, mem_level=None,
                  compression_strategy=None):
         self.compression_type = compression_type
-        self.flush_mode, self.input_buffer_size, self.output_buffer_size = flush_mode, input_buffer_size, output_buffer_size
-        self.window_bits, self.compression_level, self.compression_method = window_bits, compression_level, compression_method
+        self.flush_mode = flush_mode
+        self.input_buffer_size, self.output_buffer_size = input_buffer_size, output_buffer_size
+        self.window_bits, self.compression_level = window_bits, compression_level
+        self.compression_method = compression_method
         self.mem_level, self.compression_strategy = mem_level, compression_strategy
 
     @classmethod

@@ -4,7 +4,6 @@ of serialized protos and of written files, the parsed values, dtypes and shapes 
 of graphs fed a placeholder, and the error classes and messages of bad input."""
 
 import json
-import os
 import sys
 from pathlib import Path
 

@@ -132,7 +132,8 @@ def pipelines(tf, path, compression):
     with tf.Graph().as_default():
         ds = tf.data.TFRecordDataset([path], compression_type=compression, buffer_size=1024).take(n).batch(2)
         ds = ds.map(lambda r: _dense(tf, tf.io.parse_example(r, features(tf))))
-        res["batched"] = [{k: jsonable(v) for k, v in el.items()} for el in drain(tf, tf.data.make_one_shot_iterator(ds).get_next())]
+        elements = drain(tf, tf.data.make_one_shot_iterator(ds).get_next())
+        res["batched"] = [{k: jsonable(v) for k, v in el.items()} for el in elements]
     return res
 
 
