@@ -125,6 +125,8 @@ def _form(k, shapes, consumers, fetched):
     step = KernelStep(k)
     _operands(step, consumers, fetched)
     var_shapes = {v: var_shape(v) for v in step.vars}
+    if any(shapes.get(t) is None for t in step.ins) or any(shapes.get(t) is None for t, _ in step.outs):
+        return None   # the schedule pass reports it (NotCompilable)
     n = 1
     for d in k.space:
         n *= d
