@@ -44,17 +44,19 @@ MAX_PARTS = 8
 
 
 class Group(Kernel):
-    """Independent kernels of one form run by one launch; ``parts`` in program order."""
+    """Independent kernels of one form run by one launch; ``parts`` in program order. ``text`` and
+    ``operands`` are its module source and operand list (codegen's ``group_source``)."""
 
-    def __init__(self, first, source, parallel):
+    def __init__(self, first, form):
         super().__init__(first.space)
-        self.parts = []
-        self.source = source          # the form's kernel source (every part's, byte for byte)
-        self.parallel = parallel
+        self.parts, self.part_operands = [], []
+        self.form = form              # (the form's kernel source, its key)
+        self.text = self.operands = None
         self.add(first)
 
     def add(self, k):
         self.parts.append(k)
+        self.part_operands.append(k._mta_operands)
         self.ops.extend(k.ops)
         self.helpers += k.helpers
         self.members |= k.members
@@ -67,7 +69,9 @@ class Group(Kernel):
 
 def multi_apply(ops, kernels, kernel_of, shapes, fetch_tensors):
     """Return ``(kernels, kernel_of)`` with same-form independent kernels grouped (new containers;
-    the inputs are left as they were, so a caller can still schedule the ungrouped kernels)."""
+    the inputs are left as they were, so a caller can still schedule the ungrouped kernels).
+    A kernel left alone whose form has a group runs that group's module's ``part`` (a one-member
+    ``Group`` with ``entry = "part"``): the form compiles once."""
     index = {op: i for i, op in enumerate(ops)}
     consumers = {}
     for op in ops:
@@ -75,6 +79,7 @@ def multi_apply(ops, kernels, kernel_of, shapes, fetch_tensors):
             consumers.setdefault(t, []).append(op)
     fetched = set(fetch_tensors)
     open_group = {}            # form -> the group a next kernel of that form may join
+    host = {}                  # form -> its first group of several members
     groups = []
     for k in sorted(kernels, key=lambda k: index[k.ops[0]]):
         form = _form(k, shapes, consumers, fetched)
@@ -83,19 +88,26 @@ def multi_apply(ops, kernels, kernel_of, shapes, fetch_tensors):
         g = open_group.get(form[0])
         if g is not None and len(g.parts) < MAX_PARTS and _joinable(g, k):
             g.add(k)
+            host.setdefault(form[0], g)
             continue
-        g = open_group[form[0]] = Group(k, form[1], form[2])
+        g = open_group[form[0]] = Group(k, form)
         groups.append(g)
-    groups = [g for g in groups if len(g.parts) > 1]
+    groups = [g for g in groups if g.form[0] in host]
     if not groups:
         return kernels, kernel_of
+    for g in groups:
+        if len(g.parts) > 1:
+            g.text, g.operands = codegen.group_source(g.form[1], g.part_operands)
+    for g in groups:
+        if len(g.parts) == 1:
+            g.text = host[g.form[0]].text
+            g.operands = codegen.Operands(g.part_operands[0])
+            g.operands.entry = "part"
     grouped = {id(p): g for g in groups for p in g.parts}
     out, placed = [], set()
     for k in kernels:
-        g = grouped.get(id(k))
-        if g is None:
-            out.append(k)
-        elif id(g) not in placed:
+        g = grouped.get(id(k), k)
+        if id(g) not in placed:
             placed.add(id(g))
             out.append(g)
     new_of = dict(kernel_of)
@@ -114,8 +126,9 @@ def _joinable(g, k):
 
 
 def _form(k, shapes, consumers, fetched):
-    """``(key, source, parallel)`` of a candidate kernel, else None: the key is its codegen source
-    and the dtype and rank of each operand (what its compiled signature depends on)."""
+    """``(key, source)`` of a candidate kernel, else None (its operands go to ``k._mta_operands``):
+    the key is its codegen source and the dtype and rank of each operand (what its compiled
+    signature depends on)."""
     if getattr(k, "variance", None) or not all(isinstance(d, int) for d in k.space):
         return None
     if any(op.op_def.kind == "reduction" for op in k.ops):
@@ -143,4 +156,5 @@ def _form(k, shapes, consumers, fetched):
             spec.append((obj.dtype.base_dtype.as_np.str, len(tuple(shapes[obj]))))
             continue
         spec.append((v.get_attr("dtype").as_np.str, len(var_shapes.get(v) or var_shape(v))))
-    return (src, tuple(spec)), src, par
+    k._mta_operands = operands
+    return (src, tuple(spec)), src

@@ -175,7 +175,7 @@ def _load(sources, shapes, var_info):
     for i, (src, operands) in sources.items():
         t0 = time.perf_counter()
         mod = load_module(src)
-        fn, sig = mod.kernel, kernel_signature(operands, shapes, var_info)
+        fn, sig = getattr(mod, getattr(operands, "entry", "kernel")), kernel_signature(operands, shapes, var_info)
         if sig in fn.overloads:
             build_stats.record("shared")
         else:
@@ -201,8 +201,8 @@ def precompile(prep):
         return False
     done = set()
     for src, operands in prep.sources.values():
-        if src in done or is_loaded(src) or has_compiled(src):
-            continue
+        if src in done or is_loaded(src) or has_compiled(src) or getattr(operands, "entry", "kernel") != "kernel":
+            continue   # (a lone member of a multi_apply form: its group's compile covers it)
         done.add(src)
         specs = [(np_dtype.str, ndim) for np_dtype, ndim in _arg_specs(operands, prep.shapes, prep.var_info)]
         reply = w.request("kernel", src, specs)
