@@ -1,4 +1,4 @@
-"""multi_apply: one kernel launch per update form (fused multi-tensor apply).
+"""multi_apply: one kernel launch per update form and ``MAX_PARTS`` variables (fused multi-tensor apply).
 
 Before: kernels from ``fuse``/``rewrite``; an optimizer leaves one kernel per variable (Adam: the
 ``m``, ``v`` and ``var`` assigns of one variable), all of the same structure over different shapes.
@@ -22,12 +22,16 @@ last open group):
     runs as one step where every member's inputs are ready and before every reader of its results
     (the ``order`` pass's read-before-overwrite and read-after-write edges included);
   - at most ``MAX_PARTS`` members (bounds the driver's compile time): a form with more kernels
-    gets one launch per ``MAX_PARTS`` of them, all of one driver source.
-The schedule pass then places the group like any kernel.
+    gets one launch per ``MAX_PARTS`` of them, all of one driver source. A kernel of a grouped
+    form left alone (the remainder, or one a dependency kept out) calls the group module's
+    ``part``, so a form compiles once however it is split.
+The schedule pass then places a group like any kernel (``pipeline`` schedules the ungrouped
+kernels instead should a group close a cycle through two ops of one other kernel).
 
-Cost: one walk over the kernels with O(1) dictionary work and one codegen per candidate, and at
-most one merge attempt per kernel, each a constant number of word-parallel operations on n-bit
-sets: O(n) Python work plus n*n/64 machine words, as ``fuse``.
+Cost: a sort of the kernels by position (n log n), one walk over them with one codegen per
+candidate (linear in its size) and at most one merge attempt per kernel, each a constant number
+of word-parallel operations on n-bit sets: O(n log n) Python work plus n*n/64 machine words, the
+bitset cost ``fuse`` already pays.
 """
 
 from jitgraph.compiler import codegen, config
@@ -37,9 +41,9 @@ from jitgraph.compiler.schedule import KernelStep, _operands
 from jitgraph.compiler.shapes import var_shape
 
 # Members per launch. LLVM inlines the form's kernel at every call of the driver, so a driver's
-# compile time grows faster than its length (Adam's kernel over 8 / 32 / 130 calls: 0.3 / 1.7 /
-# 11 s); groups of 8 are one driver source for every graph (it compiles once, then is shared on
-# disk), and still cut the launches eightfold.
+# compile time grows faster than its length (a driver of a small update kernel: 8 / 32 / 130
+# calls compiled in 0.3 / 1.7 / 11 s on top of the kernel); groups of 8 are one driver source for
+# every graph (compiled once, then shared on disk) and still cut the launches eightfold.
 MAX_PARTS = 8
 
 

@@ -36,7 +36,7 @@ def _mlp(layers, optimizer, units=16, batch=8, inputs=12, classes=5):
 
 def _train(build, mode, steps=3):
     """Build a fresh graph, run ``steps`` training steps under compile ``mode``; returns
-    (losses, final variable values, the compiled plan's steps or None)."""
+    (losses, final variable values, the plan's ``Compiled`` or None)."""
     g = tf.Graph()
     with g.as_default():
         loss, train, variables, feeds = build()
@@ -48,10 +48,10 @@ def _train(build, mode, steps=3):
                 losses = [sess.run([loss, train], feeds)[0] for _ in range(steps)]
                 values = sess.run(variables)
                 plans = [p for p in sess._plans._plans.values() if p.compiled and train in p.targets]
-                steps_ = next(iter(plans[0].compiled.values())).steps if plans else None
+                compiled = next(iter(plans[0].compiled.values())) if plans else None
         finally:
             config.set_compile_mode(prev)
-    return losses, values, steps_
+    return losses, values, compiled
 
 
 def _update_launches(steps):
@@ -68,9 +68,9 @@ OPTIMIZERS = {
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_mlp16_updates_are_few_launches_and_match(name, monkeypatch):
     build = lambda: _mlp(16, OPTIMIZERS[name]())  # noqa: E731
-    losses, values, steps = _train(build, "eager")
+    losses, values, compiled = _train(build, "eager")
     nvars = 34
-    launches = _update_launches(steps)
+    launches = _update_launches(compiled.steps)
     grouped = [s for s in launches if s.parts]
     assert grouped, "no multi-tensor update launch"
     # every trainable variable is updated, by far fewer launches than variables
@@ -83,9 +83,11 @@ def test_mlp16_updates_are_few_launches_and_match(name, monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
     # ... and one launch per variable gives the very same bits
     monkeypatch.setattr(multi_apply, "MAX_PARTS", 1)
-    one_losses, one_values, one_steps = _train(build, "eager")
-    assert not any(s.parts for s in _update_launches(one_steps))
-    assert len(_update_launches(one_steps)) >= nvars
+    one_losses, one_values, one = _train(build, "eager")
+    assert not any(s.parts for s in _update_launches(one.steps))
+    assert len(_update_launches(one.steps)) >= nvars
+    # grouping compiles no more distinct kernel modules than one launch per variable
+    assert len(set(compiled.sources)) <= len(set(one.sources))
     np.testing.assert_array_equal(losses, one_losses)
     for a, b in zip(values, one_values):
         np.testing.assert_array_equal(a, b)
