@@ -96,8 +96,9 @@ def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
         kernels, kernel_of = grouped, grouped_of
     except ScheduleCycle:
         # a group is convex over ops, but two of its members may reach each other through two ops
-        # of one other kernel: schedule the kernels one launch each instead
-        sched = p("schedule", schedule, ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors,
+        # of one other kernel: schedule the kernels one launch each instead (timed under its own
+        # name, so debugging output and tests see that it happened)
+        sched = p("schedule-ungrouped", schedule, ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors,
                   feed_tensors)
     var_info = {}
     for s in sched.steps:

@@ -75,6 +75,7 @@ def test_mlp16_updates_are_few_launches_and_match(name, monkeypatch):
     assert grouped, "no multi-tensor update launch"
     # every trainable variable is updated, by far fewer launches than variables
     assert len(launches) <= nvars // 4, [len(s.parts) for s in launches]
+    assert "schedule-ungrouped" not in compiled.timings
     assert sum(len(s.parts) for s in grouped) >= nvars - 2
     # the reference executor agrees ...
     ref_losses, ref_values, _ = _train(build, "never")
@@ -123,6 +124,8 @@ def _run_pair(read_after, mode):
                     sess.run(train)
                 plan = next(p for p in sess._plans._plans.values() if train in p.targets)
                 compiled = next(iter(plan.compiled.values()), None)
+                if compiled is not None:   # multi_apply itself kept them apart (no fallback)
+                    assert "schedule-ungrouped" not in compiled.timings
                 return sess.run(variables), compiled and compiled.steps
         finally:
             config.set_compile_mode(prev)
@@ -165,10 +168,12 @@ def test_independent_same_form_updates_merge_and_see_old_values():
             sess.run(init)
             sess.run(train)
             plan = next(p for p in sess._plans._plans.values() if train in p.targets)
-            steps = next(iter(plan.compiled.values())).steps
+            compiled = next(iter(plan.compiled.values()))
+            steps, timings = compiled.steps, compiled.timings
             got = sess.run([a, b])
     a0, b0 = np.arange(6, dtype=F32), np.ones(6, F32)
     np.testing.assert_array_equal(got[0], a0 * F32(0.5) + b0[::-1])
     np.testing.assert_array_equal(got[1], b0 * F32(0.5) + a0[::-1])
     launches = _update_launches(steps)
     assert len(launches) == 1 and len(launches[0].parts) == 2
+    assert "schedule-ungrouped" not in timings
