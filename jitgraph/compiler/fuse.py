@@ -76,7 +76,57 @@ def fuse(ops, deps, shapes):
     attempt is a constant number of word-parallel operations on n-bit reachability sets
     (``Reach``), so the pass does O(n) Python work plus n*n/64 machine words of bit operations
     (3,500 ops: ~0.2 M words), the technique of XLA's HloReachabilityMap.
+
+    Convexity is tested on ops, and a kernel's reachability sets are not propagated to the ops
+    outside it, so two kernels that are each convex can still reach each other (``a <- a/2 +
+    sum(b)`` beside ``b <- b/2 + sum(a)``: each sum joins the other variable's update by the shared
+    operand). A linear check over the kernel graph (``_acyclic``) catches that; the pass then
+    fuses again without horizontal merges and, should that still close a cycle, leaves each op its
+    own kernel: at most three walks, so still linear.
     """
+    for horizontal in (True, False):
+        kernels, kernel_of = _fuse(ops, deps, shapes, horizontal)
+        if _acyclic(ops, deps, kernel_of):
+            return kernels, kernel_of
+    kernels, kernel_of = [], {}
+    for op in ops:
+        space = fusible_space(op, shapes)
+        if space is not None:
+            k = Kernel(space)
+            k.ops.append(op)
+            kernels.append(k)
+            kernel_of[op] = k
+    return kernels, kernel_of
+
+
+def _acyclic(ops, deps, kernel_of):
+    """Whether the graph of kernels and unfused ops (an op's edges taken by its kernel) has no
+    cycle: Kahn's algorithm, linear in ops and edges."""
+    node = {op: id(kernel_of.get(op, op)) for op in ops}
+    edges, indeg = {}, {n: 0 for n in node.values()}
+    for op in ops:
+        for d in deps[op]:
+            a, b = node.get(d), node[op]
+            if a is None or a == b or (a, b) in edges:
+                continue
+            edges[(a, b)] = True
+            indeg[b] += 1
+    out = {}
+    for a, b in edges:
+        out.setdefault(a, []).append(b)
+    ready = [n for n, k in indeg.items() if k == 0]
+    seen = 0
+    while ready:
+        n = ready.pop()
+        seen += 1
+        for m in out.get(n, ()):
+            indeg[m] -= 1
+            if indeg[m] == 0:
+                ready.append(m)
+    return seen == len(indeg)
+
+
+def _fuse(ops, deps, shapes, horizontal):
     reach = Reach(ops, deps)
     kernel_of, kernels = {}, []
     for op in ops:
@@ -104,7 +154,8 @@ def fuse(ops, deps, shapes):
             kernels.append(single)
         for o in merged.ops:
             kernel_of[o] = merged
-    _horizontal(kernels, kernel_of, reach, shapes)
+    if horizontal:
+        _horizontal(kernels, kernel_of, reach, shapes)
     for k in kernels:
         k.ops.sort(key=reach.index.__getitem__)
     return kernels, kernel_of

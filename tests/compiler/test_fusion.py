@@ -187,3 +187,43 @@ def test_variance_reads_x_once():
             got = sess.run([s, m])
             want = _reference([s, m], None, g, x.initializer)
             np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_kernels_that_would_reach_each_other_are_not_formed():
+    """Each sum shares a variable with the other variable's update, so horizontal merging alone
+    would weld ``sum(a)`` into b's kernel and ``sum(b)`` into a's: two kernels that each need the
+    other's result. Fusion falls back to vertical merges and the plan still compiles (strict mode
+    raises otherwise)."""
+    from jitgraph.compiler import fuse
+    g = tf.Graph()
+    with g.as_default():
+        a = tf.Variable(np.ones(100, np.float32), name="a")
+        b = tf.Variable(np.full(100, 2.0, np.float32), name="b")
+        sa, sb = tf.reduce_sum(a), tf.reduce_sum(b)
+        fetches = [tf.assign(a, a * 0.5 + sb), tf.assign(b, b * 0.5 + sa)]
+        init = tf.global_variables_initializer()
+        with tf.Session() as sess:
+            sess.run(init)
+            c = _compiled(sess, fetches)
+            got = sess.run(fetches)
+            assert c.num_kernels >= 2
+        with tf.Session(graph=g) as ref:            # two runs on the reference executor
+            prev = config.set_compile_mode("never")
+            try:
+                ref.run(init)
+                ref.run(fetches)
+                want = ref.run(fetches)
+            finally:
+                config.set_compile_mode(prev)
+        for x, y in zip(got, want):
+            np.testing.assert_allclose(x, y, rtol=1e-6)
+        # the check itself: the horizontal grouping is cyclic, the vertical one is not
+        from jitgraph.compiler.order import order
+        from jitgraph.compiler.prune import prune
+        from jitgraph.compiler.shapes import infer
+        ops = prune([t for t in fetches], [], [])
+        deps = order(ops)
+        shapes, _ = infer(ops, [], (), lambda t: t.name, {})
+        horizontal = fuse._fuse(ops, deps, shapes, True)[1]
+        vertical = fuse._fuse(ops, deps, shapes, False)[1]
+        assert not fuse._acyclic(ops, deps, horizontal) and fuse._acyclic(ops, deps, vertical)
