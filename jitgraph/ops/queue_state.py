@@ -70,21 +70,29 @@ class QueueState:
         """Wait (the session lock released) until ``ready()``; ``on_closed()`` raises once the
         queue is closed and can never become ready."""
         store = self.state.store
+        waited = False
         while not ready():
             if self.closed:
-                on_closed()
+                on_closed(waited)
             if getattr(self.state, "closed", False):
                 raise errors.CancelledError(None, None, "Session has been closed.")
             journal = store._journal
             self.cond.wait(POLL_S)
             store._journal = journal
+            waited = True
 
-    def _insufficient(self, n):
+    def _insufficient(self, n, waited):
+        """TF's message. A TF dequeue that waited had already taken the elements above the floor
+        (``min_after_dequeue``) out of the queue into its batch when the queue closed; it reports
+        what it still lacked and the size without them (then puts them back)."""
+        size = len(self.items)
+        floor = self.min_after_dequeue if self.rng is not None else 0
+        held = min(n - 1, max(0, size - floor)) if waited else 0
         raise errors.OutOfRangeError(
             None, None, f"{self.kind} '{self.name}' is closed and has insufficient elements "
-                        f"(requested {n}, current size {len(self.items)})")
+                        f"(requested {n - held}, current size {size - held})")
 
-    def _closed_for_enqueue(self):
+    def _closed_for_enqueue(self, waited=False):
         if self.cancelled:
             raise errors.CancelledError(None, None, "Enqueue operation was cancelled")
         raise errors.CancelledError(None, None, f"{self.kind} '{self.name}' is closed.")
@@ -133,7 +141,7 @@ class QueueState:
                 return have >= want or (up_to and have > 0)
             return have >= want + floor
 
-        self._wait(ready, lambda: self._insufficient(want))
+        self._wait(ready, lambda waited: self._insufficient(want, waited))
         count = min(want, len(self.items))
         if self.rng is None:
             taken = [self.items.popleft() for _ in range(count)]

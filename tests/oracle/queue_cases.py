@@ -4,11 +4,14 @@
 Each scenario is ``fn(tf, tmpdir) -> JSON value`` and builds its own graph. Every pipeline has one
 reader thread and ``shuffle=False`` (or is compared as a per-epoch multiset), so the order of what
 it produces is deterministic in TF as in jitgraph. Error messages are kept as their first line with
-TF's per-process resource prefix (``'_3_batch/fifo_queue'`` -> ``'batch/fifo_queue'``) removed.
+TF's per-process resource prefix (``'_3_batch/fifo_queue'`` -> ``'batch/fifo_queue'``) and jitgraph's
+``(op '...' of type ...)`` / ``(read by op ...)`` suffixes removed.
 """
 
 import os
 import re
+import threading
+import time
 
 import numpy as np
 
@@ -21,7 +24,7 @@ def err(e):
     lines = str(e).split("\n")
     node = [i for i, ln in enumerate(lines) if ln.startswith("\t [[")]
     msg = lines[node[0] - 1] if node else lines[0]
-    msg = re.sub(r" \(op '[^']*' of type \w+\)$", "", re.sub(r"'_\d+_", "'", msg))
+    msg = re.sub(r" \((op|read by op) '[^']*' of type \w+\)$", "", re.sub(r"'_\d+_", "'", msg))
     return [type(e).__name__, msg]
 
 
@@ -33,13 +36,16 @@ def val(v):
 
 
 def drain(tf, sess, fetch, limit=50):
-    """Run ``fetch`` until OutOfRangeError (returned as the last item)."""
+    """Run ``fetch`` until OutOfRangeError (returned as the last item, its message cut before the
+    counts: "(requested 2, current size 0)" or "(requested 4, current size 2)" depends, in TF too,
+    on whether the last dequeue was already waiting when the queue closed; ``queue_ops`` checks
+    both cases deterministically)."""
     out = []
     for _ in range(limit):
         try:
             r = sess.run(fetch)
         except tf.errors.OutOfRangeError as e:
-            out.append(err(e))
+            out.append([part.split(" (requested")[0] for part in err(e)])
             return out
         out.append({k: val(v) for k, v in r.items()} if isinstance(r, dict) else [val(x) for x in r]
                    if isinstance(r, (list, tuple)) else val(r))
@@ -233,6 +239,29 @@ def queue_ops(tf, tmp):
                     out[name] = "ran"
                 except tf.errors.OpError as e:
                     out[name] = err(e)
+    with tf.Graph().as_default():   # a dequeue_many waiting when the queue closes
+        q = tf.FIFOQueue(5, [tf.int32], shapes=[[]])
+        many = q.dequeue_many(3)
+        with tf.Session() as sess:
+            sess.run(q.enqueue(1))
+            got = []
+
+            def consume():
+                try:
+                    got.append(sess.run(many))
+                except tf.errors.OpError as e:
+                    got.append(err(e))
+            t = threading.Thread(target=consume, daemon=True)
+            t.start()
+            time.sleep(0.5)
+            sess.run(q.close())
+            t.join(JOIN_S)
+            out["waiting_when_closed"] = got[0] if got else "hung"
+            out["size_after_waiting"] = int(sess.run(q.size()))
+            try:
+                sess.run(many)
+            except tf.errors.OpError as e:
+                out["after_closed"] = err(e)
     with tf.Graph().as_default():
         q = tf.queue.RandomShuffleQueue(10, 2, [tf.string], shapes=[[]], seed=1)
         enq = q.enqueue_many([["a", "b", "c"]])
