@@ -8,14 +8,31 @@ TF's per-process resource prefix (``'_3_batch/fifo_queue'`` -> ``'batch/fifo_que
 ``(op '...' of type ...)`` / ``(read by op ...)`` suffixes removed.
 """
 
+import contextlib
 import os
 import re
+import signal
 import threading
 import time
 
 import numpy as np
 
 JOIN_S = 10   # coord.join grace period: a pipeline bug fails the scenario instead of hanging
+
+
+@contextlib.contextmanager
+def deadline(seconds=60):
+    """Fail with ``TimeoutError`` instead of hanging when a pipeline never ends (SIGALRM: the
+    main thread's blocked run wakes every 0.1 s, so the handler gets to run)."""
+    def fail(signum, frame):
+        raise TimeoutError(f"a queue pipeline did not finish within {seconds} s")
+    old = signal.signal(signal.SIGALRM, fail)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def err(e):
