@@ -131,7 +131,7 @@ class QueueBase:
         self._capacity = capacity
         s1, s2 = get_seed(seed)
         attrs = {"kind": self._kind, "component_types": tuple(self._dtypes), "capacity": int(capacity),
-                 "shapes": tuple(None if s.ndims is None else tuple(s.as_list()) for s in self._shapes),
+                 "shapes": tuple(self._shapes),
                  "min_after_dequeue": int(min_after_dequeue), "seed": s1 or 0, "seed2": s2 or 0,
                  "shared_name": shared_name or ""}
         self._op = make_op(self._kind + "V2", [], attrs, name or self._kind + "V2", graph=get_default_graph())

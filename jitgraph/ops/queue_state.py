@@ -47,8 +47,9 @@ def queue_of(ctx, queue_op):
     if q is None:
         a = queue_op.attrs
         rng = ctx.rng(queue_op) if a["kind"] == "RandomShuffleQueue" else None
+        shapes = [None if s.ndims is None else tuple(s.as_list()) for s in a["shapes"]]
         q = table[queue_op.name] = QueueState(ctx.state, cond, queue_op.name, a["kind"], a["capacity"],
-                                              a["min_after_dequeue"], a["shapes"], rng)
+                                              a["min_after_dequeue"], shapes, rng)
     return q
 
 
