@@ -5,8 +5,8 @@ that runs it (two sessions on one graph have independent queues): ``queues(state
 queue op's name to its ``QueueState`` for that ``SessionState``, created on first use from the
 queue op's attrs.
 
-Threading. Session runs are serialized by ``SessionState.lock`` (an ``RLock``). Every queue of a
-session waits on one ``threading.Condition`` built on that same lock, so an op that must block (a
+Threading. Session runs are serialized by ``SessionState.lock`` (an ``RLock``). A queue's two
+``threading.Condition`` s (readable, writable) are built on that same lock, so an op that must block (a
 dequeue from an empty queue, an enqueue into a full one) *releases the session lock while it
 waits*: a queue runner thread can run its enqueue while the main thread's ``sess.run(train_op)``
 is blocked in a dequeue, as in TF. While a run waits, other runs of the session may run; on
@@ -26,29 +26,29 @@ import numpy as np
 
 from jitgraph import errors
 
-_SESSIONS = weakref.WeakKeyDictionary()   # SessionState -> (Condition, {queue op name: QueueState})
+_SESSIONS = weakref.WeakKeyDictionary()   # SessionState -> {queue op name: QueueState}
 _SESSIONS_LOCK = threading.Lock()
 POLL_S = 0.1
 
 
 def queues(state):
-    """``(condition, {name: QueueState})`` of one session."""
+    """``{name: QueueState}`` of one session."""
     with _SESSIONS_LOCK:
-        entry = _SESSIONS.get(state)
-        if entry is None:
-            entry = _SESSIONS[state] = (threading.Condition(state.lock), {})
-        return entry
+        table = _SESSIONS.get(state)
+        if table is None:
+            table = _SESSIONS[state] = {}
+        return table
 
 
 def queue_of(ctx, queue_op):
     """The ``QueueState`` of ``queue_op`` in the running session (made on first use)."""
-    cond, table = queues(ctx.state)
+    table = queues(ctx.state)
     q = table.get(queue_op.name)
     if q is None:
         a = queue_op.attrs
         rng = ctx.rng(queue_op) if a["kind"] == "RandomShuffleQueue" else None
         shapes = [None if s.ndims is None else tuple(s.as_list()) for s in a["shapes"]]
-        q = table[queue_op.name] = QueueState(ctx.state, cond, queue_op.name, a["kind"], a["capacity"],
+        q = table[queue_op.name] = QueueState(ctx.state, queue_op.name, a["kind"], a["capacity"],
                                               a["min_after_dequeue"], shapes, rng)
     return q
 
@@ -56,8 +56,10 @@ def queue_of(ctx, queue_op):
 class QueueState:
     """Elements (tuples of arrays) of one queue in one session, with TF's blocking rules."""
 
-    def __init__(self, state, cond, name, kind, capacity, min_after_dequeue, shapes, rng):
-        self.state, self.cond, self.name, self.kind = state, cond, name, kind
+    def __init__(self, state, name, kind, capacity, min_after_dequeue, shapes, rng):
+        self.state, self.name, self.kind = state, name, kind
+        self.readable = threading.Condition(state.lock)   # waited on by dequeues
+        self.writable = threading.Condition(state.lock)   # waited on by enqueues
         self.capacity = capacity if capacity is not None and capacity >= 0 else None
         self.min_after_dequeue = min_after_dequeue
         self.shapes = shapes
@@ -67,7 +69,7 @@ class QueueState:
         self.cancelled = False
 
     # ---- waiting ---------------------------------------------------------------------------
-    def _wait(self, ready, on_closed):
+    def _wait(self, cond, ready, on_closed):
         """Wait (the session lock released) until ``ready()``; ``on_closed()`` raises once the
         queue is closed and can never become ready."""
         store = self.state.store
@@ -78,7 +80,7 @@ class QueueState:
             if getattr(self.state, "closed", False):
                 raise errors.CancelledError(None, None, "Session has been closed.")
             journal = store._journal
-            self.cond.wait(POLL_S)
+            cond.wait(POLL_S)
             store._journal = journal
             waited = True
 
@@ -107,11 +109,11 @@ class QueueState:
                 self._check_shapes(e)
                 if self.closed:
                     self._closed_for_enqueue()
-                self._wait(lambda: self.capacity is None or len(self.items) < self.capacity,
+                self._wait(self.writable, lambda: self.capacity is None or len(self.items) < self.capacity,
                            self._closed_for_enqueue)
                 self.items.append(e)
                 done.append(e)
-                self.cond.notify_all()
+                self.readable.notify_all()
         finally:
             if ctx is not None and done:
                 ctx.on_retry(lambda: self._take_back(done))
@@ -142,7 +144,7 @@ class QueueState:
                 return have >= want or (up_to and have > 0)
             return have >= want + floor
 
-        self._wait(ready, lambda waited: self._insufficient(want, waited))
+        self._wait(self.readable, ready, lambda waited: self._insufficient(want, waited))
         count = min(want, len(self.items))
         if self.rng is None:
             taken = [self.items.popleft() for _ in range(count)]
@@ -152,7 +154,7 @@ class QueueState:
                 i = int(self.rng.integers(len(self.items)))
                 self.items[i], self.items[-1] = self.items[-1], self.items[i]
                 taken.append(self.items.pop())
-        self.cond.notify_all()
+        self.writable.notify_all()
         if ctx is not None:
             ctx.on_retry(lambda: self._put_back(taken))
         if n is None:
@@ -169,7 +171,8 @@ class QueueState:
     def close(self, cancel_pending_enqueues):
         self.closed = True
         self.cancelled = self.cancelled or cancel_pending_enqueues
-        self.cond.notify_all()
+        self.readable.notify_all()
+        self.writable.notify_all()
 
 
 def _stack(values, pad):
