@@ -97,7 +97,8 @@ from jitgraph.dtypes import resource, variant  # noqa: F401,E402
 from jitgraph.ops.queue_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401,E402
 from jitgraph.ops.state_ops import count_up_to  # noqa: F401,E402
 from jitgraph import queue  # noqa: F401,E402  (tf.queue)
-from jitgraph.ops.reader_ops import IdentityReader, ReaderBase, TextLineReader, WholeFileReader  # noqa: F401,E402
+from jitgraph.ops.reader_ops import (IdentityReader, ReaderBase, TextLineReader, TFRecordReader,  # noqa: F401,E402
+                                     WholeFileReader)
 compat.install()
 
 

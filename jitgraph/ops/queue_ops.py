@@ -22,7 +22,7 @@ seeded by ``(seed, graph seed)`` per session but is not TF's random stream.
 
 import numpy as np
 
-from jitgraph import dtypes as _dtypes
+from jitgraph import dtypes as _dtypes, errors
 from jitgraph.api_graph import get_seed
 from jitgraph.framework.graph import get_default_graph
 from jitgraph.framework.shapes import TensorShape
@@ -62,7 +62,6 @@ def _enqueue_many_run(ctx, op, ins):
     comps = [np.asarray(v) for v in ins[1:]]
     n = {c.shape[0] if c.ndim else None for c in comps}
     if None in n or len(n) != 1:
-        from jitgraph import errors
         raise errors.InvalidArgumentError(None, None, "Shape mismatch in tuple component: enqueue_many needs "
                                                       f"components with one leading size, got {[c.shape for c in comps]}")
     count = n.pop()

@@ -12,7 +12,10 @@ waits*: a queue runner thread can run its enqueue while the main thread's ``sess
 is blocked in a dequeue, as in TF. While a run waits, other runs of the session may run; on
 waking, the waiting run restores its variable-rollback journal (``VariableStore._journal``), so
 each run still rolls back only what it wrote. Waits poll every 0.1 s for ``Session.close`` (then
-``CancelledError``, as TF cancels blocked runs when their session closes).
+``CancelledError``, as TF cancels blocked runs when their session closes). A compiled run that
+waited keeps the variable buffers it loaded before waiting: two threads *training* the same
+variables at once (Hogwild) may lose updates, as TF's unlocked updates may; queue runners, which
+write no variables but their epoch counters, are unaffected.
 
 Ops record how to undo their effect with ``ctx.on_retry`` (a compiled run redone by the
 reference executor puts dequeued elements back and takes enqueued ones out).

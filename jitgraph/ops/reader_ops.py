@@ -7,8 +7,8 @@ A reader takes *work items* (file names) from a queue and produces ``(key, value
 run of ``read`` gives the next record, dequeuing the next work item when the current one is done
 (blocking like a dequeue; once the queue is closed and empty, ``OutOfRangeError``). Keys are as
 TF's: ``"<file>:<line number>"`` (counting skipped header lines) for lines, the file name for whole
-files, the work item itself for ``IdentityReader``. Its position lives in the session, like a
-queue's contents. ``TFRecordReader`` is not provided.
+files, ``"<file>:<byte offset>"`` for ``TFRecordReader`` (uncompressed files), the work item
+itself for ``IdentityReader``. Its position lives in the session, like a queue's contents.
 """
 
 import threading
@@ -23,7 +23,7 @@ from jitgraph.ops.op_util import no_gradient, op_scope
 from jitgraph.ops.queue_state import queue_of
 from jitgraph.ops.registry import convert_to_tensor, define_op, make_op
 
-__all__ = ["ReaderBase", "TextLineReader", "WholeFileReader", "IdentityReader"]
+__all__ = ["ReaderBase", "TextLineReader", "WholeFileReader", "IdentityReader", "TFRecordReader"]
 
 _SESSIONS = weakref.WeakKeyDictionary()   # SessionState -> {reader op name: _Position}
 _LOCK = threading.Lock()
@@ -62,6 +62,8 @@ def _records(kind, attrs, work):
         raise errors.NotFoundError(None, None, f"{work}; {e.strerror or e}") from None
     if kind == "WholeFileReader":
         return [(work.encode(), data)]
+    if kind == "TFRecordReader":
+        return _tfrecords(work)
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -70,6 +72,16 @@ def _records(kind, attrs, work):
         if i < attrs["skip_header_lines"]:
             continue
         out.append((f"{work}:{i + 1}".encode(), line[:-1] if line.endswith(b"\r") else line))
+    return out
+
+
+def _tfrecords(work):
+    """TFRecord framing (``jitgraph.summary.records``); keys ``"<file>:<offset of the record>"``."""
+    from jitgraph.summary.records import read_records
+    out, offset = [], 0
+    for record in read_records(work):
+        out.append((f"{work}:{offset}".encode(), record))
+        offset += 16 + len(record)   # length (8) + its crc (4), data, data crc (4)
     return out
 
 
@@ -125,7 +137,7 @@ def _count_run(attr):
     return run
 
 
-for _t in ("TextLineReaderV2", "WholeFileReaderV2", "IdentityReaderV2"):
+for _t in ("TextLineReaderV2", "WholeFileReaderV2", "IdentityReaderV2", "TFRecordReaderV2"):
     define_op(_t, lambda ins, a: [(dtypes.resource, _SCALAR)],
               run=lambda ctx, op, ins: [np.array(op.name.encode(), dtype=object)], **_KW)
 define_op("ReaderReadV2", lambda ins, a: [(dtypes.string, _SCALAR)] * 2, run=_read_run, **_KW)
@@ -197,6 +209,19 @@ class WholeFileReader(ReaderBase):
     _kind = "WholeFileReader"
 
     def __init__(self, name=None):
+        super().__init__({}, name)
+
+
+class TFRecordReader(ReaderBase):
+    """One record per TFRecord of each file; keys ``"<file>:<byte offset of the record>"``.
+    Uncompressed files only (``options`` must be None or name no compression)."""
+
+    _kind = "TFRecordReader"
+
+    def __init__(self, name=None, options=None):
+        compression = getattr(options, "compression_type", options)
+        if compression not in (None, "", 0, "NONE"):
+            raise NotImplementedError(f"TFRecordReader: compressed files ({compression!r}) are not supported")
         super().__init__({}, name)
 
 

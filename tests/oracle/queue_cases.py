@@ -227,6 +227,31 @@ def whole_file_reader(tf, tmp):
     return [_rel(sum(r, []), tmp) if isinstance(r, list) and not isinstance(r[0], str) else r for r in out]
 
 
+def _write_tfrecords(tf, path, items):
+    writer = getattr(getattr(tf, "io", None), "TFRecordWriter", None)
+    if writer is not None:
+        with writer(path) as w:
+            for item in items:
+                w.write(item)
+    else:   # jitgraph without tf.io.TFRecordWriter: its own record framing
+        from jitgraph.summary.records import encode_record
+        with open(path, "wb") as f:
+            f.write(b"".join(encode_record(item) for item in items))
+
+
+def tfrecord_reader(tf, tmp):
+    a, b = os.path.join(tmp, "a.tfrecord"), os.path.join(tmp, "b.tfrecord")
+    _write_tfrecords(tf, a, [b"r0", b"record one", b""])
+    _write_tfrecords(tf, b, [b"x" * 40])
+
+    def build(tf):
+        files = tf.train.string_input_producer([a, b], num_epochs=1, shuffle=False)
+        key, value = tf.TFRecordReader().read(files)
+        return [key, value]
+    out = run_pipeline(tf, build)
+    return [_rel(sum(r, []), tmp) if isinstance(r, list) and not isinstance(r[0], str) else r for r in out]
+
+
 def queue_ops(tf, tmp):
     """A FIFOQueue driven by hand: sizes, static shapes, close and the error messages."""
     out = {}
@@ -355,4 +380,4 @@ def monitored_session(tf, tmp):
 SCENARIOS = {f.__name__: f for f in [
     slice_batch, slice_batch_smaller_final, batch_static_shapes, batch_dict, batch_enqueue_many,
     range_and_input_producer, shuffled_epochs_multiset, no_local_init, text_line_csv_batch,
-    text_line_read_two_epochs, whole_file_reader, queue_ops, training_loop, monitored_session]}
+    text_line_read_two_epochs, whole_file_reader, tfrecord_reader, queue_ops, training_loop, monitored_session]}

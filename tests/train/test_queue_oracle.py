@@ -64,7 +64,7 @@ def test_training_loop_learns_and_stops_cleanly():
 
 
 QUEUE_NAMES = """tf.FIFOQueue tf.RandomShuffleQueue tf.PaddingFIFOQueue tf.QueueBase tf.TextLineReader tf.WholeFileReader
-tf.IdentityReader tf.ReaderBase tf.count_up_to tf.resource tf.train.QueueRunner tf.train.add_queue_runner
+tf.IdentityReader tf.ReaderBase tf.TFRecordReader tf.count_up_to tf.resource tf.train.QueueRunner tf.train.add_queue_runner
 tf.train.start_queue_runners tf.train.batch tf.train.shuffle_batch tf.train.batch_join tf.train.shuffle_batch_join
 tf.train.input_producer tf.train.string_input_producer tf.train.range_input_producer tf.train.slice_input_producer
 tf.train.limit_epochs tf.train.LooperThread tf.train.Coordinator tf.train.queue_runner.QueueRunner
