@@ -47,6 +47,8 @@ from jitgraph import data  # noqa: F401,E402
 from jitgraph.data.parsing import decode_csv  # noqa: F401,E402
 from jitgraph import summary  # noqa: F401,E402
 from jitgraph.framework.graph_def import import_graph_def  # noqa: F401,E402
+from jitgraph.framework import graph_util  # noqa: F401,E402
+from jitgraph.framework.tensor_proto import make_ndarray, user_tensor_proto as make_tensor_proto  # noqa: F401,E402
 from jitgraph.explain import explain  # noqa: F401,E402
 
 
@@ -77,6 +79,11 @@ from jitgraph.image import random_crop  # noqa: F401,E402
 from jitgraph.ops.image_codec_ops import read_file, write_file  # noqa: F401,E402
 from jitgraph import gfile  # noqa: F401,E402
 from jitgraph import io  # noqa: F401,E402
+from jitgraph import python_io  # noqa: F401,E402
+from jitgraph.ops.parsing_ops import (FixedLenFeature, VarLenFeature, parse_example,  # noqa: F401,E402
+                                      parse_single_example)
+from jitgraph.sparse import (SparseTensor, SparseTensorValue, sparse, sparse_tensor_to_dense,  # noqa: F401,E402
+                             sparse_to_dense)
 from jitgraph.ops.logging_ops import Print, print_v2 as print  # noqa: F401,E402,A004
 from jitgraph import app, flags, tf_logging as logging  # noqa: F401,E402
 from jitgraph.compat import *  # noqa: F401,F403,E402

@@ -8,6 +8,9 @@ byte-equal source and share one disk-cache entry. Loop nest: one flat loop when 
 is full-size or a scalar, else one loop per dim with index 0 on broadcast dims. Member ops are
 emitted in program order per element, so reads and in-place writes of a variable keep their order.
 The outermost loop is a ``prange`` when the kernel is large (``parallel_threshold``).
+A ``multi_apply`` group is the members' (byte-equal) kernel renamed ``part`` plus a ``kernel``
+driver that calls it once per member, one after another (``group_source``); a member of that form
+left alone calls the same module's ``part`` (``Operands.entry``), so it compiles nothing more.
 
 Rank-0 operands are passed as 1-element 1-d arrays and indexed ``[0]`` (``SCALAR_AS_1D``): Numba
 types a 0-d array argument on its slow path (~0.25 us more per argument and call than a 1-d one),
@@ -49,6 +52,8 @@ def kernel_source(step, shapes, var_shapes, parallel):
     """Return ``(source, operand_list)`` for ``step``; operands are ('in'|'var'|'out', obj)."""
     if getattr(step.kernel, "variance", None):
         return variance_source(step, parallel, shapes)
+    if step.parts:   # a multi_apply group (or a member run alone through a group's module)
+        return step.kernel.text, step.kernel.operands
     space = tuple(step.space)
     r = len(space)
     operands = [("in", t) for t in step.ins] + [("var", v) for v in step.vars] + [("out", t) for t, _ in step.outs]
@@ -217,6 +222,33 @@ def kernel_source(step, shapes, var_shapes, parallel):
     text = "".join(src)
     if par:
         text = text.replace("from numba import njit\n", "from numba import njit, prange\n", 1)
+    return text, operands
+
+
+class Operands(list):
+    """A kernel's operand list; ``entry`` names the module function the runner calls."""
+
+    entry = "kernel"
+
+
+def group_source(form, parts):
+    """The module of a ``multi_apply`` group: the form's kernel ``form`` (every member's source),
+    renamed ``part``, and a ``kernel`` driver calling it once per member in program order.
+    ``parts``: each member's operand list. The driver's operands are the members' operands in
+    order, each once (a learning rate shared by every member is passed once)."""
+    operands, slot, calls = Operands(), {}, []
+    for ops in parts:
+        args = []
+        for key in ops:
+            if key not in slot:
+                slot[key] = len(operands)
+                operands.append(key)
+            args.append(f"a{slot[key]}")
+        calls.append(f"    part({', '.join(args)})\n")
+    head, sep, tail = form.rpartition("def kernel(")
+    text = (head + sep.replace("kernel", "part") + tail + "\n\n" + DECO.format(par="")
+            + f"def kernel({', '.join(f'a{i}' for i in range(len(operands)))}):\n" + "".join(calls)
+            + "    return 0\n")
     return text, operands
 
 

@@ -1,6 +1,7 @@
 """The compiler pipeline, top to bottom: one function naming every pass in order.
 
-    prune → order → simplify → shapes → glue → fuse → rewrite → schedule → codegen → compile → runner
+    prune → order → simplify → shapes → glue → fuse → rewrite → multi → schedule → codegen → compile
+    → runner
 
 ``compile_plan`` turns (fetches, targets, feeds, feed signature) into a ``run(state, feeds)``
 function. ``JITGRAPH_DEBUG=1`` prints each pass's time, ``=2`` also the IR after each pass,
@@ -17,7 +18,8 @@ from jitgraph.compiler.order import order, var_accesses
 from jitgraph.compiler.patterns import one_pass_variance
 from jitgraph.compiler.prune import prune
 from jitgraph.compiler.runner import runner_source, tensor_name
-from jitgraph.compiler.schedule import KernelStep, NotCompilable, schedule
+from jitgraph.compiler.multi_apply import multi_apply
+from jitgraph.compiler.schedule import KernelStep, NotCompilable, ScheduleCycle, schedule
 from jitgraph.compiler.shapes import infer, var_shape
 from jitgraph.compiler.simplify import simplify
 
@@ -86,8 +88,17 @@ def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
     kernels, kernel_of = p("fuse", fuse, ops, deps, shapes)
     written = {v for op in ops for v, w in var_accesses(op) if w}
     kernels, kernel_of = p("rewrite", one_pass_variance, kernels, kernel_of, written)
-    kernel_probe.update(kernel_of)
-    sched = p("schedule", schedule, ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors,
+    grouped, grouped_of = p("multi", multi_apply, ops, kernels, kernel_of, shapes, fetch_tensors)
+    kernel_probe.update(kernel_of)   # (the same ops either way: names only ask whether an op is fused)
+    try:
+        sched = p("schedule", schedule, ops, deps, grouped, grouped_of, shapes, guards, fetch_tensors,
+                  feed_tensors)
+        kernels, kernel_of = grouped, grouped_of
+    except ScheduleCycle:
+        # a group is convex over ops, but two of its members may reach each other through two ops
+        # of one other kernel: schedule the kernels one launch each instead (timed under its own
+        # name, so debugging output and tests see that it happened)
+        sched = p("schedule-ungrouped", schedule, ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors,
                   feed_tensors)
     var_info = {}
     for s in sched.steps:
@@ -165,7 +176,7 @@ def _load(sources, shapes, var_info):
     for i, (src, operands) in sources.items():
         t0 = time.perf_counter()
         mod = load_module(src)
-        fn, sig = mod.kernel, kernel_signature(operands, shapes, var_info)
+        fn, sig = getattr(mod, getattr(operands, "entry", "kernel")), kernel_signature(operands, shapes, var_info)
         if sig in fn.overloads:
             build_stats.record("shared")
         else:
@@ -191,8 +202,8 @@ def precompile(prep):
         return False
     done = set()
     for src, operands in prep.sources.values():
-        if src in done or is_loaded(src) or has_compiled(src):
-            continue
+        if src in done or is_loaded(src) or has_compiled(src) or getattr(operands, "entry", "kernel") != "kernel":
+            continue   # (a lone member of a multi_apply form: its group's compile covers it)
         done.add(src)
         specs = [(np_dtype.str, ndim) for np_dtype, ndim in _arg_specs(operands, prep.shapes, prep.var_info)]
         reply = w.request("kernel", src, specs)

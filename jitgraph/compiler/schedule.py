@@ -23,6 +23,12 @@ POOL_MIN_BYTES = 1 << 20
 
 class NotCompilable(Exception):
     """The plan uses something the compiler does not handle; it runs on the reference executor."""
+
+
+class ScheduleCycle(RuntimeError):
+    """The kernels depend on each other in a cycle (no order of whole kernels exists)."""
+
+
 CANNOT_FAIL = {"Identity", "NoOp", "Shape", "VariableV2", "Const"}
 FREE = {"Const", "VariableV2", "NoOp"}
 
@@ -41,6 +47,7 @@ class KernelStep:
         self.guards = []     # (a, b) dim sources that must be equal at run time (see _kernel_checks)
         self.dims = {}       # canonical symbol -> dim source (an operand's runtime dim)
         self.out_shapes = {}  # materialized value tensor -> tuple of dim sources
+        self.parts = []      # a multi_apply group's members, each a KernelStep with its own operands
 
 
 class Schedule:
@@ -72,7 +79,7 @@ def schedule(ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors, feed_
             if all(d in done or group_of[d] is g for m in members[g] for d in deps[m]):
                 break
         else:  # pragma: no cover - convex fusion makes this impossible
-            raise RuntimeError("schedule: cyclic kernel graph")
+            raise ScheduleCycle("schedule: cyclic kernel graph")
         pending.remove(g)
         done.update(members[g])
         if isinstance(g, KernelStep) or g.type not in FREE:
@@ -90,6 +97,10 @@ def schedule(ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors, feed_
         if isinstance(step, KernelStep):
             _operands(step, consumers, fetched)
             _kernel_checks(step, shapes, fed)
+            for part in getattr(step.kernel, "parts", ()):   # a multi_apply group: its members' operands
+                part = KernelStep(part)
+                _operands(part, consumers, fetched)
+                step.parts.append(part)
             for t, kind in step.outs:
                 sched.buffers[t] = _buffer_kind(t, shapes.get(t), t in fetched or kind == "snapshot")
     _in_place_hazards(sched, groups)

@@ -10,9 +10,9 @@ of their own and run as compiled jitgraph plans.
 from jitgraph.data import experimental
 from jitgraph.data.dataset import AUTOTUNE, Dataset
 from jitgraph.data.iterator import Iterator, make_initializable_iterator, make_one_shot_iterator
-from jitgraph.data.readers import TextLineDataset
+from jitgraph.data.readers import TextLineDataset, TFRecordDataset
 
-__all__ = ["AUTOTUNE", "Dataset", "Iterator", "TextLineDataset", "experimental", "make_initializable_iterator",
+__all__ = ["AUTOTUNE", "Dataset", "Iterator", "TextLineDataset", "TFRecordDataset", "experimental", "make_initializable_iterator",
            "make_one_shot_iterator", "get_output_types", "get_output_shapes", "get_output_classes"]
 
 

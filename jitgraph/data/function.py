@@ -80,6 +80,11 @@ class TracedFunction:
 
     def finish(self, tensors):
         """Fix the tensors a call returns (flat); captures found while converting are included."""
+        from jitgraph.sparse import SparseTensor
+        if any(isinstance(t, SparseTensor) for t in tensors):
+            raise TypeError(f"{self.what}: the function returned a tf.SparseTensor (a VarLenFeature?); jitgraph's "
+                            "dataset elements hold dense tensors only: convert it inside the function with "
+                            "tf.sparse.to_dense(...)")
         with self.graph.as_default():
             self.outputs = [self.graph.capture(t) if isinstance(t, Tensor) else convert_to_tensor(t) for t in tensors]
         self.captures = [outer for outer, _ in self.graph.captures]

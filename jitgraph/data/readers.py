@@ -1,5 +1,5 @@
-"""``tf.data.TextLineDataset`` (the lines of text files) and ``tf.data.experimental.CsvDataset``
-(their CSV fields as typed scalars)."""
+"""``tf.data.TextLineDataset`` (the lines of text files), ``tf.data.TFRecordDataset`` (the records
+of TFRecord files) and ``tf.data.experimental.CsvDataset`` (CSV fields as typed scalars)."""
 
 import gzip
 import io
@@ -47,6 +47,51 @@ class TextLineDataset(Dataset):
         for path in _paths(env, self._captures[0]):
             for line in _lines(path, self._compression):
                 yield (np.array(line, dtype=object),)
+
+
+class TFRecordDataset(Dataset):
+    """The records (scalar ``tf.string``) of the TFRecord files ``filenames`` (a string, a list of
+    them or a string tensor), file after file; parse them with ``map`` and
+    ``tf.io.parse_single_example``. ``compression_type``: ``""``, ``"ZLIB"`` or ``"GZIP"``.
+    ``num_parallel_reads`` (> 1) reads that many files in turn, one record from each, as TF's
+    ``interleave`` does; ``buffer_size`` is accepted. A corrupted or truncated record raises
+    ``tf.errors.DataLossError`` when it is reached."""
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
+        self._compression = _compression(compression_type)
+        self._parallel = num_parallel_reads
+        super().__init__(ElementSpec(0, [dtypes.string], [TensorShape([])]), captures=[_filenames(filenames)])
+
+    def _iterate(self, env):
+        from jitgraph.tfrecord import read_tfrecords
+        paths = list(_paths(env, self._captures[0]))
+        cycle = self._parallel if isinstance(self._parallel, int) and self._parallel > 1 else 1
+        if self._parallel == -1:   # AUTOTUNE
+            cycle = len(paths)
+        if cycle == 1:
+            for path in paths:
+                for record in read_tfrecords(path, self._compression):
+                    yield (np.array(record, dtype=object),)
+            return
+        # TF's interleave order: ``cycle`` open files read one record each in turn; a finished
+        # file's slot takes the next file when the turn comes back to it
+        pending, slots, i = iter(paths), [None] * cycle, 0
+        while True:
+            if slots[i] is None and pending is not None:
+                path = next(pending, None)
+                if path is None:
+                    pending = None
+                else:
+                    slots[i] = read_tfrecords(path, self._compression)
+            if pending is None and all(r is None for r in slots):
+                return
+            if slots[i] is not None:
+                record = next(slots[i], None)
+                if record is None:
+                    slots[i] = None      # refilled when the cycle comes back to it
+                else:
+                    yield (np.array(record, dtype=object),)
+            i = (i + 1) % cycle
 
 
 class CsvDataset(Dataset):

@@ -88,6 +88,26 @@ def make_tensor_proto(value, dtype=None, content=False):
     return p
 
 
+def user_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_broadcast=False):
+    """``tf.make_tensor_proto``: ``values`` as a ``TensorProto`` of ``dtype``, reshaped to ``shape``
+    when given (a single value fills it; ``verify_shape`` requires the shape to match as is)."""
+    arr = np.asarray(values, dtype=object if dtype is not None and dtypes.as_dtype(dtype) == dtypes.string
+                     else (dtypes.as_dtype(dtype).as_np if dtype is not None else None))
+    if shape is not None:
+        shape = [int(d) for d in shape]
+        if verify_shape and list(arr.shape) != shape:
+            raise TypeError(f"Expected Tensor's shape: {tuple(shape)}, got {arr.shape}.")
+        n = int(np.prod(shape, dtype=np.int64))
+        if arr.size == 1 and (allow_broadcast or n != 1 or arr.ndim == 0):
+            arr = np.full(shape, arr.reshape(-1)[0], dtype=arr.dtype)
+        elif arr.size == n:
+            arr = arr.reshape(shape)
+        else:
+            raise ValueError(f"Too many elements provided. Takes at most {n:d}, but got {arr.size:d}."
+                             if arr.size > n else f"Expected {n} values for shape {shape}, got {arr.size}.")
+    return make_tensor_proto(arr, dtype)
+
+
 def make_ndarray(p, where="tensor"):
     """The ndarray a ``TensorProto`` holds (strings as an object array of bytes)."""
     dtype = dtype_from_enum(p.dtype, where)

@@ -12,7 +12,8 @@ each with single-threaded BLAS; no Numba ``parallel``, so the threading layer do
 With one to ``_T_MAX_C`` input channels the patches are gathered one row per filter tap instead
 (``im2col.im2col_t``, [KH*KW*C, pixels]: each row a copy of an input row) and the chunk's GEMM reads
 them transposed: P1's first layer (5x5, 1 -> 32, batch 128) took 6.2 ms for the gather alone in
-the pixel-rows layout, 3.5 in this one (one thread; its GEMM ~2.5 ms more).  TF's oneDNN runs that
+the pixel-rows layout, 3.5 in this one, 0.9 since its copies run between row views (one thread;
+its GEMM ~2.5 ms more).  TF's oneDNN runs that
 layer in ~3 ms: with 25 multiply-adds per output value, gathering patches costs as much as the
 product, and a direct loop nest that keeps a pixels x filters tile in registers is not reachable
 from Numba here (below).

@@ -7,7 +7,7 @@ A reader takes *work items* (file names) from a queue and produces ``(key, value
 run of ``read`` gives the next record, dequeuing the next work item when the current one is done
 (blocking like a dequeue; once the queue is closed and empty, ``OutOfRangeError``). Keys are as
 TF's: ``"<file>:<line number>"`` (counting skipped header lines) for lines, the file name for whole
-files, ``"<file>:<byte offset>"`` for ``TFRecordReader`` (uncompressed files), the work item
+files, ``"<file>:<byte offset>"`` for ``TFRecordReader``, the work item
 itself for ``IdentityReader``. Its position lives in the session, like a queue's contents.
 """
 
@@ -55,6 +55,8 @@ def _records(kind, attrs, work):
     """The (key, value) records (bytes) of one work item."""
     if kind == "IdentityReader":
         return [(work.encode(), work.encode())]
+    if kind == "TFRecordReader":
+        return _tfrecords(work, attrs["compression_type"])
     try:
         with open(work, "rb") as f:
             data = f.read()
@@ -62,8 +64,6 @@ def _records(kind, attrs, work):
         raise errors.NotFoundError(None, None, f"{work}; {e.strerror or e}") from None
     if kind == "WholeFileReader":
         return [(work.encode(), data)]
-    if kind == "TFRecordReader":
-        return _tfrecords(work)
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -75,11 +75,12 @@ def _records(kind, attrs, work):
     return out
 
 
-def _tfrecords(work):
-    """TFRecord framing (``jitgraph.summary.records``); keys ``"<file>:<offset of the record>"``."""
-    from jitgraph.summary.records import read_records
+def _tfrecords(work, compression):
+    """The records of a TFRecord file (``jitgraph.tfrecord``: TF's errors, GZIP/ZLIB); keys
+    ``"<file>:<offset of the record>"`` (offsets in the uncompressed stream, as TF's)."""
+    from jitgraph.tfrecord import read_tfrecords
     out, offset = [], 0
-    for record in read_records(work):
+    for record in read_tfrecords(work, compression):
         out.append((f"{work}:{offset}".encode(), record))
         offset += 16 + len(record)   # length (8) + its crc (4), data, data crc (4)
     return out
@@ -214,15 +215,13 @@ class WholeFileReader(ReaderBase):
 
 class TFRecordReader(ReaderBase):
     """One record per TFRecord of each file; keys ``"<file>:<byte offset of the record>"``.
-    Uncompressed files only (``options`` must be None or name no compression)."""
+    ``options``: a ``tf.io.TFRecordOptions`` or compression name (``"GZIP"``, ``"ZLIB"``)."""
 
     _kind = "TFRecordReader"
 
     def __init__(self, name=None, options=None):
-        compression = getattr(options, "compression_type", options)
-        if compression not in (None, "", 0, "NONE"):
-            raise NotImplementedError(f"TFRecordReader: compressed files ({compression!r}) are not supported")
-        super().__init__({}, name)
+        from jitgraph.tfrecord import TFRecordOptions
+        super().__init__({"compression_type": TFRecordOptions.get_compression_type_string(options)}, name)
 
 
 class IdentityReader(ReaderBase):

@@ -38,12 +38,21 @@ class FetchMapper:
                     d[k] = b(v)
                 return d
             return build_dict
+        if _is_sparse(fetch):   # its three tensors, fetched as a SparseTensorValue
+            from jitgraph.sparse import SparseTensorValue
+            parts = [self._parse(graph, t) for t in (fetch.indices, fetch.values, fetch.dense_shape)]
+            return lambda v: SparseTensorValue(*[b(v) for b in parts])
         el = _as_element(graph, fetch)
         idx = len(self.elements)
         self.elements.append(el)
         if isinstance(el, Operation):
             return lambda v: None
         return lambda v: v[idx]
+
+
+def _is_sparse(fetch):
+    from jitgraph.sparse import SparseTensor
+    return isinstance(fetch, SparseTensor)
 
 
 def _as_element(graph, fetch):

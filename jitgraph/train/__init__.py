@@ -20,8 +20,13 @@ from jitgraph.train import queue_runner  # noqa: F401,E402  (tf.train.queue_runn
 
 
 def __getattr__(name):
-    """``tf.train.SaverDef`` (TensorFlow's proto: ``SaverDef.V2`` selects TF's checkpoint format)."""
+    """``tf.train.SaverDef`` (TensorFlow's proto: ``SaverDef.V2`` selects TF's checkpoint format) and
+    the ``Example`` protos (``tf.train.Example``, ``Features``, ``Feature``, ``BytesList``,
+    ``FloatList``, ``Int64List``, ``SequenceExample``, ``FeatureList(s)``), made on first use."""
     if name == "SaverDef":
         from jitgraph.framework.tf_protos import protos
         return protos().saver.SaverDef
+    from jitgraph.framework.example_protos import NAMES, example_protos
+    if name in NAMES:
+        return getattr(example_protos(), name)
     raise AttributeError(f"module 'jitgraph.train' has no attribute {name!r}")

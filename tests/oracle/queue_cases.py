@@ -227,29 +227,29 @@ def whole_file_reader(tf, tmp):
     return [_rel(sum(r, []), tmp) if isinstance(r, list) and not isinstance(r[0], str) else r for r in out]
 
 
-def _write_tfrecords(tf, path, items):
-    writer = getattr(getattr(tf, "io", None), "TFRecordWriter", None)
-    if writer is not None:
-        with writer(path) as w:
-            for item in items:
-                w.write(item)
-    else:   # jitgraph without tf.io.TFRecordWriter: its own record framing
-        from jitgraph.summary.records import encode_record
-        with open(path, "wb") as f:
-            f.write(b"".join(encode_record(item) for item in items))
+def _write_tfrecords(tf, path, items, options=None):
+    with tf.io.TFRecordWriter(path, options=options) as w:
+        for item in items:
+            w.write(item)
 
 
 def tfrecord_reader(tf, tmp):
+    """Plain and GZIP files: keys are "<file>:<offset in the uncompressed stream>"."""
+    gzip = tf.io.TFRecordOptions(compression_type="GZIP")
     a, b = os.path.join(tmp, "a.tfrecord"), os.path.join(tmp, "b.tfrecord")
+    c = os.path.join(tmp, "c.tfrecord.gz")
     _write_tfrecords(tf, a, [b"r0", b"record one", b""])
     _write_tfrecords(tf, b, [b"x" * 40])
-
-    def build(tf):
-        files = tf.train.string_input_producer([a, b], num_epochs=1, shuffle=False)
-        key, value = tf.TFRecordReader().read(files)
-        return [key, value]
-    out = run_pipeline(tf, build)
-    return [_rel(sum(r, []), tmp) if isinstance(r, list) and not isinstance(r[0], str) else r for r in out]
+    _write_tfrecords(tf, c, [b"zipped", b"twice"], gzip)
+    out = {}
+    for name, files, options in [("plain", [a, b], None), ("gzip", [c], gzip)]:
+        def build(tf):
+            queue = tf.train.string_input_producer(files, num_epochs=1, shuffle=False)
+            key, value = tf.TFRecordReader(options=options).read(queue)
+            return [key, value]
+        got = run_pipeline(tf, build)
+        out[name] = [_rel(sum(r, []), tmp) if isinstance(r, list) and not isinstance(r[0], str) else r for r in got]
+    return out
 
 
 def queue_ops(tf, tmp):
