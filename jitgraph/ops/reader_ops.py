@@ -36,6 +36,7 @@ class _Position:
 
     def __init__(self):
         self.records = []     # pending (key, value) pairs of the current work item, next first
+        self.active = False   # a work item is open (counted as completed once found exhausted, as TF)
         self.produced = 0
         self.completed = 0
 
@@ -89,15 +90,18 @@ def _tfrecords(work, compression):
 def _next_record(ctx, op, pos):
     reader, queue = op.inputs[0].op, op.inputs[1].op
     while not pos.records:
+        if pos.active:
+            pos.active = False
+            pos.completed += 1
         work = _as_str(queue_of(ctx, queue).dequeue(None, ctx=ctx)[0])
         pos.records = _records(reader.get_attr("kind"), reader.attrs, work)
-        pos.completed += 1
+        pos.active = True
     return pos.records.pop(0)
 
 
 def _read_run(ctx, op, ins):
     pos = _position(ctx, op.inputs[0].op)
-    before = (list(pos.records), pos.produced, pos.completed)
+    before = (list(pos.records), pos.active, pos.produced, pos.completed)
     ctx.on_retry(lambda: _restore(pos, before))
     key, value = _next_record(ctx, op, pos)
     pos.produced += 1
@@ -106,7 +110,7 @@ def _read_run(ctx, op, ins):
 
 def _read_up_to_run(ctx, op, ins):
     pos = _position(ctx, op.inputs[0].op)
-    before = (list(pos.records), pos.produced, pos.completed)
+    before = (list(pos.records), pos.active, pos.produced, pos.completed)
     ctx.on_retry(lambda: _restore(pos, before))
     n = int(np.asarray(ins[2]))
     keys, values = [], []
@@ -123,12 +127,12 @@ def _read_up_to_run(ctx, op, ins):
 
 
 def _restore(pos, before):
-    pos.records, pos.produced, pos.completed = before
+    pos.records, pos.active, pos.produced, pos.completed = before
 
 
 def _reset_run(ctx, op, ins):
     pos = _position(ctx, op.inputs[0].op)
-    pos.records, pos.produced, pos.completed = [], 0, 0
+    pos.records, pos.active, pos.produced, pos.completed = [], False, 0, 0
     return []
 
 
