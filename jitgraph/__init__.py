@@ -100,7 +100,12 @@ from jitgraph.tf_logging import get_logger  # noqa: F401,E402
 from jitgraph.control_flow import *  # noqa: F401,F403,E402
 from jitgraph.control_flow import nest  # noqa: F401,E402  (tf.nest)
 from jitgraph.rnn.dynamic import reverse_sequence  # noqa: F401,E402
-from jitgraph.dtypes import variant  # noqa: F401,E402
+from jitgraph.dtypes import resource, variant  # noqa: F401,E402
+from jitgraph.ops.queue_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401,E402
+from jitgraph.ops.state_ops import count_up_to  # noqa: F401,E402
+from jitgraph import queue  # noqa: F401,E402  (tf.queue)
+from jitgraph.ops.reader_ops import (IdentityReader, ReaderBase, TextLineReader, TFRecordReader,  # noqa: F401,E402
+                                     WholeFileReader)
 compat.install()
 
 

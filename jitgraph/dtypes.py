@@ -119,6 +119,8 @@ _BY_NAME = {**{n: d for n, d in _BASE.items()}, **{n + "_ref": d for n, d in _RE
 # An opaque value held in a 0-d object array (TensorArray contents, a loop's stacked values):
 # named only by ``tf.variant``, never inferred from a NumPy dtype.
 variant = _BASE["variant"] = _BY_NAME["variant"] = DType("variant", np.dtype(object))
+# A handle to a stateful object (a queue): its value is the object's name in a 0-d object array.
+resource = _BASE["resource"] = _BY_NAME["resource"] = DType("resource", np.dtype(object))
 
 
 def as_dtype(value):

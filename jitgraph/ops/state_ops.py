@@ -170,3 +170,33 @@ def initialized_by(ops):
             if var is not None:
                 out.add(var)
     return out
+
+
+# ---- count_up_to (TF1's epoch counters: tf.train.limit_epochs) ----------------------------------
+def _count_up_to_run(ctx, op, ins):
+    var = ins[0].var
+    old = ctx.store.get(var)
+    limit = op.get_attr("limit")
+    if int(old) >= limit:
+        raise errors.OutOfRangeError(None, op, f"Reached limit of {limit}")
+    ctx.store.set(var, np.array(old + 1, dtype=old.dtype))   # a new buffer: rollback keeps the old one
+    return [np.array(old, copy=True)]
+
+
+def _count_up_to_infer(ins, a):
+    ref = ins[0]
+    if not ref.dtype.is_ref_dtype or ref.dtype.base_dtype.name not in ("int32", "int64"):
+        raise TypeError(f"count_up_to needs an int32 or int64 variable, got {ref.dtype.name}")
+    if ref.shape.ndims not in (None, 0):
+        raise ValueError(f"count_up_to needs a scalar variable, got shape {ref.shape}")
+    return [(ref.dtype.base_dtype, TensorShape([]))]
+
+
+define_op("CountUpTo", _count_up_to_infer, kind="state", stateful=True, ref_inputs=(0,), ref_requires_init=True,
+          ref_writes=True, run=_count_up_to_run, grad=lambda op, *g: [None])
+
+
+def count_up_to(ref, limit, name=None):
+    """Increment the integer variable ``ref`` until it reaches ``limit``; returns the value before
+    the increment. Once ``ref`` is at ``limit``, running it raises ``OutOfRangeError``."""
+    return make_op("CountUpTo", [_ref_of(ref)], {"limit": int(limit)}, name or "CountUpTo").outputs[0]

@@ -217,6 +217,7 @@ class Session:
     # ---- lifecycle ----------------------------------------------------------------------------
     def close(self):
         self._closed = True
+        self._state.closed = True
         self._fast.clear()
 
     def __enter__(self):

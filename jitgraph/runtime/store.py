@@ -61,6 +61,7 @@ class SessionState:
         self.store = VariableStore()
         self._rngs = {}
         self.lock = threading.RLock()
+        self.closed = False    # set by Session.close: runs blocked in a queue op are cancelled
 
     def rng(self, op):
         """The random generator of ``op`` in this session: seeded from the op's (seed, seed2),

@@ -12,6 +12,11 @@ from jitgraph.train.basic_hooks import *  # noqa: F401,F403
 from jitgraph.train.session_manager import *  # noqa: F401,F403
 from jitgraph.train.monitored_session import *  # noqa: F401,F403
 from jitgraph.train.moving_averages import *  # noqa: F401,F403
+from jitgraph.train.coordinator import *  # noqa: F401,F403
+from jitgraph.train.queue_runner import *  # noqa: F401,F403
+from jitgraph.train.input_producers import *  # noqa: F401,F403
+from jitgraph.train.batching import *  # noqa: F401,F403
+from jitgraph.train import queue_runner  # noqa: F401,E402  (tf.train.queue_runner.QueueRunner)
 
 
 def __getattr__(name):

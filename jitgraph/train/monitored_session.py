@@ -22,10 +22,10 @@ local session with hooks.
 
 import logging
 import os
-import threading
 
 from jitgraph import errors
-from jitgraph.framework.graph import get_default_graph
+from jitgraph.framework.graph import GraphKeys, get_default_graph
+from jitgraph.train.coordinator import Coordinator
 from jitgraph.train.hooks import SessionRunArgs, SessionRunContext, SessionRunValues
 from jitgraph.train.session_manager import ChiefSessionCreator, Scaffold, WorkerSessionCreator
 
@@ -34,38 +34,6 @@ __all__ = ["MonitoredTrainingSession", "MonitoredSession", "SingularMonitoredSes
 logger = logging.getLogger("jitgraph")
 _PREEMPTION_ERRORS = (errors.AbortedError, errors.UnavailableError)
 USE_DEFAULT = object()
-
-
-class Coordinator:
-    """Stop signal shared by a session's threads (TF's ``tf.train.Coordinator``)."""
-
-    def __init__(self, clean_stop_exception_types=None):
-        self._stop, self._exc = threading.Event(), None
-        self._clean = tuple(clean_stop_exception_types or (errors.OutOfRangeError,))
-
-    def request_stop(self, ex=None):
-        if ex is not None and self._exc is None and not isinstance(ex, self._clean):
-            self._exc = ex
-        self._stop.set()
-
-    def should_stop(self):
-        return self._stop.is_set()
-
-    def clear_stop(self):
-        self._stop.clear()
-        self._exc = None
-
-    def wait_for_stop(self, timeout=None):
-        return self._stop.wait(timeout)
-
-    def raise_requested_exception(self):
-        if self._exc is not None:
-            raise self._exc
-
-    def join(self, threads=None, stop_grace_period_secs=120, ignore_live_threads=False):
-        for t in threads or []:
-            t.join(stop_grace_period_secs)
-        self.raise_requested_exception()
 
 
 class _MonitoredSession:
@@ -77,6 +45,7 @@ class _MonitoredSession:
         self._creator = session_creator or ChiefSessionCreator()
         self._should_recover = should_recover
         self._tf_session, self._coord, self._stop = None, None, False
+        self._stop_grace_period_secs = stop_grace_period_secs
         self._create()
 
     def _create(self):
@@ -89,7 +58,11 @@ class _MonitoredSession:
                     raise
                 logger.info("An error was raised while a session was being created (a worker or parameter "
                             "server may have been preempted); creating a new session. Error: %s", e)
-        self._coord = Coordinator(clean_stop_exception_types=[])
+        self._coord = Coordinator(clean_stop_exception_types=[])   # (TF's: hooks see every error)
+        graph = self._tf_session.graph
+        if graph.get_collection(GraphKeys.QUEUE_RUNNERS):
+            from jitgraph.train.queue_runner import start_queue_runners
+            start_queue_runners(sess=self._tf_session, coord=self._coord)
         for h in self._hooks:
             h.after_create_session(self._tf_session, self._coord)
 
@@ -180,8 +153,15 @@ class _MonitoredSession:
 
     def _close_session(self):
         sess, self._tf_session = self._tf_session, None
-        if self._coord is not None:
-            self._coord.request_stop()
+        try:
+            if self._coord is not None:   # queue runner threads close their queues and end
+                self._coord.request_stop()
+                self._coord.join(stop_grace_period_secs=self._stop_grace_period_secs, ignore_live_threads=True)
+        finally:
+            self._close_raw(sess)
+
+    @staticmethod
+    def _close_raw(sess):
         try:
             sess.close()
         except _PREEMPTION_ERRORS as e:

@@ -173,6 +173,10 @@ class Variable:
         t = state_ops.assign_sub(self._variable, delta, use_locking=use_locking, name=name)
         return t if read_value else t.op
 
+    def count_up_to(self, limit):
+        """``tf.count_up_to(v, limit)``: the value before incrementing; ``OutOfRangeError`` at ``limit``."""
+        return state_ops.count_up_to(self._variable, limit)
+
     def to_proto(self, export_scope=None):
         raise NotImplementedError("jitgraph has no protocol buffers")
 
