@@ -19,3 +19,25 @@ def _finish_background_builds():
     yield
     from jitgraph.compiler import wait_for_builds
     wait_for_builds()
+
+
+@pytest.fixture
+def eager():
+    """Compile every plan on its first run (no warm-up on the reference executor)."""
+    from jitgraph.compiler import config
+    prev = config.set_compile_mode("eager")
+    try:
+        yield
+    finally:
+        config.set_compile_mode(prev)
+
+
+@pytest.fixture(params=["never", "eager"])
+def mode(request):
+    """The test twice: plans on the NumPy reference executor, then compiled on their first run."""
+    from jitgraph.compiler import config
+    prev = config.set_compile_mode(request.param)
+    try:
+        yield request.param
+    finally:
+        config.set_compile_mode(prev)

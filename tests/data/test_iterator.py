@@ -4,16 +4,6 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.compiler import config
-
-
-@pytest.fixture
-def eager():
-    prev = config.set_compile_mode("eager")
-    try:
-        yield
-    finally:
-        config.set_compile_mode(prev)
 
 
 def drain(sess, fetch, feed_dict=None):

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.compiler import config
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "oracle"))
 from queue_cases import deadline  # noqa: E402
@@ -23,15 +22,6 @@ JOIN_S = 10
 def _bounded():
     with deadline(60):
         yield
-
-
-@pytest.fixture(params=["never", "eager"])
-def mode(request):
-    prev = config.set_compile_mode(request.param)
-    try:
-        yield request.param
-    finally:
-        config.set_compile_mode(prev)
 
 
 def _thread(fn):

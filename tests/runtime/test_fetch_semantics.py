@@ -8,14 +8,6 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.compiler import config
-
-
-@pytest.fixture(params=["never", "eager"])
-def mode(request):
-    prev = config.set_compile_mode(request.param)
-    yield request.param
-    config.set_compile_mode(prev)
 
 
 def test_fetched_variable_shows_the_runs_own_update(g, mode):

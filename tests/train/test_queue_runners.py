@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.compiler import config
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "oracle"))
 from queue_cases import deadline  # noqa: E402
@@ -23,15 +22,6 @@ GRACE = 10
 def _bounded():
     with deadline(90):
         yield
-
-
-@pytest.fixture
-def eager():
-    prev = config.set_compile_mode("eager")
-    try:
-        yield
-    finally:
-        config.set_compile_mode(prev)
 
 
 def _drain(sess, fetch, limit=1000):
