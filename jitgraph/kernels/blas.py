@@ -12,6 +12,11 @@ import threading
 import numpy as np
 
 FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# Fewer chunks than this run on the calling thread: splitting two or three chunks of ~0.1 ms over
+# the workers saved nothing and cost ~0.08 ms a call in wake-ups and hand-offs (the C2 CNN's step,
+# whose 16 x 14x14 convs make 1-2 chunks: 2.43 ms with them split, 2.18 ms on one thread; P1's
+# convs make 8-32 chunks and stay parallel).
+MIN_PARALLEL_CHUNKS = 4
 _local = threading.local()       # per-thread scratch buffers: two sessions may run at once
 
 
@@ -64,7 +69,8 @@ class _Blas:
         """Call ``work(j)`` for j in range(nchunks), in parallel when the BLAS has >1 thread."""
         libs = cls.setup() if nchunks > 1 else []
         threads = min([c.get_num_threads() for c in libs] or [1])
-        if threads <= 1 or not cls.lock.acquire(blocking=False):   # one parallel conv at a time
+        if threads <= 1 or nchunks < MIN_PARALLEL_CHUNKS or not cls.lock.acquire(blocking=False):
+            # one parallel conv at a time; a few chunks run here (see MIN_PARALLEL_CHUNKS)
             for j in range(nchunks):
                 work(j)
             return

@@ -113,10 +113,20 @@ def test_unsupported_falls_back_to_reference():
 
 
 def test_parallel_runner_serial_and_threads():
-    """The chunk runner visits every chunk exactly once, with or without BLAS threads."""
-    seen = []
-    blas.run_chunks(37, seen.append)
+    """The chunk runner visits every chunk exactly once, with or without BLAS threads; fewer than
+    ``MIN_PARALLEL_CHUNKS`` chunks stay on the calling thread."""
+    import threading
+    seen, where = [], set()
+
+    def work(j):
+        seen.append(j)
+        where.add(threading.get_ident())
+    blas.run_chunks(37, work)
     assert sorted(seen) == list(range(37))
+    seen.clear()
+    where.clear()
+    blas.run_chunks(blas.MIN_PARALLEL_CHUNKS - 1, work)
+    assert sorted(seen) == list(range(blas.MIN_PARALLEL_CHUNKS - 1)) and where == {threading.get_ident()}
 
 
 def test_session_run_uses_fast_path(monkeypatch):
