@@ -10,21 +10,9 @@ import pytest
 
 import jitgraph as tf
 
+from monitored_model import fresh_graph, model  # noqa: E402,F401  (fresh_graph: autouse fixture)
+
 ORACLE = json.load(open(os.path.join(os.path.dirname(__file__), "..", "oracle", "data", "monitored_session.json")))
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
-def model():
-    gs = tf.train.get_or_create_global_step()
-    w = tf.get_variable("w", [2], initializer=tf.ones_initializer())
-    loss = tf.reduce_sum(tf.square(w))
-    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=gs)
-    return gs, w, loss, train
 
 
 def test_training_steps_checkpoints_and_finalization_match_tf(tmp_path, fresh_graph):
