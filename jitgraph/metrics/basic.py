@@ -12,7 +12,7 @@ from jitgraph.framework.graph import GraphKeys, get_default_graph
 from jitgraph.losses.weights_broadcast import broadcast_weights, div_no_nan
 from jitgraph.ops import math_api
 from jitgraph.ops.array_ops import expand_dims, reshape, size, squeeze
-from jitgraph.ops.confusion_matrix import confusion_matrix
+from jitgraph.ops.confusion_matrix import confusion_matrix, squeeze_pair
 from jitgraph.ops.constant_ops import ones_like, zeros, zeros_like
 from jitgraph.ops.math_ops import cast, where
 from jitgraph.ops.reduction_ops import reduce_mean, reduce_sum
@@ -39,13 +39,7 @@ def squeeze_or_expand(predictions, labels, weights):
     the extra trailing 1; weights one rank above (below) the predictions are squeezed (expanded)."""
     predictions = convert_to_tensor(predictions)
     if labels is not None:
-        labels = convert_to_tensor(labels)
-        lr, pr = labels.shape.ndims, predictions.shape.ndims
-        if lr is not None and pr is not None:
-            if pr - lr == 1 and predictions.shape[-1].is_compatible_with(1):
-                predictions = squeeze(predictions, [-1])
-            elif lr - pr == 1 and labels.shape[-1].is_compatible_with(1):
-                labels = squeeze(labels, [-1])
+        labels, predictions = squeeze_pair(convert_to_tensor(labels), predictions)
         if not predictions.shape.is_compatible_with(labels.shape):
             raise ValueError(f"Shapes {predictions.shape} and {labels.shape} are incompatible")
     if weights is None:

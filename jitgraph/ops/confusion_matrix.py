@@ -65,7 +65,7 @@ def confusion_matrix(labels, predictions, num_classes=None, dtype=dtypes.int32, 
     with name_scope(name, "confusion_matrix", [labels, predictions, num_classes, weights]) as scope:
         labels = convert_to_tensor(labels)
         predictions = convert_to_tensor(predictions)
-        labels, predictions = _squeeze_pair(labels, predictions)
+        labels, predictions = squeeze_pair(labels, predictions)
         if num_classes is None:
             from jitgraph.ops.math_api import maximum
             from jitgraph.ops.math_ops import cast
@@ -82,7 +82,7 @@ def confusion_matrix(labels, predictions, num_classes=None, dtype=dtypes.int32, 
                        scope).outputs[0]
 
 
-def _squeeze_pair(labels, predictions):
+def squeeze_pair(labels, predictions):
     """Drop a trailing size-1 dim of whichever of the two has one more dimension."""
     from jitgraph.ops.array_ops import squeeze
     lr, pr = labels.shape.ndims, predictions.shape.ndims

@@ -12,6 +12,7 @@ import numpy as np
 from jitgraph import dtypes
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.kernels import lazy
+from jitgraph.ops.nn_window import out_dim
 from jitgraph.ops.registry import constant_value, convert_to_tensor, define_op, make_op
 
 
@@ -32,20 +33,6 @@ def _seq(value, name, data_format="NHWC"):
 
 def _hw(seq, data_format):
     return (seq[2], seq[3]) if data_format == "NCHW" else (seq[1], seq[2])
-
-
-def _out_dim(size, k, stride, dilation, padding):
-    """(output size, pad before, pad after) along one spatial dim; size may be None."""
-    eff = (k - 1) * dilation + 1
-    if size is None:
-        return None, None, None
-    if padding == "VALID":
-        if size < eff:
-            raise ValueError(f"Negative dimension size caused by subtracting {eff} from {size}")
-        return (size - eff) // stride + 1, 0, 0
-    out = -(-size // stride)
-    total = max((out - 1) * stride + eff - size, 0)
-    return out, total // 2, total - total // 2
 
 
 def _check_padding(padding):
@@ -94,8 +81,8 @@ def _pad(x, ph, pw, value=0):
 
 
 def _geom(x_shape, kh, kw, strides, dilations, padding):
-    oh, ph0, ph1 = _out_dim(x_shape[1], kh, strides[1], dilations[1], padding)
-    ow, pw0, pw1 = _out_dim(x_shape[2], kw, strides[2], dilations[2], padding)
+    oh, ph0, ph1 = out_dim(x_shape[1], kh, strides[1], dilations[1], padding)
+    ow, pw0, pw1 = out_dim(x_shape[2], kw, strides[2], dilations[2], padding)
     return oh, ow, (ph0, ph1), (pw0, pw1)
 
 
