@@ -326,12 +326,13 @@ def get_checkpoint_state(checkpoint_dir, latest_filename="checkpoint"):
     return CheckpointState(model, paths)
 
 
-def latest_checkpoint(checkpoint_dir, latest_filename="checkpoint"):
-    """Prefix of the newest complete checkpoint listed in the state file, or None (see module doc)."""
-    state = get_checkpoint_state(checkpoint_dir, latest_filename)
+def latest_checkpoint(checkpoint_dir, latest_filename="checkpoint", exists=None):
+    """Prefix of the newest complete checkpoint listed in the state file, or None (see module doc).
+    ``exists(prefix)`` says whether a listed prefix is complete (default: this module's format)."""
+    state = get_checkpoint_state(checkpoint_dir, latest_filename or "checkpoint")
     if state is None:
         return None
     for prefix in [state.model_checkpoint_path] + state.all_model_checkpoint_paths[::-1]:
-        if checkpoint_exists(prefix):
+        if (exists or checkpoint_exists)(prefix):
             return prefix
     return None

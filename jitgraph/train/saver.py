@@ -365,13 +365,7 @@ def checkpoint_exists(checkpoint_prefix):
 
 def latest_checkpoint(checkpoint_dir, latest_filename=None):
     """Prefix of the newest complete checkpoint (either format) listed in the state file, or None."""
-    state = get_checkpoint_state(checkpoint_dir, latest_filename or "checkpoint")
-    if state is None:
-        return None
-    for prefix in [state.model_checkpoint_path] + state.all_model_checkpoint_paths[::-1]:
-        if checkpoint_exists(prefix):
-            return prefix
-    return None
+    return cio.latest_checkpoint(checkpoint_dir, latest_filename, exists=checkpoint_exists)
 
 
 def _io(prefix):
