@@ -69,11 +69,16 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
             num_values = reduce_sum(weights)
         update_total = assign_add(total, reduce_sum(values))
         update_count = assign_add(count, num_values)
-        value = div_no_nan(total, math_api.maximum(count, 0.0), name="value")
-        update_op = div_no_nan(update_total, math_api.maximum(update_count, 0.0), name="update_op")
-        add_to_collections(metrics_collections, value)
-        add_to_collections(updates_collections, update_op)
-        return value, update_op
+        return _running_mean(total, count, update_total, update_count, metrics_collections, updates_collections)
+
+
+def _running_mean(total, count, update_total, update_count, metrics_collections, updates_collections):
+    """(``total / count``, the same after this run's updates), added to the given collections."""
+    value = div_no_nan(total, math_api.maximum(count, 0.0), name="value")
+    update_op = div_no_nan(update_total, math_api.maximum(update_count, 0.0), name="update_op")
+    add_to_collections(metrics_collections, value)
+    add_to_collections(updates_collections, update_op)
+    return value, update_op
 
 
 def mean_tensor(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
@@ -93,11 +98,7 @@ def mean_tensor(values, weights=None, metrics_collections=None, updates_collecti
             num_values = math_api.multiply(num_values, weights)
         update_total = assign_add(total, values)
         update_count = assign_add(count, num_values)
-        value = div_no_nan(total, math_api.maximum(count, 0.0), name="value")
-        update_op = div_no_nan(update_total, math_api.maximum(update_count, 0.0), name="update_op")
-        add_to_collections(metrics_collections, value)
-        add_to_collections(updates_collections, update_op)
-        return value, update_op
+        return _running_mean(total, count, update_total, update_count, metrics_collections, updates_collections)
 
 
 def accuracy(labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None):
