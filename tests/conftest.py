@@ -22,6 +22,18 @@ def _finish_background_builds():
 
 
 @pytest.fixture
+def reference():
+    """Run every plan on the NumPy reference executor (tests of semantics; compiled paths are
+    covered by tests that take ``eager`` or ``mode``)."""
+    from jitgraph.compiler import config
+    prev = config.set_compile_mode("never")
+    try:
+        yield
+    finally:
+        config.set_compile_mode(prev)
+
+
+@pytest.fixture
 def eager():
     """Compile every plan on its first run (no warm-up on the reference executor)."""
     from jitgraph.compiler import config

@@ -19,12 +19,12 @@ ORACLE = json.load(open(os.path.join(os.path.dirname(__file__), "..", "oracle", 
 
 
 @pytest.mark.parametrize("name", sorted(PIPELINES))
-def test_pipeline_matches_tensorflow(name, tmp_path, reference_plans):
+def test_pipeline_matches_tensorflow(name, tmp_path, reference):
     assert_same(run_pipeline(tf, name, str(tmp_path)), ORACLE["pipelines"][name], name)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_scenario_matches_tensorflow(name, tmp_path, reference_plans):
+def test_scenario_matches_tensorflow(name, tmp_path, reference):
     with tf.Graph().as_default():
         ours = json.loads(json.dumps(SCENARIOS[name](tf, str(tmp_path))))
     assert_same(ours, ORACLE["scenarios"][name], name)

@@ -29,7 +29,7 @@ def elements(make_dataset, seed=None):
 
 
 # ---- shuffle --------------------------------------------------------------------------------------
-def test_shuffle_with_an_op_seed_is_reproducible_across_graphs_and_sessions(reference_plans):
+def test_shuffle_with_an_op_seed_is_reproducible_across_graphs_and_sessions(reference):
     make = lambda: tf.data.Dataset.range(50).shuffle(10, seed=3).repeat(2)   # noqa: E731
     a, b = elements(make), elements(make)
     assert a == b
@@ -38,7 +38,7 @@ def test_shuffle_with_an_op_seed_is_reproducible_across_graphs_and_sessions(refe
     assert a[:50] != list(range(50))
 
 
-def test_shuffle_with_a_graph_seed_is_reproducible(reference_plans):
+def test_shuffle_with_a_graph_seed_is_reproducible(reference):
     make = lambda: tf.data.Dataset.range(30).shuffle(30)   # noqa: E731
     assert elements(make, seed=5) == elements(make, seed=5)
     assert elements(make, seed=5) != elements(make, seed=6)
@@ -56,12 +56,12 @@ def test_unseeded_shuffle_differs_between_initializations(g):
     assert orders[0] != orders[1]
 
 
-def test_shuffle_buffer_of_one_keeps_the_order(reference_plans):
+def test_shuffle_buffer_of_one_keeps_the_order(reference):
     assert elements(lambda: tf.data.Dataset.range(8).shuffle(1, seed=2)) == list(range(8))
 
 
 # ---- prefetch --------------------------------------------------------------------------------------
-def test_prefetch_gives_the_same_elements_as_without(reference_plans):
+def test_prefetch_gives_the_same_elements_as_without(reference):
     def make(prefetch):
         def build():
             ds = tf.data.Dataset.range(200).map(lambda x: (x, tf.cast(x, tf.float32) * 0.5))
@@ -153,7 +153,7 @@ def test_generator_is_called_again_for_each_epoch(g):
     assert len(calls) == 3
 
 
-def test_random_ops_in_a_map_function_are_seeded_by_the_graph(reference_plans):
+def test_random_ops_in_a_map_function_are_seeded_by_the_graph(reference):
     make = lambda: tf.data.Dataset.range(4).map(lambda x: tf.random_uniform([2], seed=1))   # noqa: E731
     a = elements(make, seed=9)
     assert a == elements(make, seed=9)

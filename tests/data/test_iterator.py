@@ -72,7 +72,7 @@ def test_map_tracing_adds_no_ops_to_the_users_graph(g):
     assert len(g.get_operations()) == n
 
 
-def test_nested_functions_capture_through_both_graphs(g, reference_plans):
+def test_nested_functions_capture_through_both_graphs(g, reference):
     c = tf.range(3, dtype=tf.int64) * 100       # not a constant: captured by placeholder
     ds = tf.data.Dataset.range(1, 3).flat_map(lambda x: tf.data.Dataset.range(x).map(lambda y: y + x + c[x]))
     nxt = ds.make_one_shot_iterator().get_next()

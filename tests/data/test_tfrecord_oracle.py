@@ -48,7 +48,7 @@ def test_pipelines_parse_as_tf(name):
     assert cases.pipelines(tf, path, cases.COMPRESSIONS[name]) == TF["files"][name]["pipelines"]
 
 
-def test_pipelines_on_the_reference_executor(reference_plans):
+def test_pipelines_on_the_reference_executor(reference):
     path = str(TF_FILES / "tf_none.tfrecord")
     assert cases.pipelines(tf, path, "") == TF["files"]["none"]["pipelines"]
 

@@ -5,14 +5,9 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.compiler import config
 
 
-@pytest.fixture(autouse=True)
-def _reference():
-    prev = config.set_compile_mode("never")
-    yield
-    config.set_compile_mode(prev)
+pytestmark = pytest.mark.usefixtures("reference")
 
 
 def test_layer_object_properties(g):

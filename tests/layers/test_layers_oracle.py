@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.compiler import config
 
 ORACLE = os.path.join(os.path.dirname(__file__), os.pardir, "oracle")
 sys.path.insert(0, ORACLE)
@@ -93,18 +92,10 @@ def _replay(name):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_values_match_tensorflow(name):
-    prev = config.set_compile_mode("never")
-    try:
-        _replay(name)
-    finally:
-        config.set_compile_mode(prev)
+def test_values_match_tensorflow(name, reference):
+    _replay(name)
 
 
 @pytest.mark.parametrize("name", ["cnn", "bn_tensor_training_fused", "conv2d_transpose_same"])
-def test_compiled_values_match_tensorflow(name):
-    prev = config.set_compile_mode("eager")
-    try:
-        _replay(name)
-    finally:
-        config.set_compile_mode(prev)
+def test_compiled_values_match_tensorflow(name, eager):
+    _replay(name)

@@ -15,14 +15,6 @@ def _digits():
     return x[:1200], data.target[:1200].astype(np.int64), x[1200:], data.target[1200:].astype(np.int64)
 
 
-@pytest.fixture
-def reference():
-    """The NumPy reference executor: learning is checked here, the compiled path below."""
-    prev = config.set_compile_mode("never")
-    yield
-    config.set_compile_mode(prev)
-
-
 def test_cnn_with_pooling_batchnorm_dropout_learns_digits(reference):
     xs, ys, xt, yt = _digits()
     with tf.Graph().as_default():

@@ -5,14 +5,6 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.compiler import config
-
-
-@pytest.fixture
-def reference():
-    prev = config.set_compile_mode("never")
-    yield
-    config.set_compile_mode(prev)
 
 
 def test_reduction_keys():

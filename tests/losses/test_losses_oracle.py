@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.compiler import config
 
 ORACLE = os.path.join(os.path.dirname(__file__), os.pardir, "oracle")
 sys.path.insert(0, ORACLE)
@@ -43,19 +42,11 @@ def _replay(name):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_matches_tensorflow(name):
-    prev = config.set_compile_mode("never")
-    try:
+def test_matches_tensorflow(name, reference):
+    _replay(name)
+
+
+def test_compiled_path_matches_tensorflow(eager):
+    for name in ("mse_weighted_sum_by_nonzero_weights", "softmax_cross_entropy_smoothing",
+                 "mean_pairwise_squared_error"):
         _replay(name)
-    finally:
-        config.set_compile_mode(prev)
-
-
-def test_compiled_path_matches_tensorflow():
-    prev = config.set_compile_mode("eager")
-    try:
-        for name in ("mse_weighted_sum_by_nonzero_weights", "softmax_cross_entropy_smoothing",
-                     "mean_pairwise_squared_error"):
-            _replay(name)
-    finally:
-        config.set_compile_mode(prev)

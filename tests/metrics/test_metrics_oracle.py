@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.compiler import config
 
 ORACLE = os.path.join(os.path.dirname(__file__), os.pardir, "oracle")
 sys.path.insert(0, ORACLE)
@@ -45,18 +44,10 @@ def _replay(name):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_streaming_matches_tensorflow(name):
-    prev = config.set_compile_mode("never")
-    try:
+def test_streaming_matches_tensorflow(name, reference):
+    _replay(name)
+
+
+def test_compiled_streaming_matches_tensorflow(eager):
+    for name in ("accuracy_weighted_column_labels", "auc_pr_careful_interpolation", "mean_iou"):
         _replay(name)
-    finally:
-        config.set_compile_mode(prev)
-
-
-def test_compiled_streaming_matches_tensorflow():
-    prev = config.set_compile_mode("eager")
-    try:
-        for name in ("accuracy_weighted_column_labels", "auc_pr_careful_interpolation", "mean_iou"):
-            _replay(name)
-    finally:
-        config.set_compile_mode(prev)
