@@ -56,6 +56,6 @@ def _identity_sum(op, shapes):
         return None
     grad, x = op.inputs[0], op.inputs[1].op.inputs[0]
     sg, sx = shapes.get(grad), shapes.get(x)
-    if sg is None or sx is None or sg != sx or grad.dtype != op.outputs[0].dtype:
+    if sg is None or sx is None or sg != sx or shapes.get(op.outputs[0]) != sg or grad.dtype != op.outputs[0].dtype:
         return None
     return grad

@@ -186,8 +186,20 @@ def _like_second(op, src, shape_of):
     return None if s is None else tuple(s)
 
 
+def _like_shape_of(op, src, shape_of):
+    """``SumToShape``/``BroadcastTo`` to ``Shape(x)`` (the gradient glue): x's shape.  Without this
+    rule the result got fresh symbols, and when ``glue`` later resolved the sum as an identity the
+    ops after it kept shapes in symbols no operand gives (P3, the autoencoder, did not compile)."""
+    target = op.inputs[1] if len(op.inputs) > 1 else None
+    if target is None or target.op.type != "Shape" or not target.op.inputs:
+        return None
+    s = shape_of(target.op.inputs[0])
+    return None if s is None else tuple(s)
+
+
 _LAYOUT = {"Transpose": _transpose, "ExpandDims": _expand_dims, "Squeeze": _squeeze, "Reshape": _reshape,
-           "MatMul": _matmul, "BiasAdd": _same_as_input, "XentGrad": _like_second}
+           "MatMul": _matmul, "BiasAdd": _same_as_input, "XentGrad": _like_second,
+           "SumToShape": _like_shape_of, "BroadcastTo": _like_shape_of}
 
 
 def _merge_static(t, derived, producer_name):

@@ -56,3 +56,22 @@ def test_a_real_broadcast_keeps_its_sum(g):
         got = sess.run(dx, feeds)
         assert "SumToShape" in _numpy_types(_steps(sess))
     np.testing.assert_allclose(got, feeds[y].sum(axis=1, keepdims=True))
+
+
+def test_squared_error_of_a_difference_compiles(g):
+    """P3's loss, ``mean((x - h) ** 2)``: the gradient's ``SumToShape`` to ``Shape(x - h)`` takes
+    that shape, so when glue resolves it the ``Neg`` after it still has dims its operand gives
+    (it failed to compile, and the whole step ran on the reference executor)."""
+    x = tf.placeholder(tf.float32, [None, 4])
+    w = tf.Variable(np.linspace(-1, 1, 16, dtype=np.float32).reshape(4, 4))
+    h = tf.nn.sigmoid(tf.matmul(x, w))
+    loss = tf.reduce_mean(tf.pow(x - h, 2))
+    grads = tf.gradients(loss, [w, x])
+    init = tf.global_variables_initializer()
+    xv = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
+    with tf.Session() as sess:          # eager_strict: a compile failure raises
+        sess.run(init)
+        got = sess.run(grads, {x: xv})
+        assert "SumToShape" not in _numpy_types(_steps(sess))
+    for a, b in zip(got, _reference(g, grads, {x: xv}, init)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
