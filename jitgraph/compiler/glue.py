@@ -13,10 +13,15 @@ that rely on them; a failed check reruns the whole step on the reference executo
 ``grad`` and ``x`` have the same symbolic shape the sum is the identity: its consumers read
 ``grad`` directly, and the elementwise work around it fuses into one kernel.
 
+A mean's gradient ``BroadcastTo(g, Shape(x))`` whose result has x's symbolic shape becomes the
+elementwise ``_BroadcastLike(g, x)`` (x only lends the loop its dims), which fuses with the
+division by the count and whatever reads it; its ``Shape`` op then is dead too.
+
 Cost: one walk over the ops and one backwards walk to drop dead ``Shape`` ops: linear.
 """
 
-from jitgraph.compiler.simplify import Simplified, _rewire
+from jitgraph.compiler.simplify import Simplified, _copy, _rewire
+from jitgraph.ops.registry import get_op_def
 
 DROPPABLE = {"Shape", "Size", "Rank"}     # pure shape queries: dead once nothing reads them
 
@@ -31,6 +36,12 @@ def glue(ops, shapes, fetched, fed):
             for t, u in zip(orig.outputs, op.outputs):
                 shapes[u] = shapes.get(t)
         op_map[orig] = op
+        if op.type == "BroadcastTo" and orig.outputs[0] not in keep and _like(op, shapes) is not None:
+            x, like = op.inputs[0], _like(op, shapes)
+            new = _copy(op, get_op_def("_BroadcastLike"), [x, like], list(op.control_inputs), {}, tmap, fed)
+            shapes[new.outputs[0]] = shapes.get(op.outputs[0])
+            tmap[orig.outputs[0]] = new.outputs[0]
+            op = op_map[orig] = new
         same = _identity_sum(op, shapes) if op.type == "SumToShape" and orig.outputs[0] not in keep else None
         if same is not None:
             tmap[orig.outputs[0]] = same
@@ -48,6 +59,19 @@ def glue(ops, shapes, fetched, fed):
         live.append(op)
     live.reverse()
     return Simplified(live, {}, op_map, tmap, aliased)
+
+
+def _like(op, shapes):
+    """``like`` if ``op`` is ``BroadcastTo(x, Shape(like))`` (a mean's gradient) whose result has
+    ``like``'s symbolic shape, so that it can run as ``_BroadcastLike(x, like)``, else None."""
+    target = op.inputs[1]
+    if target.op.type != "Shape" or not target.op.inputs:
+        return None
+    like = target.op.inputs[0]
+    s = shapes.get(like)
+    if like.dtype.is_ref_dtype or s is None or s != shapes.get(op.outputs[0]) or op.inputs[0].shape.ndims is None:
+        return None
+    return like if op.inputs[0].shape.ndims <= len(s) else None
 
 
 def _identity_sum(op, shapes):

@@ -83,6 +83,19 @@ define_op("BroadcastTo", _broadcast_to_infer, lambda x, shape: np.broadcast_to(x
           kind="layout", grad=_broadcast_to_grad)
 
 
+def _broadcast_like_infer(ins, a):
+    from jitgraph.ops.math_ops import broadcast_shapes
+    return [(ins[0].dtype.base_dtype, broadcast_shapes(ins[0].shape, ins[1].shape))]
+
+
+# ``BroadcastTo(x, Shape(like))`` as the compiler's ``glue`` pass rewrites it once symbolic shapes
+# prove the two equal: an elementwise op (so it fuses into the loop that reads it) whose second
+# operand only lends its shape; the loop never reads its values.
+define_op("_BroadcastLike", _broadcast_like_infer,
+          lambda x, like: np.array(np.broadcast_to(x, np.broadcast_shapes(np.shape(x), np.shape(like)))),
+          kind="elementwise", scalar="{0}", grad=_broadcast_to_grad)
+
+
 def broadcast_to(input, shape, name=None):
     """``input`` broadcast (NumPy rules) to ``shape``."""
     x = convert_to_tensor(input)

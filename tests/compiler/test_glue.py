@@ -72,6 +72,22 @@ def test_squared_error_of_a_difference_compiles(g):
     with tf.Session() as sess:          # eager_strict: a compile failure raises
         sess.run(init)
         got = sess.run(grads, {x: xv})
-        assert "SumToShape" not in _numpy_types(_steps(sess))
+        types = _numpy_types(_steps(sess))
+    assert "SumToShape" not in types, types
+    assert "BroadcastTo" not in types and "Shape" not in types, types     # the mean's gradient fused
     for a, b in zip(got, _reference(g, grads, {x: xv}, init)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_broadcast_like_values(g):
+    """``_BroadcastLike`` fused into a loop, as the reference computes ``BroadcastTo``: a mean's
+    gradient over a batch of several shapes in one session (the specialization per rank)."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    loss = tf.reduce_mean(x * x) + tf.reduce_mean(tf.reduce_mean(x, axis=1) * 2.0)
+    dx = tf.gradients(loss, x)[0]
+    with tf.Session() as sess:
+        for n in (1, 4, 7):
+            xv = np.arange(3 * n, dtype=np.float32).reshape(n, 3) - 2
+            got = sess.run(dx, {x: xv})
+            np.testing.assert_allclose(got, 2 * xv / xv.size + 2.0 / (3 * n), rtol=1e-6)
+        assert "BroadcastTo" not in _numpy_types(_steps(sess))
