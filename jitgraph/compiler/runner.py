@@ -22,7 +22,7 @@ from jitgraph import errors
 from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.schedule import KernelStep, written_vars
 from jitgraph.ops.state_ops import VarRef, variable_of
-from jitgraph.runtime.limits import check_nbytes, check_output_sizes, max_alloc_bytes
+from jitgraph.runtime.limits import check_nbytes, check_output_sizes, max_alloc_bytes, static_output_bytes
 from jitgraph.runtime.reference import _Context, _detach, call_op
 
 
@@ -66,21 +66,6 @@ def _contig(x):
 # output of a step is compared with the limit before the step runs. Steps whose outputs are all under
 # one page are not checked (no limit that small is meaningful; it keeps tiny plans' runs cheap).
 CHECK_MIN_BYTES = 4096
-
-
-def static_nbytes(ops):
-    """The largest statically known output size (bytes) of ``ops``, or 0."""
-    best = 0
-    for op in ops:
-        for t in op.outputs:
-            shape = t.shape
-            if shape.ndims is None or not shape.is_fully_defined() or t.dtype.is_ref_dtype:
-                continue
-            n = 8 if t.dtype.base_dtype.as_np == np.dtype(object) else t.dtype.base_dtype.as_np.itemsize
-            for d in shape.as_list():
-                n *= int(d)
-            best = max(best, n)
-    return best
 
 
 def oom_checker(ops):
@@ -332,7 +317,7 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
 
 def _emit_limit(ops, si, body, ns):
     """Inline allocation-limit check of a step (``lim`` is read once per run, see runner_source)."""
-    nbytes = static_nbytes(ops)
+    nbytes = static_output_bytes(ops)
     if nbytes >= CHECK_MIN_BYTES:
         ns[f"_nb{si}"], ns[f"_oom{si}"], ns["_max_alloc"] = nbytes, oom_checker(ops), max_alloc_bytes
         body.append(f"if _nb{si} > lim: _oom{si}()")

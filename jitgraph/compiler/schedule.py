@@ -16,7 +16,8 @@ variables first so a failure can restore them.
 
 from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.shapes import var_shape
-from jitgraph.ops.state_ops import initialized_by, variable_of
+from jitgraph.ops.state_ops import initialized_by
+from jitgraph.runtime.reference import initialization_reads
 
 POOL_MIN_BYTES = 1 << 20
 
@@ -104,7 +105,7 @@ def schedule(ops, deps, kernels, kernel_of, shapes, guards, fetch_tensors, feed_
             for t, kind in step.outs:
                 sched.buffers[t] = _buffer_kind(t, shapes.get(t), t in fetched or kind == "snapshot")
     _in_place_hazards(sched, groups)
-    sched.must_init = _must_init(ops)
+    sched.must_init = initialization_reads(ops, ())  # what the reference's check_initialized tests
     sched.always_init = {v for v, _ in sched.must_init}
     feed_only = lambda d: not isinstance(d, str) or d.startswith("f")  # noqa: E731
     sched.feed_guards = [g for g in guards if feed_only(g[1]) and feed_only(g[2])]
@@ -206,27 +207,6 @@ def _in_place_hazards(sched, steps):
             sched.journal = True
         if isinstance(step, KernelStep) and step.writes:
             wrote = True
-
-
-def _must_init(ops):
-    """The (variable, first op needing it) pairs the reference's ``check_initialized`` would test."""
-    inited, out, seen = set(), [], set()
-    for op in ops:
-        d = op.op_def
-        for i, t in enumerate(op.inputs):
-            if not t.dtype.is_ref_dtype:
-                continue
-            var = variable_of(t)
-            if var is None or var in inited or var in seen:
-                continue
-            if i not in d.ref_inputs or d.ref_requires_init:
-                out.append((var, op))
-                seen.add(var)
-        if d.ref_initializes:
-            var = variable_of(op.inputs[0])
-            if var is not None:
-                inited.add(var)
-    return out
 
 
 def written_vars(steps):

@@ -46,14 +46,26 @@ def check_nbytes(nbytes, op, what):
                       f"{f' ({op.type})' if op else ''}: more than the {max_alloc_bytes()} bytes this machine has")
 
 
+def _static_bytes(t):
+    """Bytes of tensor ``t`` if its static shape is fully known (and it is not a reference), else 0."""
+    shape = t.shape
+    if shape.ndims is None or not shape.is_fully_defined() or t.dtype.is_ref_dtype:
+        return 0
+    n = 8 if t.dtype.base_dtype.as_np == np.dtype(object) else t.dtype.base_dtype.as_np.itemsize
+    for d in shape.as_list():
+        n *= int(d)
+    return n
+
+
+def static_output_bytes(ops):
+    """The largest statically known output size (bytes) of ``ops``, or 0: executors work it out once
+    per plan and call ``check_output_sizes`` only for ops over the limit of the run."""
+    return max((_static_bytes(t) for op in ops for t in op.outputs), default=0)
+
+
 def check_output_sizes(op):
     """``ResourceExhaustedError`` if a statically known output of ``op`` cannot fit in memory."""
     for t in op.outputs:
-        shape = t.shape
-        if shape.ndims is None or not shape.is_fully_defined() or t.dtype.is_ref_dtype:
-            continue
-        n = 1
-        for d in shape.as_list():
-            n *= int(d)
-        itemsize = 8 if t.dtype.base_dtype.as_np == np.dtype(object) else t.dtype.base_dtype.as_np.itemsize
-        check_nbytes(n * itemsize, op, f"tensor with shape {shape.as_list()} and type {t.dtype.base_dtype.name}")
+        n = _static_bytes(t)
+        if n:
+            check_nbytes(n, op, f"tensor with shape {t.shape.as_list()} and type {t.dtype.base_dtype.name}")

@@ -19,29 +19,40 @@ import sys
 import numpy as np
 
 from jitgraph import errors
-from jitgraph.runtime.limits import check_output_sizes
+from jitgraph.runtime.limits import check_output_sizes, max_alloc_bytes, static_output_bytes
 from jitgraph.ops.state_ops import VarRef, initialized_by, variable_of
 
 
-def check_initialized(ops, fed, store):
-    """Walk ``ops`` in order tracking which variables are initialized; raise on a premature read."""
-    initialized = set()
+def initialization_reads(ops, fed):
+    """The ``(variable, op)`` pairs, in op order, of the first read of each variable that no earlier
+    op of ``ops`` initializes: what ``check_initialized`` tests (a plan works them out once)."""
+    initialized, reads, seen = set(), [], set()
     for op in ops:
         d = op.op_def
         for i, t in enumerate(op.inputs):
             if not t.dtype.is_ref_dtype or id(t) in fed:
                 continue
             var = variable_of(t)
-            if var is None or var in initialized or store.is_initialized(var):
+            if var is None or var in initialized or var in seen:
                 continue
             if i not in d.ref_inputs or d.ref_requires_init:
-                raise errors.FailedPreconditionError(
-                    None, op, f"Attempting to use uninitialized value {var.name} (read by op "
-                              f"'{op.name}' of type {op.type})")
+                reads.append((var, op))
+                seen.add(var)
         if d.ref_initializes and id(op.inputs[0]) not in fed:
             var = variable_of(op.inputs[0])
             if var is not None:
                 initialized.add(var)
+    return reads
+
+
+def check_initialized(ops, fed, store, reads=None):
+    """Raise ``FailedPreconditionError`` for the first read of ``ops`` (in order) of a variable that
+    is uninitialized when it runs; ``reads``: ``initialization_reads(ops, fed)`` if already known."""
+    for var, op in (initialization_reads(ops, fed) if reads is None else reads):
+        if not store.is_initialized(var):
+            raise errors.FailedPreconditionError(
+                None, op, f"Attempting to use uninitialized value {var.name} (read by op "
+                          f"'{op.name}' of type {op.type})")
 
 
 class ReferencePlan:
@@ -63,13 +74,18 @@ class ReferencePlan:
         inits = initialized_by(ops)
         self._must_be_initialized = [v for _, v in self._fetched_vars if v not in inits]
         self._donors, self._dying = _donors(ops, fetch_ids, self._fed)
+        self._init_reads = initialization_reads(ops, self._fed)
+        # per op, worked out once: output dtypes, and the static output bytes checked against the
+        # allocation limit (a run reads the limit once; most ops are far below it)
+        self._out_dtypes = {op: [t.dtype.base_dtype.as_np for t in op.outputs] for op in ops}
+        self._out_bytes = {op: static_output_bytes([op]) for op in ops if op.op_def.run is None}
 
     def run(self, state, feed_values, record=None):
         """Run the ops; with ``record`` (a dict), also note ``name -> (shape, dtype, value)`` of every
         array value the run makes or is fed, the value only for small integer arrays (shapes, axes):
         the compiler warms library kernels with them."""
         store = state.store
-        check_initialized(self.ops, self._fed, store)
+        check_initialized(self.ops, self._fed, store, self._init_reads)
         for var in self._must_be_initialized:   # a fetched variable no op of this run initializes
             if not store.is_initialized(var):
                 raise errors.FailedPreconditionError(None, var, f"Attempting to use uninitialized value {var.name}")
@@ -79,13 +95,14 @@ class ReferencePlan:
             for i in self._fetch_ids.get(id(t), ()):
                 out[i] = values[id(t)]
         ctx = _Context(state)
+        limit = max_alloc_bytes()
         store.begin()
         try:
             with np.errstate(all="ignore"):
                 if record is not None:
                     _record(record, self.feed_tensors, feed_values)
                 for op in self.ops:
-                    results = self._run_op(ctx, op, values, self._donors.get(op))
+                    results = self._run_op(ctx, op, values, self._donors.get(op), limit)
                     if record is not None:
                         _record(record, op.outputs, results)
                     self._keep(op, results, values, out, store)
@@ -111,11 +128,11 @@ class ReferencePlan:
             for i in self._fetch_ids.get(id(t), ()):
                 out[i] = _snapshot(v, store)
 
-    def _run_op(self, ctx, op, values, donors=None):
+    def _run_op(self, ctx, op, values, donors, limit):
         d = op.op_def
         args = _arguments(op, values, ctx.state.store)
-        out_dtypes = [t.dtype.base_dtype.as_np for t in op.outputs]
-        if d.run is None:
+        out_dtypes = self._out_dtypes[op]
+        if self._out_bytes.get(op, 0) > limit:
             check_output_sizes(op)
         fn = d.compute
         if donors:
