@@ -38,7 +38,6 @@ Numba is imported lazily, inside the functions: importing this module (and
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import importlib.util
 import linecache
@@ -323,7 +322,8 @@ def is_loaded(source: str) -> bool:
 
 def has_compiled(source: str) -> bool:
     """Does the disk cache hold ``source``'s module with machine code (a Numba index next to it)?
-    A cheap look (two stats and a glob) for the tiering policy's estimate, not a guarantee."""
+    A cheap look (two stats and a listing kept while the directory is unchanged) for the tiering
+    policy's estimate, not a guarantee."""
     kdir = disk_kernels_dir()
     if kdir is None:
         return False
@@ -332,7 +332,29 @@ def has_compiled(source: str) -> bool:
         return False
     if os.environ.get("NUMBA_CACHE_DIR"):
         return True
-    return bool(glob.glob(os.path.join(glob.escape(str(kdir / "__pycache__")), f"{name}.*.nbi")))
+    return name in _indexed_modules(kdir / "__pycache__")
+
+
+_index_listing = (None, None, frozenset())     # (directory, its mtime, module names with a .nbi)
+
+
+def _indexed_modules(pycache):
+    """Names of the modules with a Numba index (``<name>.<function>-<line>.py<ver>.nbi``) in
+    ``pycache``: one listing per change of the directory, not a glob per kernel (a cache that a
+    test suite filled holds thousands of files, and a glob over them took 4 ms a kernel)."""
+    global _index_listing
+    try:
+        mtime = os.stat(pycache).st_mtime_ns
+    except OSError:
+        return frozenset()
+    where, when, names = _index_listing
+    if where != pycache or when != mtime:
+        try:
+            names = frozenset(f.split(".", 1)[0] for f in os.listdir(pycache) if f.endswith(".nbi"))
+        except OSError:
+            names = frozenset()
+        _index_listing = (pycache, mtime, names)
+    return names
 
 
 def load_module(source: str) -> types.ModuleType:
