@@ -1,4 +1,5 @@
-"""Adaptive optimizers: Adam, RMSProp, Adagrad (TF1's update rules, slot names and defaults)."""
+"""Adaptive optimizers: Adam, RMSProp, Adagrad, Adadelta, FTRL (TF1's update rules, slot names and
+defaults)."""
 
 from jitgraph.ops import math_ops, state_ops
 from jitgraph.ops.control_ops import group
@@ -124,3 +125,113 @@ class AdagradOptimizer(Optimizer):
         acc_t = state_ops.assign_add(acc, _b("Mul", grad, grad), name="accum")
         step = _b("RealDiv", _b("Mul", hyper(self._lr_t, var), grad), _u("Sqrt", acc_t))
         return state_ops.assign_sub(var, step, use_locking=self._use_locking, name="ApplyAdagrad")
+
+
+class AdadeltaOptimizer(Optimizer):
+    """Adadelta (Zeiler), TF1 form::
+
+        accum = rho * accum + (1 - rho) * g^2
+        update = sqrt(accum_update + epsilon) / sqrt(accum + epsilon) * g
+        accum_update = rho * accum_update + (1 - rho) * update^2
+        var -= lr * update
+
+    Slots ``accum``/``accum_update`` are ``<var>/Adadelta``, ``<var>/Adadelta_1``."""
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-8, use_locking=False, name="Adadelta"):
+        super().__init__(use_locking, name)
+        self._lr, self._rho, self._epsilon = learning_rate, rho, epsilon
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._make_slot(v, "accum", 0, self._name)
+            self._make_slot(v, "accum_update", 0, self._name + "_1")
+
+    def _prepare(self):
+        self._lr_t = self._hyper(self._lr, "lr")
+        self._rho_t = self._hyper(self._rho, "rho")
+        self._eps_t = self._hyper(self._epsilon, "epsilon")
+
+    def _apply_dense(self, grad, var):
+        accum, accum_update = self.get_slot(var, "accum"), self.get_slot(var, "accum_update")
+        lr, rho, eps = hyper(self._lr_t, var), hyper(self._rho_t, var), hyper(self._eps_t, var)
+        one_minus_rho = _b("Sub", math_ops.cast(1.0, var.dtype.base_dtype), rho)
+        acc_t = state_ops.assign(accum, _b("Add", _b("Mul", accum._ref(), rho),
+                                           _b("Mul", _b("Mul", grad, grad), one_minus_rho)), name="accum")
+        update = _b("Mul", _b("RealDiv", _u("Sqrt", _b("Add", accum_update._ref(), eps)),
+                              _u("Sqrt", _b("Add", acc_t, eps))), grad)
+        upd_t = state_ops.assign(accum_update, _b("Add", _b("Mul", accum_update._ref(), rho),
+                                                  _b("Mul", _b("Mul", update, update), one_minus_rho)),
+                                 name="accum_update")
+        step = state_ops.assign_sub(var, _b("Mul", update, lr), use_locking=self._use_locking, name="ApplyAdadelta")
+        return group(step, upd_t)
+
+
+class FtrlOptimizer(Optimizer):
+    """FTRL-Proximal (McMahan et al.), TF1 form (``ApplyFtrl``/``ApplyFtrlV2``), with
+    ``p(a) = a^(-learning_rate_power)`` (``sqrt`` for the default -0.5)::
+
+        new_accum = accum + g^2
+        linear += g' - (p(new_accum) - p(accum)) / lr * var    (g' = g + 2 * l2_shrinkage * var)
+        var = (l1 * sign(linear) - linear) / (p(new_accum) / lr + 2 * l2)  if |linear| > l1, else 0
+        accum = new_accum
+
+    where ``l2`` includes ``beta / (2 * lr)``. Slots ``accum`` (starts at
+    ``initial_accumulator_value``) and ``linear`` are ``<var>/Ftrl``, ``<var>/Ftrl_1`` unless
+    ``accum_name``/``linear_name`` are given."""
+
+    def __init__(self, learning_rate, learning_rate_power=-0.5, initial_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0, use_locking=False, name="Ftrl",
+                 accum_name=None, linear_name=None, l2_shrinkage_regularization_strength=0.0, beta=None):
+        super().__init__(use_locking, name)
+        for what, value, sign in (("initial_accumulator_value", initial_accumulator_value, 1),
+                                  ("learning_rate_power", learning_rate_power, -1),
+                                  ("l1_regularization_strength", l1_regularization_strength, 1),
+                                  ("l2_regularization_strength", l2_regularization_strength, 1),
+                                  ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength, 1)):
+            if value * sign < 0.0:
+                raise ValueError(f"{what} {value:f} needs to be {'positive' if sign > 0 else 'negative'} or zero")
+        self._lr, self._power, self._init = learning_rate, learning_rate_power, initial_accumulator_value
+        self._l1, self._l2, self._shrink = (l1_regularization_strength, l2_regularization_strength,
+                                            l2_shrinkage_regularization_strength)
+        self._beta = 0.0 if beta is None else beta
+        self._accum_name, self._linear_name = accum_name, linear_name
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._make_slot(v, "accum", self._init, self._accum_name or self._name)
+            self._make_slot(v, "linear", 0, self._linear_name or self._name + "_1")
+
+    def _prepare(self):
+        self._lr_t = self._hyper(self._lr, "learning_rate")
+        self._l1_t = self._hyper(self._l1, "l1_regularization_strength")
+        if not self._beta:
+            self._l2_t = self._hyper(self._l2, "l2_regularization_strength")
+        elif isinstance(self._lr, (int, float)):        # as TF: l2 + beta / (2 lr) in Python floats
+            self._l2_t = self._hyper(self._l2 + self._beta / (2.0 * self._lr), "l2_regularization_strength")
+        else:
+            self._l2_t = _b("Add", self._hyper(self._l2, "l2_regularization_strength"),
+                            _b("RealDiv", self._hyper(self._beta, "beta"), _b("Mul", self._hyper(2.0, "two"), self._lr_t)))
+        self._shrink_t = self._hyper(self._shrink, "l2_shrinkage_regularization_strength")
+        self._power_t = self._hyper(self._power, "learning_rate_power")
+
+    def _apply_dense(self, grad, var):
+        accum, linear = self.get_slot(var, "accum"), self.get_slot(var, "linear")
+        dt = var.dtype.base_dtype
+        lr, l1, l2 = hyper(self._lr_t, var), hyper(self._l1_t, var), hyper(self._l2_t, var)
+        two = math_ops.cast(2.0, dt)
+        old = var._ref()
+        new_accum = _b("Add", accum._ref(), _b("Mul", grad, grad))
+        if self._power == -0.5:
+            p_new, p_old = _u("Sqrt", new_accum), _u("Sqrt", accum._ref())
+        else:
+            neg_power = _u("Neg", hyper(self._power_t, var))
+            p_new, p_old = _b("Pow", new_accum, neg_power), _b("Pow", accum._ref(), neg_power)
+        g = grad if self._shrink <= 0.0 else _b("Add", grad, _b("Mul", _b("Mul", two, hyper(self._shrink_t, var)), old))
+        lin_t = state_ops.assign(linear, _b("Sub", _b("Add", linear._ref(), g),
+                                            _b("Mul", _b("RealDiv", _b("Sub", p_new, p_old), lr), old)), name="linear")
+        x = _b("Sub", _b("Mul", l1, _u("Sign", lin_t)), lin_t)
+        y = _b("Add", _b("RealDiv", p_new, lr), _b("Mul", two, l2))
+        new_var = math_ops.where(_b("Greater", _u("Abs", lin_t), l1), _b("RealDiv", x, y), _b("Mul", old, math_ops.cast(0.0, dt)))
+        step = state_ops.assign(var, new_var, use_locking=self._use_locking, name="ApplyFtrl")
+        acc_t = state_ops.assign(accum, new_accum, name="accum")
+        return group(step, acc_t)

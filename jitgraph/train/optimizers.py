@@ -1,5 +1,5 @@
 """TF1 optimizers: ``Optimizer`` and ``GradientDescentOptimizer``/``MomentumOptimizer`` here, the
-adaptive ones (Adam, RMSProp, Adagrad) in ``adaptive.py``; the global step in ``global_step.py``.
+adaptive ones (Adam, RMSProp, Adagrad, Adadelta, FTRL) in ``adaptive.py``; the global step in ``global_step.py``.
 
 Every update is written as elementwise math feeding one assign per variable (and per slot), so
 the compiler can fuse a whole update into one in-place loop. Reads follow program order: the
@@ -17,7 +17,7 @@ from jitgraph.train.global_step import *  # noqa: F401,F403
 from jitgraph.train.global_step import __all__ as _gs_all
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdamOptimizer", "RMSPropOptimizer",
-           "AdagradOptimizer"] + _gs_all
+           "AdagradOptimizer", "AdadeltaOptimizer", "FtrlOptimizer"] + _gs_all
 
 
 def _vars_of(var_list):
@@ -214,6 +214,7 @@ class MomentumOptimizer(Optimizer):
         return state_ops.assign_sub(var, b("Mul", lr, step), use_locking=self._use_locking, name="ApplyMomentum")
 
 
-from jitgraph.train.adaptive import AdagradOptimizer, AdamOptimizer, RMSPropOptimizer  # noqa: E402,F401
+from jitgraph.train.adaptive import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,  # noqa: E402,F401
+                                     FtrlOptimizer, RMSPropOptimizer)
 
 _ = GraphKeys

@@ -185,3 +185,35 @@ def test_learning_rate_tensor_and_float32_variables():
             sess.run(op, {lr: 0.0})
             np.testing.assert_allclose(sess.run(w), [0.5, -0.5])
             assert sess.run(w).dtype == np.float32
+
+
+# ---- Adadelta and FTRL against TensorFlow 2.21 (tests/oracle/optimizer_cases.py) -----------------
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+_ORACLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "oracle")
+sys.path.insert(0, _ORACLE)
+import optimizer_cases  # noqa: E402
+
+with open(os.path.join(_ORACLE, "data", "optimizers.json")) as _f:
+    _TF = json.load(_f)
+
+
+@pytest.mark.parametrize("name", sorted(optimizer_cases.CASES))
+def test_adadelta_and_ftrl_follow_tf(name, mode):
+    """Five steps of a vector and a matrix variable (FTRL's l1 zeroes some entries), slot names,
+    and final slots, on the reference executor and compiled (``mode``)."""
+    got, want = optimizer_cases.trajectory(tf, name), _TF[name]
+    assert got["slot_names"] == want["slot_names"] and got["slot_vars"] == want["slot_vars"]
+    assert got["global"] == want["global"]
+    for g_step, w_step in zip(got["steps"], want["steps"]):
+        for a, b in zip(g_step, w_step):
+            np.testing.assert_allclose(a, b, rtol=2e-6, atol=1e-7)
+    for k, v in want["slots"].items():
+        np.testing.assert_allclose(got["slots"][k], v, rtol=2e-6, atol=1e-7)
+
+
+def test_ftrl_argument_errors_are_tfs():
+    got = optimizer_cases.errors(tf)
+    assert got == {k: v if v is None else list(v) for k, v in _TF["errors"].items()}
