@@ -87,6 +87,7 @@ def simplify(ops, fetched, fed):
             exponent = _scalar_exponent(op, consts)
             if exponent == 2.0:
                 op = op_map[orig] = _copy(op, get_op_def("Square"), [op.inputs[0]], [], {}, tmap, fed)
+                tmap[orig.outputs[0]] = op.outputs[0]       # (``op`` may be a rewired copy of ``orig``)
         same = None if kept_outputs else _passthrough(op, consts)
         if same is not None:
             tmap[orig.outputs[0]] = same

@@ -12,7 +12,7 @@ import numpy as np
 
 from jitgraph.framework.graph import graph_of
 from jitgraph.framework.shapes import TensorShape
-from jitgraph.ops.registry import constant_value, convert_to_tensor
+from jitgraph.ops.registry import _contains_tensor, constant_value, convert_to_tensor
 
 
 def partial_value(t):
@@ -80,6 +80,11 @@ def int_tensor(value, name="Const"):
     unless a value needs int64, as TF infers)."""
     if hasattr(value, "op") or hasattr(value, "_as_graph_element"):
         return convert_to_tensor(value)
+    if isinstance(value, (list, tuple)) and _contains_tensor(value):    # [tf.shape(x)[0], -1]: packed, as TF
+        dt = next((t.dtype.base_dtype for t in value if hasattr(t, "dtype") and hasattr(t, "op")), None)
+        if dt is None:
+            return convert_to_tensor(value, name=name)
+        return convert_to_tensor([v if hasattr(v, "op") else convert_to_tensor(v, dt) for v in value], name=name)
     from jitgraph.ops.constant_ops import constant
     if hasattr(value, "as_list"):
         value = value.as_list()

@@ -50,3 +50,16 @@ def test_values_equal_numpy_power(g, eager_strict, exponent):
     with np.errstate(over="ignore"):
         want = np.power(SPECIAL, np.float32(exponent))
     np.testing.assert_array_equal(got, want)
+
+
+def test_square_of_a_rewired_pow_feeds_its_consumers(g, eager_strict):
+    """A ``Pow`` whose input moved (here past an ``Identity``) is first rewired, then replaced by
+    ``Square``: its consumers must read the ``Square`` (they read the dropped copy's output, which
+    no step computed, and the runner failed with a NameError)."""
+    x = tf.placeholder(tf.float32, [None])
+    y = tf.pow(tf.identity(x), 2.0)               # not fetched: fetched outputs are never rewritten
+    z = tf.reduce_mean(y) + tf.reduce_sum(y * 3.0)
+    xv = np.array([1.5, -2.0, 0.25], np.float32)
+    with tf.Session() as sess:
+        got = sess.run(z, {x: xv})
+    np.testing.assert_allclose(got, np.mean(xv * xv) + 3 * np.sum(xv * xv), rtol=1e-6)

@@ -92,6 +92,22 @@ def test_dynamic_shapes_flow_into_static_shapes():
     assert out[0].shape == (2, 12) and out[1].shape == (4, 6)
 
 
+def test_a_shape_list_holding_tensors_is_packed_as_in_tf():
+    """``tf.reshape(x, [tf.shape(x)[0], 12])``: TF packs the list (op ``Reshape/shape``, a Pack),
+    and the static shape keeps what the list tells ([None, 12], or [None, None] with a -1)."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3, 4])
+        flat = tf.reshape(x, [tf.shape(x)[0], 12])
+        loose = tf.reshape(x, (tf.shape(x)[0], -1))
+        big = tf.reshape(x, [tf.cast(tf.shape(x)[0], tf.int64), 3, 4])
+        assert flat.op.inputs[1].op.type == "Pack" and flat.op.inputs[1].op.name == "Reshape/shape"
+        assert flat.shape.as_list() == [None, 12] and loose.shape.as_list() == [None, None]
+        assert big.op.inputs[1].dtype == tf.int64
+        out = evaluate([flat, loose, big], {x: X})
+    assert out[0].shape == (2, 12) and out[1].shape == (2, 12) and out[2].shape == (2, 3, 4)
+    np.testing.assert_array_equal(out[0], X.reshape(2, 12))
+
+
 def test_default_op_names_follow_tf():
     with tf.Graph().as_default():
         x = tf.zeros([2, 3, 4])
