@@ -147,8 +147,8 @@ def _fill_infer(ins, a):
     known = constant_value(dims)
     if known is not None:
         return [(value.dtype.base_dtype, [int(d) for d in np.asarray(known).reshape(-1)])]
-    n = dims.shape[0].value if dims.shape.ndims == 1 else None
-    return [(value.dtype.base_dtype, TensorShape(None if n is None else [None] * n))]
+    from jitgraph.ops.op_util import shape_value
+    return [(value.dtype.base_dtype, shape_value(dims))]     # [tf.shape(x)[0], 10] -> [None, 10], as TF
 
 
 def _fill_grad(op, g):
@@ -182,8 +182,9 @@ def fill(dims, value, name=None):
 
 def _const_fill(shape, dtype, v, name):
     dtype = dtypes.as_dtype(dtype).base_dtype
-    if isinstance(shape, (list, tuple, TensorShape)) and all(not hasattr(d, "op") for d in as_shape(shape).as_list() or []) \
-            and as_shape(shape).is_fully_defined() and _small(as_shape(shape)):
+    static = isinstance(shape, TensorShape) or (isinstance(shape, (list, tuple)) and
+                                                all(not hasattr(d, "op") for d in shape))   # [tf.shape(x)[0], 10]: a Fill
+    if static and as_shape(shape).is_fully_defined() and _small(as_shape(shape)):
         dims = [int(d) for d in as_shape(shape).as_list()]
         return constant(np.full(dims, v, dtype=dtype.as_np if dtype != dtypes.string else object), dtype, name=name)
     return fill(shape, constant(v, dtype), name=name)
