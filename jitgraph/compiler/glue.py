@@ -36,9 +36,9 @@ def glue(ops, shapes, fetched, fed):
             for t, u in zip(orig.outputs, op.outputs):
                 shapes[u] = shapes.get(t)
         op_map[orig] = op
-        if op.type == "BroadcastTo" and orig.outputs[0] not in keep and _like(op, shapes) is not None:
-            x, like = op.inputs[0], _like(op, shapes)
-            new = _copy(op, get_op_def("_BroadcastLike"), [x, like], list(op.control_inputs), {}, tmap, fed)
+        like = _like(op, shapes) if op.type == "BroadcastTo" and orig.outputs[0] not in keep else None
+        if like is not None:
+            new = _copy(op, get_op_def("_BroadcastLike"), [op.inputs[0], like], list(op.control_inputs), {}, tmap, fed)
             shapes[new.outputs[0]] = shapes.get(op.outputs[0])
             tmap[orig.outputs[0]] = new.outputs[0]
             op = op_map[orig] = new
