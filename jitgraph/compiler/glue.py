@@ -20,8 +20,7 @@ division by the count and whatever reads it; its ``Shape`` op then is dead too.
 Cost: one walk over the ops and one backwards walk to drop dead ``Shape`` ops: linear.
 """
 
-from jitgraph.compiler.simplify import Simplified, _copy, _rewire
-from jitgraph.ops.registry import get_op_def
+from jitgraph.compiler.simplify import Simplified, _rewire, replace
 
 DROPPABLE = {"Shape", "Size", "Rank"}     # pure shape queries: dead once nothing reads them
 
@@ -38,9 +37,8 @@ def glue(ops, shapes, fetched, fed):
         op_map[orig] = op
         like = _like(op, shapes) if op.type == "BroadcastTo" and orig.outputs[0] not in keep else None
         if like is not None:
-            new = _copy(op, get_op_def("_BroadcastLike"), [op.inputs[0], like], list(op.control_inputs), {}, tmap, fed)
+            new = replace(orig, op, "_BroadcastLike", [op.inputs[0], like], tmap, fed)
             shapes[new.outputs[0]] = shapes.get(op.outputs[0])
-            tmap[orig.outputs[0]] = new.outputs[0]
             op = op_map[orig] = new
         same = _identity_sum(op, shapes) if op.type == "SumToShape" and orig.outputs[0] not in keep else None
         if same is not None:

@@ -86,8 +86,7 @@ def simplify(ops, fetched, fed):
         if not kept_outputs and op.type == "Pow":
             exponent = _scalar_exponent(op, consts)
             if exponent == 2.0:
-                op = op_map[orig] = _copy(op, get_op_def("Square"), [op.inputs[0]], [], {}, tmap, fed)
-                tmap[orig.outputs[0]] = op.outputs[0]       # (``op`` may be a rewired copy of ``orig``)
+                op = op_map[orig] = replace(orig, op, "Square", [op.inputs[0]], tmap, fed)
         same = None if kept_outputs else _passthrough(op, consts)
         if same is not None:
             tmap[orig.outputs[0]] = same
@@ -134,6 +133,15 @@ def _fused(chain, tmap, op_map, fed):
 
 def _moved(t, tmap, fed):
     return t if t in fed else tmap.get(t, t)
+
+
+def replace(orig, op, op_type, inputs, tmap, fed):
+    """An ``op_type`` op (no attrs) standing for ``orig``, whose current form is ``op`` (``orig``
+    itself or a rewired copy): consumers of ``orig``'s outputs read the new op's. (Mapping only
+    the copy's outputs left them reading a tensor no step computes.)"""
+    new = _copy(op, get_op_def(op_type), inputs, list(op.control_inputs), {}, tmap, fed)
+    tmap.update((t, u) for t, u in zip(orig.outputs, new.outputs) if t not in fed)
+    return new
 
 
 def _copy(op, op_def, inputs, controls, attrs, tmap, fed):
