@@ -220,6 +220,26 @@ class GlorotNormal(VarianceScaling):
         return {"seed": self.seed, "dtype": self.dtype.name}
 
 
+def he_normal(seed=None):
+    """He (Kaiming) normal: ``VarianceScaling(2.0, "fan_in", "truncated_normal")``, as TF's."""
+    return VarianceScaling(2.0, "fan_in", "truncated_normal", seed)
+
+
+def he_uniform(seed=None):
+    """He uniform: ``VarianceScaling(2.0, "fan_in", "uniform")``."""
+    return VarianceScaling(2.0, "fan_in", "uniform", seed)
+
+
+def lecun_normal(seed=None):
+    """LeCun normal: ``VarianceScaling(1.0, "fan_in", "truncated_normal")``."""
+    return VarianceScaling(1.0, "fan_in", "truncated_normal", seed)
+
+
+def lecun_uniform(seed=None):
+    """LeCun uniform: ``VarianceScaling(1.0, "fan_in", "uniform")``."""
+    return VarianceScaling(1.0, "fan_in", "uniform", seed)
+
+
 def _orthogonal_run(ctx, op, ins):
     rows, cols = op.get_attr("flat_shape")
     a = ctx.rng(op).standard_normal((rows, cols))

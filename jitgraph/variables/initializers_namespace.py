@@ -13,8 +13,10 @@ from jitgraph.variables.initializers import (Constant as constant, GlorotNormal 
                                              Ones as ones, Orthogonal as orthogonal, RandomNormal as random_normal,
                                              RandomUniform as random_uniform, TruncatedNormal as truncated_normal,
                                              VarianceScaling as variance_scaling, Zeros as zeros)
+from jitgraph.variables.initializers import he_normal, he_uniform, lecun_normal, lecun_uniform  # noqa: F401
 
-__all__ = ["constant", "glorot_normal", "glorot_uniform", "identity", "ones", "orthogonal", "random_normal",
+__all__ = ["constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal",
+           "lecun_uniform", "identity", "ones", "orthogonal", "random_normal",
            "random_uniform", "truncated_normal", "variance_scaling", "zeros", "global_variables",
            "local_variables", "variables", "Constant", "GlorotNormal", "GlorotUniform", "Identity", "Ones",
            "Orthogonal", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros"]

@@ -439,3 +439,84 @@ def autoencoder_squared_error(rng):
     h = tf.nn.sigmoid(tf.layers.dense(tf.nn.sigmoid(tf.layers.dense(x, 4)), 12))
     loss = tf.reduce_mean(tf.pow(x - h, 2))
     return tf.train.RMSPropOptimizer(0.01).minimize(loss), loss, {x: rng.random((8, 12), dtype=np.float32)}
+
+
+@case
+def summaries_merged_in_step(rng):
+    x = tf.placeholder(tf.float32, [None, 5])
+    y = tf.placeholder(tf.float32, [None, 1])
+    with tf.name_scope("model"):
+        w = tf.Variable(tf.random_normal([5, 1]))
+        b = tf.Variable(0.0)
+        pred = tf.matmul(x, w) + b
+    loss = tf.reduce_mean(tf.square(pred - y))
+    tf.summary.scalar("loss", loss)
+    tf.summary.histogram("w", w)
+    tf.summary.scalar("b", b)
+    merged = tf.summary.merge_all()
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    return [train, merged], loss, {x: rng.random((8, 5), dtype=np.float32), y: rng.random((8, 1), dtype=np.float32)}
+
+@case
+def keras_style_layers_api(rng):
+    x = tf.placeholder(tf.float32, [None, 10])
+    y = tf.placeholder(tf.int32, [None])
+    dense1 = tf.layers.Dense(16, activation=tf.nn.relu, kernel_initializer=tf.initializers.he_normal())
+    bn = tf.layers.BatchNormalization()
+    drop = tf.layers.Dropout(0.2)
+    out = tf.layers.Dense(3)
+    logits = out(drop(bn(dense1(x), training=True), training=True))
+    loss = tf.losses.sparse_softmax_cross_entropy(y, logits)
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        train = tf.train.AdamOptimizer().minimize(loss)
+    return train, loss, {x: rng.random((8, 10), dtype=np.float32), y: rng.integers(0, 3, 8).astype(np.int32)}
+
+@case
+def metrics_streaming_in_loop(rng):
+    x = tf.placeholder(tf.float32, [None, 4])
+    y = tf.placeholder(tf.int64, [None])
+    logits = tf.layers.dense(x, 2)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+    acc, acc_up = tf.metrics.accuracy(y, tf.argmax(logits, 1))
+    auc, auc_up = tf.metrics.auc(tf.cast(y, tf.bool), tf.nn.softmax(logits)[:, 1])
+    return [tf.train.AdamOptimizer().minimize(loss), acc_up, auc_up], loss, {x: rng.random((16, 4), dtype=np.float32), y: rng.integers(0, 2, 16)}
+
+@case
+def scalar_feed_hyperparams(rng):
+    x = tf.placeholder(tf.float32, [None, 3])
+    lr = tf.placeholder(tf.float32, [])
+    kp = tf.placeholder_with_default(1.0, [])
+    h = tf.nn.dropout(tf.layers.dense(x, 8, tf.nn.relu), keep_prob=kp)
+    loss = tf.reduce_mean(tf.square(tf.layers.dense(h, 1)))
+    return tf.train.MomentumOptimizer(lr, 0.9).minimize(loss), loss, {x: rng.random((8, 3), dtype=np.float32), lr: 0.05}
+
+@case
+def variable_scope_reuse_shared_tower(rng):
+    a = tf.placeholder(tf.float32, [None, 6])
+    b = tf.placeholder(tf.float32, [None, 6])
+    def tower(v):
+        with tf.variable_scope("tower", reuse=tf.AUTO_REUSE):
+            return tf.layers.dense(tf.layers.dense(v, 8, tf.nn.tanh, name="h"), 4, name="o")
+    ea, eb = tower(a), tower(b)
+    d = tf.sqrt(tf.reduce_sum(tf.square(ea - eb), 1) + 1e-6)
+    loss = tf.reduce_mean(tf.maximum(0.0, 1.0 - d))
+    return tf.train.AdamOptimizer().minimize(loss), loss, {a: rng.random((8, 6), dtype=np.float32), b: rng.random((8, 6), dtype=np.float32)}
+
+@case
+def int_labels_one_hot_depth_argmax_accuracy_cast(rng):
+    x = tf.placeholder(tf.float32, [None, 7])
+    y = tf.placeholder(tf.uint8, [None])
+    oh = tf.one_hot(tf.cast(y, tf.int32), 5)
+    logits = tf.layers.dense(x, 5)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=oh, logits=logits))
+    correct = tf.equal(tf.cast(tf.argmax(logits, axis=-1), tf.int32), tf.cast(y, tf.int32))
+    return [tf.train.AdagradOptimizer(0.1).minimize(loss), tf.reduce_mean(tf.cast(correct, tf.float64))], loss, {x: rng.random((8, 7), dtype=np.float32), y: rng.integers(0, 5, 8).astype(np.uint8)}
+
+@case
+def float64_model(rng):
+    x = tf.placeholder(tf.float64, [None, 3])
+    y = tf.placeholder(tf.float64, [None, 1])
+    w = tf.Variable(np.zeros((3, 1)))
+    b = tf.Variable(np.zeros(1))
+    loss = tf.reduce_mean(tf.square(tf.matmul(x, w) + b - y)) + 0.01 * tf.reduce_sum(tf.abs(w))
+    return tf.train.AdamOptimizer(0.1).minimize(loss), loss, {x: rng.random((8, 3)), y: rng.random((8, 1))}

@@ -13,7 +13,8 @@ from jitgraph.compiler import config
 import program_cases
 
 RANDOM_STEPS = {"dense_layers_dropout", "vae_reparam", "cond_training_switch", "word2vec_nce",
-                "bilstm_multicell_dropout", "dataset_iterator_training", "cnn_dropout_rate_flatten_nchw_free"}
+                "bilstm_multicell_dropout", "dataset_iterator_training", "cnn_dropout_rate_flatten_nchw_free",
+                "keras_style_layers_api"}
 
 
 def _losses(name, mode, steps=3):

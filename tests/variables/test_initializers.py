@@ -170,3 +170,22 @@ def test_same_seed_pair_gives_identical_ops_and_reruns_give_new_values():
         np.testing.assert_array_equal(first_x, first_y)
         sess.run(x.initializer)
         assert not np.array_equal(sess.run(x), first_x)
+
+
+@pytest.mark.parametrize("name, scale, distribution", [("he_normal", 2.0, "truncated_normal"),
+                                                       ("he_uniform", 2.0, "uniform"),
+                                                       ("lecun_normal", 1.0, "truncated_normal"),
+                                                       ("lecun_uniform", 1.0, "uniform")])
+def test_he_and_lecun_initializers_are_tfs_variance_scalings(name, scale, distribution):
+    """``tf.initializers.he_normal`` & co.: TF's configs (recorded from TF 2.21) and the fan-in variance."""
+    init = getattr(tf.initializers, name)(seed=3)
+    assert init.get_config() == {"scale": scale, "mode": "fan_in", "distribution": distribution, "seed": 3,
+                                 "dtype": "float32"}
+    with tf.Graph().as_default():
+        v = tf.get_variable("v", [400, 300], initializer=init)
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            w = sess.run(v)
+    assert abs(w.std() - np.sqrt(scale / 400)) < 0.03 * np.sqrt(scale / 400)
+    if distribution == "uniform":
+        assert np.abs(w).max() <= np.sqrt(3 * scale / 400)
