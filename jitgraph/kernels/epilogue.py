@@ -43,8 +43,9 @@ def bias_act_flat(y, bt, code):
     n = y.size
     full = n - n % run
     for s in range(0, full, run):
+        block = y[s:s + run]           # a view per block: indexing y[s + q] does not vectorize (7x slower)
         for q in range(run):
-            y[s + q] = _act(y[s + q] + bt[q], code, zero, six)
+            block[q] = _act(block[q] + bt[q], code, zero, six)
     for q in range(n - full):
         y[full + q] = _act(y[full + q] + bt[q], code, zero, six)
 
