@@ -128,7 +128,11 @@ def build_compiled(prep):
         print(src, file=sys.stderr)
     code = compile(src, "<jitgraph runner>", "exec")
     exec(code, ns)
-    out = Compiled(ns["run"], prep.kernels, prep.sched.steps, [s for s, _ in prep.sources.values()], src,
+    run = ns["run"]
+    if ns["_owns_threads"]:
+        from jitgraph.kernels.blas import own_threads
+        run = own_threads(run)
+    out = Compiled(run, prep.kernels, prep.sched.steps, [s for s, _ in prep.sources.values()], src,
                    p.timings)
     out.namespace = ns
     return out

@@ -76,13 +76,19 @@ def oom_checker(ops):
     return check
 
 
-def matmul_into(op):
+def matmul_into(op, blocked=False):
     """A ``MatMul`` step writing into a buffer kept across runs (reallocated when the shape changes):
     BLAS through ``np.dot(..., out=)``, transposed operands passed as views (BLAS reads them with
     the transpose flag, no copy). Only used where no consumer can keep a view of the result.
     ``np.dot`` rather than ``np.matmul``: the same BLAS call for 2-D operands without the ufunc
-    machinery, 0.4 us less a call (a 64-layer MLP's step makes 193 of them, ~3 us each)."""
+    machinery, 0.4 us less a call (a 64-layer MLP's step makes 193 of them, ~3 us each).
+    ``blocked`` (plans that run in ``blas.owned``): ``kernels.matmul.gemm``, blocks of a large
+    product on the chunk workers."""
     ta, tb = bool(op.attrs.get("transpose_a")), bool(op.attrs.get("transpose_b"))
+    if blocked:
+        from jitgraph.kernels.matmul import gemm as dot
+    else:
+        dot = np.dot
     dtype = op.outputs[0].dtype.base_dtype.as_np
     box = [np.empty((0, 0), dtype)]
 
@@ -93,7 +99,7 @@ def matmul_into(op):
         if out.shape[0] != a.shape[0] or out.shape[1] != b.shape[-1]:
             out = box[0] = alloc_checked((a.shape[0], b.shape[-1]), dtype, op)
         try:
-            return np.dot(a, b, out=out)
+            return dot(a, b, out)
         except (ValueError, TypeError) as e:
             raise errors.InvalidArgumentError(None, op, f"{op.type} op '{op.name}' failed: {e}") from None
     return mm
@@ -142,6 +148,19 @@ def adopter(ns, var, slot, rank0=False):
     return adopt
 
 
+def runs_own_threads(sched, kernels_loaded):
+    """Does a step run on several threads of jitgraph's own: a library op whose fast kernel does
+    (``extra["threads"]``: the convs' chunk workers, the pools' ``prange``) or a ``prange`` kernel?
+    Such a plan runs inside ``kernels.blas.owned`` (see there; linear in the steps)."""
+    for si, s in enumerate(sched.steps):
+        if isinstance(s, KernelStep):
+            if kernels_loaded[si][0].targetoptions.get("parallel"):
+                return True
+        elif (s.op_def.extra or {}).get("threads"):
+            return True
+    return False
+
+
 def numpy_step(op):
     """A callable ``(ctx, args) -> list of outputs`` running ``op`` as the reference does, except that
     an op library's optional faster implementation ``op_def.extra["fast"]`` (same signature and
@@ -163,6 +182,7 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
     sched.kernel_inputs = {t for s in sched.steps if isinstance(s, KernelStep) for t in s.ins}
     np_inputs = {t for s in sched.steps if not isinstance(s, KernelStep) for t in s.inputs}
     one_d = {}   # runner name of a rank-0 kernel output -> name of its 1-d buffer (what kernels take)
+    ns["_owns_threads"] = owns = runs_own_threads(sched, kernels_loaded)
     lines = []
     feed_name = {t: f"f{i}" for i, t in enumerate(feeds)}
 
@@ -253,7 +273,7 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
             _emit_kernel(step, si, body, ns, kname, kin, var, shapes, sched, kernels_loaded[si], var_info,
                          one_d, np_inputs)
         else:
-            _emit_numpy(step, si, body, ns, name, var, sched, snaps)
+            _emit_numpy(step, si, body, ns, name, var, sched, snaps, owns)
     if "_max_alloc" in ns:
         body.insert(0, "lim = _max_alloc()")
     guarded = sched.journal or np_writes
@@ -418,7 +438,7 @@ def _matmul_in_place_ok(op, sched):
     return all(x.dtype.is_ref_dtype or x.shape.ndims == 2 for x in op.inputs)
 
 
-def _emit_numpy(op, si, body, ns, name, var, sched, snaps):
+def _emit_numpy(op, si, body, ns, name, var, sched, snaps, owns=False):
     if op.op_def.run is None:
         _emit_limit([op], si, body, ns)
     args, aliased = [], []
@@ -436,7 +456,7 @@ def _emit_numpy(op, si, body, ns, name, var, sched, snaps):
             args.append(name(t))
     outs = [name(t) for t in op.outputs]
     if op.type == "MatMul" and _matmul_in_place_ok(op, sched):
-        ns[f"_mm{si}"] = matmul_into(op)
+        ns[f"_mm{si}"] = matmul_into(op, blocked=owns)
         body.append(f"{outs[0]} = _mm{si}({', '.join(args)})")
         return
     ns[f"_np{si}"] = numpy_step(op)

@@ -5,6 +5,7 @@ The conv kernels (im2col + GEMM, Winograd) and the fused matmul cut their work i
 chunks and run them here.
 """
 
+import contextlib
 import itertools
 import os
 import threading
@@ -42,7 +43,7 @@ class _Blas:
     a fork/join per chunk costs more than it gains, and on a shared 2-core box a descheduled BLAS
     worker stalls every call (measured: 2-thread chunks 1.4-3x *slower* than 1 thread under load).
     Claiming chunks dynamically means a starved helper thread costs at most one chunk.
-    While a conv runs, the BLAS is set to 1 thread (threadpoolctl's handle; restored after).
+    While chunks run, the BLAS is held at 1 thread (``owned``).
     """
     lock = threading.Lock()
     ctl = None
@@ -67,42 +68,105 @@ class _Blas:
     @classmethod
     def run(cls, nchunks, work):
         """Call ``work(j)`` for j in range(nchunks), in parallel when the BLAS has >1 thread."""
-        libs = cls.setup() if nchunks > 1 else []
-        threads = min([c.get_num_threads() for c in libs] or [1])
-        if threads <= 1 or nchunks < MIN_PARALLEL_CHUNKS or not cls.lock.acquire(blocking=False):
-            # one parallel conv at a time; a few chunks run here (see MIN_PARALLEL_CHUNKS)
+        if nchunks < MIN_PARALLEL_CHUNKS:     # a few chunks run here (see MIN_PARALLEL_CHUNKS)
             for j in range(nchunks):
                 work(j)
             return
-        try:
-            if cls.pool is None:
-                from concurrent.futures import ThreadPoolExecutor
-                cls.pool = ThreadPoolExecutor(max(1, threads - 1), thread_name_prefix="jitgraph-conv")
-            counter = itertools.count()
-
-            def worker():
-                for j in counter:
-                    if j >= nchunks:
-                        return
+        with owned() as threads:
+            if threads <= 1 or not cls.lock.acquire(blocking=False):   # one parallel conv at a time
+                for j in range(nchunks):
                     work(j)
-            for c in libs:
-                c.set_num_threads(1)
-            futs = []
+                return
             try:
-                futs = [cls.pool.submit(worker) for _ in range(min(threads, nchunks) - 1)]
-                worker()
+                if cls.pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+                    cls.pool = ThreadPoolExecutor(max(1, threads - 1), thread_name_prefix="jitgraph-conv")
+                counter = itertools.count()
+
+                def worker():
+                    for j in counter:
+                        if j >= nchunks:
+                            return
+                        work(j)
+                futs = []
+                try:
+                    futs = [cls.pool.submit(worker) for _ in range(min(threads, nchunks) - 1)]
+                    worker()
+                finally:
+                    for f in futs:
+                        f.result()
             finally:
-                for f in futs:
-                    f.result()
+                cls.lock.release()
+
+
+class _Owner:
+    """The thread holding the BLAS at one thread (``owned``), how deep, and the count it found."""
+    lock = threading.Lock()
+    thread = None
+    depth = 0
+    threads = 1
+
+
+@contextlib.contextmanager
+def owned():
+    """Hold the BLAS at one thread and give jitgraph's own threads the cores it had; yields that
+    thread count (the chunk workers' number).
+
+    Why: after a multi-threaded call OpenBLAS's worker threads spin-wait for ~2^28 cycles (~0.1 s)
+    for the next one.  On P1's training step (convs on the chunk workers, a 3136 -> 1024 dense
+    layer by 2-thread OpenBLAS) that spinning thread took 67 ms of CPU in a 76 ms step, a core
+    the convs' chunk workers then shared: the 1 -> 32 conv and its filter gradient ran 2-4x slower
+    than alone.  Plans with such kernels run inside ``owned`` (``own_threads``), and their large
+    GEMMs go to the chunk workers in blocks (``kernels.matmul.gemm``).
+
+    One thread owns at a time; its nested blocks only count.  Another thread's block meanwhile
+    changes nothing: with OpenBLAS 0.3.31 a count set by one thread was ignored when set by another
+    while the first was alive (the BLAS stayed at 1 thread), so the thread that sets 1 restores."""
+    me = threading.get_ident()
+    with _Owner.lock:
+        mine = _Owner.thread in (None, me)
+        if _Owner.thread is None:
+            libs = _Blas.setup()
+            _Owner.threads = min([c.get_num_threads() for c in libs] or [1])
+            if _Owner.threads > 1:
                 for c in libs:
-                    c.set_num_threads(threads)
-        finally:
-            cls.lock.release()
+                    c.set_num_threads(1)
+            _Owner.thread = me
+        if mine:
+            _Owner.depth += 1
+        threads = _Owner.threads
+    try:
+        yield threads
+    finally:
+        if mine:
+            with _Owner.lock:
+                _Owner.depth -= 1
+                if _Owner.depth == 0:
+                    _Owner.thread = None
+                    if _Owner.threads > 1:
+                        for c in _Blas.setup():
+                            c.set_num_threads(_Owner.threads)
+
+
+def is_owned():
+    """Whether some thread holds the BLAS at one thread (``owned``) now."""
+    return _Owner.thread is not None
+
+
+def own_threads(run):
+    """``run(state, feeds)`` of a plan whose kernels run on several threads, wrapped in ``owned``."""
+    def run_owned(state, feeds):
+        with owned():
+            return run(state, feeds)
+    run_owned.__wrapped__ = run
+    return run_owned
 
 
 def _after_fork():
     _Blas.pool = None                 # the pool's threads do not exist in a forked child
     _Blas.lock = threading.Lock()
+    _Owner.lock = threading.Lock()
+    _Owner.depth, _Owner.thread = 0, None
 
 
 if hasattr(os, "register_at_fork"):
@@ -115,6 +179,9 @@ def run_chunks(nchunks, work):
 
 
 def blas_threads():
-    """The BLAS's thread count (1 when threadpoolctl cannot tell)."""
+    """The BLAS's thread count (1 when threadpoolctl cannot tell); inside ``owned``, the count
+    it had before."""
+    if _Owner.thread is not None:
+        return _Owner.threads
     return min([c.get_num_threads() for c in _Blas.setup()] or [1])
 

@@ -10,8 +10,11 @@ to 20x slower when another process keeps one core busy (a thread spin-waits for 
 partner), while a worker that claims blocks from a counter only loses its share.  On a quiet
 machine the opposite holds: OpenBLAS's own two threads ran W5's training step in 1.25 ms, the
 blocks in 2.45 ms.  So blocks are opt-in (``JITGRAPH_BLOCKED_GEMM=1``, for machines shared with
-other work); by default, and for products under ``_SMALL_FLOPS``, ``gemm`` is one BLAS call
-followed by the epilogue.
+other work), and taken inside ``blas.owned`` (a plan whose convs use the chunk workers, where
+OpenBLAS's spinning threads would take their cores); otherwise, and for products under
+``_SMALL_FLOPS``, ``gemm`` is one BLAS call followed by the epilogue.  At least
+``blas.MIN_PARALLEL_CHUNKS`` blocks: P1's dense layers in 4 blocks on two workers took 4.4-5.1 ms
+a product, OpenBLAS's two threads 4.6-4.8.
 
 Values: each block is BLAS's own product of the same rows and columns (the reference is
 ``np.matmul`` of the whole: the same sums, possibly another kernel's summation order, so float
@@ -26,7 +29,7 @@ from jitgraph.kernels import blas, epilogue
 from jitgraph.kernels.blas import FAST_DTYPES
 
 _BLOCK_BYTES = 1 << 19
-_SMALL_FLOPS = 1 << 21
+_SMALL_FLOPS = 1 << 23       # multiply-adds; below, one BLAS call (~0.1 ms on one thread)
 BLOCKED = os.environ.get("JITGRAPH_BLOCKED_GEMM", "0") not in ("", "0")
 
 
@@ -35,12 +38,12 @@ def gemm(a, b, out, bt=None, act=None):
     given), by blocks on the chunk workers.  ``a`` [m, k], ``b`` [k, n] may be transposed views."""
     m, n = out.shape
     k = a.shape[1]
-    if not BLOCKED or m * n * k < _SMALL_FLOPS or min(m, n) == 0:
+    if not (BLOCKED or blas.is_owned()) or m * n * k < _SMALL_FLOPS or min(m, n) == 0:
         np.matmul(a, b, out=out)
         if bt is not None:
             epilogue.apply(out, bt, act)
         return out
-    blocks = max(blas.blas_threads(), -(-m * n * out.dtype.itemsize // _BLOCK_BYTES))
+    blocks = max(blas.MIN_PARALLEL_CHUNKS, blas.blas_threads(), -(-m * n * out.dtype.itemsize // _BLOCK_BYTES))
     if n > m:                                  # column blocks of at least 64 columns
         cols = max(64, -(-n // blocks))
 

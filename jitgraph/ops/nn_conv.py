@@ -266,11 +266,11 @@ def _conv_bp_filter(x, sizes, dy, strides, padding, data_format, dilations, **_)
 
 
 define_op("Conv2DBackpropInput", _sized_infer(0), _conv_bp_input, kind="library",
-          extra={"fast": lazy("conv", "conv2d_backprop_input_fast")})
+          extra={"threads": True, "fast": lazy("conv", "conv2d_backprop_input_fast")})
 define_op("Conv2DBackpropFilter", _sized_infer(1), _conv_bp_filter, kind="library",
-          extra={"fast": lazy("conv", "conv2d_backprop_filter_fast")})
+          extra={"threads": True, "fast": lazy("conv", "conv2d_backprop_filter_fast")})
 define_op("Conv2D", _conv2d_infer, _conv2d, kind="library", grad=_conv_grad,
-          extra={"fast": lazy("conv", "conv2d_fast"), "fast_bias_act": lazy("conv", "conv2d_bias_act_fast")})
+          extra={"threads": True, "fast": lazy("conv", "conv2d_fast"), "fast_bias_act": lazy("conv", "conv2d_bias_act_fast")})
 
 
 def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",
@@ -431,13 +431,13 @@ def _avg_pool_grad_rule(op, g):
 
 
 define_op("MaxPoolGrad", lambda ins, a: [(ins[0].dtype.base_dtype, ins[0].shape)], _max_pool_grad, kind="library",
-          extra={"fast": lazy("pool", "max_pool_grad_fast")})
+          extra={"threads": True, "fast": lazy("pool", "max_pool_grad_fast")})
 define_op("AvgPoolGrad", lambda ins, a: [(ins[1].dtype.base_dtype, TensorShape(_sizes(ins[0])))],
-          _avg_pool_grad, kind="library", extra={"fast": lazy("pool", "avg_pool_grad_fast")})
+          _avg_pool_grad, kind="library", extra={"threads": True, "fast": lazy("pool", "avg_pool_grad_fast")})
 define_op("MaxPool", _pool_infer("MaxPool"), _max_pool, kind="library", grad=_max_pool_grad_rule,
-          extra={"fast": lazy("pool", "max_pool_fast")})
+          extra={"threads": True, "fast": lazy("pool", "max_pool_fast")})
 define_op("AvgPool", _pool_infer("AvgPool"), _avg_pool, kind="library", grad=_avg_pool_grad_rule,
-          extra={"fast": lazy("pool", "avg_pool_fast")})
+          extra={"threads": True, "fast": lazy("pool", "avg_pool_fast")})
 
 
 def _pool(op_type, value, ksize, strides, padding, data_format, name):

@@ -48,7 +48,9 @@ class OpDef:
     ref_writes: bool = False          # running the op writes its ref inputs (assigns, scatters)
     scalar: Any = None         # Numba scalar expression template for elementwise ops: "({0} + {1})"
     grad: Callable = None      # (op, *output_grads) -> list of input grads (Tensors or None)
-    extra: dict = dataclasses.field(default_factory=dict)   # backend-specific lowering data
+    # backend-specific data: "fast" (a faster ``compute``, ``jitgraph.kernels``), "threads" (that
+    # kernel runs on several threads: its plans run in ``kernels.blas.owned``), lowering hints
+    extra: dict = dataclasses.field(default_factory=dict)
 
 
 def define_op(type, infer, compute=None, **kw):

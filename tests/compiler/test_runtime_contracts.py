@@ -121,3 +121,47 @@ def test_numpy_steps_use_the_library_fast_path(mode):
     np.testing.assert_allclose(got[0], data * 2.5)
     np.testing.assert_allclose(got[1], np.maximum(data * 2.5, 0) + data * 2.5)
     assert FAST_CALLS == ([(2, 3)] if mode == "eager" else [])
+
+
+def _biggest_plan(sess):
+    comps = [c for p in sess._plans._plans.values() for c in p.compiled.values()]
+    return max(comps, key=lambda c: c.num_kernels)
+
+
+def test_conv_plans_run_owned_and_matmul_plans_do_not():
+    """A step with a conv (chunk workers) runs inside ``owned`` and its large MatMul in blocks, with
+    the reference's values; a step of matmuls alone keeps OpenBLAS's own threads."""
+    rng = np.random.default_rng(1)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [8, 12, 12, 3])
+        w = tf.Variable(rng.standard_normal((3, 3, 3, 16)).astype(np.float32) * 0.2)
+        d = tf.Variable(rng.standard_normal((12 * 12 * 16, 512)).astype(np.float32) * 0.02)
+        h = tf.reshape(tf.nn.relu(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")), [8, -1])
+        loss = tf.reduce_sum(tf.square(tf.matmul(h, d)))
+        train = tf.train.GradientDescentOptimizer(1e-4).minimize(loss)
+        mlp = tf.matmul(tf.reshape(x, [8, -1]), tf.ones([432, 64]))
+        xv = rng.standard_normal((8, 12, 12, 3)).astype(np.float32)
+        seen = []
+        from jitgraph.kernels import blas
+        orig = blas.owned
+
+        def spy():
+            seen.append(1)
+            return orig()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            ref_loss = sess.run(loss, {x: xv})
+            sess.run(train, {x: xv})
+            compiled = _biggest_plan(sess)
+            assert compiled.namespace["_owns_threads"] and compiled.run.__wrapped__
+            blas.owned = spy
+            try:
+                sess.run(train, {x: xv})
+            finally:
+                blas.owned = orig
+            assert seen                                          # the run entered owned
+            sess.run(mlp, {x: xv})
+            plain = [c for p in sess._plans._plans.values() for c in p.compiled.values()
+                     if c.namespace.get("_owns_threads") is False]
+            assert plain and not hasattr(plain[0].run, "__wrapped__")
+            assert np.isfinite(ref_loss) and sess.run(loss, {x: xv}) < ref_loss

@@ -1,0 +1,90 @@
+"""``kernels.blas``: ``owned`` holds the BLAS at one thread for jitgraph's own threads (nested and
+concurrent blocks share one count), and ``matmul.gemm`` runs blocks on the workers inside it."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from jitgraph.kernels import blas, matmul
+
+
+def _live_threads():
+    return min([c.get_num_threads() for c in blas._Blas.setup()] or [1])
+
+
+@pytest.fixture
+def two_blas_threads():
+    libs = blas._Blas.setup()
+    if not libs:
+        pytest.skip("threadpoolctl finds no BLAS here")
+    before = _live_threads()
+    for c in libs:
+        c.set_num_threads(2)
+    yield
+    for c in libs:
+        c.set_num_threads(before)
+
+
+def test_owned_holds_one_thread_and_restores(two_blas_threads):
+    assert not blas.is_owned() and blas.blas_threads() == 2
+    with blas.owned() as threads:
+        assert threads == 2 and blas.is_owned()
+        assert _live_threads() == 1 and blas.blas_threads() == 2    # the workers keep the cores' count
+        with blas.owned() as inner:                                 # nested: no change, one count
+            assert inner == 2 and _live_threads() == 1
+        assert _live_threads() == 1 and blas.is_owned()
+    assert not blas.is_owned() and _live_threads() == 2
+
+
+def test_owned_restores_after_an_error(two_blas_threads):
+    with pytest.raises(ZeroDivisionError):
+        with blas.owned():
+            1 / 0
+    assert not blas.is_owned() and _live_threads() == 2
+
+
+def test_a_second_thread_changes_nothing_and_the_owner_restores(two_blas_threads):
+    """Two threads' blocks overlap (A enters, B enters, A leaves, B leaves): B finds A's count and
+    changes nothing; A, which set one thread, restores two when it leaves, B still inside."""
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def a():
+        with blas.owned() as n:
+            seen["a"] = n
+            a_in.set()
+            b_in.wait(5)
+        seen["after_a"] = _live_threads()
+        a_out.set()
+
+    def b():
+        a_in.wait(5)
+        with blas.owned() as n:
+            seen["b"] = n
+            b_in.set()
+            a_out.wait(5)
+        seen["after_b"] = _live_threads()
+    ts = [threading.Thread(target=f) for f in (a, b)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(10)
+    assert seen == {"a": 2, "b": 2, "after_a": 2, "after_b": 2}
+    assert not blas.is_owned()
+
+
+def test_gemm_in_owned_runs_blocks_on_the_workers(two_blas_threads, monkeypatch):
+    calls = []
+    run = blas.run_chunks
+    monkeypatch.setattr(blas, "run_chunks", lambda n, work: (calls.append(n), run(n, work)))
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((128, 600)).astype(np.float32)
+    b = rng.standard_normal((300, 600)).astype(np.float32)
+    out = np.empty((128, 300), np.float32)
+    matmul.gemm(a, b.T, out)
+    assert calls == []                                    # outside: one BLAS call, its own threads
+    with blas.owned():
+        matmul.gemm(a, b.T, out)
+    assert calls and calls[0] >= blas.MIN_PARALLEL_CHUNKS
+    np.testing.assert_allclose(out, a @ b.T, rtol=0, atol=4e-6 * np.sqrt(600) * np.abs(a @ b.T).max())
