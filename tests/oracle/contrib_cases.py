@@ -320,7 +320,7 @@ def err_layer_norm_axis(tf):
     tf.contrib.layers.layer_norm(tf.placeholder(tf.float32, [2, 3]), begin_norm_axis=2)
 
 
-BUILD_ERRORS = {f.__name__: f for f in (err_fc_float_units, err_conv_rank2, err_conv_bad_format, err_bn_unknown_channels,
-                                        err_l2_integer_scale, err_l1_negative_scale, err_xavier_int_dtype,
-                                        err_scaling_mode, err_stack_depths, err_static_bidirectional_tensor_inputs,
-                                        err_layer_norm_axis)}
+BUILD_ERRORS = {f.__name__: f for f in (err_fc_float_units, err_conv_rank2, err_conv_bad_format,
+                                        err_bn_unknown_channels, err_l2_integer_scale, err_l1_negative_scale,
+                                        err_xavier_int_dtype, err_scaling_mode, err_stack_depths,
+                                        err_static_bidirectional_tensor_inputs, err_layer_norm_axis)}

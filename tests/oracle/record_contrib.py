@@ -92,7 +92,8 @@ def install_contrib():
         BasicLSTMCell=cells.BasicLSTMCell, BasicRNNCell=cells.BasicRNNCell, GRUCell=cells.GRUCell,
         LSTMCell=cells.LSTMCell, MultiRNNCell=cells.MultiRNNCell, LSTMStateTuple=cells.LSTMStateTuple,
         static_rnn=tf.nn.static_rnn, static_bidirectional_rnn=tf.nn.static_bidirectional_rnn,
-        stack_bidirectional_rnn=stack_bidirectional_rnn, stack_bidirectional_dynamic_rnn=stack_bidirectional_dynamic_rnn)
+        stack_bidirectional_rnn=stack_bidirectional_rnn,
+        stack_bidirectional_dynamic_rnn=stack_bidirectional_dynamic_rnn)
     tf.contrib = types.SimpleNamespace(layers=_import_tf_slim(), rnn=rnn)
 
 

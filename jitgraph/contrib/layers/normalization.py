@@ -62,13 +62,14 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
     inputs = convert_to_tensor(inputs)
     rank = inputs.shape.ndims
     fused = True if fused is None else fused
-    if fused and batch_weights is None and rank in (2, 4) and (rank == 2 or updates_collections != GraphKeys.UPDATE_OPS):
+    elsewhere = updates_collections != GraphKeys.UPDATE_OPS
+    if fused and batch_weights is None and rank in (2, 4) and (rank == 2 or elsewhere):
         return _batch_norm_by_hand(inputs, True, decay, center, scale, epsilon, activation_fn, param_initializers,
                                    param_regularizers, updates_collections, is_training, reuse,
                                    variables_collections, outputs_collections, trainable, None, data_format, scope)
     if data_format not in _FORMATS:
         raise ValueError(f"data_format has to be either NCHW or NHWC; got {data_format!r}.")
-    if batch_weights is None and updates_collections == GraphKeys.UPDATE_OPS:
+    if batch_weights is None and not elsewhere:
         return _batch_norm_layer(inputs, decay, center, scale, epsilon, activation_fn, param_initializers or {},
                                  param_regularizers or {}, is_training, reuse, variables_collections,
                                  outputs_collections, trainable, fused, data_format, scope)
@@ -161,8 +162,9 @@ def _batch_norm_by_hand(inputs, fused, decay, center, scale, epsilon, activation
 def _fused(x, beta, gamma, moving_mean, moving_variance, epsilon, data_format, training):
     """``(outputs, mean, variance)`` of ``fused_batch_norm``: in training the batch mean and the
     unbiased batch variance (what the moving averages follow), else the moving statistics."""
-    ones_or = (lambda v, fill: v if v is not None else constant(fill, dtypes.float32, shape=moving_mean.shape))
-    scale, offset = ones_or(gamma, 1.0), ones_or(beta, 0.0)
+    def or_constant(v, fill):          # TF's fused kernel takes constant ones/zeros for absent gamma/beta
+        return v if v is not None else constant(fill, dtypes.float32, shape=moving_mean.shape)
+    scale, offset = or_constant(gamma, 1.0), or_constant(beta, 0.0)
 
     def train():
         return fused_batch_norm(x, scale, offset, epsilon=epsilon, data_format=data_format)
