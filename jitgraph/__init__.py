@@ -106,6 +106,7 @@ from jitgraph.ops.state_ops import count_up_to  # noqa: F401,E402
 from jitgraph import queue  # noqa: F401,E402  (tf.queue)
 from jitgraph.ops.reader_ops import (IdentityReader, ReaderBase, TextLineReader, TFRecordReader,  # noqa: F401,E402
                                      WholeFileReader)
+from jitgraph import contrib  # noqa: F401,E402  (tf.contrib)
 compat.install()
 
 

@@ -21,4 +21,5 @@ from jitgraph.ops.sampled_loss_ops import nce_loss, sampled_softmax_loss  # noqa
 from jitgraph.ops.nn_extra_ops import *  # noqa: F401,F403,E402
 from jitgraph.ops.array_extra_ops import depth_to_space, space_to_depth  # noqa: F401,E402
 from jitgraph.rnn import rnn_cell  # noqa: F401,E402
-from jitgraph.rnn.dynamic import bidirectional_dynamic_rnn, dynamic_rnn, static_rnn  # noqa: F401,E402
+from jitgraph.rnn.dynamic import (bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn,  # noqa: F401,E402
+                                  static_rnn)

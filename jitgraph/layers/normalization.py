@@ -132,19 +132,25 @@ class BatchNormalization(Layer):
         return outputs
 
     def _moving_average_update(self, variable, value, training):
-        """``variable -= (variable - value) * (1 - momentum)``, by zero when ``training`` is false."""
-        from jitgraph.framework.graph import get_default_graph
-        from jitgraph.ops.math_ops import where
-        with get_default_graph().name_scope("AssignMovingAvg") as scope:
-            dt = variable.dtype.base_dtype
-            decay = cast(1.0 - self.momentum, dt) if hasattr(self.momentum, "op") else 1.0 - self.momentum
-            delta = (convert_to_tensor(variable) - cast(value, dt)) * decay
-            if training is not True:
-                delta = where(training, delta, delta * 0.0)
-            return assign_sub(variable, delta, name=scope).op
+        return assign_moving_average(variable, value, self.momentum, training).op
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+def assign_moving_average(variable, value, decay, training=True):
+    """``variable -= (variable - value) * (1 - decay)``, as TF's ``assign_moving_average`` (the
+    ``AssignMovingAvg`` op, no zero-debiasing): the update tensor. With a bool tensor ``training``
+    the variable moves by zero while it is false."""
+    from jitgraph.framework.graph import get_default_graph
+    from jitgraph.ops.math_ops import where
+    with get_default_graph().name_scope("AssignMovingAvg") as scope:
+        dt = variable.dtype.base_dtype
+        rate = cast(1.0 - decay, dt) if hasattr(decay, "op") else 1.0 - decay
+        delta = (convert_to_tensor(variable) - cast(value, dt)) * rate
+        if training is not True:
+            delta = where(training, delta, delta * 0.0)
+        return assign_sub(variable, delta, name=scope)
 
 
 def _static_bool(training):

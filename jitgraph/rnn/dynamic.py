@@ -1,5 +1,5 @@
-"""``tf.nn.dynamic_rnn``, ``tf.nn.bidirectional_dynamic_rnn``, ``tf.nn.static_rnn`` and
-``tf.reverse_sequence``, built as TF 1.15 builds them.
+"""``tf.nn.dynamic_rnn``, ``tf.nn.bidirectional_dynamic_rnn``, ``tf.nn.static_rnn``,
+``tf.nn.static_bidirectional_rnn`` and ``tf.reverse_sequence``, built as TF 1.15 builds them.
 
 ``dynamic_rnn`` is one ``while_loop`` over time: the inputs enter through a TensorArray
 (unstacked time-major), each step calls the cell and writes its output to an output TensorArray.
@@ -24,7 +24,7 @@ from jitgraph.ops.registry import convert_to_tensor, define_op, make_op
 from jitgraph.ops.tile_pad_ops import reverse
 from jitgraph.variables.scopes import variable_scope
 
-__all__ = ["dynamic_rnn", "bidirectional_dynamic_rnn", "static_rnn", "reverse_sequence"]
+__all__ = ["dynamic_rnn", "bidirectional_dynamic_rnn", "static_rnn", "static_bidirectional_rnn", "reverse_sequence"]
 
 
 # ---- ReverseSequence ----------------------------------------------------------------------------
@@ -290,3 +290,53 @@ def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=Non
             outputs.append(output)
         return outputs, state
 
+
+def _assert_like_rnncell(name, cell):
+    missing = [a for a in ("output_size", "state_size", "zero_state") if not hasattr(cell, a)]
+    if missing or not callable(cell):
+        raise TypeError(f"The argument {name!r} ({cell!r}) is not an RNNCell: it lacks "
+                        f"{', '.join(missing) or '__call__'}.")
+
+
+def _reverse_seq(input_seq, lengths):
+    """The list ``input_seq`` reversed in time: whole, or each row up to its length."""
+    if lengths is None:
+        return list(reversed(input_seq))
+    from jitgraph.ops.concat_ops import stack, unstack
+    flat_steps = [nest.flatten(x) for x in input_seq]
+    flat_results = [[] for _ in input_seq]
+    for sequence in zip(*flat_steps):
+        step_shape = sequence[0].shape
+        for x in sequence[1:]:
+            step_shape = step_shape.merge_with(x.shape)
+        reversed_steps = unstack(reverse_sequence(stack(sequence), lengths, seq_axis=0, batch_axis=1))
+        for r, flat in zip(reversed_steps, flat_results):
+            r.set_shape(step_shape)
+            flat.append(r)
+    return [nest.pack_sequence_as(x, flat) for x, flat in zip(input_seq, flat_results)]
+
+
+def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None, initial_state_bw=None, dtype=None,
+                             sequence_length=None, scope=None):
+    """A forward and a backward ``static_rnn`` over the list ``inputs`` (scopes
+    ``bidirectional_rnn/fw`` and ``…/bw``; the backward one reads each sequence reversed up to its
+    length). Returns ``(outputs, state_fw, state_bw)``: ``outputs`` a list of
+    ``[batch, fw_size + bw_size]`` (the two directions concatenated per step)."""
+    from jitgraph.ops.concat_ops import concat
+    _assert_like_rnncell("cell_fw", cell_fw)
+    _assert_like_rnncell("cell_bw", cell_bw)
+    if not nest.is_sequence(inputs):
+        raise TypeError("inputs must be a sequence")
+    if not inputs:
+        raise ValueError("inputs must not be empty")
+    with variable_scope(scope or "bidirectional_rnn"):
+        with variable_scope("fw") as fw_scope:
+            output_fw, state_fw = static_rnn(cell_fw, inputs, initial_state_fw, dtype, sequence_length,
+                                             scope=fw_scope)
+        with variable_scope("bw") as bw_scope:
+            reversed_inputs = _reverse_seq(inputs, sequence_length)
+            tmp, state_bw = static_rnn(cell_bw, reversed_inputs, initial_state_bw, dtype, sequence_length,
+                                       scope=bw_scope)
+    output_bw = _reverse_seq(tmp, sequence_length)
+    flat = [concat([fw, bw], 1) for fw, bw in zip(nest.flatten(output_fw), nest.flatten(output_bw))]
+    return nest.pack_sequence_as(output_fw, flat), state_fw, state_bw
