@@ -11,8 +11,9 @@ Tiering (``config.compile_mode()``):
   (``R``). The second run prepares the plan (the passes and the kernel sources: milliseconds,
   no Numba) and estimates its build time ``E`` from the kernels this process has not loaded yet
   (``build_stats``: the measured mean cost of a kernel load from the disk cache for kernels it
-  holds, of a compile for the others). If ``E <= max(R, 0.1 s)`` it builds right away: one more
-  reference run would cost more than waiting, or the wait is too short to notice. Otherwise the
+  holds, of a compile for the others). If ``E <= max(3 R, 0.1 s)`` it builds right away: the
+  reference runs it would take would cost more than waiting (beside a build they run slower
+  still, as the build does beside them), or the wait is too short to notice. Otherwise the
   build goes to a background thread and runs keep using the reference executor until the
   compiled runner swaps in; no run waits for Numba. ``JITGRAPH_BACKGROUND=0`` builds
   synchronously on the second run instead.
@@ -134,7 +135,7 @@ class Plan:
             prep = prepare_plan(self.fetch_tensors, self.targets, self.feed_tensors, sig, feeds)
             ref_s = self._ref_seconds.get(key, 0.0)
             prep.seen_shapes = self._seen_shapes.get(key, {})
-            if mode == "lazy" and config.background() and prep.expected_build_seconds() > max(ref_s, SYNC_BUDGET_S):
+            if mode == "lazy" and config.background() and prep.expected_build_seconds() > max(SYNC_RUNS * ref_s, SYNC_BUDGET_S):
                 self._building.add(key)
                 self.stats.miss(f"{what}: building {prep.new_kernels} new kernel(s) in the background "
                                 f"(about {prep.expected_build_seconds():.2f} s; a reference run takes "
@@ -207,6 +208,10 @@ def _describe_sig(plan, sig):
 #: A build expected to take less than this runs inside the run that asked for it (a stall this
 #: short is not worth a thread competing for the GIL).
 SYNC_BUDGET_S = 0.1
+#: ... and so does one expected to take less than this many reference runs: those runs would be
+#: slower still beside the build, which the GIL slows in turn (P1's CNN with a warm kernel cache:
+#: a 0.62 s build against 0.54 s reference runs took 3.2 s in the background, ~1 s in the run).
+SYNC_RUNS = 3
 
 
 class _Builder:
