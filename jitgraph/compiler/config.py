@@ -14,12 +14,13 @@
 
 Threading layer: Numba's default OpenMP pool spin-waits after each parallel loop and starves
 OpenBLAS on small machines (PERF.md: W6 16 ms → 5.7 ms). Before Numba first runs a parallel
-kernel, ``ensure_threading`` sets ``OMP_WAIT_POLICY=passive`` unless the user set it (or chose
-``NUMBA_THREADING_LAYER`` themselves); the OpenMP layer stays, because it is safe to call from
-several threads at once, unlike ``workqueue``.
+kernel, ``ensure_threading`` sets ``OMP_WAIT_POLICY=passive`` unless the user set it or Numba's
+threading layer cannot be OpenMP (``workqueue``, ``tbb``); the OpenMP layer stays, because it is
+safe to call from several threads at once, unlike ``workqueue``.
 """
 
 import os
+import sys
 
 _state = {
     "compile": os.environ.get("JITGRAPH_COMPILE", "lazy").strip().lower() or "lazy",
@@ -106,6 +107,17 @@ def ensure_threading():
     """Pick the threading behaviour before Numba's first parallel launch (see module doc)."""
     if _threading_done:
         return
-    if "NUMBA_THREADING_LAYER" not in os.environ:
+    if _may_use_openmp():
         os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     _threading_done.append(True)
+
+
+def _may_use_openmp():
+    """Can Numba's threading layer be OpenMP? The layer Numba read at its import when it is
+    imported (a ``NUMBA_THREADING_LAYER`` set after that changes nothing: a benchmark script that
+    imported Numba first got OpenMP's spinning pool, P1's step 50 -> 66 ms), else the environment."""
+    numba = sys.modules.get("numba")
+    layer = getattr(getattr(numba, "config", None), "THREADING_LAYER", None) if numba else None
+    if layer is None:
+        layer = os.environ.get("NUMBA_THREADING_LAYER", "default")
+    return layer.strip().lower() in ("default", "omp", "safe", "threadsafe", "forksafe", "")

@@ -165,3 +165,24 @@ def test_conv_plans_run_owned_and_matmul_plans_do_not():
                      if c.namespace.get("_owns_threads") is False]
             assert plain and not hasattr(plain[0].run, "__wrapped__")
             assert np.isfinite(ref_loss) and sess.run(loss, {x: xv}) < ref_loss
+
+
+@pytest.mark.parametrize("numba_first, layer, want", [
+    (True, "workqueue", "passive"),     # set after Numba read its config: Numba still uses OpenMP
+    (False, "workqueue", None),         # Numba will read it: no OpenMP pool to keep from spinning
+    (False, None, "passive"),
+])
+def test_openmp_pool_is_kept_from_spinning(numba_first, layer, want):
+    """``config.ensure_threading`` asks OpenMP not to spin whenever Numba's layer can be OpenMP,
+    judged by what Numba read at its import when it is imported (a fresh process each)."""
+    import os
+    import subprocess
+    import sys
+    code = ("import os\n" + ("import numba\n" if numba_first else "")
+            + (f"os.environ['NUMBA_THREADING_LAYER'] = '{layer}'\n" if layer else "")
+            + "from jitgraph.compiler import config\nconfig.ensure_threading()\n"
+              "print(os.environ.get('OMP_WAIT_POLICY'))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "NUMBA_THREADING_LAYER")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(want)
