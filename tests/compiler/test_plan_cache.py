@@ -201,3 +201,35 @@ def test_golden_kernel_source():
             GOLDEN.mkdir(exist_ok=True)
             path.write_text(src)
         assert src == path.read_text(), f"generated source for {name} changed; see {path}"
+
+
+@pytest.mark.parametrize("runs, background", [(2.0, False), (4.0, True)])
+def test_lazy_tier_builds_in_the_run_under_three_reference_runs(mode, monkeypatch, runs, background):
+    """A build expected to take ``runs`` reference runs of 0.1 s: under ``plan.SYNC_RUNS`` (3) the
+    second run builds it, above it the build goes to the background (beyond 0.1 s, the flat budget)."""
+    from jitgraph.compiler import pipeline, plan as plan_mod
+    mode("lazy")
+    g, c, inc = _counter_graph()
+    ref_s = 0.1
+    real_miss = plan_mod.Plan._miss
+
+    def miss(self, key, sig, state, feeds):
+        if key in self._ref_seconds:
+            self._ref_seconds[key] = ref_s             # as if the first (reference) run took 0.1 s
+        return real_miss(self, key, sig, state, feeds)
+    monkeypatch.setattr(plan_mod.Plan, "_miss", miss)
+    monkeypatch.setattr(pipeline.Prepared, "expected_build_seconds", lambda prep: runs * ref_s)
+    gate = __import__("threading").Event()
+    plan_mod._builder.submit(gate.wait)               # hold the builder: a background build must queue
+    try:
+        with tf.Session(graph=g) as sess:
+            sess.run(c.initializer)
+            sess.run(inc.op)
+            sess.run(inc.op)
+            assert (sess.cache_info()["compiles"] == 0) == background
+            assert any("in the background" in r for r in sess.cache_info()["miss_reasons"]) == background
+            gate.set()
+            plan_mod.wait_for_builds()
+            assert sess.cache_info()["compiles"] == 1 and sess.run(c) == 2.0
+    finally:
+        gate.set()
