@@ -13,8 +13,8 @@ blocks in 2.45 ms.  So blocks are opt-in (``JITGRAPH_BLOCKED_GEMM=1``, for machi
 other work), and taken inside ``blas.owned`` (a plan whose convs use the chunk workers, where
 OpenBLAS's spinning threads would take their cores); otherwise, and for products under
 ``_SMALL_FLOPS``, ``gemm`` is one BLAS call followed by the epilogue.  At least
-``blas.MIN_PARALLEL_CHUNKS`` blocks: P1's dense layers in 4 blocks on two workers took 4.4-5.1 ms
-a product, OpenBLAS's two threads 4.6-4.8.
+``blas.MIN_PARALLEL_CHUNKS`` blocks: P1's dense layers' products in 4 blocks on two workers took
+4.4-6.2 ms each over two runs, with OpenBLAS's own two threads 4.6-5.0 (2 blocks: within noise of 4).
 
 Values: each block is BLAS's own product of the same rows and columns (the reference is
 ``np.matmul`` of the whole: the same sums, possibly another kernel's summation order, so float
