@@ -10,10 +10,11 @@ TF 2.21 has no ``tf.contrib``; this puts a stand-in at ``tf.contrib``:
   ``tf.contrib.rnn`` names for them), and ``stack_bidirectional_rnn`` /
   ``stack_bidirectional_dynamic_rnn`` as TF 1.15's ``contrib/rnn/python/ops/rnn.py`` composes them.
 
-Install tf_slim outside the TensorFlow venv and run from the repository root::
+Install tf_slim into a folder of its own (not into the TensorFlow venv) and run from the
+repository root with the TensorFlow venv's python::
 
-    /work/tfenv/bin/python -m pip install --target /tmp/tfslim --no-deps tf-slim==1.1.0
-    PYTHONPATH=/tmp/tfslim TF_USE_LEGACY_KERAS=1 /work/tfenv/bin/python tests/oracle/record_contrib.py
+    python -m pip install --target tfslim-dir --no-deps tf-slim==1.1.0
+    PYTHONPATH=tfslim-dir TF_USE_LEGACY_KERAS=1 python tests/oracle/record_contrib.py
 """
 
 import importlib
