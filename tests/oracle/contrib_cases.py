@@ -13,6 +13,8 @@ import zlib
 
 import numpy as np
 
+from rnn_cases import rnn_fetches
+
 SEQ_LENGTHS = np.array([4, 2, 3], np.int32)
 
 
@@ -175,13 +177,7 @@ def _sequence(tf, shape=(3, 4, 5)):
 
 
 def _rnn_steps(tf, x, outputs, states):
-    flat = tf.nest.flatten(states)
-    loss = tf.reduce_sum(outputs * outputs) + sum(tf.reduce_sum(s) for s in flat)
-    grads = tf.gradients(loss, [x] + tf.trainable_variables())
-    fetch = {"outputs": outputs, "loss": loss}
-    fetch.update({f"state{i}": s for i, s in enumerate(flat)})
-    fetch.update({f"grad{i}": g for i, g in enumerate(grads) if g is not None})
-    return [(fetch, {x: _x_value(x.shape.as_list(), "rnn")})]
+    return [(rnn_fetches(tf, x, outputs, states), {x: _x_value(x.shape.as_list(), "rnn")})]
 
 
 def static_lstm(tf):

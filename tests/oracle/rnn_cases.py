@@ -7,14 +7,21 @@ X = np.random.default_rng(7).uniform(-1, 1, size=(3, 5, 4)).astype(np.float32)
 LENGTHS = np.array([5, 2, 4], np.int32)
 
 
-def _run(tf, outputs, state, extra=None):
-    x = tf.get_default_graph().get_tensor_by_name("x:0")
+def rnn_fetches(tf, x, outputs, state):
+    """What an RNN case fetches: outputs, each state tensor, a loss of both and its gradients
+    with respect to the input ``x`` and every trainable variable."""
     flat_state = tf.nest.flatten(state)
     loss = tf.reduce_sum(outputs * outputs) + sum(tf.reduce_sum(s) for s in flat_state)
     grads = tf.gradients(loss, [x] + tf.trainable_variables())
     fetch = {"outputs": outputs, "loss": loss}
     fetch.update({f"state{i}": s for i, s in enumerate(flat_state)})
     fetch.update({f"grad{i}": g for i, g in enumerate(grads) if g is not None})
+    return fetch
+
+
+def _run(tf, outputs, state, extra=None):
+    x = tf.get_default_graph().get_tensor_by_name("x:0")
+    fetch = rnn_fetches(tf, x, outputs, state)
     fetch.update(extra or {})
     return [(fetch, {x: X})]
 
