@@ -12,11 +12,13 @@ Builders take the ``tf`` module, so one function builds the graph for ``tf = jit
 P1: the classic TF1 MNIST CNN example: conv 5x5 1->32 SAME + bias + relu, 2x2 max-pool, conv 5x5
 32->64, pool, dense 7*7*64->1024 relu, dropout (keep 0.5), dense 1024->10, softmax cross-entropy,
 Adam 1e-4; batch 128, 28x28x1 images fed as a placeholder.  P2-P4: the classic TF1 MLP,
-autoencoder and GAN examples (``DESCR``), on random MNIST-shaped data.
+autoencoder and GAN examples, P5 the classic static-LSTM example (``DESCR``), on random
+MNIST-shaped data.
 """
 import argparse
 import collections
 import json
+import os
 import statistics
 import sys
 import time
@@ -25,11 +27,13 @@ import numpy as np
 
 Program = collections.namedtuple("Program", "train loss feeds check_feeds")
 
-PROGRAMS = ("P1", "P2", "P3", "P4")
+PROGRAMS = ("P1", "P2", "P3", "P4", "P5", "P6")
 DESCR = {"P1": "MNIST CNN 5x5 1->32->64, pool, dense 1024, dropout, Adam, batch 128",
          "P2": "MLP 784-256-256-10 (no activations), softmax xent, Adam, batch 100",
          "P3": "autoencoder 784-256-128-256-784, sigmoid, squared error, RMSProp, batch 256",
-         "P4": "GAN: G 100-256-784, D 784-256-1, two Adam optimizers, batch 128"}
+         "P4": "GAN: G 100-256-784, D 784-256-1, two Adam optimizers, batch 128",
+         "P5": "static LSTM, 28 steps of 28 inputs, 128 units, dense 10, SGD, batch 128",
+         "P6": "P5 through dynamic_rnn (a while_loop) instead of static_rnn"}
 
 
 def p1_cnn(tf, batch=128, seed=0):
@@ -137,11 +141,39 @@ def p4_gan(tf, batch=128, seed=0):
                    {x: images[0], z: noise[0]})
 
 
-BUILDERS = {"P1": p1_cnn, "P2": p2_mlp, "P3": p3_autoencoder, "P4": p4_gan}
+def p5_lstm(tf, batch=128, seed=0, dynamic=False):
+    """The classic TF1 example ``recurrent_network.py``: each 28x28 image is 28 time steps of 28
+    inputs through ``static_rnn`` over a ``BasicLSTMCell(128)``; the last output feeds a dense
+    layer to 10 logits; softmax cross-entropy, gradient descent 1e-3. ``dynamic``: the same model
+    through ``dynamic_rnn`` (a ``while_loop``), as ``dynamic_rnn.py`` examples write it (P6)."""
+    rng = np.random.default_rng(seed)
+    x = tf.placeholder(tf.float32, [None, 28, 28], name="x")
+    y = tf.placeholder(tf.float32, [None, 10], name="y")
+    w = tf.Variable(rng.standard_normal((128, 10)).astype(np.float32))
+    b = tf.Variable(rng.standard_normal(10).astype(np.float32))
+    with tf.variable_scope("rnn", initializer=tf.constant_initializer(0.05)):
+        cell = tf.nn.rnn_cell.BasicLSTMCell(128, forget_bias=1.0)
+        if dynamic:
+            outputs, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+            last = outputs[:, -1]
+        else:
+            last = tf.nn.static_rnn(cell, tf.unstack(x, 28, 1), dtype=tf.float32)[0][-1]
+    logits = tf.matmul(last, w) + b
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(logits=logits, labels=y))
+    train = tf.train.GradientDescentOptimizer(1e-3).minimize(loss)
+    images, labels = _mnist(seed, batch)
+    images = images.reshape(-1, batch, 28, 28)
+    return Program(train, loss, lambda i: {x: images[i % 4], y: labels[i % 4]},
+                   {x: images[0], y: labels[0]})
+
+
+BUILDERS = {"P1": p1_cnn, "P2": p2_mlp, "P3": p3_autoencoder, "P4": p4_gan, "P5": p5_lstm,
+            "P6": lambda tf: p5_lstm(tf, dynamic=True)}
 
 
 def load(impl):
     if impl == "tf":
+        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")     # tf.nn.rnn_cell needs tf_keras
         import tensorflow.compat.v1 as tf
         tf.disable_v2_behavior()
         tf.logging.set_verbosity(tf.logging.ERROR)
