@@ -4,7 +4,7 @@ views, constants as arguments."""
 
 import numpy as np
 
-from jitgraph.compiler.loop_ops import contiguous, materialize, open_loop, static_ints, store
+from jitgraph.compiler.loop_ops import Spec, contiguous, emit_reduction, materialize, open_loop, static_ints, store
 from jitgraph.compiler.loop_values import Unsupported, V, broadcast_shape
 
 
@@ -70,7 +70,10 @@ def emit_split(em, block, op, ins, ctx):
 
 def emit_slice(em, block, op, ins, ctx):
     x = materialize(em, block, ins[0])
-    begin, size = static_ints(op.inputs[1]), static_ints(op.inputs[2])
+    begin = static_ints(op.inputs[1])
+    size = static_ints(op.inputs[2])
+    if size is None:          # concat's gradient slices to a Shape's dims
+        size = ctx.dims_of(op.inputs[2])
     if begin is None or size is None or x.kind != "array":
         raise Unsupported("Slice with dynamic bounds")
     parts, shape = [], []
@@ -255,3 +258,43 @@ def emit_broadcast_to(em, block, op, ins, ctx):
     else:
         store(em, block, shape, x, buf)
     return [V("array", buf, x.dtype, shape, owned=True)]
+
+
+def emit_sum_to_shape(em, block, op, ins, ctx):
+    """``SumToShape(g, shape)``, the gradient glue of a broadcast whose static shapes left it open
+    (a batch dim of ``None``): ``g`` summed over the dims that broadcasting added. The target's dims
+    are those of the ``Shape`` op that made ``shape`` in this body, or constants. A target dim of 1
+    is summed; a dim equal to ``g``'s by name is kept; two different names are checked equal at run
+    time (a run where they are not reruns on the reference, which sums)."""
+    g = ins[0]
+    target = ctx.dims_of(op.inputs[1])
+    if target is None:
+        target = static_ints(op.inputs[1])
+    if target is None:
+        raise Unsupported("SumToShape to a shape computed at run time")
+    target = tuple(target)
+    if g.kind == "scalar":
+        if target:
+            raise Unsupported("SumToShape of a scalar to a shape")
+        return [g]
+    lead = len(g.shape) - len(target)
+    if lead < 0:
+        raise Unsupported("SumToShape to a higher rank")
+    axes = list(range(lead))
+    for i, d in enumerate(target):
+        gd = g.shape[lead + i]
+        if em.canon(d) == em.canon(gd):
+            continue
+        if d == 1:
+            axes.append(lead + i)
+        else:
+            em.guard_equal(d, gd, op.name)
+    if not axes:
+        return [g]
+    inner = any(a >= lead for a in axes)
+    out = emit_reduction(em, block, op, [g], ctx, Spec(tuple(axes), keepdims=inner))[0]
+    if not inner or lead == 0:
+        return [out]
+    name = em.fresh("w")      # the leading dims kept as 1s by keepdims: dropped by a view
+    block.add(f"{name} = {out.name}.reshape(({', '.join(str(d) for d in target)},))")
+    return [V("array", name, out.dtype, target)]

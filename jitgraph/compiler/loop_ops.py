@@ -284,7 +284,9 @@ def emit_reduction(em, block, op, ins, ctx, spec=None):
     return [V("array", buf, dtype, out_shape, owned=True)]
 
 
-class _Spec:
+class Spec:
+    """A reduction's axes and kind, for ops that are reductions without being ``kind='reduction'``."""
+
     def __init__(self, axes, keepdims=False, mean=False, combine="add", identity=0):
         self.axes, self.keepdims, self.mean, self.combine, self.identity = axes, keepdims, mean, combine, identity
 
@@ -293,4 +295,4 @@ def emit_bias_add_grad(em, block, op, ins, ctx):
     if op.attrs.get("data_format", "NHWC") == "NCHW":
         raise Unsupported("BiasAddGrad NCHW")
     r = len(ins[0].shape)
-    return emit_reduction(em, block, op, ins, ctx, _Spec(tuple(range(r - 1))))
+    return emit_reduction(em, block, op, ins, ctx, Spec(tuple(range(r - 1))))

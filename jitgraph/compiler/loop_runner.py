@@ -136,9 +136,15 @@ class Runner:
             stacks = [out[pos + i][:n] for i in range(extra)]
             res.append(box(LoopTape(n, stacks)))
         else:
-            for a, (what, info) in enumerate(extra):
-                v = out[pos + a]
-                res.append(np.asarray(v[0] if info else v, op.outputs[len(res)].dtype.base_dtype.as_np))
+            for what, info in extra:
+                dtype = op.outputs[len(res)].dtype.base_dtype.as_np
+                if what == "deferred":   # a weight gradient's operands: A^T G here, on NumPy's BLAS threads
+                    v = np.dot(out[pos].T, out[pos + 1])
+                    pos += 2
+                else:
+                    v = out[pos]
+                    pos += 1
+                res.append(np.asarray(v[0] if info else v, dtype))
         return res
 
 

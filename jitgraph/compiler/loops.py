@@ -297,16 +297,16 @@ def _source_grad(op, spec, args):
             z = em.buffer(c.shape, c.dtype, zero=True)
             new.append(V("array", z, c.dtype, c.shape))
     carry(em, inner, cur, new, "gradient loop")
+    returns = [c.name for c in cur]
     for i, a in enumerate(accs):
-        if a[0] == "deferred":   # after the loop: acc = A^T G over all iterations (rows of every k)
+        if a[0] == "deferred":   # A and G over all iterations (rows of every k): the runner takes A^T G
             st, g = stacks[a[1]], a[2]
-            acc = em.fresh("b")
-            block.add(f"{acc} = np.dot({st}[:{n}[0]].reshape({n}[0] * {st}.shape[1], {st}.shape[2]).T, "
-                      f"{g}.reshape({n}[0] * {g}.shape[1], {g}.shape[2]))")
-            accs[i] = ("buf", acc, False)
-    returns = [c.name for c in cur] + [a[1] for a in accs]
+            returns.append(f"{st}[:{n}[0]].reshape({n}[0] * {st}.shape[1], {st}.shape[2])")
+            returns.append(f"{g}.reshape({n}[0] * {g}.shape[1], {g}.shape[2])")
+        else:
+            returns.append(a[1])
     build = [("scalar" if c.kind == "scalar" else "array", j) for j, c in enumerate(cur)]
-    extra = [(a[0], a[2]) for a in accs]
+    extra = [(a[0], a[0] == "buf" and a[2]) for a in accs]
     return _module(em, block, returns), em, ("grad", build, extra, None)
 
 
@@ -314,7 +314,9 @@ def _defer_weight_grads(em, ctx, spec, body, stacks, first_cut, n, k):
     """A weight gradient summed over iterations, ``sum_k matmul(a_k, g_k, transpose_a=True)`` with
     ``a_k`` a recorded value, becomes one matmul after the loop over all iterations at once
     (``[n * rows, cols]^T x [n * rows, gcols]``: one large BLAS call instead of n small ones plus n
-    additions): the loop only stacks ``g_k``. Returns ``{acc index: (stack of a, (G name,))}``."""
+    additions): the loop only stacks ``g_k``, and returns both operands; the runner multiplies them
+    with NumPy's BLAS on all its threads (the loop's own BLAS runs on one, see ``loop_runner``).
+    Returns ``{acc index: (stack of a, (G name,))}``."""
     out = {}
     for a, how in enumerate(spec.acc):
         if how[0] != "dense":

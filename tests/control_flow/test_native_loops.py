@@ -97,6 +97,57 @@ def test_lstm_training_loop_is_native_and_matches_reference():
     assert info["gradients/rnn/while/Exit_grad_1/WhileGrad"]["tier"] == "native"
 
 
+def test_lstm_with_unknown_batch_has_a_native_gradient_loop():
+    """With a ``None`` batch the body's gradient keeps ``SumToShape`` (of ``mul``) and slices to a
+    ``Shape`` (of ``concat``): both lowered from the dims the loop knows, not left to the reference."""
+    x0 = np.random.default_rng(2).standard_normal((5, 7, 3)).astype(np.float32)
+
+    def build():
+        tf.set_random_seed(4)
+        x = tf.placeholder(tf.float32, [None, 7, 3])
+        out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(4), x, dtype=tf.float32)
+        loss = tf.reduce_sum(out[:, -1] ** 2)
+        grads = tf.gradients(loss, [x] + tf.trainable_variables())
+        return [loss] + grads, {x: x0}
+    (ref, _), (got, info) = run_both(build, steps=2)
+    assert_same(ref, got)
+    assert info["gradients/rnn/while/Exit_grad_1/WhileGrad"]["tier"] == "native", info
+
+
+@pytest.mark.parametrize("w_rows", [3, 1])
+def test_broadcast_gradient_in_a_loop_sums_like_the_reference(w_rows):
+    """``h * w`` with both batches unknown: equal at run time, the native loop's ``SumToShape`` keeps
+    the dim; ``w`` of one row broadcast, the dims' check fails and the reference sums."""
+    rng = np.random.default_rng(5)
+    h0, w0 = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((w_rows, 4)).astype(np.float32)
+
+    def build():
+        h = tf.placeholder(tf.float32, [None, 4])
+        w = tf.placeholder(tf.float32, [None, 4])
+        _, out = tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, tf.tanh(a * w)), [0, h])
+        return tf.gradients(tf.reduce_sum(out * out), [h, w]), {h: h0, w: w0}
+    (ref, _), (got, info) = run_both(build)
+    assert_same(ref, got)
+    assert got[0][1].shape == (w_rows, 4)
+    assert all(v["tier"] == "native" for v in info.values()), info
+
+
+def test_broadcast_gradient_over_leading_and_size1_dims_in_a_loop():
+    """``SumToShape`` from [2, 3, n] to [1, n]: the leading dim and the size-1 dim are summed."""
+    rng = np.random.default_rng(6)
+    h0, w0 = rng.standard_normal((2, 3, 5)).astype(np.float32), rng.standard_normal((1, 5)).astype(np.float32)
+
+    def build():
+        h = tf.placeholder(tf.float32, [2, 3, None])
+        w = tf.placeholder(tf.float32, [1, None])
+        _, out = tf.while_loop(lambda i, a: i < 2, lambda i, a: (i + 1, tf.sin(a * w)), [0, h])
+        return tf.gradients(tf.reduce_sum(out * out), [h, w]), {h: h0, w: w0}
+    (ref, _), (got, info) = run_both(build)
+    assert_same(ref, got)
+    assert got[0][1].shape == (1, 5)
+    assert all(v["tier"] == "native" for v in info.values()), info
+
+
 def test_unsupported_body_runs_on_the_reference_and_says_why():
     def build():
         r = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s + tf.random_uniform([2], seed=1)),
