@@ -5,7 +5,7 @@ views, constants as arguments."""
 import numpy as np
 
 from jitgraph.compiler.loop_ops import Spec, contiguous, emit_reduction, materialize, open_loop, static_ints, store
-from jitgraph.compiler.loop_values import Unsupported, V, broadcast_shape
+from jitgraph.compiler.loop_values import Unsupported, V, broadcast_shape, view_base
 
 
 def emit_matmul(em, block, op, ins, ctx):
@@ -42,7 +42,8 @@ def emit_concat(em, block, op, ins, ctx):
         if x.kind == "scalar":
             block.add(f"{view}[...] = {x.name}")
         else:
-            store(em, block, x.shape, x, view, contig=axis == 0)
+            store(em, block, x.shape, x, view, contig=False, base=(buf, tuple(off if i == axis else "0"
+                                                                           for i in range(r))))
         off = f"{off} + {d}" if off != "0" else str(d)
     return [V("array", buf, dtype, out_shape, owned=True)]
 
@@ -63,7 +64,8 @@ def emit_split(em, block, op, ins, ctx):
         sl = ", ".join(f"{off}:{off} + {s}" if i == axis else ":" for i in range(len(x.shape)))
         block.add_view(f"{name} = {x.name}[{sl}]")
         shape = tuple(s if i == axis else d for i, d in enumerate(x.shape))
-        outs.append(V("array", name, x.dtype, shape, contig=x.contig and all(d == 1 for d in x.shape[:axis])))
+        # (never ``contig``: Numba types a sliced view 'A', which it cannot flatten with reshape)
+        outs.append(V("array", name, x.dtype, shape, contig=False, base=view_base(x, {axis: off})))
         off = f"{off} + {s}" if off != "0" else str(s)
     return outs
 
@@ -84,7 +86,7 @@ def emit_slice(em, block, op, ins, ctx):
         shape.append(s)
     name = em.fresh("w")
     block.add_view(f"{name} = {x.name}[{', '.join(parts)}]")
-    return [V("array", name, x.dtype, tuple(shape), contig=False)]
+    return [V("array", name, x.dtype, tuple(shape), contig=False, base=view_base(x, dict(enumerate(begin))))]
 
 
 def emit_reshape_like(em, block, op, ins, ctx):

@@ -66,6 +66,9 @@ def element(v, index):
     shape = index["shape"]
     off = len(shape) - len(v.shape)
     parts = ["0" if d == 1 and shape[off + j] != 1 else index[off + j] for j, d in enumerate(v.shape)]
+    if v.base is not None:      # a split/slice view: index the C array it views (see ``V``)
+        name, offs = v.base
+        return f"{name}[{', '.join(p if o == '0' else f'{p} + {o}' for p, o in zip(parts, offs))}]"
     return f"{v.name}[{', '.join(parts)}]"
 
 
@@ -101,15 +104,17 @@ def apply(em, op, args):
     return expr if out == np.bool_ else f"{ctor(out)}({expr})"
 
 
-def store(em, block, shape, value, target, mode="=", contig=True):
+def store(em, block, shape, value, target, mode="=", contig=True, base=None):
     """``target[...] = value`` (``mode`` ``+=``/``-=``: update) elementwise over ``shape``
-    (``contig``: the target is C-contiguous, not a strided view). Deferred: consecutive stores
-    over one shape share a loop (``Block``)."""
+    (``contig``: the target is C-contiguous, not a strided view; ``base``: the C array and offsets
+    a view target is written through, see ``V``). Deferred: consecutive stores over one shape
+    share a loop (``Block``)."""
     if shape == ():
         code = scalar_code(em, block, value, {"shape": ()})
         _write(block, f"{target}[0]", code, mode, value.dtype)
         return
-    _enqueue(em, block, shape, ("store", value, V("array", target, value.dtype, shape, contig=contig), mode))
+    tgt = V("array", target, value.dtype, shape, contig=contig, base=base)
+    _enqueue(em, block, shape, ("store", value, tgt, mode))
 
 
 def _enqueue(em, block, shape, entry):

@@ -57,6 +57,28 @@ def test_array_ops_in_a_body_compile_and_match():
     assert info["while/Exit"]["tier"] == "native", info
 
 
+def test_views_of_views_in_a_body_index_the_right_elements():
+    """Splits and slices are read through the array they view, with offsets added up over views
+    of views (a slice of a split, a split along the first axis) and written by concat at offsets."""
+    x0 = np.arange(6 * 8, dtype=np.float32).reshape(6, 8) / 10.0
+
+    def build():
+        x = tf.placeholder(tf.float32, [6, 8])
+
+        def body(i, h):
+            a, b = tf.split(h, [3, 5], axis=1)
+            top, bottom = tf.split(h, 2, axis=0)
+            c = tf.slice(b, [1, 2], [-1, 3])            # rows 1.., columns 5..7 of h
+            d = tf.sigmoid(c) * tf.slice(a, [1, 0], [-1, 3])
+            e = tf.concat([tf.tanh(bottom), top * 0.5], 0)
+            lower = tf.concat([e[1:, :4], e[1:, 4:] + tf.concat([d, d[:, :1]], 1)], 1)
+            return i + 1, tf.concat([e[:1], lower], 0)
+        return list(tf.while_loop(lambda i, h: i < 3, body, [0, x])), {x: x0}
+    (ref, _), (got, info) = run_both(build)
+    assert_same(ref, got)
+    assert info["while/Exit"]["tier"] == "native", info
+
+
 def test_assigns_and_nested_loops_match_reference_across_runs():
     def build():
         v = tf.Variable(np.arange(3, dtype=np.float32))
