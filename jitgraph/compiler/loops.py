@@ -47,14 +47,15 @@ def _note(op, tier, reason="", seconds=0.0):
               + (f", compiled in {seconds * 1e3:.0f} ms" if seconds else ""), file=sys.stderr)
 
 
-def native_run(ctx, op, args):
-    """``extra["fast"]`` of ``While``/``WhileGrad``: the native loop if it lowers, else the reference."""
+def native_run(ctx, op, args, record=True):
+    """``extra["fast"]`` of ``While``/``WhileGrad``: the native loop if it lowers, else the reference.
+    ``record=False`` (a ``While`` whose tape nothing reads): the loop keeps no values for a gradient."""
     spec = op.get_attr("spec")
     cache = spec.__dict__.setdefault("native", {})
-    key = _signature(op, spec, args)
+    key = _signature(op, spec, args) + (record,)
     lowered = cache.get(key)
     if lowered is None:
-        lowered = cache[key] = _lower(op, spec, args)
+        lowered = cache[key] = _lower(op, spec, args, record)
     if lowered is False:
         return op.op_def.run(ctx, op, args)
     return lowered(ctx, op, args)
@@ -77,9 +78,12 @@ def _signature(op, spec, args):
     return tuple(out)
 
 
-def _lower(op, spec, args):
+def _lower(op, spec, args, record=True):
     try:
-        src, em, build = (_source_while if op.type == "While" else _source_grad)(op, spec, args)
+        if op.type == "While":
+            src, em, build = _source_while(op, spec, args, record)
+        else:
+            src, em, build = _source_grad(op, spec, args)
     except Unsupported as e:
         _note(op, "reference", str(e))
         return False
@@ -168,13 +172,13 @@ def jg_grow(st, k):
 
 
 # ---- While ---------------------------------------------------------------------------------------
-def _source_while(op, spec, args):
+def _source_while(op, spec, args, record=True):
     em = Emitter()
     n = spec.n_vars
     vals = _input_values(em, op, args, range(len(op.inputs)), lambda i: _written_rank(spec.body, i, n))
     inits = [vals[j] for j in range(n)]
     block = Block(1)
-    rec = Recorder(em, spec.recorded, _bound(spec) is not None) if spec.recorded else None
+    rec = Recorder(em, spec.recorded, _bound(spec) is not None) if spec.recorded and record else None
     res = emit_loop(em, block, spec.cond, spec.body, inits, [vals[i] for i in spec.cond_pos],
                     [vals[i] for i in spec.body_pos], rec)
     cur, k = res if rec is not None else (res, "0")

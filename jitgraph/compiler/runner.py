@@ -161,13 +161,15 @@ def runs_own_threads(sched, kernels_loaded):
     return False
 
 
-def numpy_step(op):
+def numpy_step(op, untaped=False):
     """A callable ``(ctx, args) -> list of outputs`` running ``op`` as the reference does, except that
     an op library's optional faster implementation ``op_def.extra["fast"]`` (same signature and
-    results as ``compute``, within float tolerance) is preferred: the one place NumPy steps run."""
+    results as ``compute``, within float tolerance) is preferred: the one place NumPy steps run.
+    ``untaped``: a loop's ``extra["fast_untaped"]``, for a plan where nothing reads its tape."""
     d = op.op_def
     outs = [t.dtype.base_dtype.as_np for t in op.outputs]
-    fn = (d.extra or {}).get("fast") or d.compute
+    extra = d.extra or {}
+    fn = (untaped and extra.get("fast_untaped")) or extra.get("fast") or d.compute
 
     def call(ctx, args):
         return call_op(ctx, op, fn, args, outs)
@@ -180,7 +182,7 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
           "_contig": _contig, "_GuardFailed": GuardFailed, "_fallback": _no_fallback,
           "_may_share": np.may_share_memory}
     sched.kernel_inputs = {t for s in sched.steps if isinstance(s, KernelStep) for t in s.ins}
-    np_inputs = {t for s in sched.steps if not isinstance(s, KernelStep) for t in s.inputs}
+    np_inputs = sched.np_inputs = {t for s in sched.steps if not isinstance(s, KernelStep) for t in s.inputs}
     one_d = {}   # runner name of a rank-0 kernel output -> name of its 1-d buffer (what kernels take)
     ns["_owns_threads"] = owns = runs_own_threads(sched, kernels_loaded)
     lines = []
@@ -438,6 +440,13 @@ def _matmul_in_place_ok(op, sched):
     return all(x.dtype.is_ref_dtype or x.shape.ndims == 2 for x in op.inputs)
 
 
+def _tape_unread(op, sched):
+    """Is ``op`` a loop whose tape (its last output) no step of the plan reads and no fetch takes?"""
+    if op.type != "While":
+        return False
+    return op.outputs[-1] not in sched.fetched and op.outputs[-1] not in sched.np_inputs
+
+
 def _emit_numpy(op, si, body, ns, name, var, sched, snaps, owns=False):
     if op.op_def.run is None:
         _emit_limit([op], si, body, ns)
@@ -459,7 +468,7 @@ def _emit_numpy(op, si, body, ns, name, var, sched, snaps, owns=False):
         ns[f"_mm{si}"] = matmul_into(op, blocked=owns)
         body.append(f"{outs[0]} = _mm{si}({', '.join(args)})")
         return
-    ns[f"_np{si}"] = numpy_step(op)
+    ns[f"_np{si}"] = numpy_step(op, untaped=_tape_unread(op, sched))
     body.append(f"r = _np{si}(ctx, [{', '.join(args)}])")
     for i, t in enumerate(op.outputs):
         if t.dtype.is_ref_dtype:

@@ -80,9 +80,17 @@ def native_loop(ctx, op, args):
     return native_run(ctx, op, args)
 
 
+def native_loop_untaped(ctx, op, args):
+    """``native_loop`` for a plan where nothing reads the tape (a forward pass of a model whose
+    gradient is not fetched): the loop keeps no per-iteration values, and the tape is empty."""
+    from jitgraph.compiler.loops import native_run
+    return native_run(ctx, op, args, record=False)
+
+
 define_op("While", kind="control", stateful=True, run=_while_run, grad=_while_grad,
           infer=lambda ins, a: list(a["spec"].out_specs) + [(dtypes.variant, TensorShape([]))],
-          extra={"var_accesses": lambda op: op.get_attr("spec").accesses(), "fast": native_loop})
+          extra={"var_accesses": lambda op: op.get_attr("spec").accesses(), "fast": native_loop,
+                 "fast_untaped": native_loop_untaped})
 
 
 def _less_or_equal(a, b):

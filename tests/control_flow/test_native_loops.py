@@ -170,6 +170,40 @@ def test_broadcast_gradient_over_leading_and_size1_dims_in_a_loop():
     assert all(v["tier"] == "native" for v in info.values()), info
 
 
+def test_forward_only_plan_runs_the_loop_without_its_tape():
+    """Fetching the loss alone runs the trainable loop untaped (nothing reads its tape); the
+    training plan beside it records, and both give the reference's values."""
+    x0 = np.random.default_rng(3).standard_normal((4, 5, 3)).astype(np.float32)
+
+    def build():
+        tf.set_random_seed(5)
+        x = tf.placeholder(tf.float32, [None, 5, 3])
+        out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(6), x, dtype=tf.float32)
+        loss = tf.reduce_mean(out ** 2)
+        step = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+        with tf.control_dependencies([step]):
+            after = tf.identity(loss)
+        build.spec = tf.get_default_graph().get_operation_by_name("rnn/while/Exit").get_attr("spec")
+        return [loss, after], {x: x0}
+
+    out = []
+    for mode in ("never", "eager"):
+        prev, strict = config.set_compile_mode(mode), config.set_strict(mode == "eager")
+        try:
+            with tf.Graph().as_default():
+                (loss, after), feed = build()
+                with tf.Session() as sess:
+                    sess.run(tf.global_variables_initializer())
+                    out.append([sess.run(loss, feed), sess.run(after, feed), sess.run(loss, feed)])
+        finally:
+            config.set_compile_mode(prev)
+            config.set_strict(strict)
+    assert_same(out[0], out[1])
+    assert out[1][2] < out[1][0]                          # the training step ran in between
+    records = sorted(key[-1] for key in build.spec.native)
+    assert records == [False, True], records              # one untaped lowering, one taped
+
+
 def test_unsupported_body_runs_on_the_reference_and_says_why():
     def build():
         r = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s + tf.random_uniform([2], seed=1)),
