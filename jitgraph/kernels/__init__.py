@@ -21,6 +21,7 @@ Families (each module's docstring states what it measured and its error bound):
 * ``pool``: MaxPool, AvgPool and their gradients;
 * ``softmax``: Softmax, LogSoftmax, their gradients and the cross-entropies, row by row;
 * ``histogram``: the bucket count of ``HistogramSummary``;
+* ``segment``: ``UnsortedSegmentSum`` (the gradient of ``gather`` / ``embedding_lookup``);
 * ``blas``: the chunk runner (one worker per BLAS thread, single-threaded BLAS each), the
   per-thread scratch buffers they share, and ``owned``: plans whose kernels run on several threads
   hold OpenBLAS at one thread for the whole run, so its spin-waiting workers keep off their cores.

@@ -12,6 +12,7 @@ import numpy as np
 
 from jitgraph import dtypes, errors
 from jitgraph.framework.shapes import TensorShape
+from jitgraph.kernels import lazy
 from jitgraph.ops.op_util import (check_int_tensor, dim_of, int_tensor, int_vector, no_gradient, normalize_axis,
                                   op_scope, partial_value, shape_tensor, shape_value, static_axes)
 from jitgraph.ops.registry import constant_value, convert_to_tensor, define_op, make_op
@@ -303,7 +304,8 @@ def _segment_compute(data, segment_ids, num_segments):
 
 
 define_op("UnsortedSegmentSum", _segment_infer, _segment_compute, kind="library",
-          grad=lambda op, g: [gather(g, op.inputs[1]), None, None])
+          grad=lambda op, g: [gather(g, op.inputs[1]), None, None],
+          extra={"fast": lazy("segment", "unsorted_segment_sum_fast")})
 
 
 def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
