@@ -9,7 +9,8 @@ the patches (zeros for the padding, so the input is never padded or copied) into
 stays in L2 (``rows * KH*KW*C`` elements, ~1 MiB), and one ``np.matmul(chunk, W, out=...)``
 writes that chunk of the output.  Chunks run on ``blas.run_chunks``'s workers (one per BLAS thread,
 each with single-threaded BLAS; no Numba ``parallel``, so the threading layer does not matter here).
-With one to ``_T_MAX_C`` input channels the patches are gathered one row per filter tap instead
+With one to ``_T_MAX_C`` input channels and output rows of ``_T_MIN_OW`` pixels or more the
+patches are gathered one row per filter tap instead
 (``im2col.im2col_t``, [KH*KW*C, pixels]: each row a copy of an input row) and the chunk's GEMM reads
 them transposed: P1's first layer (5x5, 1 -> 32, batch 128) took 6.2 ms for the gather alone in
 the pixel-rows layout, 3.5 in this one, 0.9 since its copies run between row views (one thread;
@@ -49,6 +50,11 @@ Conv2DBackpropInput: with few input channels, or a stride > 1 where Winograd doe
 forward conv of ``dy`` (zero-dilated by the strides) with the flipped, transposed filter (Winograd
 at stride 1).
 
+Small problems skip all this: a conv or filter gradient under ``_SMALL_MACS`` multiply-adds, and an
+input gradient under ``_SMALL_IMAGE_MACS`` per image, run the reference's code (one im2col + GEMM,
+or a GEMM + window adds), which costs less than the chunk workers' dispatch: a text CNN's
+[50, 30, 24, 1] input gradient 1.4 -> 0.7 ms, a [16, 40, 6, 1] conv 69 -> 28 us.
+
 Error: im2col + BLAS sums each output's KH*KW*C products in BLAS's order, so against the
 reference (same sums, NumPy's BLAS order) the difference is float rounding: measured below
 1e-6 of the output's largest magnitude in float32 (tests allow 2e-5 * sqrt(KH*KW*C)); Winograd
@@ -64,7 +70,11 @@ from jitgraph.kernels import blas, epilogue, im2col, winograd, winograd_grad
 from jitgraph.kernels.blas import FAST_DTYPES as _FAST_DTYPES
 
 _ROW_BYTES = 1 << 20     # one patch chunk: 1 MiB measured best (W6 7.5 ms vs 7.7 at 512 KiB, 12 at 8 MiB)
-_T_MAX_C = 4             # input channels up to which patches are gathered one row per tap
+_T_MAX_C = 4             # input channels up to which patches are gathered one row per tap ...
+_T_MIN_OW = 8            # ... when output rows are at least this wide (a tap row of a text CNN's
+                         # full-width filter is one pixel: 0.66 ms a [50, 30, 24, 1] conv, pixel rows 0.15)
+_SMALL_MACS = 1 << 19    # below, a conv or its filter gradient is the reference's one im2col + GEMM
+_SMALL_IMAGE_MACS = 1 << 18   # below (per image), the input gradient is the reference's GEMM + adds
 
 
 def _chunk_rows(total, per_row_bytes, minimum=1):
@@ -134,7 +144,7 @@ def _conv_core(x, w, sh, sw, dh, dw, top, left, oh, ow, out=None, bias=None, act
         if act not in (None, "Relu"):                   # bias added in the output transform
             _blocks(flat, lambda y: epilogue.apply(y, np.zeros(bt.size, x.dtype), act))
         return out
-    elif c <= _T_MAX_C:
+    elif c <= _T_MAX_C and ow >= _T_MIN_OW:
         def work_t(r0, r1, cols):
             y = flat[r0 * ow:r1 * ow]
             np.matmul(cols.T, w2, out=y)
@@ -164,10 +174,15 @@ def _blocks(flat, fn):
 def conv2d_nhwc(x, w, strides, dilations, padding, out=None, bias=None, act=None):
     """NHWC conv2d by blocked im2col + BLAS or Winograd; ``strides``/``dilations`` are NHWC
     4-lists; ``act(... + bias)`` when ``bias`` is given."""
-    from jitgraph.ops.nn_conv import _geom
+    from jitgraph.ops.nn_conv import _conv_nhwc, _geom
     kh, kw = w.shape[:2]
     oh, ow, ph, pw = _geom(x.shape, kh, kw, strides, dilations, padding)
     dtype = np.result_type(x.dtype, w.dtype)
+    if out is None and x.shape[0] * oh * ow * w.size < _SMALL_MACS:   # (chunk dispatch would cost more)
+        y = np.ascontiguousarray(_conv_nhwc(np.asarray(x, dtype), np.asarray(w, dtype), strides, dilations, padding))
+        if bias is not None:
+            epilogue.apply(y, epilogue.tiled_bias(np.ascontiguousarray(bias, dtype)), act)
+        return y
     return _conv_core(np.asarray(x, dtype), np.asarray(w, dtype), strides[1], strides[2], dilations[1],
                       dilations[2], ph[0], pw[0], oh, ow, out, bias, act)
 
@@ -175,10 +190,13 @@ def conv2d_nhwc(x, w, strides, dilations, padding, out=None, bias=None, act=None
 def conv2d_backprop_filter_nhwc(x, w_shape, dy, strides, dilations, padding):
     """dW[a, b, c, f] = sum over output pixels of patch(x)[a, b, c] * dy[f]: per chunk cols^T @ dy
     (or cols @ dy in the one-row-per-tap layout), summed over per-thread partials."""
-    from jitgraph.ops.nn_conv import _geom
+    from jitgraph.ops.nn_conv import _conv_backprop_filter_nhwc, _geom
     kh, kw, c, f = w_shape
     oh, ow, ph, pw = _geom(x.shape, kh, kw, strides, dilations, padding)
     dtype = np.result_type(x.dtype, dy.dtype)
+    if x.shape[0] * oh * ow * kh * kw * c * f < _SMALL_MACS:
+        return _conv_backprop_filter_nhwc(np.asarray(x, dtype), w_shape, np.asarray(dy, dtype), strides, dilations,
+                                          padding)
     x = np.ascontiguousarray(x, dtype)
     dyf = np.ascontiguousarray(dy, dtype).reshape(-1, f)
     k = kh * kw * c
@@ -194,7 +212,7 @@ def conv2d_backprop_filter_nhwc(x, w_shape, dy, strides, dilations, padding):
     if dyf.shape[0] and k and f and winograd_grad.usable(x, w_shape, *geo[2:6]):
         return winograd_grad.filter_grad(x, dyf.reshape(dy.shape), kh, ph[0], pw[0])
     if dyf.shape[0] and k and f:
-        if c <= _T_MAX_C:
+        if c <= _T_MAX_C and ow >= _T_MIN_OW:
             _patches_t(x, *geo, lambda r0, r1, cols: add(cols @ dyf[r0 * ow:r1 * ow]))
         else:
             _patches(x, *geo, lambda p0, m, cols: add(cols.T @ dyf[p0:p0 + m]))
@@ -237,7 +255,7 @@ def conv2d_backprop_input_nhwc(x_shape, w, dy, strides, dilations, padding):
     Otherwise a forward conv of dy (zero-dilated by the strides) with the flipped, transposed filter:
     dx[h] = sum_a dyd[h + P - a*dh] w[a]  where P = pad before, so with w'[a'] = w[KH-1-a'] it is a
     correlation of dyd padded by (KH-1)*dh - P."""
-    from jitgraph.ops.nn_conv import _geom
+    from jitgraph.ops.nn_conv import _conv_backprop_input_nhwc, _geom
     kh, kw, c, f = w.shape
     n, h, wd, _ = x_shape
     sh, sw, dh, dw = strides[1], strides[2], dilations[1], dilations[2]
@@ -246,6 +264,9 @@ def conv2d_backprop_input_nhwc(x_shape, w, dy, strides, dilations, padding):
     dy = np.asarray(dy, dtype)
     if oh == 0 or ow == 0 or n * h * wd * c == 0:
         return np.zeros((n, h, wd, c), dtype)
+    if oh * ow * kh * kw * c * f < _SMALL_IMAGE_MACS and (c <= _T_MAX_C or n * oh * ow * w.size < _SMALL_MACS):
+        return np.ascontiguousarray(_conv_backprop_input_nhwc(x_shape, np.asarray(w, dtype), dy, strides, dilations,
+                                                              padding))
     wf = np.ascontiguousarray(np.asarray(w, dtype)[::-1, ::-1].transpose(0, 1, 3, 2))
     strided = sh > 1 or sw > 1
     if f and (c <= _T_MAX_C or strided and not winograd.usable(dy, wf, 1, 1, dh, dw)):

@@ -13,6 +13,15 @@ from jitgraph.ops import nn_conv
 from jitgraph.ops.registry import OPS
 
 TOL = {np.float32: 2e-5, np.float64: 1e-12}
+DEFAULTS = {k: getattr(conv, k) for k in ("_SMALL_MACS", "_SMALL_IMAGE_MACS", "_T_MIN_OW")}
+
+
+@pytest.fixture(autouse=True)
+def every_path(monkeypatch):
+    """The tests' small shapes take the chunked Numba paths they are written for, not the
+    reference's one GEMM that small convs get (``test_small_and_narrow_convs`` checks that)."""
+    for k in DEFAULTS:
+        monkeypatch.setattr(conv, k, 0)
 
 
 def _attrs(s, d, padding, data_format="NHWC"):
@@ -346,3 +355,32 @@ def test_strided_input_gradient_with_more_channels(case):
     rng = np.random.default_rng(23)
     x, w = _data(rng, case["x"], case["w"], np.float32)
     _check_grads(x, w, case.get("s", 1), 1, case.get("padding", "SAME"))
+
+
+# ---- which path a shape takes ---------------------------------------------------------------------
+@pytest.mark.parametrize("case", [
+    dict(x=(6, 30, 24, 1), w=(5, 24, 1, 16), padding="VALID"),   # a text CNN's full-width filter
+    dict(x=(20, 30, 24, 1), w=(5, 24, 1, 16), padding="VALID"),  # ... over more sentences: pixel rows
+    dict(x=(4, 12, 5, 1), w=(3, 3, 1, 4)),                       # tiny: the reference's GEMM
+    dict(x=(2, 40, 6, 3), w=(3, 6, 3, 8), padding="VALID"),      # narrow rows, few channels
+])
+def test_small_and_narrow_convs(monkeypatch, case):
+    """With the real thresholds: small convs and gradients run the reference's code (bitwise its
+    result, bias and activation applied after), narrow rows are gathered as pixel rows."""
+    for k, v in DEFAULTS.items():
+        monkeypatch.setattr(conv, k, v)
+    calls = []
+    monkeypatch.setattr(conv, "_patches_t", lambda *a: calls.append(a))
+    rng = np.random.default_rng(31)
+    x, w = _data(rng, case["x"], case["w"], np.float32)
+    a = _attrs(1, 1, case.get("padding", "SAME"))
+    small = np.prod(x.shape[:1]) * np.prod(OPS["Conv2D"].compute(x, w, **a).shape[1:3]) * w.size < conv._SMALL_MACS
+    got = _check(x, w, 1, 1, case.get("padding", "SAME"))
+    if small:
+        np.testing.assert_array_equal(got, OPS["Conv2D"].compute(x, w, **a))
+        b = rng.standard_normal(w.shape[3]).astype(np.float32)
+        from jitgraph.ops import fused_ops
+        ref = fused_ops.apply_epilogue(OPS["Conv2D"].compute(x, w, **a), b, ("BiasAdd", "Relu"), "NHWC")
+        np.testing.assert_allclose(OPS["Conv2D"].extra["fast_bias_act"](x, w, b, act="Relu", **a), ref, rtol=1e-6)
+    _check_grads(x, w, 1, 1, case.get("padding", "SAME"))
+    assert not calls
