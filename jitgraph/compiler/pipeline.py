@@ -146,9 +146,12 @@ def compile_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
 def _carry_deps(deps, simple):
     """``order``'s edges restated between the ops ``simplify`` kept: an edge to a dropped op goes to
     the op standing for it; an aliased op's own edges are its stand-in's already (same inputs) or
-    would point forward (a pass-through's later inputs), so they are not carried."""
+    would point forward (a pass-through's later inputs), so they are not carried. A kept op's own
+    data inputs are edges too: a rewrite can give an op an input its original did not read
+    (``glue``'s ``_BroadcastLike(g, like)`` reads ``like``, where ``BroadcastTo`` read a dropped
+    ``Shape(like)``). Linear in the edges."""
     kept = set(simple.ops)
-    out = {op: set() for op in simple.ops}
+    out = {op: {t.op for t in op.inputs if t.op in kept and t.op is not op} for op in simple.ops}
     for orig, ds in deps.items():
         op = simple.op_map[orig]
         if op in kept and orig not in simple.aliased:

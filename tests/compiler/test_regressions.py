@@ -74,3 +74,30 @@ def test_runtime_size1_the_compiler_cannot_know_falls_back_to_reference():
             with pytest.raises(tf.errors.InvalidArgumentError):
                 sess.run(upd, {z: [[1.], [2.]], m: 3})
             np.testing.assert_array_equal(sess.run(v), [[4., 6.], [6., 8.]])
+
+
+def test_broadcast_like_runs_after_the_tensor_it_takes_its_shape_from():
+    """``glue`` rewrote ``BroadcastTo(w, Shape(losses))`` (``tf.losses``' weights) into
+    ``_BroadcastLike(w, losses)`` and dropped the ``Shape``; the order pass's edges, carried over
+    from the original ops, had none to ``losses``' producer, so the kernel could be scheduled
+    before it (a conv net with batch norm under UPDATE_OPS control dependencies): UnboundLocalError
+    in the generated runner. A kept op's data inputs are now always among its edges."""
+    rng = np.random.default_rng(0)
+    feeds_np = (rng.random((4, 8, 8, 3), dtype=np.float32), np.array([0, 1, 2, 1]))
+    results = []
+    for mode in ("eager", "never"):
+        config.set_compile_mode(mode)
+        with tf.Graph().as_default():
+            tf.set_random_seed(3)
+            x = tf.placeholder(tf.float32, [None, 8, 8, 3])
+            y = tf.placeholder(tf.int64, [None])
+            h = x
+            for f in (4, 8):
+                h = tf.nn.relu(tf.layers.batch_normalization(tf.layers.conv2d(h, f, 3, padding="same"), training=True))
+            loss = tf.losses.sparse_softmax_cross_entropy(y, tf.layers.dense(tf.layers.flatten(h), 3))
+            with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+                train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                results.append([sess.run([train, loss], {x: feeds_np[0], y: feeds_np[1]})[1] for _ in range(2)])
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5)
