@@ -12,8 +12,9 @@ Builders take the ``tf`` module, so one function builds the graph for ``tf = jit
 P1: the classic TF1 MNIST CNN example: conv 5x5 1->32 SAME + bias + relu, 2x2 max-pool, conv 5x5
 32->64, pool, dense 7*7*64->1024 relu, dropout (keep 0.5), dense 1024->10, softmax cross-entropy,
 Adam 1e-4; batch 128, 28x28x1 images fed as a placeholder.  P2-P4: the classic TF1 MLP,
-autoencoder and GAN examples, P5 the classic static-LSTM example (``DESCR``), on random
-MNIST-shaped data.
+autoencoder and GAN examples, P5 the classic static-LSTM example and P6 its ``dynamic_rnn``
+twin, on random MNIST-shaped data; P7-P9 a text CNN, a CIFAR-style CNN with batch norm and a GRU
+sentence classifier on random data of their shapes (``DESCR``).
 """
 import argparse
 import collections
@@ -27,13 +28,16 @@ import numpy as np
 
 Program = collections.namedtuple("Program", "train loss feeds check_feeds")
 
-PROGRAMS = ("P1", "P2", "P3", "P4", "P5", "P6")
+PROGRAMS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9")
 DESCR = {"P1": "MNIST CNN 5x5 1->32->64, pool, dense 1024, dropout, Adam, batch 128",
          "P2": "MLP 784-256-256-10 (no activations), softmax xent, Adam, batch 100",
          "P3": "autoencoder 784-256-128-256-784, sigmoid, squared error, RMSProp, batch 256",
          "P4": "GAN: G 100-256-784, D 784-256-1, two Adam optimizers, batch 128",
          "P5": "static LSTM, 28 steps of 28 inputs, 128 units, dense 10, SGD, batch 128",
-         "P6": "P5 through dynamic_rnn (a while_loop) instead of static_rnn"}
+         "P6": "P5 through dynamic_rnn (a while_loop) instead of static_rnn",
+         "P7": "text CNN: embedding, full-width conv filters 3/4/5, max over time, dropout, Adam",
+         "P8": "CIFAR-style tf.layers CNN with batch norm, max-pooling, dropout, Adam, batch 32",
+         "P9": "sentence classifier: embedding, dynamic_rnn GRU with lengths, Adam, batch 64"}
 
 
 def p1_cnn(tf, batch=128, seed=0):
@@ -167,8 +171,86 @@ def p5_lstm(tf, batch=128, seed=0, dynamic=False):
                    {x: images[0], y: labels[0]})
 
 
+def _const(tf, a):
+    return tf.constant_initializer(np.asarray(a, np.float32))
+
+
+def p7_text_cnn(tf, batch=50, seed=0):
+    """The classic TF1 text-classification CNN (Kim 2014 as ``text_cnn.py`` writes it): embedding
+    400 x 24 of 30-word sentences, filters 3/4/5 x 24 (the full embedding width) x 16 with ReLU,
+    max-pooling over time, dropout, dense to 2 classes, Adam 1e-3."""
+    rng = np.random.default_rng(seed)
+    ids = tf.placeholder(tf.int32, [None, 30], name="ids")
+    y = tf.placeholder(tf.float32, [None, 2], name="y")
+    keep = tf.placeholder(tf.float32, [], name="keep")
+    emb = tf.Variable(rng.uniform(-1, 1, (400, 24)).astype(np.float32))
+    x = tf.expand_dims(tf.nn.embedding_lookup(emb, ids), -1)
+    pools = []
+    for k in (3, 4, 5):
+        w = tf.Variable((rng.standard_normal((k, 24, 1, 16)) * 0.1).astype(np.float32))
+        h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, w, strides=[1, 1, 1, 1], padding="VALID"),
+                                      tf.Variable(np.full(16, 0.1, np.float32))))
+        pools.append(tf.nn.max_pool(h, ksize=[1, 30 - k + 1, 1, 1], strides=[1, 1, 1, 1], padding="VALID"))
+    h = tf.nn.dropout(tf.reshape(tf.concat(pools, 3), [-1, 48]), keep_prob=keep)
+    logits = tf.layers.dense(h, 2, kernel_initializer=_const(tf, rng.standard_normal((48, 2)) * 0.1))
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
+    train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+    data = np.random.default_rng(seed + 1)
+    words, labels = data.integers(0, 400, (4, batch, 30)), np.eye(2, dtype=np.float32)[data.integers(0, 2, (4, batch))]
+    return Program(train, loss, lambda i: {ids: words[i % 4], y: labels[i % 4], keep: 0.5},
+                   {ids: words[0], y: labels[0], keep: 1.0})
+
+
+def p8_cifar_bn(tf, batch=32, seed=0):
+    """A CIFAR-10-style ``tf.layers`` CNN: two conv 3x3 (3->32->64) + batch norm + ReLU + 2x2
+    max-pooling, dense 128 with dropout, dense 10, ``tf.losses`` sparse softmax cross-entropy,
+    Adam 1e-3 under the UPDATE_OPS control dependencies; 32x32x3 images."""
+    rng = np.random.default_rng(seed)
+    x = tf.placeholder(tf.float32, [None, 32, 32, 3], name="x")
+    y = tf.placeholder(tf.int64, [None], name="y")
+    training = tf.placeholder(tf.bool, [], name="training")
+    h = x
+    for c_in, c_out in ((3, 32), (32, 64)):
+        k = rng.standard_normal((3, 3, c_in, c_out)) * np.sqrt(2.0 / (9 * c_in))
+        h = tf.layers.conv2d(h, c_out, 3, padding="same", kernel_initializer=_const(tf, k))
+        h = tf.layers.max_pooling2d(tf.nn.relu(tf.layers.batch_normalization(h, training=training)), 2, 2)
+    h = tf.layers.dense(tf.layers.flatten(h), 128, tf.nn.relu,
+                        kernel_initializer=_const(tf, rng.standard_normal((4096, 128)) * 0.02))
+    h = tf.layers.dropout(h, 0.5, training=training)
+    logits = tf.layers.dense(h, 10, kernel_initializer=_const(tf, rng.standard_normal((128, 10)) * 0.1))
+    loss = tf.losses.sparse_softmax_cross_entropy(y, logits)
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+    data = np.random.default_rng(seed + 1)
+    images, labels = data.random((4, batch, 32, 32, 3), dtype=np.float32), data.integers(0, 10, (4, batch))
+    return Program(train, loss, lambda i: {x: images[i % 4], y: labels[i % 4], training: True},
+                   {x: images[0], y: labels[0], training: False})
+
+
+def p9_text_gru(tf, batch=64, seed=0):
+    """A TF1 sentence classifier: embedding 500 x 32, ``dynamic_rnn`` over a ``GRUCell(64)`` with
+    per-sentence lengths (up to 20 words), the final state to 5 classes, sparse softmax
+    cross-entropy, Adam 1e-3."""
+    rng = np.random.default_rng(seed)
+    ids = tf.placeholder(tf.int32, [None, 20], name="ids")
+    lengths = tf.placeholder(tf.int32, [None], name="lengths")
+    y = tf.placeholder(tf.int64, [None], name="y")
+    emb = tf.Variable((rng.standard_normal((500, 32)) * 0.3).astype(np.float32))
+    with tf.variable_scope("rnn", initializer=tf.constant_initializer(0.02)):
+        _, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(64), tf.nn.embedding_lookup(emb, ids),
+                                     sequence_length=lengths, dtype=tf.float32)
+    logits = tf.layers.dense(state, 5, kernel_initializer=_const(tf, rng.standard_normal((64, 5)) * 0.1))
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+    train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+    data = np.random.default_rng(seed + 1)
+    words, lens, labels = data.integers(0, 500, (4, batch, 20)), data.integers(1, 21, (4, batch)), \
+        data.integers(0, 5, (4, batch))
+    return Program(train, loss, lambda i: {ids: words[i % 4], lengths: lens[i % 4], y: labels[i % 4]},
+                   {ids: words[0], lengths: lens[0], y: labels[0]})
+
+
 BUILDERS = {"P1": p1_cnn, "P2": p2_mlp, "P3": p3_autoencoder, "P4": p4_gan, "P5": p5_lstm,
-            "P6": lambda tf: p5_lstm(tf, dynamic=True)}
+            "P6": lambda tf: p5_lstm(tf, dynamic=True), "P7": p7_text_cnn, "P8": p8_cifar_bn, "P9": p9_text_gru}
 
 
 def load(impl):
