@@ -20,7 +20,8 @@ _LAYOUT_EMIT = {"MatMul": LL.emit_matmul, "ConcatV2": LL.emit_concat, "Split": L
                 "ExpandDims": LL.emit_reshape_like, "Squeeze": LL.emit_reshape_like, "Transpose": LL.emit_transpose,
                 "Const": LL.emit_const, "Fill": LL.emit_fill, "Shape": LL.emit_shape, "Pack": LL.emit_pack,
                 "Unpack": LL.emit_unpack, "StridedSlice": LL.emit_strided_slice, "BiasAddGrad": L.emit_bias_add_grad,
-                "BroadcastTo": LL.emit_broadcast_to, "SumToShape": LL.emit_sum_to_shape}
+                "BroadcastTo": LL.emit_broadcast_to, "SumToShape": LL.emit_sum_to_shape,
+                "DropoutMask": LL.emit_dropout_mask}
 
 
 class BodyCtx:

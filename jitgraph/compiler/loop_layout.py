@@ -300,3 +300,29 @@ def emit_sum_to_shape(em, block, op, ins, ctx):
     name = em.fresh("w")      # the leading dims kept as 1s by keepdims: dropped by a view
     block.add(f"{name} = {out.name}.reshape(({', '.join(str(d) for d in target)},))")
     return [V("array", name, out.dtype, target)]
+
+
+def emit_dropout_mask(em, block, op, ins, ctx):
+    """``DropoutMask``: ``(u >= rate) / (1 - rate)`` for ``u ~ U[0, 1)`` from the op's stream in this
+    session, drawn by Numba from that very ``np.random.Generator`` (an argument of the loop: the
+    same numbers as the reference's ``rng.random(shape)`` each iteration, and the same state after;
+    ``loop_runner`` restores the state when it hands the run to the reference)."""
+    dims = static_ints(op.inputs[0])
+    shape = tuple(dims) if dims is not None else ctx.dims_of(op.inputs[0])
+    rate = ins[1]
+    if shape is None or rate.kind != "scalar":
+        raise Unsupported("DropoutMask with a shape computed at run time or a non-scalar rate")
+    dtype = op.outputs[0].dtype.base_dtype.as_np
+    gen = em.arg("rng", ("rng", op))
+    ct = f"np.{np.dtype(dtype).name}"
+    keep, inv, u = em.fresh("s"), em.fresh("s"), em.fresh("u")
+    block.add(f"{keep} = {ct}(1) - {ct}({rate.name})")
+    block.add(f"{inv} = {ct}(1) / {keep} if {keep} > 0 else {ct}(0)")
+    block.add(f"{u} = {gen}.random(({''.join(f'{d}, ' for d in shape)}))")
+    buf = em.buffer(shape, dtype)
+    uf, bf, i = em.fresh("f"), em.fresh("f"), em.fresh("i")
+    block.add(f"{uf} = {u}.reshape({u}.size)")
+    block.add(f"{bf} = {buf}.reshape({buf}.size)")
+    block.add(f"for {i} in range({uf}.size):")
+    block.add(f"    {bf}[{i}] = {inv} if {uf}[{i}] >= {rate.name} else {ct}(0)")
+    return [V("array", buf, dtype, shape, owned=True)]

@@ -71,7 +71,7 @@ class Runner:
     def __call__(self, ctx, op, args):
         store = ctx.store
         spec = op.get_attr("spec")
-        call, written = [], []
+        call, written, rngs = [], [], []
         for name, desc in self.args:
             kind = desc[0]
             if kind == "in":
@@ -100,6 +100,10 @@ class Runner:
                 call.append(np.array([unbox(args[0]).n], np.int64))
             elif kind == "stack":
                 call.append(np.ascontiguousarray(unbox(args[0]).dense(desc[1])))
+            elif kind == "rng":   # a random op's stream, drawn from inside the loop
+                gen = ctx.rng(desc[1])
+                rngs.append((gen, gen.bit_generator.state))
+                call.append(gen)
         _loop_blas()
         try:
             if self.first:   # Numba compiles (or loads from its disk cache) on the first call
@@ -112,6 +116,8 @@ class Runner:
         except IndexError as e:
             if not str(e).startswith("jgloop"):
                 raise
+            for gen, state in rngs:   # the reference draws the same numbers again
+                gen.bit_generator.state = state
             return op.op_def.run(ctx, op, args)
         for var, buf in written:
             store.set(var, buf)

@@ -226,6 +226,55 @@ def test_shape_changing_loop_variable_falls_back_at_run_time():
     assert got[0].shape == (8,)
 
 
+def test_dropout_inside_a_loop_draws_the_reference_numbers():
+    """``DropoutWrapper`` in ``dynamic_rnn`` (a ``DropoutMask`` per iteration) runs natively, drawing
+    from the session's stream of the op: the same masks as the reference, run after run, and the
+    same gradients."""
+    x0 = np.random.default_rng(7).standard_normal((6, 5, 3)).astype(np.float32)
+
+    def build():
+        tf.set_random_seed(11)
+        x = tf.placeholder(tf.float32, [None, 5, 3])
+        cell = tf.nn.rnn_cell.DropoutWrapper(tf.nn.rnn_cell.BasicLSTMCell(8), output_keep_prob=0.6)
+        out, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        loss = tf.reduce_sum(out ** 2)
+        return [out, tf.gradients(loss, x)[0]], {x: x0}
+    (ref, _), (got, info) = run_both(build, steps=3)
+    assert_same(ref, got)
+    assert [info[k]["tier"] for k in ("rnn/while/Exit", "gradients/rnn/while/Exit_grad_1/WhileGrad")] == ["native"] * 2
+    zeros = [np.mean(r[0] == 0) for r in got]
+    assert all(0.2 < z < 0.6 for z in zeros) and not np.array_equal(got[0][0], got[1][0])   # new masks each run
+
+
+def test_dropout_in_a_loop_that_falls_back_leaves_the_stream_as_the_reference():
+    """A native loop that has drawn masks and then meets an index it cannot handle reruns on the
+    reference from the stream's state before the loop (which draws the same masks and raises TF's
+    error): the next run's masks are the reference's."""
+    out = []
+    for mode in ("never", "eager"):
+        prev, strict = config.set_compile_mode(mode), config.set_strict(mode == "eager")
+        try:
+            with tf.Graph().as_default():
+                tf.set_random_seed(12)
+                rows = tf.placeholder(tf.float32, [None, 3])
+                ta = tf.TensorArray(tf.float32, size=tf.shape(rows)[0]).unstack(rows)
+
+                def body(i, acc):
+                    mask = tf.nn.dropout(tf.ones([3]), 0.5)
+                    return i + 1, acc + mask * ta.read(i)
+                r = tf.while_loop(lambda i, acc: i < 4, body, [0, tf.zeros([3])])[1]
+                with tf.Session() as sess:
+                    with pytest.raises(tf.errors.InvalidArgumentError):
+                        sess.run(r, {rows: np.ones((2, 3), np.float32)})      # reads row 2 of 2
+                    out.append([sess.run(r, {rows: np.ones((4, 3), np.float32)}) for _ in range(2)])
+                    info = sess.cache_info()["loops"]
+        finally:
+            config.set_compile_mode(prev)
+            config.set_strict(strict)
+    assert_same(out[0], out[1])
+    assert info["while/Exit"]["tier"] == "native"
+
+
 def test_index_error_in_a_native_loop_raises_tf_error_and_keeps_variables():
     prev, strict = config.set_compile_mode("eager"), config.set_strict(True)
     try:
