@@ -7,6 +7,8 @@ the [1280, 32] embedding gradient of a batch of 64 sentences of 20 words); this 
 import numpy as np
 from numba import njit
 
+from jitgraph.kernels.blas import FAST_DTYPES
+
 
 @njit(cache=True, nogil=True)
 def _add_rows(data, ids, out):
@@ -22,13 +24,13 @@ def unsorted_segment_sum_fast(data, segment_ids, num_segments):
     shapes whose ids are not a prefix of data's go to the reference."""
     from jitgraph.ops.slicing_ops import _check_range, _segment_compute
     data, ids = np.asarray(data), np.asarray(segment_ids)
-    if data.dtype not in (np.float32, np.float64) or data.shape[:ids.ndim] != ids.shape:
+    if data.dtype not in FAST_DTYPES or data.shape[:ids.ndim] != ids.shape:
         return _segment_compute(data, segment_ids, num_segments)
     n = int(num_segments)
     _check_range(ids, n, "segment_ids")
     inner = data.shape[ids.ndim:]
     out = np.zeros((n,) + inner, data.dtype)
-    k = out[0].size if n else 0
+    k = int(np.prod(inner, dtype=np.int64))
     if ids.size and k:
         _add_rows(np.ascontiguousarray(data).reshape(ids.size, k), ids.reshape(-1).astype(np.int64, copy=False),
                   out.reshape(n, k))
