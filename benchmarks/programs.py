@@ -14,7 +14,7 @@ P1: the classic TF1 MNIST CNN example: conv 5x5 1->32 SAME + bias + relu, 2x2 ma
 Adam 1e-4; batch 128, 28x28x1 images fed as a placeholder.  P2-P4: the classic TF1 MLP,
 autoencoder and GAN examples, P5 the classic static-LSTM example and P6 its ``dynamic_rnn``
 twin, on random MNIST-shaped data; P7-P9 a text CNN, a CIFAR-style CNN with batch norm and a GRU
-sentence classifier on random data of their shapes (``DESCR``).
+sentence classifier, P10 the classic word2vec example, on random data of their shapes (``DESCR``).
 """
 import argparse
 import collections
@@ -28,7 +28,7 @@ import numpy as np
 
 Program = collections.namedtuple("Program", "train loss feeds check_feeds")
 
-PROGRAMS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9")
+PROGRAMS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10")
 DESCR = {"P1": "MNIST CNN 5x5 1->32->64, pool, dense 1024, dropout, Adam, batch 128",
          "P2": "MLP 784-256-256-10 (no activations), softmax xent, Adam, batch 100",
          "P3": "autoencoder 784-256-128-256-784, sigmoid, squared error, RMSProp, batch 256",
@@ -37,7 +37,8 @@ DESCR = {"P1": "MNIST CNN 5x5 1->32->64, pool, dense 1024, dropout, Adam, batch 
          "P6": "P5 through dynamic_rnn (a while_loop) instead of static_rnn",
          "P7": "text CNN: embedding, full-width conv filters 3/4/5, max over time, dropout, Adam",
          "P8": "CIFAR-style tf.layers CNN with batch norm, max-pooling, dropout, Adam, batch 32",
-         "P9": "sentence classifier: embedding, dynamic_rnn GRU with lengths, Adam, batch 64"}
+         "P9": "sentence classifier: embedding, dynamic_rnn GRU with lengths, Adam, batch 64",
+         "P10": "word2vec skip-gram: 50,000 x 128 embedding, nce_loss with 64 samples, SGD, batch 128"}
 
 
 def p1_cnn(tf, batch=128, seed=0):
@@ -249,8 +250,34 @@ def p9_text_gru(tf, batch=64, seed=0):
                    {ids: words[0], lengths: lens[0], y: labels[0]})
 
 
+def p10_word2vec(tf, batch=128, seed=0, vocab=50000, dim=128, sampled=64):
+    """The classic TF1 ``word2vec_basic.py`` skip-gram step: embedding lookup of the batch's
+    center words, ``nce_loss`` against their context words with 64 log-uniform negatives, SGD 1.0.
+    The sampler is called explicitly (as ``nce_loss`` would) so the loss check can feed the same
+    candidates to every impl."""
+    rng = np.random.default_rng(seed)
+    inputs = tf.placeholder(tf.int32, [batch], name="inputs")
+    labels = tf.placeholder(tf.int64, [batch, 1], name="labels")
+    emb = tf.Variable(rng.uniform(-1, 1, (vocab, dim)).astype(np.float32))
+    nce_w = tf.Variable((rng.standard_normal((vocab, dim)) / np.sqrt(dim)).astype(np.float32))
+    nce_b = tf.Variable(np.zeros(vocab, np.float32))
+    cands = tf.nn.log_uniform_candidate_sampler(labels, 1, sampled, True, vocab)
+    loss = tf.reduce_mean(tf.nn.nce_loss(weights=nce_w, biases=nce_b, labels=labels,
+                                         inputs=tf.nn.embedding_lookup(emb, inputs),
+                                         num_sampled=sampled, num_classes=vocab, sampled_values=cands))
+    train = tf.train.GradientDescentOptimizer(1.0).minimize(loss)
+    data = np.random.default_rng(seed + 1)
+    words = np.minimum(data.zipf(1.3, (4, batch)), vocab) - 1      # word ids are frequency ranks
+    context = np.minimum(data.zipf(1.3, (4, batch, 1)), vocab) - 1
+    fixed = {cands[0]: data.choice(vocab, sampled, replace=False).astype(np.int64),
+             cands[1]: np.full((batch, 1), 0.5, np.float32), cands[2]: np.full(sampled, 0.5, np.float32)}
+    return Program(train, loss, lambda i: {inputs: words[i % 4], labels: context[i % 4]},
+                   {inputs: words[0], labels: context[0], **fixed})
+
+
 BUILDERS = {"P1": p1_cnn, "P2": p2_mlp, "P3": p3_autoencoder, "P4": p4_gan, "P5": p5_lstm,
-            "P6": lambda tf: p5_lstm(tf, dynamic=True), "P7": p7_text_cnn, "P8": p8_cifar_bn, "P9": p9_text_gru}
+            "P6": lambda tf: p5_lstm(tf, dynamic=True), "P7": p7_text_cnn, "P8": p8_cifar_bn, "P9": p9_text_gru,
+            "P10": p10_word2vec}
 
 
 def load(impl):

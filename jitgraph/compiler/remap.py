@@ -15,8 +15,17 @@ output transform): the output is written once instead of three times, and no
 is ReLU or absent (a chain ending in another activation is returned without it), for callers
 that build ``_FusedConv2D`` with ``fused_ops`` ``('BiasAdd', 'Relu')`` or ``('BiasAdd',)``.
 
+``sparse_updates`` finds SGD's update of a table whose gradient is a segment sum (the gradient of
+``gather`` / ``embedding_lookup``)
+
+    UnsortedSegmentSum(data, ids, rows)  ->  Mul(lr, .) | Mul(., lr)  ->  AssignSub(var, .)
+
+with a scalar ``lr``, ``rows`` a constant equal to the variable's static first dim and the
+assign's result read by nothing (``minimize`` waits for it through a control edge): it becomes
+``_SparseGradientDescent(var, lr, data, ids)``, which writes only the looked-up rows.
+
 Never matched: intermediates that are fetched or fed, consumed twice, or under control edges.
-One pass over the ops (a consumer map, then constant work per Conv2D / MatMul).
+One pass over the ops (a consumer map, then constant work per Conv2D / MatMul / AssignSub).
 """
 
 import dataclasses
@@ -57,13 +66,76 @@ class Epilogue:
         return dict(self.main.attrs, fused_ops=("BiasAdd",) + ((self.act.type,) if self.act else ()))
 
 
-def epilogues(ops, keep):
-    """``{last op of the chain: Epilogue}`` for every Conv2D / MatMul chain in ``ops``."""
+@dataclasses.dataclass
+class SparseUpdate:
+    """SGD's ``AssignSub(var, Mul(lr, UnsortedSegmentSum(data, ids, rows)))``."""
+    assign: object
+    mul: object
+    segment_sum: object
+    lr: object
+    fused_type = "_SparseGradientDescent"
+
+    @property
+    def last(self):
+        return self.assign
+
+    @property
+    def absorbed(self):
+        return (self.segment_sum, self.mul)
+
+    def fused_inputs(self):
+        return (self.assign.inputs[0], self.lr) + tuple(self.segment_sum.inputs[:2])
+
+    def fused_attrs(self):
+        return {}
+
+
+def chains(ops, keep):
+    """``{last op: chain}`` of every chain in ``ops`` that becomes one op: ``epilogues`` and
+    ``sparse_updates``."""
+    consumers, controlled = _consumers(ops)
+    return {**epilogues(ops, keep, consumers, controlled), **sparse_updates(ops, keep, consumers, controlled)}
+
+
+def _consumers(ops):
     consumers = {}
     for op in ops:
         for t in op.inputs:
             consumers.setdefault(t, []).append(op)
-    controlled = {c for op in ops for c in op.control_inputs}   # ops others wait for stay separate
+    return consumers, {c for op in ops for c in op.control_inputs}   # ops others wait for stay separate
+
+
+def sparse_updates(ops, keep, consumers=None, controlled=None):
+    """``{AssignSub op: SparseUpdate}`` for every SGD update of a segment-sum gradient in ``ops``."""
+    if consumers is None:
+        consumers, controlled = _consumers(ops)
+    found = {}
+    for assign in ops:
+        if assign.type != "AssignSub" or assign.outputs[0] in keep or consumers.get(assign.outputs[0]):
+            continue
+        ref, delta = assign.inputs
+        mul = delta.op
+        if _only_consumer(delta, consumers, keep) is not assign or mul.type != "Mul" or mul.control_inputs or len(mul.inputs) != 2:
+            continue
+        a, b = mul.inputs
+        seg, lr = (a.op, b) if a.op.type == "UnsortedSegmentSum" else (b.op, a)
+        rows = ref.shape.as_list()[0] if ref.shape.ndims else None
+        if (seg.type != "UnsortedSegmentSum" or seg.control_inputs or lr.shape.ndims != 0
+                or _only_consumer(seg.outputs[0], consumers, keep) is not mul
+                or not ref.dtype.base_dtype.is_floating or seg.inputs[2].op.type != "Const"
+                or rows is None or int(seg.inputs[2].op.get_attr("value")) != rows
+                or not ref.shape.is_fully_defined() or seg.outputs[0].shape.as_list() != ref.shape.as_list()):
+            continue
+        chain = SparseUpdate(assign, mul, seg, lr)
+        if not controlled.intersection(chain.absorbed):
+            found[assign] = chain
+    return found
+
+
+def epilogues(ops, keep, consumers=None, controlled=None):
+    """``{last op of the chain: Epilogue}`` for every Conv2D / MatMul chain in ``ops``."""
+    if consumers is None:
+        consumers, controlled = _consumers(ops)
     found = {}
     for main in ops:
         if main.type not in _FUSED or main.control_inputs or not _fusible(main):

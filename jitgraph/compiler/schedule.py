@@ -8,8 +8,8 @@ buffer is obtained:
   ``reuse``    like scratch for a run-time shape: kept across runs, reallocated when it changes;
   ``pool``     a large fetched output: reused only once the user has dropped it (refcount);
   ``fresh``    ``np.empty`` per run (small fetched outputs, dynamic shapes).
-Assigns inside kernels write the variable's own buffer in place. A NumPy step that reads a
-variable which a later kernel overwrites gets a copy (its result might be a view). ``journal``
+Assigns inside kernels (and NumPy steps whose op says ``in_place``) write the variable's own
+buffer in place. A NumPy step that reads a variable which a later such write overwrites gets a copy (its result might be a view). ``journal``
 is set when a step that can fail follows an in-place write: the run then saves the written
 variables first so a failure can restore them.
 """
@@ -200,6 +200,8 @@ def _in_place_hazards(sched, steps):
             for var, is_write in var_accesses(step):
                 if not is_write and var in written_later:
                     sched.copy_reads.add((i, var))
+            if step.op_def.extra.get("in_place"):   # a NumPy step writing rows of the buffer itself
+                written_later.update((var, True) for var, is_write in var_accesses(step) if is_write)
     wrote = False
     for step in steps:
         fails = (step.guards if isinstance(step, KernelStep) else step.type not in CANNOT_FAIL)

@@ -8,7 +8,8 @@ Before: the pruned ops in creation order. After: a ``Simplified`` with fewer ops
 * **Pass-throughs** (Identity, StopGradient, a Reshape to the same static shape, ``x ** 1.0``)
   disappear: their consumers read the input. ``x ** 2.0`` becomes ``Square(x)`` (``_scalar_exponent``).
 * **Remapping** (``remap.py``) replaces op chains a library kernel runs as one op: conv2d / matmul
-  + bias (+ relu, relu6, tanh, sigmoid) becomes ``_FusedConv2D`` / ``_FusedMatMul``.
+  + bias (+ relu, relu6, tanh, sigmoid) becomes ``_FusedConv2D`` / ``_FusedMatMul``, SGD's update of
+  a segment-sum gradient (an embedding table's) ``_SparseGradientDescent``.
 * **CSE** keeps the first of several ops with the same type, the same (already deduplicated)
   inputs and equal attrs, and points the consumers of the others at it. Only ops without side
   effects take part: not stateful, not random, no variable-reference input (so two reads of a
@@ -68,7 +69,7 @@ def simplify(ops, fetched, fed):
     consts, out, op_map, tmap, aliased = {}, [], {}, {}, set()
     seen = {}                                   # CSE key -> op kept
     epoch = {}                                  # variable -> writes to it so far (program order)
-    epilogues = remap.epilogues(ops, keep)
+    epilogues = remap.chains(ops, keep)
     absorbed = {op for chain in epilogues.values() for op in chain.absorbed}
     for orig in ops:
         if orig in absorbed:                    # becomes part of the chain's last op, below
@@ -121,7 +122,7 @@ def _rewire(op, tmap, op_map, fed):
 
 
 def _fused(chain, tmap, op_map, fed):
-    """The ``_FusedConv2D`` / ``_FusedMatMul`` standing for ``chain`` (a ``remap.Epilogue``), named
+    """The fused op standing for ``chain`` (a ``remap.Epilogue`` or ``remap.SparseUpdate``), named
     as its last op."""
     inputs = [_moved(t, tmap, fed) for t in chain.fused_inputs()]
     controls = [op_map.get(c, c) for c in chain.last.control_inputs]

@@ -8,8 +8,17 @@ or ``MatMul`` -> ``BiasAdd`` / ``Add`` (a bias over the last dim) -> optionally 
 exactly the unfused ops' references, one after the other.  ``fused_ops`` names the chain:
 ``("BiasAdd",)`` or ``("BiasAdd", act)``.  Fast paths: ``kernels.conv`` and ``kernels.matmul``
 (the bias and activation applied to each block of the output while it is in cache).
+
+``_SparseGradientDescent(ref, lr, data, ids)`` is SGD's ``AssignSub(ref, Mul(lr,
+UnsortedSegmentSum(data, ids, rows)))`` (the update of an embedding table, whose gradient is a
+segment sum of the looked-up rows' gradients) as one in-place step that writes only the rows
+``ids`` names: a 50,000 x 128 table no longer costs a zeroed 25 MB gradient and a pass over
+every row per step. Its values are the chain's, bit for bit (see ``_sparse_sgd_run``).
 """
 
+import numpy as np
+
+from jitgraph import errors
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.kernels import lazy
 from jitgraph.ops import linalg_ops, nn_conv
@@ -64,3 +73,57 @@ define_op("_FusedConv2D", _bias_and_act("_FusedConv2D", nn_conv._conv2d_infer), 
           extra={"threads": True, "fast": lazy("conv", "fused_conv2d_fast")})
 define_op("_FusedMatMul", _bias_and_act("_FusedMatMul", linalg_ops._matmul_infer), _fused_matmul, kind="library",
           extra={"fast": lazy("matmul", "fused_matmul_fast")})
+
+
+def _sparse_sgd_infer(ins, a):
+    ref, lr, data, ids = ins
+    if not ref.dtype.is_ref_dtype or lr.shape.ndims not in (None, 0):
+        raise TypeError("_SparseGradientDescent takes (variable reference, scalar learning rate, data, ids)")
+    return [(ref.dtype, ref.shape)]
+
+
+def _sparse_sgd_run(ctx, op, ins):
+    """``ref -= lr * unsorted_segment_sum(data, ids, rows)``, in place, touching only the rows in
+    ``ids``. The rows are summed in the order of ``ids`` (``np.add.at``'s order, as the segment
+    sum), then multiplied and subtracted as two rounded steps, so every row equals the chain's. A
+    row no id names changes by ``lr * 0``: nothing, unless ``lr`` is not finite, where the chain
+    makes every row NaN or inf and so does this step (densely). Everything is checked before the
+    first write; the store's journal keeps the old rows for a failed run's rollback."""
+    ref, lr, data, ids = ins
+    var = ref.var
+    buf = ctx.store.get(var)
+    data, ids = np.asarray(data), np.asarray(ids).reshape(-1)
+    if buf.ndim == 0 or data.shape != ids.shape + buf.shape[1:]:
+        raise errors.InvalidArgumentError(
+            None, op, f"{op.name}: the gradient of variable '{var.name}' of shape {list(buf.shape)} has rows of "
+                      f"shape {list(data.shape)} for {ids.size} ids; expected {[ids.size] + list(buf.shape[1:])}")
+    bad = (ids < 0) | (ids >= buf.shape[0])
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise errors.InvalidArgumentError(
+            None, op, f"{op.name}: segment_ids[{i}] = {ids[i]} is not in [0, {buf.shape[0]}) (the rows of "
+                      f"variable '{var.name}')")
+    lr = np.asarray(lr, buf.dtype)[()]
+    with np.errstate(all="ignore"):
+        if not np.isfinite(lr):
+            dense = np.zeros_like(buf)
+            np.add.at(dense, ids, data)
+            ctx.store.set(var, buf - lr * dense)
+            return [ref]
+        ctx.store.update_rows(var, *_SPARSE_SGD_ROWS(buf, lr, data, ids))
+    return [ref]
+
+
+def _sparse_sgd_rows(var, lr, data, ids):
+    """The reference of the row update: ``(rows, var[rows] - lr * their segment sums)``, rows sorted."""
+    rows, slot = np.unique(ids, return_inverse=True)
+    sums = np.zeros((rows.size,) + var.shape[1:], var.dtype)
+    np.add.at(sums, slot.reshape(-1), data)
+    return rows, var[rows] - lr * sums
+
+
+_SPARSE_SGD_ROWS = lazy("segment", "sparse_sgd_rows")
+
+
+define_op("_SparseGradientDescent", _sparse_sgd_infer, kind="state", stateful=True, ref_inputs=(0,),
+          ref_requires_init=True, ref_writes=True, run=_sparse_sgd_run, extra={"in_place": True})

@@ -144,9 +144,17 @@ def _mirror_pad_grad_compute(g, paddings, mode):
     return g
 
 
-define_op("Pad", _pad_infer, kind="layout",
-          compute=lambda x, paddings, op_type, constant_values=0: np.pad(
-              x, np.asarray(paddings, dtype=np.int64), constant_values=constant_values),
+def _pad_compute(x, paddings, op_type, constant_values=0):
+    """``np.pad`` with a constant, as one fill and one copy (``np.pad`` spends ~20 us in Python)."""
+    x, p = np.asarray(x), np.asarray(paddings, dtype=np.int64)
+    if p.shape != (x.ndim, 2) or (p < 0).any():
+        return np.pad(x, p, constant_values=constant_values)     # (its error for bad paddings)
+    out = np.full(tuple(int(n + lo + hi) for n, (lo, hi) in zip(x.shape, p)), constant_values, x.dtype)
+    out[tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, p))] = x
+    return out
+
+
+define_op("Pad", _pad_infer, kind="layout", compute=_pad_compute,
           grad=lambda op, g: [_slice_for_pad(g, op), None])
 define_op("MirrorPad", _pad_infer, kind="layout",
           compute=lambda x, paddings, op_type, mode: np.pad(x, np.asarray(paddings, dtype=np.int64), mode=mode.lower()),

@@ -6,10 +6,30 @@ import threading
 import numpy as np
 
 
+_ABSENT = object()
+
+
+class _OldRows:
+    """Rows of a buffer as they were before ``update_rows`` wrote them (in write order)."""
+
+    def __init__(self, buffer, rows):
+        self.buffer, self.saved = buffer, []
+        self.save(rows)
+
+    def save(self, rows):
+        self.saved.append((rows, self.buffer[rows]))
+
+    def restore(self):
+        for rows, values in reversed(self.saved):
+            self.buffer[rows] = values
+        return self.buffer
+
+
 class VariableStore:
     """Variable buffers of one session, keyed by the ``VariableV2`` op.
 
-    ``set`` records the previous buffer in the open journal so a failed run can be rolled back.
+    ``set`` records the previous buffer in the open journal so a failed run can be rolled back;
+    ``update_rows`` writes rows in place and records their previous values.
     """
 
     def __init__(self):
@@ -34,6 +54,18 @@ class VariableStore:
             self._journal[var] = self._values.get(var)
         self._values[var] = value
 
+    def update_rows(self, var, rows, values):
+        """``buffer[rows] = values`` in the variable's own buffer; the journal keeps the old rows."""
+        buf = self._values[var]
+        if self._journal is not None:
+            old = self._journal.get(var, _ABSENT)
+            if old is _ABSENT:
+                self._journal[var] = _OldRows(buf, rows)
+            elif isinstance(old, _OldRows) and old.buffer is buf:
+                old.save(rows)
+            # (else the journal holds the whole buffer an earlier ``set`` replaced: rollback restores it)
+        buf[rows] = values
+
     def begin(self):
         """Start recording previous buffers (for ``rollback``)."""
         self._journal = {}
@@ -44,7 +76,9 @@ class VariableStore:
     def rollback(self):
         """Restore every variable written since ``begin``."""
         for var, old in (self._journal or {}).items():
-            if old is None:
+            if isinstance(old, _OldRows):
+                self._values[var] = old.restore()
+            elif old is None:
                 self._values.pop(var, None)
             else:
                 self._values[var] = old
