@@ -347,14 +347,29 @@ def test_few_channels_many_chunks(monkeypatch):
 
 
 @pytest.mark.parametrize("case", [
-    dict(x=(2, 11, 9, 16), w=(3, 3, 16, 8), s=2),                   # input gradient by W @ dy^T + col2im
+    dict(x=(2, 11, 9, 16), w=(3, 3, 16, 8), s=2),                   # input gradient by phases
     dict(x=(3, 10, 13, 9), w=(3, 3, 9, 12), s=[2, 3], padding="VALID"),
-    dict(x=(2, 12, 12, 8), w=(5, 5, 8, 8), s=2),                    # by Winograd on the dilated dy
+    dict(x=(2, 12, 12, 8), w=(5, 5, 8, 8), s=2),
+    dict(x=(4, 14, 14, 32), w=(5, 5, 32, 16), s=2),                 # a DCGAN conv2d_transpose (3x3 phase by Winograd)
+    dict(x=(2, 9, 8, 6), w=(4, 4, 6, 5), s=2),                      # even kernel, odd image
+    dict(x=(2, 10, 11, 5), w=(2, 3, 5, 4), s=3),                    # phases that no tap reaches
+    dict(x=(1, 7, 7, 6), w=(1, 1, 6, 3), s=2, padding="VALID"),
 ])
-def test_strided_input_gradient_with_more_channels(case):
+def test_strided_input_gradient_with_more_channels(case, monkeypatch):
+    from jitgraph.kernels import conv
+    phases = []
+    real = conv._backprop_input_phases
+    monkeypatch.setattr(conv, "_backprop_input_phases", lambda *a: phases.append(1) or real(*a))
     rng = np.random.default_rng(23)
     x, w = _data(rng, case["x"], case["w"], np.float32)
     _check_grads(x, w, case.get("s", 1), 1, case.get("padding", "SAME"))
+    assert phases
+
+
+def test_phases_decline_a_negative_padding():
+    from jitgraph.kernels import conv
+    dy = np.ones((1, 3, 3, 2), np.float32)
+    assert conv._backprop_input_phases((1, 6, 6, 5), np.ones((1, 1, 5, 2), np.float32), dy, 2, 2, 2, 0) is None
 
 
 # ---- which path a shape takes ---------------------------------------------------------------------
