@@ -7,6 +7,7 @@ The public functions are re-exported by ``array_ops`` (and so by ``tf``).
 """
 
 import builtins
+import weakref
 
 import numpy as np
 
@@ -253,6 +254,12 @@ def _gather_compute(params, indices, axis):
     return np.take(params, indices, axis=axis)
 
 
+#: The ``UnsortedSegmentSum`` ops that are the gradient of a ``gather`` along axis 0 (of
+#: ``embedding_lookup``): TF keeps that gradient as ``IndexedSlices`` (the looked-up rows), and its
+#: optimizers then update only those rows (``train.optimizers.looked_up_rows``).
+ROW_GRADIENTS = weakref.WeakSet()
+
+
 def _gather_grad(op, g):
     ao = _array_ops()
     p, idx = op.inputs
@@ -262,6 +269,8 @@ def _gather_grad(op, g):
     rest = [dim_of(p, i) for i in range(r) if i != axis]
     flat = ao.reshape(g, int_vector([-1] + rest))
     dp = unsorted_segment_sum(flat, ao.reshape(idx, [-1]), dim_of(p, axis))
+    if not axis:
+        ROW_GRADIENTS.add(dp.op)
     if axis:
         dp = ao.transpose(dp, list(range(1, axis + 1)) + [0] +
                           list(range(axis + 1, r)))

@@ -66,6 +66,8 @@ class RMSPropOptimizer(Optimizer):
     sqrt(ms + eps)`` (centered: ``sqrt(ms - mg^2 + eps)``); ``var -= mom``. Slots ``rms`` (starts at
     1, ``<var>/RMSProp``), ``mg`` if centered, ``momentum``."""
 
+    ROW_SPARSE = True
+
     def __init__(self, learning_rate, decay=0.9, momentum=0.0, epsilon=1e-10, use_locking=False, centered=False,
                  name="RMSProp"):
         super().__init__(use_locking, name)
@@ -89,23 +91,25 @@ class RMSPropOptimizer(Optimizer):
         lr, decay = hyper(self._lr_t, var), hyper(self._decay_t, var)
         momentum, eps = hyper(self._mom_t, var), hyper(self._eps_t, var)
         one = math_ops.cast(1.0, var.dtype.base_dtype)
-        ms = state_ops.assign(rms, _b("Add", _b("Mul", rms._ref(), decay),
-                                      _b("Mul", _b("Mul", grad, grad), _b("Sub", one, decay))), name="ms")
+        ms = self._assign(rms, _b("Add", _b("Mul", rms._ref(), decay),
+                                     _b("Mul", _b("Mul", grad, grad), _b("Sub", one, decay))), name="ms")
         denom = ms
         if self._centered:
             mg = self.get_slot(var, "mg")
-            mg_t = state_ops.assign(mg, _b("Add", _b("Mul", mg._ref(), decay), _b("Mul", grad, _b("Sub", one, decay))),
-                                    name="mg")
+            mg_t = self._assign(mg, _b("Add", _b("Mul", mg._ref(), decay), _b("Mul", grad, _b("Sub", one, decay))),
+                                name="mg")
             denom = _b("Sub", ms, _b("Mul", mg_t, mg_t))
-        mom_t = state_ops.assign(mom, _b("Add", _b("Mul", mom._ref(), momentum),
-                                         _b("RealDiv", _b("Mul", lr, grad), _u("Sqrt", _b("Add", denom, eps)))),
-                                 name="mom")
-        return state_ops.assign_sub(var, mom_t, use_locking=self._use_locking, name="ApplyRMSProp")
+        mom_t = self._assign(mom, _b("Add", _b("Mul", mom._ref(), momentum),
+                                        _b("RealDiv", _b("Mul", lr, grad), _u("Sqrt", _b("Add", denom, eps)))),
+                             name="mom")
+        return self._assign(var, mom_t, "ApplyRMSProp", "AssignSub")
 
 
 class AdagradOptimizer(Optimizer):
     """Adagrad: ``accum += g^2; var -= lr * g / sqrt(accum)``; slot ``accumulator`` (``<var>/Adagrad``)
     starts at ``initial_accumulator_value``."""
+
+    ROW_SPARSE = True
 
     def __init__(self, learning_rate, initial_accumulator_value=0.1, use_locking=False, name="Adagrad"):
         if initial_accumulator_value <= 0.0:
@@ -122,9 +126,9 @@ class AdagradOptimizer(Optimizer):
 
     def _apply_dense(self, grad, var):
         acc = self.get_slot(var, "accumulator")
-        acc_t = state_ops.assign_add(acc, _b("Mul", grad, grad), name="accum")
+        acc_t = self._assign(acc, _b("Mul", grad, grad), "accum", "AssignAdd")
         step = _b("RealDiv", _b("Mul", hyper(self._lr_t, var), grad), _u("Sqrt", acc_t))
-        return state_ops.assign_sub(var, step, use_locking=self._use_locking, name="ApplyAdagrad")
+        return self._assign(var, step, "ApplyAdagrad", "AssignSub")
 
 
 class AdadeltaOptimizer(Optimizer):
@@ -136,6 +140,8 @@ class AdadeltaOptimizer(Optimizer):
         var -= lr * update
 
     Slots ``accum``/``accum_update`` are ``<var>/Adadelta``, ``<var>/Adadelta_1``."""
+
+    ROW_SPARSE = True
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-8, use_locking=False, name="Adadelta"):
         super().__init__(use_locking, name)
@@ -155,14 +161,14 @@ class AdadeltaOptimizer(Optimizer):
         accum, accum_update = self.get_slot(var, "accum"), self.get_slot(var, "accum_update")
         lr, rho, eps = hyper(self._lr_t, var), hyper(self._rho_t, var), hyper(self._eps_t, var)
         one_minus_rho = _b("Sub", math_ops.cast(1.0, var.dtype.base_dtype), rho)
-        acc_t = state_ops.assign(accum, _b("Add", _b("Mul", accum._ref(), rho),
-                                           _b("Mul", _b("Mul", grad, grad), one_minus_rho)), name="accum")
+        acc_t = self._assign(accum, _b("Add", _b("Mul", accum._ref(), rho),
+                                          _b("Mul", _b("Mul", grad, grad), one_minus_rho)), name="accum")
         update = _b("Mul", _b("RealDiv", _u("Sqrt", _b("Add", accum_update._ref(), eps)),
                               _u("Sqrt", _b("Add", acc_t, eps))), grad)
-        upd_t = state_ops.assign(accum_update, _b("Add", _b("Mul", accum_update._ref(), rho),
-                                                  _b("Mul", _b("Mul", update, update), one_minus_rho)),
-                                 name="accum_update")
-        step = state_ops.assign_sub(var, _b("Mul", update, lr), use_locking=self._use_locking, name="ApplyAdadelta")
+        upd_t = self._assign(accum_update, _b("Add", _b("Mul", accum_update._ref(), rho),
+                                                 _b("Mul", _b("Mul", update, update), one_minus_rho)),
+                             name="accum_update")
+        step = self._assign(var, _b("Mul", update, lr), "ApplyAdadelta", "AssignSub")
         return group(step, upd_t)
 
 
@@ -178,6 +184,8 @@ class FtrlOptimizer(Optimizer):
     where ``l2`` includes ``beta / (2 * lr)``. Slots ``accum`` (starts at
     ``initial_accumulator_value``) and ``linear`` are ``<var>/Ftrl``, ``<var>/Ftrl_1`` unless
     ``accum_name``/``linear_name`` are given."""
+
+    ROW_SPARSE = True
 
     def __init__(self, learning_rate, learning_rate_power=-0.5, initial_accumulator_value=0.1,
                  l1_regularization_strength=0.0, l2_regularization_strength=0.0, use_locking=False, name="Ftrl",
@@ -227,11 +235,11 @@ class FtrlOptimizer(Optimizer):
             neg_power = _u("Neg", hyper(self._power_t, var))
             p_new, p_old = _b("Pow", new_accum, neg_power), _b("Pow", accum._ref(), neg_power)
         g = grad if self._shrink <= 0.0 else _b("Add", grad, _b("Mul", _b("Mul", two, hyper(self._shrink_t, var)), old))
-        lin_t = state_ops.assign(linear, _b("Sub", _b("Add", linear._ref(), g),
-                                            _b("Mul", _b("RealDiv", _b("Sub", p_new, p_old), lr), old)), name="linear")
+        lin_t = self._assign(linear, _b("Sub", _b("Add", linear._ref(), g),
+                                           _b("Mul", _b("RealDiv", _b("Sub", p_new, p_old), lr), old)), name="linear")
         x = _b("Sub", _b("Mul", l1, _u("Sign", lin_t)), lin_t)
         y = _b("Add", _b("RealDiv", p_new, lr), _b("Mul", two, l2))
         new_var = math_ops.where(_b("Greater", _u("Abs", lin_t), l1), _b("RealDiv", x, y), _b("Mul", old, math_ops.cast(0.0, dt)))
-        step = state_ops.assign(var, new_var, use_locking=self._use_locking, name="ApplyFtrl")
-        acc_t = state_ops.assign(accum, new_accum, name="accum")
+        step = self._assign(var, new_var, "ApplyFtrl")
+        acc_t = self._assign(accum, new_accum, "accum")
         return group(step, acc_t)

@@ -33,8 +33,16 @@ class Optimizer:
     """Base class: ``minimize`` = ``compute_gradients`` + ``apply_gradients``.
 
     Subclasses define ``_create_slots(var_list)``, ``_prepare()`` and ``_apply_dense(grad, var)``
-    (returning the update op or tensor), and optionally ``_finish(update_ops, name)``.
+    (returning the update op or tensor, its writes through ``_assign``), and optionally
+    ``_finish(update_ops, name)``.
+
+    The gradient of an ``embedding_lookup`` / ``gather`` (TF: ``IndexedSlices``) is applied as TF
+    applies it: an optimizer with ``ROW_SPARSE`` (Momentum, RMSProp, Adagrad, Adadelta, FTRL)
+    changes only the rows looked up, its slots included; SGD and Adam (whose TF sparse updates
+    move every row too) apply it as any gradient.
     """
+
+    ROW_SPARSE = False
 
     GATE_NONE = 0
     GATE_OP = 1
@@ -106,7 +114,11 @@ class Optimizer:
             updates = []
             for g, v in pairs:
                 with graph.name_scope("update_" + _op_name(v)):
-                    u = self._apply_dense(g, v)
+                    self._rows = looked_up_rows(g, v) if self.ROW_SPARSE else None
+                    try:
+                        u = self._apply_dense(g, v)
+                    finally:
+                        self._rows = None
                 updates.append(u.op if isinstance(u, Tensor) else u)
             if global_step is None:
                 return self._finish(updates, scope)
@@ -115,6 +127,20 @@ class Optimizer:
 
     def _finish(self, update_ops, name):
         return group(*update_ops, name=name)
+
+    _rows = None     # while a gradient of looked-up rows is applied: their mask (``looked_up_rows``)
+
+    def _assign(self, ref, value, name, kind="Assign"):
+        """``state_ops.assign`` (``kind`` ``"AssignAdd"`` / ``"AssignSub"``: ``assign_add`` /
+        ``assign_sub``) of a variable or slot; while a gradient of looked-up rows is applied, the
+        other rows keep their values."""
+        if self._rows is None:
+            fn = {"Assign": state_ops.assign, "AssignAdd": state_ops.assign_add, "AssignSub": state_ops.assign_sub}[kind]
+            return fn(ref, value, use_locking=self._use_locking, name=name)
+        old = ref._ref()
+        if kind != "Assign":
+            value = math_ops.binary("Add" if kind == "AssignAdd" else "Sub", old, value)
+        return state_ops.assign(ref, math_ops.where(self._rows, value, old), use_locking=self._use_locking, name=name)
 
     # ---- slots -------------------------------------------------------------------------------
     def get_slot_names(self):
@@ -169,6 +195,33 @@ class Optimizer:
         return convert_to_tensor(value, name=name)
 
 
+def looked_up_rows(grad, var):
+    """For the gradient of ``gather(var, ids)`` along axis 0 (``embedding_lookup``'s), or a sum of
+    such gradients (``var`` looked up more than once), a bool mask of the rows the ids name,
+    shaped to broadcast against ``var``; else None."""
+    from jitgraph.ops.array_ops import reshape
+    from jitgraph.ops.constant_ops import ones_like
+    from jitgraph.ops.slicing_ops import ROW_GRADIENTS, unsorted_segment_sum
+    rank, dt = var.shape.ndims, var.dtype.base_dtype
+    leaves, todo = [], [grad.op]
+    while todo:                       # the gradients' own sum: a chain of Adds, one per lookup
+        op = todo.pop()
+        if op in ROW_GRADIENTS:
+            leaves.append(op)
+        elif op.type == "Add" and len(leaves) + len(todo) < 64:
+            todo.extend(t.op for t in op.inputs)
+        else:
+            return None
+    if not rank:
+        return None
+    hits = [unsorted_segment_sum(ones_like(op.inputs[1], dtype=dt), op.inputs[1], op.inputs[2]) for op in leaves]
+    total = hits[0]
+    for h in hits[1:]:
+        total = math_ops.binary("Add", total, h)
+    mask = math_ops.binary("Greater", total, math_ops.cast(0.0, dt))
+    return reshape(mask, [-1] + [1] * (rank - 1)) if rank > 1 else mask
+
+
 def hyper(t, var):
     """A hyperparameter tensor in ``var``'s dtype."""
     return math_ops.cast(t, var.dtype.base_dtype)
@@ -205,13 +258,15 @@ class MomentumOptimizer(Optimizer):
         self._lr = self._hyper(self._learning_rate, "learning_rate")
         self._mom = self._hyper(self._momentum, "momentum")
 
+    ROW_SPARSE = True
+
     def _apply_dense(self, grad, var):
         b = math_ops.binary
         accum = self.get_slot(var, "momentum")
         lr, mom = hyper(self._lr, var), hyper(self._mom, var)
-        new_accum = state_ops.assign(accum, b("Add", b("Mul", accum._ref(), mom), grad), name="accum")
+        new_accum = self._assign(accum, b("Add", b("Mul", accum._ref(), mom), grad), name="accum")
         step = b("Add", grad, b("Mul", mom, new_accum)) if self._use_nesterov else new_accum
-        return state_ops.assign_sub(var, b("Mul", lr, step), use_locking=self._use_locking, name="ApplyMomentum")
+        return self._assign(var, b("Mul", lr, step), "ApplyMomentum", "AssignSub")
 
 
 from jitgraph.train.adaptive import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,  # noqa: E402,F401

@@ -1,4 +1,5 @@
-"""Adadelta and FTRL training trajectories, written once against the TF1 API: run by
+"""Adadelta and FTRL training trajectories, and every optimizer on an embedding table (whose
+gradient TF keeps as ``IndexedSlices``), written once against the TF1 API: run by
 ``record_optimizers.py`` with TensorFlow (into ``data/optimizers.json``) and by
 ``tests/train/test_optimizers.py`` with jitgraph."""
 
@@ -40,6 +41,47 @@ def trajectory(tf, name, steps=5):
                 out["steps"].append([np.asarray(sess.run(v), np.float64).tolist() for v in (w, m)])
             out["slots"] = {opt.get_slot(v, s).name: np.asarray(sess.run(opt.get_slot(v, s)), np.float64).tolist()
                             for v in (w, m) for s in slots}
+    return out
+
+
+#: name -> (optimizer class name, keyword arguments), applied to looked-up rows
+EMBEDDING_CASES = {
+    "sgd": ("GradientDescentOptimizer", dict(learning_rate=0.1)),
+    "momentum": ("MomentumOptimizer", dict(learning_rate=0.05, momentum=0.9)),
+    "nesterov": ("MomentumOptimizer", dict(learning_rate=0.05, momentum=0.9, use_nesterov=True)),
+    "rmsprop": ("RMSPropOptimizer", dict(learning_rate=0.01, momentum=0.5)),
+    "rmsprop_centered": ("RMSPropOptimizer", dict(learning_rate=0.01, centered=True)),
+    "adagrad": ("AdagradOptimizer", dict(learning_rate=0.1)),
+    "adadelta": ("AdadeltaOptimizer", dict(learning_rate=1.0)),
+    "adam": ("AdamOptimizer", dict(learning_rate=0.1)),
+    "ftrl": ("FtrlOptimizer", dict(learning_rate=0.1, l1_regularization_strength=0.01)),
+}
+#: per step: the ids of the two lookups of the table (repeats, rows left out, both lookups on a row)
+EMBEDDING_IDS = [([1, 1, 4], [2]), ([4, 0, 0], [4]), ([2], [5, 2]), ([1], [1])]
+
+
+def embedding_trajectory(tf, name):
+    """A [6, 2] table looked up twice and a [6] bias looked up once, trained on ``EMBEDDING_IDS``:
+    both variables after each step and the slots at the end."""
+    cls, kwargs = EMBEDDING_CASES[name]
+    g = tf.Graph()
+    with g.as_default():
+        table = tf.Variable(np.arange(12, dtype=np.float32).reshape(6, 2) * 0.25 - 1.0, name="table")
+        bias = tf.Variable(np.linspace(-1, 1, 6).astype(np.float32), name="bias")
+        a, b = tf.placeholder(tf.int32, [None]), tf.placeholder(tf.int32, [None])
+        rows = tf.nn.embedding_lookup(table, a)
+        loss = (tf.reduce_sum(tf.square(rows - 1.0) * (1.0 + tf.gather(bias, a)[:, None]))
+                + tf.reduce_sum(tf.sin(tf.nn.embedding_lookup(table, b))))
+        opt = getattr(tf.train, cls)(**kwargs)
+        train = opt.minimize(loss)
+        out = {"steps": []}
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for ids_a, ids_b in EMBEDDING_IDS:
+                sess.run(train, {a: ids_a, b: ids_b})
+                out["steps"].append([np.asarray(sess.run(v), np.float64).tolist() for v in (table, bias)])
+            out["slots"] = {s: [np.asarray(sess.run(opt.get_slot(v, s)), np.float64).tolist() for v in (table, bias)]
+                            for s in sorted(opt.get_slot_names())}
     return out
 
 

@@ -217,3 +217,20 @@ def test_adadelta_and_ftrl_follow_tf(name, mode):
 def test_ftrl_argument_errors_are_tfs():
     got = optimizer_cases.errors(tf)
     assert got == {k: v if v is None else list(v) for k, v in _TF["errors"].items()}
+
+
+@pytest.mark.parametrize("name", sorted(optimizer_cases.EMBEDDING_CASES))
+def test_embedding_updates_follow_tf(name, mode):
+    """Every optimizer on a table looked up twice and a bias looked up once (TF: ``IndexedSlices``
+    gradients): Momentum, RMSProp, Adagrad, Adadelta and FTRL leave the rows no id names alone,
+    slots included; SGD and Adam move as TF's do."""
+    got, want = optimizer_cases.embedding_trajectory(tf, name), _TF["embedding"][name]
+    for g_step, w_step in zip(got["steps"], want["steps"]):
+        for a, b in zip(g_step, w_step):
+            np.testing.assert_allclose(a, b, rtol=3e-6, atol=1e-6)
+    assert sorted(got["slots"]) == sorted(want["slots"])
+    for k, v in want["slots"].items():
+        for a, b in zip(got["slots"][k], v):
+            np.testing.assert_allclose(a, b, rtol=3e-6, atol=1e-6)
+    if name in ("momentum", "ftrl"):      # (row 3 is never looked up: a dense update moves it)
+        assert got["steps"][-1][0][3] == [0.5, 0.75]
