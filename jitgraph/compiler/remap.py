@@ -115,7 +115,8 @@ def sparse_updates(ops, keep, consumers=None, controlled=None):
             continue
         ref, delta = assign.inputs
         mul = delta.op
-        if _only_consumer(delta, consumers, keep) is not assign or mul.type != "Mul" or mul.control_inputs or len(mul.inputs) != 2:
+        if (_only_consumer(delta, consumers, keep) is not assign or mul.type != "Mul" or mul.control_inputs
+                or len(mul.inputs) != 2):
             continue
         a, b = mul.inputs
         seg, lr = (a.op, b) if a.op.type == "UnsortedSegmentSum" else (b.op, a)

@@ -21,7 +21,7 @@ import numpy as np
 from jitgraph import errors
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.kernels import lazy
-from jitgraph.ops import linalg_ops, nn_conv
+from jitgraph.ops import linalg_ops, nn_conv, slicing_ops
 from jitgraph.ops.registry import OPS, define_op
 
 ACTIVATIONS = ("Relu", "Relu6", "Tanh", "Sigmoid")   # elementwise ops a fused kernel may apply
@@ -97,12 +97,7 @@ def _sparse_sgd_run(ctx, op, ins):
         raise errors.InvalidArgumentError(
             None, op, f"{op.name}: the gradient of variable '{var.name}' of shape {list(buf.shape)} has rows of "
                       f"shape {list(data.shape)} for {ids.size} ids; expected {[ids.size] + list(buf.shape[1:])}")
-    bad = (ids < 0) | (ids >= buf.shape[0])
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise errors.InvalidArgumentError(
-            None, op, f"{op.name}: segment_ids[{i}] = {ids[i]} is not in [0, {buf.shape[0]}) (the rows of "
-                      f"variable '{var.name}')")
+    slicing_ops._check_range(ids, buf.shape[0], f"the row ids of variable '{var.name}': segment_ids")
     lr = np.asarray(lr, buf.dtype)[()]
     with np.errstate(all="ignore"):
         if not np.isfinite(lr):

@@ -132,7 +132,7 @@ def test_bad_rows_are_a_clear_error_that_leaves_the_variable_alone(g):
     store.set(table.op, np.zeros((4, 2), np.float32))
     run = OPS["_SparseGradientDescent"].run
     for data, ids, pattern in [
-            (np.ones((2, 2), np.float32), np.array([0, 4]), r"segment_ids\[1\] = 4 is not in \[0, 4\).*'emb'"),
+            (np.ones((2, 2), np.float32), np.array([0, 4]), r"'emb': segment_ids\[1\] = 4 is not in \[0, 4\)"),
             (np.ones((2, 3), np.float32), np.array([0, 1]), r"'emb' of shape \[4, 2\] has rows of shape \[2, 3\]")]:
         with pytest.raises(errors.InvalidArgumentError, match=pattern):
             run(_Ctx(store), op, [VarRef(table.op), np.float32(1), data, ids])
