@@ -4,8 +4,9 @@ Built from ``gather`` (one table) or ``dynamic_partition``/``gather``/``dynamic_
 split into a list of shards), so the gradient comes for free. It is dense: a table's gradient is a
 full-size tensor that is zero outside the looked-up rows (jitgraph has no ``IndexedSlices``). The
 optimizers still treat a one-table lookup's gradient as TF treats its ``IndexedSlices``
-(``train.optimizers.looked_up_rows``: Momentum, RMSProp, Adagrad, Adadelta and FTRL change only
-those rows), and the compiler runs SGD on it as a sparse row update (``compiler.remap``).
+(``train.optimizers.looked_up_rows``: Momentum, RMSProp, Adagrad, Adadelta and FTRL read and
+write only those rows, never the dense gradient), and the compiler runs SGD on it as a sparse row
+update (``compiler.remap``).
 Sharded tables' gradients go through ``dynamic_stitch`` and are updated densely.
 
 Shards. With ``partition_strategy="mod"`` id ``i`` lives in shard ``i % n`` at row ``i // n``;

@@ -155,6 +155,42 @@ scatter_nd_add = _doc(_define_scatter("ScatterNdAdd", "add", True), "scatter_nd_
 scatter_nd_sub = _doc(_define_scatter("ScatterNdSub", "sub", True), "scatter_nd_sub(ref[indices[..., :K]] -= updates)")
 
 
+# ---- the optimizers' row writes ----------------------------------------------------------------------
+def _rows_infer(ins, a):
+    ref, rows, values = ins
+    check_int_tensor(rows, "_ScatterRowsUpdate", "rows")
+    return [(ref.dtype, ref.shape)]
+
+
+def _rows_run(ctx, op, ins):
+    """``ref[rows] = values`` in the variable's own buffer (distinct ``rows``: an optimizer's
+    update of the rows an embedding lookup named). Checked before the write; the store's journal
+    keeps the old rows for a failed run's rollback. Returns the reference, as ``Assign`` does, so
+    no copy of the whole variable is made."""
+    ref, rows, values = ins
+    var = ref.var
+    buf = ctx.store.get(var)
+    rows = np.asarray(rows).reshape(-1)
+    _check_index(rows, buf.shape[0] if buf.ndim else 0, op.type, "rows")
+    want = rows.shape + buf.shape[1:]
+    if np.shape(values) != want:
+        raise errors.InvalidArgumentError(None, op, f"{op.type}: values of shape {list(np.shape(values))} must "
+                                                    f"have shape {list(want)} for variable '{var.name}'")
+    ctx.store.update_rows(var, rows, np.asarray(values, buf.dtype))
+    return [ref]
+
+
+define_op("_ScatterRowsUpdate", _rows_infer, kind="state", stateful=True, ref_inputs=(0,), ref_requires_init=True,
+          ref_writes=True, run=_rows_run, extra={"in_place": True})
+
+
+def scatter_rows_update(ref, rows, values, name=None):
+    """``ref[rows] = values`` in place (``rows`` distinct), returning the variable's reference."""
+    r = _ref_of(ref)
+    return make_op("_ScatterRowsUpdate", [r, convert_to_tensor(rows), convert_to_tensor(values)], {},
+                   name or "ScatterRowsUpdate").outputs[0]
+
+
 # ---- tensor scatters (no state) --------------------------------------------------------------------
 def _tensor_scatter_infer(op_type):
     def infer(ins, a):

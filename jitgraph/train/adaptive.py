@@ -91,15 +91,15 @@ class RMSPropOptimizer(Optimizer):
         lr, decay = hyper(self._lr_t, var), hyper(self._decay_t, var)
         momentum, eps = hyper(self._mom_t, var), hyper(self._eps_t, var)
         one = math_ops.cast(1.0, var.dtype.base_dtype)
-        ms = self._assign(rms, _b("Add", _b("Mul", rms._ref(), decay),
+        ms = self._assign(rms, _b("Add", _b("Mul", self._read(rms), decay),
                                      _b("Mul", _b("Mul", grad, grad), _b("Sub", one, decay))), name="ms")
         denom = ms
         if self._centered:
             mg = self.get_slot(var, "mg")
-            mg_t = self._assign(mg, _b("Add", _b("Mul", mg._ref(), decay), _b("Mul", grad, _b("Sub", one, decay))),
+            mg_t = self._assign(mg, _b("Add", _b("Mul", self._read(mg), decay), _b("Mul", grad, _b("Sub", one, decay))),
                                 name="mg")
             denom = _b("Sub", ms, _b("Mul", mg_t, mg_t))
-        mom_t = self._assign(mom, _b("Add", _b("Mul", mom._ref(), momentum),
+        mom_t = self._assign(mom, _b("Add", _b("Mul", self._read(mom), momentum),
                                         _b("RealDiv", _b("Mul", lr, grad), _u("Sqrt", _b("Add", denom, eps)))),
                              name="mom")
         return self._assign(var, mom_t, "ApplyRMSProp", "AssignSub")
@@ -161,11 +161,11 @@ class AdadeltaOptimizer(Optimizer):
         accum, accum_update = self.get_slot(var, "accum"), self.get_slot(var, "accum_update")
         lr, rho, eps = hyper(self._lr_t, var), hyper(self._rho_t, var), hyper(self._eps_t, var)
         one_minus_rho = _b("Sub", math_ops.cast(1.0, var.dtype.base_dtype), rho)
-        acc_t = self._assign(accum, _b("Add", _b("Mul", accum._ref(), rho),
+        acc_t = self._assign(accum, _b("Add", _b("Mul", self._read(accum), rho),
                                           _b("Mul", _b("Mul", grad, grad), one_minus_rho)), name="accum")
-        update = _b("Mul", _b("RealDiv", _u("Sqrt", _b("Add", accum_update._ref(), eps)),
+        update = _b("Mul", _b("RealDiv", _u("Sqrt", _b("Add", self._read(accum_update), eps)),
                               _u("Sqrt", _b("Add", acc_t, eps))), grad)
-        upd_t = self._assign(accum_update, _b("Add", _b("Mul", accum_update._ref(), rho),
+        upd_t = self._assign(accum_update, _b("Add", _b("Mul", self._read(accum_update), rho),
                                                  _b("Mul", _b("Mul", update, update), one_minus_rho)),
                              name="accum_update")
         step = self._assign(var, _b("Mul", update, lr), "ApplyAdadelta", "AssignSub")
@@ -227,15 +227,15 @@ class FtrlOptimizer(Optimizer):
         dt = var.dtype.base_dtype
         lr, l1, l2 = hyper(self._lr_t, var), hyper(self._l1_t, var), hyper(self._l2_t, var)
         two = math_ops.cast(2.0, dt)
-        old = var._ref()
-        new_accum = _b("Add", accum._ref(), _b("Mul", grad, grad))
+        old = self._read(var)
+        new_accum = _b("Add", self._read(accum), _b("Mul", grad, grad))
         if self._power == -0.5:
-            p_new, p_old = _u("Sqrt", new_accum), _u("Sqrt", accum._ref())
+            p_new, p_old = _u("Sqrt", new_accum), _u("Sqrt", self._read(accum))
         else:
             neg_power = _u("Neg", hyper(self._power_t, var))
-            p_new, p_old = _b("Pow", new_accum, neg_power), _b("Pow", accum._ref(), neg_power)
+            p_new, p_old = _b("Pow", new_accum, neg_power), _b("Pow", self._read(accum), neg_power)
         g = grad if self._shrink <= 0.0 else _b("Add", grad, _b("Mul", _b("Mul", two, hyper(self._shrink_t, var)), old))
-        lin_t = self._assign(linear, _b("Sub", _b("Add", linear._ref(), g),
+        lin_t = self._assign(linear, _b("Sub", _b("Add", self._read(linear), g),
                                            _b("Mul", _b("RealDiv", _b("Sub", p_new, p_old), lr), old)), name="linear")
         x = _b("Sub", _b("Mul", l1, _u("Sign", lin_t)), lin_t)
         y = _b("Add", _b("RealDiv", p_new, lr), _b("Mul", two, l2))

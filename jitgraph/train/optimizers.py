@@ -38,8 +38,10 @@ class Optimizer:
 
     The gradient of an ``embedding_lookup`` / ``gather`` (TF: ``IndexedSlices``) is applied as TF
     applies it: an optimizer with ``ROW_SPARSE`` (Momentum, RMSProp, Adagrad, Adadelta, FTRL)
-    changes only the rows looked up, its slots included; SGD and Adam (whose TF sparse updates
-    move every row too) apply it as any gradient.
+    runs its ``_apply_dense`` on the rows looked up (their summed gradient, the rows of the
+    variable and slots read through ``_read``, written back in place by ``_assign``), so the
+    other rows keep their values and no tensor as large as the table is made; SGD and Adam (whose
+    TF sparse updates move every row) apply it as any gradient.
     """
 
     ROW_SPARSE = False
@@ -114,11 +116,7 @@ class Optimizer:
             updates = []
             for g, v in pairs:
                 with graph.name_scope("update_" + _op_name(v)):
-                    self._rows = looked_up_rows(g, v) if self.ROW_SPARSE else None
-                    try:
-                        u = self._apply_dense(g, v)
-                    finally:
-                        self._rows = None
+                    u = self._apply(g, v)
                 updates.append(u.op if isinstance(u, Tensor) else u)
             if global_step is None:
                 return self._finish(updates, scope)
@@ -128,19 +126,39 @@ class Optimizer:
     def _finish(self, update_ops, name):
         return group(*update_ops, name=name)
 
-    _rows = None     # while a gradient of looked-up rows is applied: their mask (``looked_up_rows``)
+    _rows = None     # while a gradient of looked-up rows is applied: those rows (``looked_up_rows``)
+
+    def _apply(self, grad, var):
+        """``_apply_dense``, on the looked-up rows only when ``grad`` is a lookup's (``ROW_SPARSE``)."""
+        sparse = looked_up_rows(grad) if self.ROW_SPARSE else None
+        if sparse is None:
+            return self._apply_dense(grad, var)
+        self._rows, self._row_writes = sparse[0], []
+        try:
+            self._apply_dense(sparse[1], var)
+            return group(*self._row_writes)
+        finally:
+            self._rows = self._row_writes = None
+
+    def _read(self, ref):
+        """The value of a variable or slot (its looked-up rows, while those are updated)."""
+        if self._rows is None:
+            return ref._ref()
+        from jitgraph.ops.slicing_ops import gather
+        return gather(ref._ref(), self._rows)
 
     def _assign(self, ref, value, name, kind="Assign"):
         """``state_ops.assign`` (``kind`` ``"AssignAdd"`` / ``"AssignSub"``: ``assign_add`` /
-        ``assign_sub``) of a variable or slot; while a gradient of looked-up rows is applied, the
-        other rows keep their values."""
+        ``assign_sub``) of a variable or slot, returning its new value; while looked-up rows are
+        updated, ``value`` holds those rows and only they are written (in place)."""
         if self._rows is None:
             fn = {"Assign": state_ops.assign, "AssignAdd": state_ops.assign_add, "AssignSub": state_ops.assign_sub}[kind]
             return fn(ref, value, use_locking=self._use_locking, name=name)
-        old = ref._ref()
+        from jitgraph.ops.scatter_ops import scatter_rows_update
         if kind != "Assign":
-            value = math_ops.binary("Add" if kind == "AssignAdd" else "Sub", old, value)
-        return state_ops.assign(ref, math_ops.where(self._rows, value, old), use_locking=self._use_locking, name=name)
+            value = math_ops.binary("Add" if kind == "AssignAdd" else "Sub", self._read(ref), value)
+        self._row_writes.append(scatter_rows_update(ref, self._rows, value, name=name).op)
+        return value
 
     # ---- slots -------------------------------------------------------------------------------
     def get_slot_names(self):
@@ -195,14 +213,14 @@ class Optimizer:
         return convert_to_tensor(value, name=name)
 
 
-def looked_up_rows(grad, var):
+def looked_up_rows(grad):
     """For the gradient of ``gather(var, ids)`` along axis 0 (``embedding_lookup``'s), or a sum of
-    such gradients (``var`` looked up more than once), a bool mask of the rows the ids name,
-    shaped to broadcast against ``var``; else None."""
-    from jitgraph.ops.array_ops import reshape
-    from jitgraph.ops.constant_ops import ones_like
+    such gradients (``var`` looked up more than once), ``(rows, summed)``: the distinct ids and
+    the sum of each one's gradient rows (TF's ``IndexedSlices`` deduplicated); else None."""
+    from jitgraph import dtypes
+    from jitgraph.ops.array_ops import concat, size
     from jitgraph.ops.slicing_ops import ROW_GRADIENTS, unsorted_segment_sum
-    rank, dt = var.shape.ndims, var.dtype.base_dtype
+    from jitgraph.ops.sort_ops import unique
     leaves, todo = [], [grad.op]
     while todo:                       # the gradients' own sum: a chain of Adds, one per lookup
         op = todo.pop()
@@ -212,14 +230,15 @@ def looked_up_rows(grad, var):
             todo.extend(t.op for t in op.inputs)
         else:
             return None
-    if not rank:
-        return None
-    hits = [unsorted_segment_sum(ones_like(op.inputs[1], dtype=dt), op.inputs[1], op.inputs[2]) for op in leaves]
-    total = hits[0]
-    for h in hits[1:]:
-        total = math_ops.binary("Add", total, h)
-    mask = math_ops.binary("Greater", total, math_ops.cast(0.0, dt))
-    return reshape(mask, [-1] + [1] * (rank - 1)) if rank > 1 else mask
+    leaves.reverse()
+    data = [op.inputs[0] for op in leaves]
+    ids = [op.inputs[1] for op in leaves]
+    if len(leaves) > 1:
+        if len({t.dtype.base_dtype for t in ids}) > 1:
+            ids = [math_ops.cast(t, dtypes.int64) for t in ids]
+        data, ids = [concat(data, 0)], [concat(ids, 0)]
+    rows, slot = unique(ids[0])
+    return rows, unsorted_segment_sum(data[0], slot, size(rows))
 
 
 def hyper(t, var):
@@ -264,7 +283,7 @@ class MomentumOptimizer(Optimizer):
         b = math_ops.binary
         accum = self.get_slot(var, "momentum")
         lr, mom = hyper(self._lr, var), hyper(self._mom, var)
-        new_accum = self._assign(accum, b("Add", b("Mul", accum._ref(), mom), grad), name="accum")
+        new_accum = self._assign(accum, b("Add", b("Mul", self._read(accum), mom), grad), name="accum")
         step = b("Add", grad, b("Mul", mom, new_accum)) if self._use_nesterov else new_accum
         return self._assign(var, b("Mul", lr, step), "ApplyMomentum", "AssignSub")
 

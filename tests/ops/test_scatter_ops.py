@@ -133,3 +133,36 @@ def test_tensor_scatters_match_tf_with_gradients():
         for got, w, what in zip(out, want, ("value", "grad_tensor", "grad_updates")):
             np.testing.assert_allclose(got, w, err_msg=f"{key} {what}")
         assert gradient_error(lambda a, b: fn(a, idx, b), [TF[f"{key}/tensor"], upd]) < 1e-6
+
+
+# ---- _ScatterRowsUpdate: the optimizers' in-place row writes ----------------------------------------
+@pytest.mark.parametrize("mode", ["never", "eager"])
+def test_row_writes_in_place_errors_and_rollback(g, mode):
+    from jitgraph import errors
+    from jitgraph.compiler import config
+    from jitgraph.ops.scatter_ops import scatter_rows_update
+    table = tf.Variable(np.arange(8.0, dtype=np.float32).reshape(4, 2), name="table")
+    rows = tf.placeholder(tf.int32, [None])
+    values = tf.placeholder(tf.float32, [None, 2])
+    x = tf.placeholder(tf.float32, [])
+    write = scatter_rows_update(table, rows, values)
+    with tf.control_dependencies([write]):
+        checked = tf.debugging.check_numerics(x, "x is bad")       # fails after the write
+    prev = config.set_compile_mode(mode)
+    try:
+        with tf.Session() as s:
+            s.run(table.initializer)
+            before = s.run(table)
+            s.run(write, {rows: [3, 0], values: [[-1, -2], [-3, -4]]})
+            np.testing.assert_array_equal(s.run(table), [[-3, -4], [2, 3], [4, 5], [-1, -2]])
+            for feed, pattern in [({rows: [4], values: [[0, 0]]}, r"rows\[0\] = 4 is not in \[0, 4\)"),
+                                  ({rows: [1, 2], values: [[0, 0]]}, r"must have shape \[2, 2\] for variable 'table'")]:
+                with pytest.raises(errors.InvalidArgumentError, match=pattern):
+                    s.run(write, feed)
+            after = s.run(table)
+            with pytest.raises(errors.InvalidArgumentError, match="x is bad"):
+                s.run(checked, {rows: [1, 2], values: [[9, 9], [9, 9]], x: np.nan})
+            np.testing.assert_array_equal(s.run(table), after)
+            assert not np.array_equal(after, before)
+    finally:
+        config.set_compile_mode(prev)

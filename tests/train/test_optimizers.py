@@ -234,3 +234,27 @@ def test_embedding_updates_follow_tf(name, mode):
             np.testing.assert_allclose(a, b, rtol=3e-6, atol=1e-6)
     if name in ("momentum", "ftrl"):      # (row 3 is never looked up: a dense update moves it)
         assert got["steps"][-1][0][3] == [0.5, 0.75]
+
+
+def test_an_embedding_update_writes_rows_not_the_table(g):
+    """Adagrad on a looked-up table reads and writes its rows only: no op of the update takes or
+    makes a tensor as large as the table (TF's sparse path), so its cost follows the batch."""
+    table = tf.Variable(np.ones((50000, 8), np.float32), name="table")
+    ids = tf.placeholder(tf.int32, [None])
+    loss = tf.reduce_sum(tf.square(tf.nn.embedding_lookup(table, ids)))
+    opt = tf.train.AdagradOptimizer(0.1)
+    train = opt.minimize(loss)
+    from jitgraph.compiler.prune import prune
+    acc = opt.get_slot(table, "accumulator")
+    for op in prune([], [train], [ids]):
+        if op.type in ("VariableV2", "Const") or op.name.startswith(("table", acc.op.name)):
+            continue
+        for t in op.outputs:     # (a write's output is the variable's reference, not a value)
+            assert t.dtype.is_ref_dtype or t.shape.ndims is None or t.shape.as_list()[:1] != [50000], (op.type, op.name, t.shape)
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        s.run(train, {ids: [7, 7, 3]})
+        got = s.run(table)
+    want = 1.0 - 0.1 * 4.0 / np.sqrt(0.1 + 16.0)                     # row 7: gradient 2 + 2
+    np.testing.assert_allclose(got[7], want, rtol=1e-6)
+    np.testing.assert_array_equal(got[np.r_[0:3, 4:7, 8:50000]], 1.0)
