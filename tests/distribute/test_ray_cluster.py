@@ -167,7 +167,8 @@ def test_launcher_restarts_a_killed_chief_which_rejoins_without_rollback(ray_add
     assert "[launcher] worker 0 killed by signal 9: restarting it (attempt 1 of 1)" in out
     starts = [int(s) for s in re.findall(r"\[worker 0\] start step (\d+)", out)]
     assert starts[0] == 0 and starts[1] >= died      # the restarted chief attached: nothing rolled back
-    assert re.search(r"\[launcher\] worker 1: (running|done), \d+ runs", out)
+    # (a progress line while it runs, or only its final one when it finishes within a second)
+    assert re.search(r"\[launcher\] worker 1: (finished in \S+ s, )?(running|done), \d+ runs", out)
     assert "[launcher] all 2 workers finished" in out
     assert all(float(v) < 0.05 for v in re.findall(r"final loss (\S+)", out))
 
