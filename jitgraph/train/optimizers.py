@@ -116,7 +116,7 @@ class Optimizer:
             updates = []
             for g, v in pairs:
                 with graph.name_scope("update_" + _op_name(v)):
-                    u = self._apply(g, v)
+                    u = self._apply_gradient(g, v)
                 updates.append(u.op if isinstance(u, Tensor) else u)
             if global_step is None:
                 return self._finish(updates, scope)
@@ -128,7 +128,7 @@ class Optimizer:
 
     _rows = None     # while a gradient of looked-up rows is applied: those rows (``looked_up_rows``)
 
-    def _apply(self, grad, var):
+    def _apply_gradient(self, grad, var):
         """``_apply_dense``, on the looked-up rows only when ``grad`` is a lookup's (``ROW_SPARSE``)."""
         sparse = looked_up_rows(grad) if self.ROW_SPARSE else None
         if sparse is None:
