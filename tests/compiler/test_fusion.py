@@ -227,3 +227,51 @@ def test_kernels_that_would_reach_each_other_are_not_formed():
         horizontal = fuse._fuse(ops, deps, shapes, True)[1]
         vertical = fuse._fuse(ops, deps, shapes, False)[1]
         assert not fuse._acyclic(ops, deps, horizontal) and fuse._acyclic(ops, deps, vertical)
+
+
+def test_a_cycle_left_after_vertical_fusion_splits_only_its_own_kernels():
+    """A VAE's reparameterization: ``z_std``'s kernel and the noise ``random_normal(shape(z_std))``
+    scaled in ``z_mean``'s kernel, which ``z_std``'s kernel reads back: two kernels that reach each
+    other through the Shape and the random op. Only kernels of that cycle are split; the RMSProp
+    update of each weight stays one kernel (it was one per op when every kernel was split)."""
+    from jitgraph.compiler import fuse
+    from jitgraph.compiler.order import order
+    from jitgraph.compiler.prune import prune
+    from jitgraph.compiler.shapes import infer
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(3)
+        x = tf.placeholder(tf.float32, [None, 6])
+        w_mean = tf.Variable(np.linspace(-1, 1, 12, dtype=np.float32).reshape(6, 2), name="w_mean")
+        w_std = tf.Variable(np.linspace(1, -1, 12, dtype=np.float32).reshape(6, 2), name="w_std")
+        b_mean, b_std = tf.Variable(np.zeros(2, np.float32)), tf.Variable(np.full(2, 0.5, np.float32))
+        z_mean, z_std = tf.matmul(x, w_mean) + b_mean, tf.matmul(x, w_std) + b_std
+        z = z_mean + tf.exp(z_std / 2) * tf.random_normal(tf.shape(z_std), dtype=tf.float32, mean=0., stddev=1.0)
+        decoded = tf.nn.sigmoid(tf.matmul(z, tf.constant(np.ones((2, 6), np.float32))))
+        kl = -0.5 * tf.reduce_sum(1 + z_std - tf.square(z_mean) - tf.exp(z_std), 1)
+        loss = tf.reduce_mean(-tf.reduce_sum(x * tf.log(1e-10 + decoded), 1) + kl)
+        train = tf.train.RMSPropOptimizer(0.01).minimize(loss)
+        init = tf.global_variables_initializer()
+    ops = prune([loss], [train], [x])
+    deps = order(ops)
+    shapes, _ = infer(ops, [x], ((2, (False, False)),), lambda t: t.name, {})
+    assert not fuse._acyclic(ops, deps, fuse._fuse(ops, deps, shapes, False)[1])
+    kernels, kernel_of = fuse.fuse(ops, deps, shapes)
+    assert fuse._acyclic(ops, deps, kernel_of)
+    for w in (w_mean, w_std):     # ms, mom and the weight: one kernel, not six
+        writes = [op for op in ops if op.type.startswith("Assign") and op.inputs[0].op.name.startswith(w.op.name)]
+        assert len(writes) == 3 and len({id(kernel_of[op]) for op in writes}) == 1
+    feed = {x: np.linspace(-2, 2, 24, dtype=np.float32).reshape(4, 6)}
+    with g.as_default():
+        with tf.Session() as sess:
+            sess.run(init)
+            got = [sess.run([loss, train], feed)[0] for _ in range(3)] + sess.run([w_mean, w_std])
+        with tf.Session() as ref:
+            prev = config.set_compile_mode("never")
+            try:
+                ref.run(init)
+                want = [ref.run([loss, train], feed)[0] for _ in range(3)] + ref.run([w_mean, w_std])
+            finally:
+                config.set_compile_mode(prev)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
