@@ -200,24 +200,18 @@ def _load(sources, shapes, var_info):
 def precompile(prep):
     """Compile ``prep``'s new kernels (and warm its library steps) in the compile process, so that
     ``build_compiled`` then only loads them from the disk cache. Returns False when there is no
-    compile process (``build_worker.worker``) or nothing to compile; a kernel it fails on is
-    compiled here later. With every kernel on disk already (a warm cache) the process is not even
-    started: starting it (an interpreter and Numba, ~1 s) kept a warm C2 CNN on the reference
-    executor for its first 12 runs, where loading here takes ~0.1 s."""
+    compile process (``build_worker.worker``); a kernel it fails on is compiled here later."""
     from jitgraph.compiler import build_stats
     from jitgraph.compiler.build_worker import worker
     from jitgraph.compiler.disk_cache import has_compiled, is_loaded
-    todo = {}
-    for src, operands in prep.sources.values():
-        if src in todo or is_loaded(src) or has_compiled(src) or getattr(operands, "entry", "kernel") != "kernel":
-            continue   # (a lone member of a multi_apply form: its group's compile covers it)
-        todo[src] = operands
-    if not todo:
-        return False
     w = worker()
     if w is None:
         return False
-    for src, operands in todo.items():
+    done = set()
+    for src, operands in prep.sources.values():
+        if src in done or is_loaded(src) or has_compiled(src) or getattr(operands, "entry", "kernel") != "kernel":
+            continue   # (a lone member of a multi_apply form: its group's compile covers it)
+        done.add(src)
         specs = [(np_dtype.str, ndim) for np_dtype, ndim in _arg_specs(operands, prep.shapes, prep.var_info)]
         reply = w.request("kernel", src, specs)
         if reply[0] == "ok":

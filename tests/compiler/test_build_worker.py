@@ -75,25 +75,3 @@ def test_a_dead_worker_does_not_break_the_build(lazy_process, monkeypatch):
         val = np.float32(np.log(np.float32(val) + 1) * 2 + 0.5)
         want.append(val)
     np.testing.assert_allclose(got, want, rtol=1e-5)
-
-
-def test_a_warm_cache_loads_without_starting_the_worker(lazy_process, monkeypatch):
-    def build(sess_runs):
-        g = tf.Graph()
-        with g.as_default():
-            x = tf.placeholder(tf.float32, [None])
-            y = tf.tanh(x) * 1.5 + tf.exp(x * 0.5)
-        with tf.Session(graph=g) as sess:
-            for _ in range(sess_runs):
-                sess.run(y, {x: np.ones(5, np.float32)})
-            plan_mod.wait_for_builds()
-            return sess.run(y, {x: np.ones(5, np.float32)}), _plan_sources(sess)
-    first, sources = build(3)                          # compiles in the worker: the disk cache holds them
-    assert all(has_compiled(src) for src in sources)
-    from jitgraph.compiler import disk_cache
-    monkeypatch.setattr(disk_cache, "is_loaded", lambda src: False)   # as a new process sees them
-    started = []
-    monkeypatch.setattr(build_worker, "worker", lambda: started.append(1))
-    again, _ = build(3)
-    assert not started                                 # (starting one costs ~1 s; loading ~0.1)
-    np.testing.assert_array_equal(again, first)
