@@ -265,6 +265,8 @@ class MomentumOptimizer(Optimizer):
     """``accum = momentum * accum + grad; var -= lr * accum`` (Nesterov: ``var -= lr * (grad +
     momentum * accum)``). Slot ``"momentum"``, named ``<var>/Momentum``."""
 
+    ROW_SPARSE = True
+
     def __init__(self, learning_rate, momentum, use_locking=False, name="Momentum", use_nesterov=False):
         super().__init__(use_locking, name)
         self._learning_rate, self._momentum, self._use_nesterov = learning_rate, momentum, use_nesterov
@@ -276,8 +278,6 @@ class MomentumOptimizer(Optimizer):
     def _prepare(self):
         self._lr = self._hyper(self._learning_rate, "learning_rate")
         self._mom = self._hyper(self._momentum, "momentum")
-
-    ROW_SPARSE = True
 
     def _apply_dense(self, grad, var):
         b = math_ops.binary
