@@ -3,10 +3,12 @@ of ``data`` added into ``out[segment_ids[i]]`` in index order, the order ``np.ad
 so the sums are bitwise the reference's. ``np.add.at`` costs ~20 ns an element here (0.8 ms for
 the [1280, 32] embedding gradient of a batch of 64 sentences of 20 words); this loop ~1 ns.
 
-``sparse_sgd_rows`` is the same sum for ``_SparseGradientDescent`` (``ops/fused_ops.py``): the
-rows ids name, sorted, and their new values ``var[row] - lr * sum``, bitwise the reference's (the
+``sparse_sgd_in_place`` is the same sum for ``_SparseGradientDescent`` (``ops/fused_ops.py``): each
+row the ids name becomes ``var[row] - lr * sum`` in the buffer itself, bitwise the reference's (the
 ids sorted stably keep each row's summands in index order; no fast-math, so the multiply and the
-subtract round separately as NumPy's do). word2vec's three updates: 0.51 ms -> ~0.03 ms a step.
+subtract round separately as NumPy's do), and its old values are returned for the journal.
+word2vec's three updates: 0.51 ms with ``np.add.at``, 0.15 ms as a kernel plus NumPy's fancy
+indexing, ~0.05 ms in one pass.
 """
 
 import numpy as np
@@ -43,15 +45,18 @@ def unsorted_segment_sum_fast(data, segment_ids, num_segments):
 
 
 @njit(cache=True, nogil=True)
-def _sgd_rows(data, ids, var, lr):
-    order = np.argsort(ids, kind="mergesort")
+def _sgd_rows_in_place(data, ids, var, lr):
     n, k = data.shape
+    for i in range(n):
+        if ids[i] < 0 or ids[i] >= var.shape[0]:
+            return i, np.empty(0, np.int64), np.empty((0, k), var.dtype)
+    order = np.argsort(ids, kind="mergesort")
     m = 0
     for i in range(n):
         if i == 0 or ids[order[i]] != ids[order[i - 1]]:
             m += 1
     rows = np.empty(m, np.int64)
-    new = np.empty((m, k), var.dtype)
+    old = np.empty((m, k), var.dtype)
     acc = np.zeros(k, var.dtype)
     u = -1
     for i in range(n):
@@ -65,17 +70,20 @@ def _sgd_rows(data, ids, var, lr):
             acc[j] += src[j]
         if i == n - 1 or ids[order[i + 1]] != r:
             for j in range(k):
-                new[u, j] = var[r, j] - lr * acc[j]
-    return rows, new
+                old[u, j] = var[r, j]
+                var[r, j] = var[r, j] - lr * acc[j]
+    return -1, rows, old
 
 
-def sparse_sgd_rows(var, lr, data, ids):
-    """``_sparse_sgd_rows`` (``ops/fused_ops.py``) for float32/float64 variables: ``(rows, new
-    values)``; checked inputs (``ids`` in range, ``data`` of shape ``[len(ids)] + var.shape[1:]``)."""
-    from jitgraph.ops.fused_ops import _sparse_sgd_rows
-    if var.dtype not in FAST_DTYPES or data.dtype != var.dtype or not ids.size:
-        return _sparse_sgd_rows(var, lr, data, ids)
+def sparse_sgd_in_place(var, lr, data, ids):
+    """``_SparseGradientDescent``'s update (``ops/fused_ops.py``) written into ``var`` itself, for a
+    C-contiguous float32/float64 buffer: ``(rows, their old values)`` for the journal, or None,
+    having written nothing (another dtype or layout, or an id out of range: the caller's reference
+    path then updates or raises)."""
+    if var.dtype not in FAST_DTYPES or data.dtype != var.dtype or not var.flags.c_contiguous or not var.flags.writeable:
+        return None
     k = int(np.prod(var.shape[1:], dtype=np.int64))
-    rows, new = _sgd_rows(np.ascontiguousarray(data).reshape(ids.size, k), ids.astype(np.int64, copy=False),
-                          var.reshape(var.shape[0], k), var.dtype.type(lr))
-    return rows, new.reshape((rows.size,) + var.shape[1:])
+    bad, rows, old = _sgd_rows_in_place(np.ascontiguousarray(data).reshape(ids.size, k),
+                                        ids.astype(np.int64, copy=False), var.reshape(var.shape[0], k),
+                                        var.dtype.type(lr))
+    return None if bad >= 0 else (rows, old.reshape((rows.size,) + var.shape[1:]))

@@ -97,15 +97,20 @@ def _sparse_sgd_run(ctx, op, ins):
         raise errors.InvalidArgumentError(
             None, op, f"{op.name}: the gradient of variable '{var.name}' of shape {list(buf.shape)} has rows of "
                       f"shape {list(data.shape)} for {ids.size} ids; expected {[ids.size] + list(buf.shape[1:])}")
+    lr = buf.dtype.type(lr)
+    if np.isfinite(lr):
+        written = _SPARSE_SGD_IN_PLACE(buf, lr, data, ids)       # (None: nothing written)
+        if written is not None:
+            ctx.store.wrote_rows(var, *written)
+            return [ref]
     slicing_ops._check_range(ids, buf.shape[0], f"the row ids of variable '{var.name}': segment_ids")
-    lr = np.asarray(lr, buf.dtype)[()]
     with np.errstate(all="ignore"):
         if not np.isfinite(lr):
             dense = np.zeros_like(buf)
             np.add.at(dense, ids, data)
             ctx.store.set(var, buf - lr * dense)
-            return [ref]
-        ctx.store.update_rows(var, *_SPARSE_SGD_ROWS(buf, lr, data, ids))
+        else:
+            ctx.store.update_rows(var, *_sparse_sgd_rows(buf, lr, data, ids))
     return [ref]
 
 
@@ -117,7 +122,7 @@ def _sparse_sgd_rows(var, lr, data, ids):
     return rows, var[rows] - lr * sums
 
 
-_SPARSE_SGD_ROWS = lazy("segment", "sparse_sgd_rows")
+_SPARSE_SGD_IN_PLACE = lazy("segment", "sparse_sgd_in_place")
 
 
 define_op("_SparseGradientDescent", _sparse_sgd_infer, kind="state", stateful=True, ref_inputs=(0,),

@@ -12,12 +12,8 @@ _ABSENT = object()
 class _OldRows:
     """Rows of a buffer as they were before ``update_rows`` wrote them (in write order)."""
 
-    def __init__(self, buffer, rows):
-        self.buffer, self.saved = buffer, []
-        self.save(rows)
-
-    def save(self, rows):
-        self.saved.append((rows, self.buffer[rows]))
+    def __init__(self, buffer, rows, old):
+        self.buffer, self.saved = buffer, [(rows, old)]
 
     def restore(self):
         for rows, values in reversed(self.saved):
@@ -58,13 +54,21 @@ class VariableStore:
         """``buffer[rows] = values`` in the variable's own buffer; the journal keeps the old rows."""
         buf = self._values[var]
         if self._journal is not None:
-            old = self._journal.get(var, _ABSENT)
-            if old is _ABSENT:
-                self._journal[var] = _OldRows(buf, rows)
-            elif isinstance(old, _OldRows) and old.buffer is buf:
-                old.save(rows)
-            # (else the journal holds the whole buffer an earlier ``set`` replaced: rollback restores it)
+            self.wrote_rows(var, rows, buf[rows])
         buf[rows] = values
+
+    def wrote_rows(self, var, rows, old):
+        """Record in the open journal that ``rows`` of the variable's buffer are being written in
+        place, ``old`` their previous values (``update_rows``, or a kernel that writes them)."""
+        if self._journal is None:
+            return
+        buf = self._values[var]
+        entry = self._journal.get(var, _ABSENT)
+        if entry is _ABSENT:
+            self._journal[var] = _OldRows(buf, rows, old)
+        elif isinstance(entry, _OldRows) and entry.buffer is buf:
+            entry.saved.append((rows, old))
+        # (else the journal holds the whole buffer an earlier ``set`` replaced: rollback restores it)
 
     def begin(self):
         """Start recording previous buffers (for ``rollback``)."""

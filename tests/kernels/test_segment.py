@@ -68,34 +68,36 @@ def test_embedding_gradient_in_a_compiled_plan_matches_the_reference():
     assert not np.allclose(out[0], np.linspace(-1, 1, 200, dtype=np.float32).reshape(50, 4))
 
 
-# ---- sparse_sgd_rows: _SparseGradientDescent's row update --------------------------------------------
-from jitgraph.kernels.segment import sparse_sgd_rows  # noqa: E402
+# ---- sparse_sgd_in_place: _SparseGradientDescent's row update --------------------------------------
+from jitgraph.kernels.segment import sparse_sgd_in_place  # noqa: E402
 from jitgraph.ops.fused_ops import _sparse_sgd_rows  # noqa: E402
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("var_shape,n_ids", [((500, 16), 300), ((40,), 64), ((9, 2, 3), 5), ((3, 1), 1)])
-def test_sparse_sgd_rows_is_bitwise_the_reference(dtype, var_shape, n_ids):
+@pytest.mark.parametrize("var_shape,n_ids", [((500, 16), 300), ((40,), 64), ((9, 2, 3), 5), ((3, 1), 1),
+                                             ((6, 4), 0)])
+def test_sparse_sgd_in_place_is_bitwise_the_reference(dtype, var_shape, n_ids):
     rng = np.random.default_rng(n_ids)
     var = (rng.standard_normal(var_shape) * 10).astype(dtype)
     ids = rng.integers(0, max(var_shape[0] // 3, 1), n_ids)          # many repeats
     data = (rng.standard_normal((n_ids,) + var_shape[1:]) * 1e3).astype(dtype)
     lr = dtype(0.37)
-    rows, new = sparse_sgd_rows(var, lr, data, ids)
-    want_rows, want = _sparse_sgd_rows(var, lr, data, ids)
+    before = var.copy()
+    want_rows, want = _sparse_sgd_rows(before, lr, data, ids)
+    rows, old = sparse_sgd_in_place(var, lr, data, ids)
     np.testing.assert_array_equal(rows, want_rows)
-    assert new.dtype == want.dtype
-    np.testing.assert_array_equal(new, want)
-    dense = np.zeros_like(var)                     # = the chain the op replaces, on the rows named
+    np.testing.assert_array_equal(old, before[rows])
+    np.testing.assert_array_equal(var[rows], want)
+    dense = np.zeros_like(before)                  # = the chain the op replaces
     np.add.at(dense, ids, data)
-    np.testing.assert_array_equal(new, (var - lr * dense)[rows])
+    np.testing.assert_array_equal(var, before - lr * dense)
 
 
-def test_sparse_sgd_rows_other_dtypes_and_no_ids_take_the_reference():
-    var = np.arange(8, dtype=np.float16).reshape(4, 2)
-    rows, new = sparse_sgd_rows(var, np.float16(0.5), np.ones((3, 2), np.float16), np.array([3, 0, 3]))
-    np.testing.assert_array_equal(rows, [0, 3])
-    np.testing.assert_array_equal(new, [[-0.5, 0.5], [5.0, 6.0]])
-    rows, new = sparse_sgd_rows(np.ones((4, 2), np.float32), np.float32(1), np.ones((0, 2), np.float32),
-                                np.zeros(0, np.int64))
-    assert rows.size == 0 and new.shape == (0, 2)
+def test_sparse_sgd_in_place_declines_other_dtypes_layouts_and_bad_ids():
+    assert sparse_sgd_in_place(np.ones((4, 2), np.float16), np.float16(1), np.ones((1, 2), np.float16),
+                               np.array([0])) is None
+    assert sparse_sgd_in_place(np.ones((4, 4), np.float32)[:, ::2], np.float32(1), np.ones((1, 2), np.float32),
+                               np.array([0])) is None
+    var = np.ones((4, 2), np.float32)                 # an id out of range: nothing written
+    assert sparse_sgd_in_place(var, np.float32(1), np.ones((3, 2), np.float32), np.array([1, 0, 4])) is None
+    np.testing.assert_array_equal(var, 1.0)
