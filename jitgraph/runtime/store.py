@@ -10,7 +10,8 @@ _ABSENT = object()
 
 
 class _OldRows:
-    """Rows of a buffer as they were before ``update_rows`` wrote them (in write order)."""
+    """Rows of a buffer as they were before ``update_rows`` (or a kernel, ``wrote_rows``) wrote them,
+    in write order."""
 
     def __init__(self, buffer, rows, old):
         self.buffer, self.saved = buffer, [(rows, old)]
