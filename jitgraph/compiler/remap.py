@@ -120,12 +120,12 @@ def sparse_updates(ops, keep, consumers=None, controlled=None):
             continue
         a, b = mul.inputs
         seg, lr = (a.op, b) if a.op.type == "UnsortedSegmentSum" else (b.op, a)
-        rows = ref.shape.as_list()[0] if ref.shape.ndims else None
-        if (seg.type != "UnsortedSegmentSum" or seg.control_inputs or lr.shape.ndims != 0
+        shape = ref.shape.as_list() if ref.shape.ndims and ref.shape.is_fully_defined() else None
+        if (shape is None or seg.type != "UnsortedSegmentSum" or seg.control_inputs or lr.shape.ndims != 0
                 or _only_consumer(seg.outputs[0], consumers, keep) is not mul
                 or not ref.dtype.base_dtype.is_floating or seg.inputs[2].op.type != "Const"
-                or rows is None or int(seg.inputs[2].op.get_attr("value")) != rows
-                or not ref.shape.is_fully_defined() or seg.outputs[0].shape.as_list() != ref.shape.as_list()):
+                or int(seg.inputs[2].op.get_attr("value")) != shape[0] or seg.outputs[0].shape.ndims != len(shape)
+                or seg.outputs[0].shape.as_list() != shape):
             continue
         chain = SparseUpdate(assign, mul, seg, lr)
         if not controlled.intersection(chain.absorbed):

@@ -9,9 +9,9 @@ buffer is obtained:
   ``pool``     a large fetched output: reused only once the user has dropped it (refcount);
   ``fresh``    ``np.empty`` per run (small fetched outputs, dynamic shapes).
 Assigns inside kernels (and NumPy steps whose op says ``in_place``) write the variable's own
-buffer in place. A NumPy step that reads a variable which a later such write overwrites gets a copy (its result might be a view). ``journal``
-is set when a step that can fail follows an in-place write: the run then saves the written
-variables first so a failure can restore them.
+buffer in place. A NumPy step that reads a variable which a later such write overwrites gets a
+copy (its result might be a view). ``journal`` is set when a step that can fail follows an
+in-place write: the run then saves the written variables first so a failure can restore them.
 """
 
 from jitgraph.compiler.order import var_accesses

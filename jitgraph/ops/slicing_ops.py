@@ -271,7 +271,7 @@ def _gather_grad(op, g):
     dp = unsorted_segment_sum(flat, ao.reshape(idx, [-1]), dim_of(p, axis))
     if not axis:
         ROW_GRADIENTS.add(dp.op)
-    if axis:
+    else:
         dp = ao.transpose(dp, list(range(1, axis + 1)) + [0] +
                           list(range(axis + 1, r)))
     return [dp, None]
