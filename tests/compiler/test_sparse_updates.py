@@ -165,3 +165,10 @@ def test_a_view_read_before_the_update_keeps_the_old_rows(g):
     for a, b in zip(got[:2], want[:2]):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(got[0], got[1])
+
+
+def test_a_segment_sum_of_unknown_rank_keeps_the_dense_update(g):
+    v = tf.Variable(np.ones((5, 3), np.float32))
+    data, ids = tf.placeholder(tf.float32), tf.placeholder(tf.int32, [None])
+    update = tf.assign_sub(v, 0.1 * tf.unsorted_segment_sum(data, ids, 5)).op
+    assert "_SparseGradientDescent" not in _types([], [data, ids], [update])
