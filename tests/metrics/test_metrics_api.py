@@ -60,7 +60,7 @@ def test_streaming_evaluation_tracks_training(reference):
     y_all = (x_all[:, 0] - 0.5 * x_all[:, 1] > 0).astype(np.int64)
     with tf.Graph().as_default():
         x, y = tf.placeholder(tf.float32, [None, 2]), tf.placeholder(tf.int64, [None])
-        logits = tf.layers.dense(x, 1)[:, 0]
+        logits = tf.layers.dense(x, 1, kernel_initializer=tf.zeros_initializer())[:, 0]   # untrained: chance
         loss = tf.losses.sigmoid_cross_entropy(y, logits)
         train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
         prob = tf.sigmoid(logits)
