@@ -17,18 +17,30 @@ A mean's gradient ``BroadcastTo(g, Shape(x))`` whose result has x's symbolic sha
 elementwise ``_BroadcastLike(g, x)`` (x only lends the loop its dims), which fuses with the
 division by the count and whatever reads it; its ``Shape`` op then is dead too.
 
-Cost: one walk over the ops and one backwards walk to drop dead ``Shape`` ops: linear.
+Shape donors: an op that reads a tensor only for its shape (``Shape``, ``Size``, the ``like`` of
+``_BroadcastLike``) reads instead the first feed or NumPy-step result of the same symbolic shape,
+which exists anyway. Reading a value computed inside a fused kernel made the kernel write it out
+in full for its shape alone: batch norm's gradient glue wrote three [32, 32, 32, 32] tensors per
+layer (P8, the CIFAR batch-norm CNN) that nothing else read.
+
+Cost: one walk over the ops (a dict lookup per op for the donors) and one backwards walk to drop
+dead ``Shape`` ops: linear.
 """
 
-from jitgraph.compiler.simplify import Simplified, _rewire, replace
+from jitgraph.compiler.fuse import fusible_space
+from jitgraph.compiler.simplify import Simplified, _copy, _rewire, replace
 
 DROPPABLE = {"Shape", "Size", "Rank"}     # pure shape queries: dead once nothing reads them
+SHAPE_ONLY_INPUT = {"Shape": 0, "Size": 0, "_BroadcastLike": 1}   # the input read for its shape alone
 
 
 def glue(ops, shapes, fetched, fed):
     """Resolve ``SumToShape`` ops that the symbolic shapes make identities (see module doc)."""
     keep, fed = set(fetched) | set(fed), set(fed)
     out, op_map, tmap, aliased = [], {}, {}, set()
+    donors = {}
+    for t in fed:
+        _offer(donors, t, shapes)
     for orig in ops:
         op = _rewire(orig, tmap, op_map, fed)
         if op is not orig:
@@ -40,6 +52,8 @@ def glue(ops, shapes, fetched, fed):
             new = replace(orig, op, "_BroadcastLike", [op.inputs[0], like], tmap, fed)
             shapes[new.outputs[0]] = shapes.get(op.outputs[0])
             op = op_map[orig] = new
+        if op.type in SHAPE_ONLY_INPUT:
+            op = op_map[orig] = _from_donor(orig, op, donors, shapes, tmap, fed)
         same = _identity_sum(op, shapes) if op.type == "SumToShape" and orig.outputs[0] not in keep else None
         if same is not None:
             tmap[orig.outputs[0]] = same
@@ -47,6 +61,9 @@ def glue(ops, shapes, fetched, fed):
             aliased.add(orig)
             continue
         out.append(op)
+        if fusible_space(op, shapes) is None and op.type not in DROPPABLE:
+            for t in op.outputs:
+                _offer(donors, t, shapes)
     used = set(keep)
     live = []
     for op in reversed(out):
@@ -57,6 +74,30 @@ def glue(ops, shapes, fetched, fed):
         live.append(op)
     live.reverse()
     return Simplified(live, {}, op_map, tmap, aliased)
+
+
+def _offer(donors, t, shapes):
+    """Make ``t`` (a feed or a NumPy step's result) the donor of its symbolic shape if it is the
+    first with a shape of unknown dims (a fully static shape has no run-time question to answer)."""
+    s = shapes.get(t)
+    if s is not None and not t.dtype.is_ref_dtype and any(isinstance(d, str) for d in s):
+        donors.setdefault(s, t)
+
+
+def _from_donor(orig, op, donors, shapes, tmap, fed):
+    """``op`` reading its shape-only input from that shape's donor (a copy), or ``op`` itself."""
+    i = SHAPE_ONLY_INPUT[op.type]
+    t = op.inputs[i]
+    donor = None if t.dtype.is_ref_dtype else donors.get(shapes.get(t))
+    if donor is None or donor is t or len(op.inputs) <= i:
+        return op
+    inputs = list(op.inputs)
+    inputs[i] = donor
+    new = _copy(op, op.op_def, inputs, list(op.control_inputs), op.attrs, tmap, fed)
+    tmap.update((a, b) for a, b in zip(orig.outputs, new.outputs) if a not in fed)
+    for a, b in zip(op.outputs, new.outputs):
+        shapes[b] = shapes.get(a)
+    return new
 
 
 def _like(op, shapes):

@@ -91,3 +91,21 @@ def test_broadcast_like_values(g):
             got = sess.run(dx, {x: xv})
             np.testing.assert_allclose(got, 2 * xv / xv.size + 2.0 / (3 * n), rtol=1e-6)
         assert "BroadcastTo" not in _numpy_types(_steps(sess))
+
+
+def test_a_shape_query_reads_a_donor_not_a_fused_value(g):
+    """``Size(h)`` and ``Shape(h)`` of a value fused into a kernel read the feed of the same
+    symbolic shape instead, so the kernel does not write ``h`` out for its shape alone (batch
+    norm's gradient glue wrote three activations' worth per layer that way)."""
+    x = tf.placeholder(tf.float32, [None, 5])
+    h = tf.exp(x * 0.5, name="h")
+    n = tf.cast(tf.size(h), tf.float32) + tf.cast(tf.reduce_sum(tf.shape(h)), tf.float32)
+    out = tf.reduce_sum(h) / n
+    xv = np.random.default_rng(2).standard_normal((7, 5)).astype(np.float32)
+    with tf.Session() as sess:
+        got = sess.run(out, {x: xv})
+        steps = _steps(sess)
+    written = [t.name for s in steps if isinstance(s, KernelStep) for t, _ in s.outs]
+    assert not any(name.startswith("h:") or name.startswith("h/") for name in written), written
+    np.testing.assert_allclose(got, np.exp(xv * 0.5).sum() / (35 + 12), rtol=1e-5)
+    np.testing.assert_allclose(got, _reference(g, out, {x: xv}, tf.no_op()), rtol=1e-6)
