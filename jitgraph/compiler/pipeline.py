@@ -74,6 +74,10 @@ def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
         raise NotCompilable("a variable reference is fed")
     p = _Passes()
     ops = p("prune", prune, fetch_tensors, targets, feed_tensors)
+    if any(op.type == "Assign" and op.attrs.get("validate_shape") is False for op in ops):
+        # kernels and symbolic shapes take a variable's declared shape (the runner checks it
+        # before the run); a run that may change it midway stays on the reference executor
+        raise NotCompilable("an Assign with validate_shape=False may change a variable's shape during the run")
     deps = p("order", order, ops)
     simple = p("simplify", simplify, ops, fetch_tensors, feed_tensors)
     deps = _carry_deps(deps, simple)

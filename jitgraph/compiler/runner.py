@@ -236,7 +236,15 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
         if v in kernel_vars:
             ns[f"_ok{v._id}"] = ns[f"_ok{v._id}_1"] = None
             ns[f"_adopt{v._id}"] = adopter(ns, v, f"_ok{v._id}", is_rank0(var_info[v][0]))
-            lines.append(f"if v{v._id} is not _ok{v._id}: v{v._id} = _adopt{v._id}(values, v{v._id})")
+            lines.append(f"if v{v._id} is not _ok{v._id}:")
+            lines.append(f"    v{v._id} = _adopt{v._id}(values, v{v._id})")
+            # kernels loop over the declared shape: a value of another (an ``Assign`` with
+            # validate_shape=False in another run) goes to the reference executor
+            if var_info[v][0] is not None:
+                ns[f"_vshape{v._id}"] = tuple(var_info[v][0])
+                ns[f"_vguard{v._id}"] = f"variable '{v.name}' no longer has its declared shape {tuple(var_info[v][0])}"
+                lines.append(f"    if v{v._id} is not None and v{v._id}.shape != _vshape{v._id}: "
+                             f"_ok{v._id} = None; return _fallback(state, feeds, _vguard{v._id})")
         loaded.add(v)
 
     for n, (v, op) in enumerate(sched.must_init):

@@ -186,3 +186,30 @@ def test_openmp_pool_is_kept_from_spinning(numba_first, layer, want):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(want)
+
+
+def test_a_variable_that_changed_shape_runs_on_the_reference():
+    """Kernels loop over a variable's declared shape.  After an ``Assign`` with
+    ``validate_shape=False`` gave it another shape (in another run), a compiled plan reading it
+    hands the run to the reference executor; a plan holding such an assign is never compiled.
+    Compiled code read three elements of a five-element value, or read and wrote three elements
+    of a one-element buffer (beyond its end)."""
+    with tf.Graph().as_default():
+        v = tf.Variable([1.0, 2.0, 3.0])
+        doubled = v.read_value() * 2.0
+        grow = tf.assign(v, [1.0, 2.0, 3.0, 4.0, 5.0], validate_shape=False)
+        with tf.control_dependencies([grow]):
+            grown = v.read_value() * 2.0
+        shrink = tf.assign(v, [7.0], validate_shape=False)
+        with tf.control_dependencies([shrink]):
+            shrunk = v.read_value() + 1.0
+        add = tf.assign_add(v, tf.ones([3]))
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            np.testing.assert_array_equal(sess.run(doubled), [2, 4, 6])
+            np.testing.assert_array_equal(sess.run(grown), [2, 4, 6, 8, 10])
+            np.testing.assert_array_equal(sess.run(doubled), [2, 4, 6, 8, 10])
+            np.testing.assert_array_equal(sess.run(shrunk), [8])
+            with pytest.raises(tf.errors.InvalidArgumentError, match="AssignAdd"):
+                sess.run(add)
+            np.testing.assert_array_equal(sess.run(v), [7])
