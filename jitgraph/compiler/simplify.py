@@ -3,8 +3,14 @@
 Before: the pruned ops in creation order. After: a ``Simplified`` with fewer ops, ``consts``
 (tensor -> folded value, read-only) and the maps that say where each original op and tensor went.
 
-* **Folding** evaluates pure elementwise/reduction/layout ops whose inputs are all constants
-  (results of at most ``FOLD_MAX_ELEMENTS``).
+* **Folding** evaluates pure elementwise/reduction/layout ops, ``Fill`` and ``Range`` whose inputs
+  are all constants (results of at most ``FOLD_MAX_ELEMENTS``), and ``Shape``/``Size``/``Rank``
+  of a value whose static shape is fully known (as Grappler materializes shapes): the gradient
+  of a ``Slice`` or ``tf.ones_like`` of a known shape then needs no steps at run time
+  (word2vec's ``nce_loss`` step ran 14 NumPy steps on values known before the first run). Not
+  in a graph holding an ``Assign`` with ``validate_shape=False``: a variable it writes keeps its
+  static shape while its value's changes. Nor the ``Shape`` of ``SumToShape``/``BroadcastTo``
+  (``GLUE_TARGETS``), which ``glue`` resolves better.
 * **Pass-throughs** (Identity, StopGradient, a Reshape to the same static shape, ``x ** 1.0``)
   disappear: their consumers read the input. ``x ** 2.0`` becomes ``Square(x)`` (``_scalar_exponent``).
 * **Remapping** (``remap.py``) replaces op chains a library kernel runs as one op: conv2d / matmul
@@ -38,7 +44,7 @@ from jitgraph.compiler.order import var_accesses
 from jitgraph.ops.registry import get_op_def
 from jitgraph.ops.state_ops import variable_of
 
-FOLD_MAX_ELEMENTS = 1 << 12
+FOLD_MAX_ELEMENTS = 1 << 16     # 256 KiB of float32: nce_loss's [128, 65] labels of ones fold
 PURE_KINDS = {"elementwise", "reduction", "layout"}
 CSE_KINDS = PURE_KINDS | {"library"}
 CSE_MAX_CONST_ELEMENTS = 1 << 16     # equal constants merge too (``x * 2.0`` twice makes two)
@@ -69,6 +75,8 @@ def simplify(ops, fetched, fed):
     consts, out, op_map, tmap, aliased = {}, [], {}, {}, set()
     seen = {}                                   # CSE key -> op kept
     epoch = {}                                  # variable -> writes to it so far (program order)
+    shapes_hold = _static_shapes_hold(ops)
+    glue_targets = {op.inputs[1] for op in ops if op.type in GLUE_TARGETS and len(op.inputs) > 1}
     epilogues = remap.chains(ops, keep)
     absorbed = {op for chain in epilogues.values() for op in chain.absorbed}
     for orig in ops:
@@ -80,7 +88,8 @@ def simplify(ops, fetched, fed):
             op = _rewire(orig, tmap, op_map, fed)
         op_map[orig] = op
         kept_outputs = any(t in keep for t in orig.outputs)
-        folded = None if kept_outputs else _fold(op, consts)
+        glue_target = any(t in glue_targets for t in orig.outputs)
+        folded = None if kept_outputs else _fold(op, consts, shapes_hold and not glue_target)
         if folded is not None:
             consts[op.outputs[0]] = folded
             continue
@@ -155,15 +164,40 @@ def _copy(op, op_def, inputs, controls, attrs, tmap, fed):
     return new
 
 
-def _fold(op, consts):
+SHAPE_QUERIES = {"Shape", "Size", "Rank"}
+FOLDABLE_SOURCES = {"Fill", "Range"}      # pure source ops: constants when their inputs are
+# ``Shape(x)`` as the target of these stays an op: ``glue`` compares x's symbolic shape with the
+# gradient's and drops both ops, or makes the broadcast a fused ``_BroadcastLike(g, x)``
+GLUE_TARGETS = {"SumToShape", "BroadcastTo"}
+
+
+def _static_shapes_hold(ops):
+    """Whether static shapes tell run-time shapes in ``ops``' graph: not when some ``Assign`` with
+    ``validate_shape=False`` may have changed a variable's shape (linear in the graph, once)."""
+    graph = ops[0].graph if ops else None
+    return graph is None or not any(o.type == "Assign" and o.attrs.get("validate_shape") is False
+                                    for o in graph.get_operations())
+
+
+def _fold(op, consts, shapes_hold=False):
     """The folded value of ``op``'s single output, or None."""
-    if not _side_effect_free(op, PURE_KINDS) or not op.inputs or len(op.outputs) != 1:
+    if op.type in SHAPE_QUERIES and shapes_hold and len(op.inputs) == 1 and not op.control_inputs:
+        x = op.inputs[0]                          # a shape query of a fully known static shape
+        known = x.shape.ndims is not None if op.type == "Rank" else x.shape.is_fully_defined()
+        if known and not x.dtype.is_ref_dtype:
+            vals = [np.broadcast_to(np.zeros((), np.float32), x.shape.as_list())]
+        else:
+            return None
+    elif not (_side_effect_free(op, PURE_KINDS) or op.type in FOLDABLE_SOURCES and not op.control_inputs):
         return None
-    vals = [consts.get(t, t.op.get_attr("value") if t.op.type == "Const" else None) for t in op.inputs]
+    elif not op.inputs or len(op.outputs) != 1:
+        return None
+    else:
+        vals = [consts.get(t, t.op.get_attr("value") if t.op.type == "Const" else None) for t in op.inputs]
     static = op.outputs[0].shape
-    if any(v is None for v in vals) or not static.is_fully_defined():
+    if any(v is None for v in vals) or static.ndims is None:
         return None
-    if int(np.prod(static.as_list() or [1])) > FOLD_MAX_ELEMENTS:
+    if static.is_fully_defined() and int(np.prod(static.as_list() or [1])) > FOLD_MAX_ELEMENTS:
         return None
     try:
         with np.errstate(all="ignore"):
@@ -171,7 +205,7 @@ def _fold(op, consts):
         r = np.asarray(r, dtype=op.outputs[0].dtype.base_dtype.as_np)
     except Exception:   # noqa: BLE001 - folding is an optimization; the step will raise at run time
         return None
-    if r.shape != tuple(static.as_list()):
+    if r.size > FOLD_MAX_ELEMENTS or not static.is_compatible_with(r.shape):
         return None
     r.flags.writeable = False
     return r
