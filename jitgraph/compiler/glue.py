@@ -21,14 +21,15 @@ Shape donors: an op that reads a tensor only for its shape (``Shape``, ``Size``,
 ``_BroadcastLike``) reads instead the first feed or NumPy-step result of the same symbolic shape,
 which exists anyway. Reading a value computed inside a fused kernel made the kernel write it out
 in full for its shape alone: batch norm's gradient glue wrote three [32, 32, 32, 32] tensors per
-layer (P8, the CIFAR batch-norm CNN) that nothing else read.
+layer (P8, the CIFAR batch-norm CNN) that nothing else read. Equal queries of one donor then
+run once (P8: 27 ``Shape`` steps a run, 3 after).
 
 Cost: one walk over the ops (a dict lookup per op for the donors) and one backwards walk to drop
 dead ``Shape`` ops: linear.
 """
 
 from jitgraph.compiler.fuse import fusible_space
-from jitgraph.compiler.simplify import Simplified, _copy, _rewire, replace
+from jitgraph.compiler.simplify import Simplified, _copy, _frozen, _rewire, replace
 
 DROPPABLE = {"Shape", "Size", "Rank"}     # pure shape queries: dead once nothing reads them
 SHAPE_ONLY_INPUT = {"Shape": 0, "Size": 0, "_BroadcastLike": 1}   # the input read for its shape alone
@@ -38,7 +39,7 @@ def glue(ops, shapes, fetched, fed):
     """Resolve ``SumToShape`` ops that the symbolic shapes make identities (see module doc)."""
     keep, fed = set(fetched) | set(fed), set(fed)
     out, op_map, tmap, aliased = [], {}, {}, set()
-    donors = {}
+    donors, queries = {}, {}
     for t in fed:
         _offer(donors, t, shapes)
     for orig in ops:
@@ -54,6 +55,15 @@ def glue(ops, shapes, fetched, fed):
             op = op_map[orig] = new
         if op.type in SHAPE_ONLY_INPUT:
             op = op_map[orig] = _from_donor(orig, op, donors, shapes, tmap, fed)
+        if op.type in DROPPABLE and orig.outputs[0] not in keep:      # (same control inputs: same order)
+            key = (op.type, op.inputs[0], tuple(sorted((k, _frozen(v)) for k, v in op.attrs.items())),
+                   tuple(sorted(c._id for c in op.control_inputs)))
+            twin = queries.setdefault(key, op)       # the same query of one donor: asked once
+            if twin is not op:
+                tmap[orig.outputs[0]] = twin.outputs[0]
+                op_map[orig] = twin
+                aliased.add(orig)
+                continue
         same = _identity_sum(op, shapes) if op.type == "SumToShape" and orig.outputs[0] not in keep else None
         if same is not None:
             tmap[orig.outputs[0]] = same

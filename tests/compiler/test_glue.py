@@ -109,3 +109,35 @@ def test_a_shape_query_reads_a_donor_not_a_fused_value(g):
     assert not any(name.startswith("h:") or name.startswith("h/") for name in written), written
     np.testing.assert_allclose(got, np.exp(xv * 0.5).sum() / (35 + 12), rtol=1e-5)
     np.testing.assert_allclose(got, _reference(g, out, {x: xv}, tf.no_op()), rtol=1e-6)
+
+
+def test_equal_shape_queries_run_once(g):
+    """Batch norm under ``control_dependencies(UPDATE_OPS)``: its gradient asks the shape of the
+    conv output through a dozen ``Shape`` ops (each with the same control inputs, so CSE kept
+    them apart); after the donor rewrite they are one query of the same tensor and run once."""
+    x = tf.placeholder(tf.float32, [None, 6, 6, 3])
+    k = np.random.default_rng(4).standard_normal((3, 3, 3, 4)).astype(np.float32) * 0.3
+    h = tf.layers.conv2d(x, 4, 3, padding="same", kernel_initializer=tf.constant_initializer(k))
+    h = tf.nn.relu(tf.layers.batch_normalization(h, training=True))
+    loss = tf.reduce_mean(tf.square(h))
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    xv = np.random.default_rng(3).standard_normal((5, 6, 6, 3)).astype(np.float32)
+    init = tf.global_variables_initializer()
+    with tf.Session() as sess:
+        sess.run(init)
+        sess.run(train, {x: xv})
+        plans = [c for p in sess._plans._plans.values() if p.compiled for c in p.compiled.values()]
+        types = _numpy_types(max(plans, key=lambda c: len(c.steps)).steps)
+        got = sess.run(tf.trainable_variables())
+    assert "Conv2DBackpropFilter" in types and types.count("Shape") <= 3, types
+    with tf.Session(graph=g) as ref:
+        prev = config.set_compile_mode("never")
+        try:
+            ref.run(init)
+            ref.run(train, {x: xv})
+            want = ref.run(tf.trainable_variables())
+        finally:
+            config.set_compile_mode(prev)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
