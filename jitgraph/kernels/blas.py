@@ -121,7 +121,16 @@ def owned():
 
     One thread owns at a time; its nested blocks only count.  Another thread's block meanwhile
     changes nothing: with OpenBLAS 0.3.31 a count set by one thread was ignored when set by another
-    while the first was alive (the BLAS stayed at 1 thread), so the thread that sets 1 restores."""
+    while the first was alive (the BLAS stayed at 1 thread), so the thread that sets 1 restores.
+
+    Only the main thread sets the count; elsewhere this yields 1 (the chunks run on the calling
+    thread).  OpenBLAS 0.3.31 ignores a count set from another thread, and while such a thread
+    lives it ignores the main thread's too: the background builder warming a conv step set it
+    once, and from then on every run left OpenBLAS at 2 threads, its worker spinning through the
+    steps (P8, the batch-norm CNN, 19 -> 16.5 ms a step without it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield 1
+        return
     me = threading.get_ident()
     with _Owner.lock:
         mine = _Owner.thread in (None, me)
