@@ -3,6 +3,7 @@ TensorArrays as dense buffers and written masks, variable buffers, stacks of the
 and the op's outputs built back; a run-time check that fails hands the run to the reference."""
 
 import os
+import threading
 import time
 
 import numpy as np
@@ -39,6 +40,12 @@ _blas_libs = []
 
 
 def _loop_blas():
+    if not _blas_libs and threading.current_thread() is not threading.main_thread():
+        # OpenBLAS ignores a count set from another thread, and the main thread's after it while
+        # that thread lives (``kernels.blas.owned``): a loop first run by the background builder
+        # left SciPy's BLAS at 2 threads, its worker spinning through P6's steps. The main
+        # thread's first loop sets it.
+        return []
     if not _blas_libs:
         libs = []
         if _BLAS_THREADS > 0:
