@@ -71,7 +71,8 @@ def glue(ops, shapes, fetched, fed):
             aliased.add(orig)
             continue
         out.append(op)
-        if fusible_space(op, shapes) is None and op.type not in DROPPABLE:
+        if op.type not in DROPPABLE and any(map(_symbolic, (shapes.get(t) for t in op.outputs))) \
+                and fusible_space(op, shapes) is None:
             for t in op.outputs:
                 _offer(donors, t, shapes)
     used = set(keep)
@@ -90,8 +91,13 @@ def _offer(donors, t, shapes):
     """Make ``t`` (a feed or a NumPy step's result) the donor of its symbolic shape if it is the
     first with a shape of unknown dims (a fully static shape has no run-time question to answer)."""
     s = shapes.get(t)
-    if s is not None and not t.dtype.is_ref_dtype and any(isinstance(d, str) for d in s):
+    if _symbolic(s) and not t.dtype.is_ref_dtype:
         donors.setdefault(s, t)
+
+
+def _symbolic(s):
+    """Whether shape ``s`` is known with at least one dim known only at run time."""
+    return s is not None and any(isinstance(d, str) for d in s)
 
 
 def _from_donor(orig, op, donors, shapes, tmap, fed):
