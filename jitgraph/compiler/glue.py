@@ -53,7 +53,7 @@ def glue(ops, shapes, fetched, fed):
             new = replace(orig, op, "_BroadcastLike", [op.inputs[0], like], tmap, fed)
             shapes[new.outputs[0]] = shapes.get(op.outputs[0])
             op = op_map[orig] = new
-        if op.type in SHAPE_ONLY_INPUT:
+        if op.type in SHAPE_ONLY_INPUT and orig.outputs[0] not in keep:   # (a fetched query stays)
             op = op_map[orig] = _from_donor(orig, op, donors, shapes, tmap, fed)
         if op.type in DROPPABLE and orig.outputs[0] not in keep:      # (same control inputs: same order)
             key = (op.type, op.inputs[0], tuple(sorted((k, _frozen(v)) for k, v in op.attrs.items())),

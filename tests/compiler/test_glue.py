@@ -141,3 +141,18 @@ def test_equal_shape_queries_run_once(g):
             config.set_compile_mode(prev)
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
+
+
+def test_a_fetched_shape_query_keeps_its_step(g):
+    """A fetched ``tf.shape`` of a fused value under a feed signature with a size-1 batch (so the
+    value's shape equals one feed's): the donor rewrite once gave the fetch a copy that the dead
+    ``Shape`` sweep then dropped, and the runner returned a name no step set (NameError)."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    y = tf.placeholder(tf.float32, [None, 3])
+    t = tf.exp(x * y)
+    s, r = tf.shape(t), tf.reduce_sum(t)
+    with tf.Session() as sess:
+        for nx, ny in ((2, 1), (1, 2), (3, 3)):
+            got = sess.run([s, r], {x: np.ones((nx, 3), np.float32), y: np.ones((ny, 3), np.float32)})
+            assert got[0].tolist() == [max(nx, ny), 3]
+            np.testing.assert_allclose(got[1], np.e * 3 * max(nx, ny), rtol=1e-6)
