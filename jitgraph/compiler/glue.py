@@ -75,7 +75,7 @@ def glue(ops, shapes, fetched, fed):
                 and fusible_space(op, shapes) is None:
             for t in op.outputs:
                 _offer(donors, t, shapes)
-    used = set(keep)
+    used = set(keep) | {tmap[t] for t in keep if t in tmap}    # a fetch may now be a rewired copy's
     live = []
     for op in reversed(out):
         if op.type in DROPPABLE and not op.control_inputs and not any(t in used for t in op.outputs):

@@ -156,3 +156,16 @@ def test_a_fetched_shape_query_keeps_its_step(g):
             got = sess.run([s, r], {x: np.ones((nx, 3), np.float32), y: np.ones((ny, 3), np.float32)})
             assert got[0].tolist() == [max(nx, ny), 3]
             np.testing.assert_allclose(got[1], np.e * 3 * max(nx, ny), rtol=1e-6)
+
+
+def test_fetched_shape_queries_of_rewired_values_run(g):
+    """``tf.shape`` and ``tf.size`` of a mean's gradient: glue rewrote the gradient (its
+    ``BroadcastTo`` became ``_BroadcastLike``), so the fetched queries became rewired copies, and
+    the sweep of dead shape queries, which knew only the original fetches, dropped them (the
+    runner returned names no step set: NameError)."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    h = tf.gradients(tf.reduce_mean(tf.exp(x)), x)[0] * 2.0
+    with tf.Session() as sess:
+        shape, size, value = sess.run([tf.shape(h), tf.size(h), h], {x: np.zeros((4, 3), np.float32)})
+    assert shape.tolist() == [4, 3] and size == 12
+    np.testing.assert_allclose(value, np.full((4, 3), 2 / 12, np.float32), rtol=1e-6)
