@@ -22,7 +22,7 @@ Shape donors: an op that reads a tensor only for its shape (``Shape``, ``Size``,
 which exists anyway. Reading a value computed inside a fused kernel made the kernel write it out
 in full for its shape alone: batch norm's gradient glue wrote three [32, 32, 32, 32] tensors per
 layer (P8, the CIFAR batch-norm CNN) that nothing else read. Equal queries of one donor then
-run once (P8: 27 ``Shape`` steps a run, 3 after).
+run once (P8: 27 ``Shape`` steps a run, 12 after).
 
 Cost: one walk over the ops (a dict lookup per op for the donors) and one backwards walk to drop
 dead ``Shape`` ops: linear.

@@ -42,9 +42,9 @@ _blas_libs = []
 def _loop_blas():
     if not _blas_libs and threading.current_thread() is not threading.main_thread():
         # OpenBLAS ignores a count set from another thread, and the main thread's after it while
-        # that thread lives (``kernels.blas.owned``): a loop first run by the background builder
-        # left SciPy's BLAS at 2 threads, its worker spinning through P6's steps. The main
-        # thread's first loop sets it.
+        # that thread lives (``kernels.blas.owned``, where NumPy's BLAS stayed at 2 threads that
+        # way): a loop first run by the background builder must not set it. The main thread's
+        # first loop does.
         return []
     if not _blas_libs:
         libs = []

@@ -242,7 +242,8 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
             # validate_shape=False in another run) goes to the reference executor
             if var_info[v][0] is not None:
                 ns[f"_vshape{v._id}"] = tuple(var_info[v][0])
-                ns[f"_vguard{v._id}"] = f"variable '{v.name}' no longer has its declared shape {tuple(var_info[v][0])}"
+                ns[f"_vguard{v._id}"] = (f"variable '{v.name}' no longer has its declared shape "
+                                         f"{tuple(var_info[v][0])}")
                 lines.append(f"    if v{v._id} is not None and v{v._id}.shape != _vshape{v._id}: "
                              f"_ok{v._id} = None; return _fallback(state, feeds, _vguard{v._id})")
         loaded.add(v)
