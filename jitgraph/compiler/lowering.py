@@ -131,6 +131,9 @@ def reduction_spec(op):
 def _static_axes(op, rank):
     """Reduced axes as a sorted tuple, from an ``axis`` attr or a constant second input."""
     from jitgraph.ops.registry import constant_value
+    axes_of = (op.op_def.extra or {}).get("axes")      # an op that says its axes (BiasAddGrad)
+    if axes_of is not None:
+        return axes_of(op, rank)
     if "axis" in op.attrs or "reduction_indices" in op.attrs:
         ax = op.attrs.get("axis", op.attrs.get("reduction_indices"))
     elif len(op.inputs) > 1:

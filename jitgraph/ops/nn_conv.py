@@ -174,8 +174,17 @@ def _bias_add_grad(g, data_format="NHWC"):
     return g.sum(axis=tuple(i for i in range(g.ndim) if i != axis), dtype=g.dtype)
 
 
-define_op("BiasAddGrad", _bias_add_grad_infer, _bias_add_grad, kind="library",
-          extra={"fast": lazy("epilogue", "bias_add_grad_fast")})
+def _bias_add_grad_axes(op, rank):
+    """The axes BiasAddGrad sums: all but the channels'."""
+    channels = 1 if op.attrs.get("data_format") == "NCHW" else rank - 1
+    return tuple(i for i in range(rank) if i != channels)
+
+
+# A reduction the compiler fuses into the kernel that computes the gradient (P8's four bias
+# gradients each read a [32, 32, 32, 32] tensor again as a NumPy step); alone, the fast path runs.
+define_op("BiasAddGrad", _bias_add_grad_infer, _bias_add_grad, kind="reduction",
+          extra={"fast": lazy("epilogue", "bias_add_grad_fast"), "combine": "add", "identity": 0, "mean": False,
+                 "axes": _bias_add_grad_axes})
 define_op("BiasAdd", _bias_add_infer, _bias_add, kind="library",
           grad=lambda op, g: [g, make_op("BiasAddGrad", [g], {"data_format": op.get_attr("data_format")},
                                          "BiasAddGrad").outputs[0]])

@@ -275,3 +275,23 @@ def test_a_cycle_left_after_vertical_fusion_splits_only_its_own_kernels():
                 config.set_compile_mode(prev)
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+def test_bias_add_grad_fuses_into_the_gradient_kernel(g, data_format):
+    """BiasAddGrad is a reduction over all but the channel axis: it joins the kernel that
+    computes the gradient instead of reading it again as a NumPy step."""
+    from jitgraph.compiler.schedule import KernelStep
+    x = tf.placeholder(tf.float32, [None, 3, 5, 4])
+    b = tf.Variable(np.linspace(-1, 1, 3 if data_format == "NCHW" else 4, dtype=np.float32))
+    y = tf.nn.bias_add(tf.tanh(x) * 2.0, b, data_format=data_format)
+    db = tf.gradients(tf.reduce_sum(tf.sin(y)), b)[0]
+    xv = np.random.default_rng(5).standard_normal((6, 3, 5, 4)).astype(np.float32)
+    with tf.Session() as sess:
+        sess.run(b.initializer)
+        comp = _compiled(sess, db, {x: xv})
+        got = sess.run(db, {x: xv})
+    kernels = [s for s in comp.steps if isinstance(s, KernelStep)]
+    assert any("BiasAddGrad" in [o.type for o in s.ops] for s in kernels)
+    assert "BiasAddGrad" not in [s.type for s in comp.steps if not isinstance(s, KernelStep)]
+    np.testing.assert_allclose(got, _reference(db, {x: xv}, g, b.initializer), rtol=1e-5, atol=1e-5)
