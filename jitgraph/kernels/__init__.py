@@ -4,7 +4,7 @@ An op is defined once in ``jitgraph/ops/`` with its NumPy reference (``compute``
 the reference executor and of the tests.  Its fast path lives here and is attached to the op as
 ``extra["fast"] = lazy("<module>", "<function>")``: same arguments and results as ``compute``
 within the float tolerance its docstring states.  The compiler runs the fast path in its NumPy
-steps (``compiler.runner.numpy_step``); each fast path falls back to the reference for inputs it
+steps (``compiler.runner_calls.numpy_step``); each fast path falls back to the reference for inputs it
 does not handle (other dtypes, layouts).
 
 Modules import Numba at their top and hold their ``@njit(cache=True)`` loops at module level, so
