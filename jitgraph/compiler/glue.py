@@ -29,7 +29,7 @@ dead ``Shape`` ops: linear.
 """
 
 from jitgraph.compiler.fuse import fusible_space
-from jitgraph.compiler.simplify import Simplified, _copy, _frozen, _rewire, replace
+from jitgraph.compiler.simplify import Simplified, _frozen, _rewire, replace
 
 DROPPABLE = {"Shape", "Size", "Rank"}     # pure shape queries: dead once nothing reads them
 SHAPE_ONLY_INPUT = {"Shape": 0, "Size": 0, "_BroadcastLike": 1}   # the input read for its shape alone
@@ -109,8 +109,7 @@ def _from_donor(orig, op, donors, shapes, tmap, fed):
         return op
     inputs = list(op.inputs)
     inputs[i] = donor
-    new = _copy(op, op.op_def, inputs, list(op.control_inputs), op.attrs, tmap, fed)
-    tmap.update((a, b) for a, b in zip(orig.outputs, new.outputs) if a not in fed)
+    new = replace(orig, op, op.type, inputs, tmap, fed, op.attrs)
     for a, b in zip(op.outputs, new.outputs):
         shapes[b] = shapes.get(a)
     return new

@@ -145,11 +145,11 @@ def _moved(t, tmap, fed):
     return t if t in fed else tmap.get(t, t)
 
 
-def replace(orig, op, op_type, inputs, tmap, fed):
-    """An ``op_type`` op (no attrs) standing for ``orig``, whose current form is ``op`` (``orig``
+def replace(orig, op, op_type, inputs, tmap, fed, attrs=None):
+    """An ``op_type`` op (with ``attrs``, none by default) standing for ``orig``, whose current form is ``op`` (``orig``
     itself or a rewired copy): consumers of ``orig``'s outputs read the new op's. (Mapping only
     the copy's outputs left them reading a tensor no step computes.)"""
-    new = _copy(op, get_op_def(op_type), inputs, list(op.control_inputs), {}, tmap, fed)
+    new = _copy(op, get_op_def(op_type), inputs, list(op.control_inputs), attrs or {}, tmap, fed)
     tmap.update((t, u) for t, u in zip(orig.outputs, new.outputs) if t not in fed)
     return new
 
