@@ -21,7 +21,7 @@ from jitgraph.compiler.runner import runner_source, tensor_name
 from jitgraph.compiler.multi_apply import multi_apply
 from jitgraph.compiler.schedule import KernelStep, NotCompilable, ScheduleCycle, schedule
 from jitgraph.compiler.shapes import infer, var_shape
-from jitgraph.compiler.simplify import simplify
+from jitgraph.compiler.simplify import changes_a_shape, simplify
 
 
 class Compiled:
@@ -74,7 +74,7 @@ def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
         raise NotCompilable("a variable reference is fed")
     p = _Passes()
     ops = p("prune", prune, fetch_tensors, targets, feed_tensors)
-    if any(op.type == "Assign" and op.attrs.get("validate_shape") is False for op in ops):
+    if any(map(changes_a_shape, ops)):
         # kernels and symbolic shapes take a variable's declared shape (the runner checks it
         # before the run); a run that may change it midway stays on the reference executor
         raise NotCompilable("an Assign with validate_shape=False may change a variable's shape during the run")

@@ -146,9 +146,9 @@ def _moved(t, tmap, fed):
 
 
 def replace(orig, op, op_type, inputs, tmap, fed, attrs=None):
-    """An ``op_type`` op (with ``attrs``, none by default) standing for ``orig``, whose current form is ``op`` (``orig``
-    itself or a rewired copy): consumers of ``orig``'s outputs read the new op's. (Mapping only
-    the copy's outputs left them reading a tensor no step computes.)"""
+    """An ``op_type`` op (with ``attrs``, none by default) standing for ``orig``, whose current
+    form is ``op`` (``orig`` itself or a rewired copy): consumers of ``orig``'s outputs read the
+    new op's. (Mapping only the copy's outputs left them reading a tensor no step computes.)"""
     new = _copy(op, get_op_def(op_type), inputs, list(op.control_inputs), attrs or {}, tmap, fed)
     tmap.update((t, u) for t, u in zip(orig.outputs, new.outputs) if t not in fed)
     return new
@@ -171,32 +171,25 @@ FOLDABLE_SOURCES = {"Fill", "Range"}      # pure source ops: constants when thei
 GLUE_TARGETS = {"SumToShape", "BroadcastTo"}
 
 
+def changes_a_shape(op):
+    """Whether ``op`` may give a variable another shape than its declared one (an ``Assign`` with
+    ``validate_shape=False``): static shapes then no longer tell run-time shapes."""
+    return op.type == "Assign" and op.attrs.get("validate_shape") is False
+
+
 def _static_shapes_hold(ops):
-    """Whether static shapes tell run-time shapes in ``ops``' graph: not when some ``Assign`` with
-    ``validate_shape=False`` may have changed a variable's shape (linear in the graph, once)."""
+    """Whether static shapes tell run-time shapes in ``ops``' graph: not when an op anywhere in it
+    ``changes_a_shape`` (linear in the graph, once)."""
     graph = ops[0].graph if ops else None
-    return graph is None or not any(o.type == "Assign" and o.attrs.get("validate_shape") is False
-                                    for o in graph.get_operations())
+    return graph is None or not any(map(changes_a_shape, graph.get_operations()))
 
 
 def _fold(op, consts, shapes_hold=False):
     """The folded value of ``op``'s single output, or None."""
-    if op.type in SHAPE_QUERIES and shapes_hold and len(op.inputs) == 1 and not op.control_inputs:
-        x = op.inputs[0]                          # a shape query of a fully known static shape
-        known = x.shape.ndims is not None if op.type == "Rank" else x.shape.is_fully_defined()
-        if known and not x.dtype.is_ref_dtype:
-            vals = [np.broadcast_to(np.zeros((), np.float32), x.shape.as_list())]
-        else:
-            return None
-    elif not (_side_effect_free(op, PURE_KINDS) or op.type in FOLDABLE_SOURCES and not op.control_inputs):
+    vals = _fold_inputs(op, consts, shapes_hold)
+    if vals is None or op.outputs[0].shape.ndims is None:
         return None
-    elif not op.inputs or len(op.outputs) != 1:
-        return None
-    else:
-        vals = [consts.get(t, t.op.get_attr("value") if t.op.type == "Const" else None) for t in op.inputs]
     static = op.outputs[0].shape
-    if any(v is None for v in vals) or static.ndims is None:
-        return None
     if static.is_fully_defined() and int(np.prod(static.as_list() or [1])) > FOLD_MAX_ELEMENTS:
         return None
     try:
@@ -209,6 +202,23 @@ def _fold(op, consts, shapes_hold=False):
         return None
     r.flags.writeable = False
     return r
+
+
+def _fold_inputs(op, consts, shapes_hold):
+    """The values to fold ``op`` with, or None: its constant inputs; for a shape query of a fully
+    known static shape (``shapes_hold``), a zero-strided stand-in of that shape."""
+    if len(op.outputs) != 1 or op.control_inputs or not op.inputs:
+        return None
+    if op.type in SHAPE_QUERIES and shapes_hold and len(op.inputs) == 1:
+        x = op.inputs[0]
+        known = x.shape.ndims is not None if op.type == "Rank" else x.shape.is_fully_defined()
+        if not known or x.dtype.is_ref_dtype:
+            return None
+        return [np.broadcast_to(np.zeros((), np.float32), x.shape.as_list())]
+    if not (_side_effect_free(op, PURE_KINDS) or op.type in FOLDABLE_SOURCES):
+        return None
+    vals = [consts.get(t, t.op.get_attr("value") if t.op.type == "Const" else None) for t in op.inputs]
+    return None if any(v is None for v in vals) else vals
 
 
 def _scalar_exponent(op, consts):
