@@ -98,10 +98,11 @@ def _compile_kernel(source, arg_specs):
     import numpy as np
 
     from jitgraph.compiler.disk_cache import compile_lock, load_module
+    from jitgraph.compiler.llvm_tuning import tuned_for
     mod = load_module(source)
     sig = tuple(types.Array(from_dtype(np.dtype(dt)), ndim, "C") for dt, ndim in arg_specs)
     if sig not in mod.kernel.overloads:
-        with compile_lock(mod):
+        with compile_lock(mod), tuned_for(source):
             mod.kernel.compile(sig)
 
 

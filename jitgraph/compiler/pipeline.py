@@ -182,6 +182,7 @@ def _load(sources, shapes, var_info):
     from jitgraph.compiler import build_stats
     from jitgraph.compiler.cache import register_kernel
     from jitgraph.compiler.disk_cache import compile_lock, load_module
+    from jitgraph.compiler.llvm_tuning import tuned_for
     config.ensure_threading()
     out = {}
     for i, (src, operands) in sources.items():
@@ -192,7 +193,7 @@ def _load(sources, shapes, var_info):
             build_stats.record("shared")
         else:
             hits = sum(fn.stats.cache_hits.values())
-            with compile_lock(mod):
+            with compile_lock(mod), tuned_for(src):
                 fn.compile(sig)
             kind = "loaded" if sum(fn.stats.cache_hits.values()) > hits else "compiled"
             build_stats.record(kind, time.perf_counter() - t0)
