@@ -65,21 +65,27 @@ def kernel_source(step, shapes, var_shapes, parallel):
         if op.op_def.kind == "reduction":
             red_out[op] = lowering.reduction_spec(op)
     partial = any(len(s.axes) < r for s in red_out.values())
+    opnd_index = {key: i for i, key in enumerate(operands)}
+    # split inputs that ``_SplitPart`` members read with an offset (``views.py``): index -> (axis, size)
+    views = {opnd_index[("in", op.inputs[0])]: (op.get_attr("axis"), op.get_attr("size"))
+             for op in step.ops if op.type == "_SplitPart"}
     pats = {}
     for i, (kind, obj) in enumerate(operands):
-        if kind == "out" and obj.op in red_out:
+        if (kind == "out" and obj.op in red_out) or i in views:
             continue
         pats[i] = _pattern(shape_of[(kind, obj)], space)
     full = lambda p: all(x is not None for x in p[0]) and p[1] == r  # noqa: E731
     scalar = lambda p: all(x is None for x in p[0])  # noqa: E731
-    flat = r <= 1 or (not partial and all(full(p) or scalar(p) for p in pats.values()))
+    flat = not views and (r <= 1 or (not partial and all(full(p) or scalar(p) for p in pats.values())))
     helpers, lines = [], []
     args = [f"a{i}" for i in range(len(operands))]
     names = {(kind, obj): f"a{i}" for i, (kind, obj) in enumerate(operands)}
     # iteration sizes
     dims = []
     for d in range(r):
-        src = next((f"a{i}.shape[{p[0][d]}]" for i, p in pats.items() if p[0][d] is not None), "1")
+        src = next((f"a{i}.shape[{p[0][d]}]" for i, p in pats.items() if p[0][d] is not None), None)
+        if src is None:
+            src = next((str(size) if d == axis else f"a{i}.shape[{d}]" for i, (axis, size) in views.items()), "1")
         dims.append(src)
     pre = []
     if flat and r > 1:
@@ -117,7 +123,6 @@ def kernel_source(step, shapes, var_shapes, parallel):
         k[0] += 1
         return f"t{k[0]}"
 
-    opnd_index = {key: i for i, key in enumerate(operands)}
     hoisted = {}
 
     def load(t):
@@ -190,6 +195,16 @@ def kernel_source(step, shapes, var_shapes, parallel):
                     after.append(f"a{oi}f = a{oi}.reshape(a{oi}.size)")
                     after.append(f"for j in range(a{oi}.size):")
                     after.append(f"    a{oi}f[j] = {_ctor(op.outputs[0])}(a{oi}f[j] / ({cnt}))")
+            continue
+        if typ == "_SplitPart":     # the part read in place: the split input at an offset
+            ix = list(loops)
+            axis, begin = op.get_attr("axis"), op.get_attr("begin")
+            ix[axis] = f"{ix[axis]} + {begin}" if begin else ix[axis]
+            name = fresh()
+            body.append(f"{name} = a{opnd_index[('in', op.inputs[0])]}[{', '.join(ix)}]")
+            val[op.outputs[0]] = name
+            if ("out", op.outputs[0]) in opnd_index:
+                body.append(f"{idx_of[opnd_index[('out', op.outputs[0])]]} = {name}")
             continue
         tmpl, hs = ("{0}", ()) if typ == "Identity" else lowering.elementwise_template(op)
         helpers.extend(h for h in hs if h not in helpers)

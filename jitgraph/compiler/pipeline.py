@@ -22,6 +22,7 @@ from jitgraph.compiler.multi_apply import multi_apply
 from jitgraph.compiler.schedule import KernelStep, NotCompilable, ScheduleCycle, schedule
 from jitgraph.compiler.shapes import infer, var_shape
 from jitgraph.compiler.simplify import changes_a_shape, simplify
+from jitgraph.compiler.views import split_views
 
 
 class Compiled:
@@ -89,6 +90,9 @@ def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
     glued = p("glue", glue, ops, shapes, fetch_tensors, feed_tensors)
     deps, ops = _carry_deps(deps, glued), glued.ops
     fetch_tensors = [glued.tensor(t) for t in fetch_tensors]
+    viewed = p("views", split_views, ops, shapes, fetch_tensors, feed_tensors)
+    deps, ops = _carry_deps(deps, viewed), viewed.ops
+    fetch_tensors = [viewed.tensor(t) for t in fetch_tensors]
     kernels, kernel_of = p("fuse", fuse, ops, deps, shapes)
     written = {v for op in ops for v, w in var_accesses(op) if w}
     kernels, kernel_of = p("rewrite", one_pass_variance, kernels, kernel_of, written)

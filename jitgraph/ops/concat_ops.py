@@ -210,6 +210,29 @@ define_op("Split", _split_infer("Split"), _split_compute, kind="layout", grad=_s
 define_op("SplitV", _split_infer("SplitV"), _split_compute, kind="layout", grad=_split_grad)
 
 
+def _split_part_infer(ins, a):
+    dims = ins[0].shape.as_list()
+    dims[a["axis"]] = a["size"]
+    return [(_dt(ins), dims)]
+
+
+def _split_part_grad(op, g):
+    from jitgraph.ops.tile_pad_ops import pad
+    x, axis, begin, size = op.inputs[0], op.get_attr("axis"), op.get_attr("begin"), op.get_attr("size")
+    widths = [[0, 0] for _ in range(x.shape.ndims)]
+    widths[axis] = [begin, x.shape[axis].value - begin - size]
+    return [pad(g, widths)]
+
+
+# One part of a Split/SplitV, ``x[..., begin:begin + size, ...]`` along ``axis`` (static; the
+# compiler's ``views`` pass makes them, so that a fused kernel reads the part in place from ``x``
+# instead of a copy of a strided view). Elementwise for fusion: its loop is the part's shape and
+# the kernel indexes ``x`` with ``begin`` added on ``axis`` (``codegen``).
+define_op("_SplitPart", _split_part_infer,
+          lambda x, axis, begin, size: x[(slice(None),) * axis + (slice(begin, begin + size),)],
+          kind="elementwise", scalar="{0}", grad=_split_part_grad)
+
+
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     """Split ``value`` along ``axis`` into ``n`` equal parts (an int) or parts of the given sizes (a list)."""
     x = convert_to_tensor(value)

@@ -1,0 +1,121 @@
+"""views: the parts of a split that fused kernels read, read in place from the split's input.
+
+Before: the ops after ``glue``, with their symbolic shapes. After: a ``Simplified`` (as
+``simplify`` returns) in which each output of a ``Split``/``SplitV`` that an op fusible over the
+part's shape reads is computed by its own ``_SplitPart(x)`` (``axis``, ``begin``, ``size``
+attrs), and the split is gone once no output of it is read any more.
+
+Why: a ``Split`` step returns strided views of its input, and a kernel takes C-contiguous
+operands, so the runner copied every part before the kernel read it. An LSTM cell splits its
+[batch, 4 * units] gate pre-activations into four parts that one kernel reads: the static LSTM
+(P5) copied 172 parts a step (0.9 ms) after 56 ``Split`` steps (0.45 ms). A ``_SplitPart`` is
+elementwise over the part's shape, so it joins the kernel of its reader, and the kernel indexes
+``x`` with ``begin`` added on ``axis`` (``codegen``): no step, no copy, and the loop stays a
+vectorizable C-contiguous read.
+
+Only parts of a known extent on ``axis`` (a static dim of ``x``) are made, so ``begin`` and
+``size`` are constants of the kernel source. Fetched parts, and splits some op depends on by a
+control edge, stay as they were.
+
+Cost: one walk over the ops and one over their inputs (the consumer lists): linear.
+"""
+
+from jitgraph.compiler.fuse import fusible_space
+from jitgraph.compiler.lowering import dtype_ok
+from jitgraph.compiler.simplify import Simplified, _rewire
+from jitgraph.framework.tensor import Operation
+from jitgraph.ops.registry import get_op_def
+
+SPLITS = ("Split", "SplitV")
+
+
+def split_views(ops, shapes, fetched, fed):
+    """Rewrite the split outputs that fusible ops read into ``_SplitPart`` ops (module doc)."""
+    keep, fed = set(fetched) | set(fed), set(fed)
+    consumers, controlled = {}, set()
+    for op in ops:
+        for t in op.inputs:
+            consumers.setdefault(t, []).append(op)
+        controlled.update(op.control_inputs)
+    out, op_map, tmap, aliased, rename = [], {}, {}, set(), {}
+    part_def = get_op_def("_SplitPart")
+    for orig in ops:
+        op = _rewire(orig, tmap, op_map, fed)
+        if op is not orig:
+            for t, u in zip(orig.outputs, op.outputs):
+                shapes[u] = shapes.get(t)
+        op_map[orig] = op
+        parts = _parts(op, shapes) if op.type in SPLITS and orig not in controlled else None
+        if parts is None:
+            out.append(op)
+            continue
+        left = False
+        for k, (t, (begin, size)) in enumerate(zip(orig.outputs, parts)):
+            space = shapes.get(t)
+            if t in keep or not any(fusible_space(c, shapes) == tuple(space) for c in consumers.get(t, ())):
+                left = True
+                continue
+            axis = op.get_attr("axis")
+            sx = shapes[op.inputs[0]]
+            for d, (a, b) in enumerate(zip(space, sx)):     # the part's dims are x's
+                if d != axis:
+                    _union(rename, a, b)
+            attrs = {"axis": axis, "begin": begin, "size": size}
+            new = Operation(op.graph, f"{op.name}/part{k}", part_def, [op.inputs[0]], list(op.control_inputs),
+                            attrs, [(t.dtype, t.shape)])
+            new._id, new._traceback, new._device = op._id, op.traceback, op.device
+            shapes[new.outputs[0]] = tuple(size if d == axis else b for d, b in enumerate(sx))
+            tmap[t] = new.outputs[0]
+            out.append(new)
+        if left:
+            out.append(op)
+        else:
+            aliased.add(orig)
+            op_map[orig] = orig      # not kept: edges to the split are not carried to any part
+    if rename:
+        _rename_dims(shapes, rename)
+    return Simplified(out, {}, op_map, tmap, aliased)
+
+
+def _root(rename, d):
+    while d in rename:
+        d = rename[d]
+    return d
+
+
+def _union(rename, a, b):
+    """Record that dims ``a`` and ``b`` are one (an ``int`` stays the name of its class)."""
+    a, b = _root(rename, a), _root(rename, b)
+    if a != b and not (isinstance(a, int) and isinstance(b, int)):
+        if isinstance(a, int):
+            a, b = b, a
+        rename[a] = b
+
+
+def _rename_dims(shapes, rename):
+    """Give equal dims one name in every shape. The shape pass names a split's output dims afresh
+    (one name shared by the parts of every split it equated, say every LSTM step's gates) and the
+    split inputs' dims by their own producers; a part is now computed from its input, so a kernel
+    reading it takes its dims from the input, and the two names must be one. Linear in the
+    shapes."""
+    for t, s in list(shapes.items()):
+        if s is not None and any(d in rename for d in s):
+            shapes[t] = tuple(_root(rename, d) for d in s)
+
+
+def _parts(op, shapes):
+    """``[(begin, size), ...]`` of ``op``'s outputs along its axis when every extent is static, else
+    None."""
+    x = op.inputs[0]
+    sx = shapes.get(x)
+    if x.dtype.is_ref_dtype or not dtype_ok(x) or sx is None:
+        return None
+    axis = op.get_attr("axis")
+    outs = [shapes.get(t) for t in op.outputs]
+    if len(outs) < 2 or any(s is None or len(s) != len(sx) or not isinstance(s[axis], int) for s in outs):
+        return None
+    out, begin = [], 0
+    for s in outs:
+        out.append((begin, s[axis]))
+        begin += s[axis]
+    return out if begin == sx[axis] else None

@@ -1,0 +1,93 @@
+"""views: split outputs that kernels read are read in place from the split's input (no ``Split``
+step, no copy); parts that must exist as arrays stay, and results equal the reference executor's."""
+
+import numpy as np
+import pytest
+
+import jitgraph as tf
+from jitgraph.compiler import config
+from jitgraph.compiler.schedule import KernelStep
+
+pytestmark = pytest.mark.usefixtures("eager_strict")
+
+
+def _compiled(sess):
+    plan = max((p for p in sess._plans._plans.values() if p.compiled), key=lambda p: len(p.fetch_tensors))
+    return next(iter(plan.compiled.values()))
+
+
+def _numpy_types(comp):
+    return [s.type for s in comp.steps if not isinstance(s, KernelStep)]
+
+
+def _reference(graph, fetches, feeds, init):
+    prev = config.set_compile_mode("never")
+    try:
+        with tf.Session(graph=graph) as ref:
+            ref.run(init)
+            return ref.run(fetches, feeds)
+    finally:
+        config.set_compile_mode(prev)
+
+
+def _run_both(g, fetches, feeds, train=None):
+    init = tf.global_variables_initializer()
+    with tf.Session() as sess:
+        sess.run(init)
+        got = sess.run(fetches + ([train] if train is not None else []), feeds)[:len(fetches)]
+        comp = _compiled(sess)
+    want = _reference(g, fetches + ([train] if train is not None else []), feeds, init)[:len(fetches)]
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=2e-6, atol=2e-6)
+    return comp
+
+
+def _lstm_cell(x, units):
+    w = tf.Variable(np.random.default_rng(1).standard_normal((x.shape[1].value, 4 * units)).astype(np.float32) * 0.3)
+    i, j, f, o = tf.split(tf.matmul(x, w), 4, axis=1)
+    c = tf.sigmoid(f + 1.0) * 0.5 + tf.sigmoid(i) * tf.tanh(j)
+    return tf.tanh(c) * tf.sigmoid(o), w
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_lstm_gates_are_read_from_the_matmul_in_place(g, batch):
+    x = tf.placeholder(tf.float32, [None, 6])
+    h, _ = _lstm_cell(x, 3)
+    xv = np.random.default_rng(0).standard_normal((batch, 6)).astype(np.float32)
+    comp = _run_both(g, [h], {x: xv})
+    assert "Split" not in _numpy_types(comp)
+    assert "_contig(" not in comp.runner_source
+    assert any("+ 9]" in src for src in comp.sources)      # the fourth gate: offset 3 * units
+
+
+def test_training_through_split_gates_matches_the_reference(g):
+    x = tf.placeholder(tf.float32, [None, 6])
+    h, w = _lstm_cell(x, 4)
+    loss = tf.reduce_mean(tf.square(h - 0.25))
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    xv = np.random.default_rng(2).standard_normal((7, 6)).astype(np.float32)
+    comp = _run_both(g, [loss, tf.gradients(loss, w)[0]], {x: xv}, train)
+    assert "Split" not in _numpy_types(comp)
+
+
+def test_a_fetched_part_keeps_its_split(g):
+    x = tf.placeholder(tf.float32, [None, 8])
+    a, b = tf.split(x * 2.0, 2, axis=1)
+    comp = _run_both(g, [a, tf.exp(b)], {x: np.arange(24, dtype=np.float32).reshape(3, 8) / 10})
+    assert "Split" in _numpy_types(comp)
+
+
+def test_unequal_parts_and_axis_zero(g):
+    x = tf.placeholder(tf.float32, [6, None])
+    y = tf.matmul(x, tf.constant(np.eye(3, dtype=np.float32)))
+    top, mid, low = tf.split(y, [1, 2, 3], axis=0)
+    outs = [tf.tanh(top) * 2.0, mid + 1.0, tf.sigmoid(low)]
+    comp = _run_both(g, outs, {x: np.linspace(-2, 2, 18, dtype=np.float32).reshape(6, 3)})
+    assert "SplitV" not in _numpy_types(comp)
+
+
+def test_a_split_of_run_time_extent_stays_a_step(g):
+    x = tf.placeholder(tf.float32, [4, None])
+    a, b = tf.split(tf.matmul(tf.constant(np.ones((4, 4), np.float32)), x), 2, axis=1)
+    comp = _run_both(g, [a * b], {x: np.arange(16, dtype=np.float32).reshape(4, 4)})
+    assert "Split" in _numpy_types(comp)
