@@ -39,6 +39,7 @@ def split_views(ops, shapes, fetched, fed):
         controlled.update(op.control_inputs)
     out, op_map, tmap, aliased, rename = [], {}, {}, set(), {}
     part_def = get_op_def("_SplitPart")
+    fresh_id = None     # parts take ids no op of the graph has (the runner names values by op id)
     for orig in ops:
         op = _rewire(orig, tmap, op_map, fed)
         if op is not orig:
@@ -63,7 +64,10 @@ def split_views(ops, shapes, fetched, fed):
             attrs = {"axis": axis, "begin": begin, "size": size}
             new = Operation(op.graph, f"{op.name}/part{k}", part_def, [op.inputs[0]], list(op.control_inputs),
                             attrs, [(t.dtype, t.shape)])
-            new._id, new._traceback, new._device = op._id, op.traceback, op.device
+            if fresh_id is None:
+                fresh_id = len(op.graph.get_operations())
+            new._id, new._traceback, new._device = fresh_id, op.traceback, op.device
+            fresh_id += 1
             shapes[new.outputs[0]] = tuple(size if d == axis else b for d, b in enumerate(sx))
             tmap[t] = new.outputs[0]
             out.append(new)

@@ -91,3 +91,13 @@ def test_a_split_of_run_time_extent_stays_a_step(g):
     a, b = tf.split(tf.matmul(tf.constant(np.ones((4, 4), np.float32)), x), 2, axis=1)
     comp = _run_both(g, [a * b], {x: np.arange(16, dtype=np.float32).reshape(4, 4)})
     assert "Split" in _numpy_types(comp)
+
+
+def test_parts_also_read_by_numpy_steps_are_written_out_each_under_its_own_name(g):
+    # (the parts once shared their split's op id, so two materialized parts had one runner name)
+    x = tf.placeholder(tf.float32, [None, 4])
+    a, b = tf.split(tf.matmul(x, tf.constant(np.linspace(-1, 1, 32, dtype=np.float32).reshape(4, 8))), 2, axis=1)
+    w = tf.constant(np.linspace(0, 1, 16, dtype=np.float32).reshape(4, 4))
+    outs = [tf.matmul(a, w), tf.matmul(b, w), a * b]
+    comp = _run_both(g, outs, {x: np.random.default_rng(3).standard_normal((3, 4)).astype(np.float32)})
+    assert "Split" not in _numpy_types(comp)
