@@ -61,7 +61,12 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
           "_contig": _contig, "_GuardFailed": GuardFailed, "_fallback": _no_fallback,
           "_may_share": np.may_share_memory}
     sched.kernel_inputs = {t for s in sched.steps if isinstance(s, KernelStep) for t in s.ins}
-    np_inputs = sched.np_inputs = {t for s in sched.steps if not isinstance(s, KernelStep) for t in s.inputs}
+    sched.np_reader_types = {}      # tensor -> the types of the NumPy steps that read it
+    for s in sched.steps:
+        if not isinstance(s, KernelStep):
+            for t in s.inputs:
+                sched.np_reader_types.setdefault(t, set()).add(s.type)
+    np_inputs = sched.np_inputs = set(sched.np_reader_types)
     one_d = {}   # runner name of a rank-0 kernel output -> name of its 1-d buffer (what kernels take)
     ns["_owns_threads"] = owns = runs_own_threads(sched, kernels_loaded)
     lines = []
@@ -314,16 +319,17 @@ def _emit_kernel(step, si, body, ns, name, kin, var, shapes, sched, loaded, var_
 
 
 # NumPy steps whose results never alias an input (so a view-holding consumer is impossible)
-NO_VIEW_CONSUMERS = {"MatMul"}
+NO_VIEW_CONSUMERS = {"MatMul", "_FusedMatMul"}
 
 
 def _matmul_in_place_ok(op, sched):
     """Can this MatMul write into a buffer reused across runs? Its result must not be fetched and
-    every consumer must be a kernel or a step that never returns a view of it."""
+    every consumer must be a kernel or a step that never returns a view of it (one set lookup:
+    ``sched.np_reader_types``)."""
     t = op.outputs[0]
     if op.op_def.run is not None or t in sched.fetched or t.dtype.base_dtype.name not in ("float32", "float64"):
         return False
-    if any(s.type not in NO_VIEW_CONSUMERS and t in s.inputs for s in sched.steps if not isinstance(s, KernelStep)):
+    if not sched.np_reader_types.get(t, set()) <= NO_VIEW_CONSUMERS:
         return False
     return all(x.dtype.is_ref_dtype or x.shape.ndims == 2 for x in op.inputs)
 
