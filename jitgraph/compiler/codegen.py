@@ -69,14 +69,16 @@ def kernel_source(step, shapes, var_shapes, parallel):
     # split inputs that ``_SplitPart`` members read with an offset (``views.py``): index -> (axis, size)
     views = {opnd_index[("in", op.inputs[0])]: (op.get_attr("axis"), op.get_attr("size"))
              for op in step.ops if op.type == "_SplitPart"}
+    # ... and the results ``_ConcatParts`` members store their inputs into, each at its offset
+    joins = {opnd_index[("out", op.outputs[0])] for op in step.ops if op.type == "_ConcatParts"}
     pats = {}
     for i, (kind, obj) in enumerate(operands):
-        if (kind == "out" and obj.op in red_out) or i in views:
+        if (kind == "out" and obj.op in red_out) or i in views or i in joins:
             continue
         pats[i] = _pattern(shape_of[(kind, obj)], space)
     full = lambda p: all(x is not None for x in p[0]) and p[1] == r  # noqa: E731
     scalar = lambda p: all(x is None for x in p[0])  # noqa: E731
-    flat = not views and (r <= 1 or (not partial and all(full(p) or scalar(p) for p in pats.values())))
+    flat = not views and not joins and (r <= 1 or (not partial and all(full(p) or scalar(p) for p in pats.values())))
     helpers, lines = [], []
     args = [f"a{i}" for i in range(len(operands))]
     names = {(kind, obj): f"a{i}" for i, (kind, obj) in enumerate(operands)}
@@ -205,6 +207,13 @@ def kernel_source(step, shapes, var_shapes, parallel):
             val[op.outputs[0]] = name
             if ("out", op.outputs[0]) in opnd_index:
                 body.append(f"{idx_of[opnd_index[('out', op.outputs[0])]]} = {name}")
+            continue
+        if typ == "_ConcatParts":    # each input stored into the result at its offset
+            oi, axis, size = opnd_index[("out", op.outputs[0])], op.get_attr("axis"), op.get_attr("size")
+            for part, t in enumerate(op.inputs):
+                ix = list(loops)
+                ix[axis] = f"{ix[axis]} + {part * size}" if part else ix[axis]
+                body.append(f"a{oi}[{', '.join(ix)}] = {operand(op, t)}")
             continue
         tmpl, hs = ("{0}", ()) if typ == "Identity" else lowering.elementwise_template(op)
         helpers.extend(h for h in hs if h not in helpers)

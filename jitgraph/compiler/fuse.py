@@ -47,6 +47,10 @@ def fusible_space(op, shapes):
         if vs is None or val is None or tuple(val) != vs or not op.attrs.get("validate_shape", True):
             return None
         return vs if lowering.dtype_ok(op.inputs[1]) else None
+    if typ == "_ConcatParts":      # loops over its (equal) inputs' shape, storing each at its offset
+        if not all(lowering.dtype_ok(t) for t in op.inputs):
+            return None
+        return _known(shapes.get(op.inputs[0]))
     if kind == "reduction":
         if lowering.reduction_spec(op) is None:
             return None

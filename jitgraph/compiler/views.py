@@ -1,9 +1,15 @@
-"""views: the parts of a split that fused kernels read, read in place from the split's input.
+"""views: split parts that fused kernels read, read in place from the split's input; concats of
+kernel results, stored in place by the kernel.
 
 Before: the ops after ``glue``, with their symbolic shapes. After: a ``Simplified`` (as
 ``simplify`` returns) in which each output of a ``Split``/``SplitV`` that an op fusible over the
 part's shape reads is computed by its own ``_SplitPart(x)`` (``axis``, ``begin``, ``size``
-attrs), and the split is gone once no output of it is read any more.
+attrs), and the split is gone once no output of it is read any more; and each ``ConcatV2`` of
+equally shaped inputs, one of them computed by a fusible op, is a ``_ConcatParts`` that joins the
+kernel computing them: the kernel stores each input into the result at its offset (an LSTM's
+backward pass concatenated its four [batch, units] gate gradients 28 times a step; P5 A/B
+19.25 -> 18.3 ms). The pass equates the dims the shape pass named apart (a split's outputs and a
+concat's result get names of their own) with those of the split's input and the concat's inputs.
 
 Why: a ``Split`` step returns strided views of its input, and a kernel takes C-contiguous
 operands, so the runner copied every part before the kernel read it. An LSTM cell splits its
@@ -22,7 +28,7 @@ Cost: one walk over the ops and one over their inputs (the consumer lists): line
 
 from jitgraph.compiler.fuse import fusible_space
 from jitgraph.compiler.lowering import dtype_ok
-from jitgraph.compiler.simplify import Simplified, _rewire
+from jitgraph.compiler.simplify import Simplified, _rewire, replace
 from jitgraph.framework.tensor import Operation
 from jitgraph.ops.registry import get_op_def
 
@@ -30,7 +36,8 @@ SPLITS = ("Split", "SplitV")
 
 
 def split_views(ops, shapes, fetched, fed):
-    """Rewrite the split outputs that fusible ops read into ``_SplitPart`` ops (module doc)."""
+    """Rewrite split outputs that fusible ops read into ``_SplitPart`` ops and concats of kernel
+    results into ``_ConcatParts`` (module doc)."""
     keep, fed = set(fetched) | set(fed), set(fed)
     consumers, controlled = {}, set()
     for op in ops:
@@ -46,6 +53,12 @@ def split_views(ops, shapes, fetched, fed):
             for t, u in zip(orig.outputs, op.outputs):
                 shapes[u] = shapes.get(t)
         op_map[orig] = op
+        if op.type == "ConcatV2" and orig not in controlled:
+            joined = _concat_parts(orig, op, shapes, tmap, fed, rename)
+            if joined is not None:
+                op_map[orig] = joined
+                out.append(joined)
+                continue
         parts = _parts(op, shapes) if op.type in SPLITS and orig not in controlled else None
         if parts is None:
             out.append(op)
@@ -105,6 +118,25 @@ def _rename_dims(shapes, rename):
     for t, s in list(shapes.items()):
         if s is not None and any(d in rename for d in s):
             shapes[t] = tuple(_root(rename, d) for d in s)
+
+
+def _concat_parts(orig, op, shapes, tmap, fed, rename):
+    """``op`` (a ``ConcatV2``) as a ``_ConcatParts`` when its inputs share one shape of static
+    extent on the axis and one of them comes from an op fusible over that shape, else None."""
+    ins, s, so = op.inputs, shapes.get(op.inputs[0]), shapes.get(op.outputs[0])
+    if len(ins) < 2 or s is None or so is None or len(so) != len(s) or any(shapes.get(t) != s for t in ins):
+        return None
+    axis = op.get_attr("axis")
+    if not isinstance(s[axis], int) or not all(dtype_ok(t) and not t.dtype.is_ref_dtype for t in ins):
+        return None
+    if not any(fusible_space(t.op, shapes) == tuple(s) for t in ins):
+        return None
+    new = replace(orig, op, "_ConcatParts", list(ins), tmap, fed, {"axis": axis, "size": s[axis]})
+    joined = tuple(len(ins) * s[axis] if d == axis else b for d, b in enumerate(s))
+    for a, b in zip(so, joined):
+        _union(rename, a, b)
+    shapes[new.outputs[0]] = joined
+    return new
 
 
 def _parts(op, shapes):

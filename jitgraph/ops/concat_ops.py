@@ -135,6 +135,11 @@ def _concat_grad(op, g):
 
 define_op("ConcatV2", _concat_infer, lambda *xs, axis: np.concatenate(xs, axis=axis), kind="layout",
           grad=_concat_grad)
+# A ConcatV2 of equally shaped inputs (static ``size`` each on ``axis``), as the compiler's
+# ``views`` pass makes it: the fused kernel computing the inputs loops over their shape and stores
+# each one into the result at its offset (``codegen``), so the inputs are never written alone.
+define_op("_ConcatParts", _concat_infer, lambda *xs, axis, size: np.concatenate(xs, axis=axis), kind="layout",
+          grad=_concat_grad)
 
 
 def concat(values, axis, name="concat"):

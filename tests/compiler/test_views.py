@@ -1,5 +1,6 @@
 """views: split outputs that kernels read are read in place from the split's input (no ``Split``
-step, no copy); parts that must exist as arrays stay, and results equal the reference executor's."""
+step, no copy), and concats of kernel results are stored in place by the kernel (no ``ConcatV2``
+step); parts that must exist as arrays stay, and results equal the reference executor's."""
 
 import numpy as np
 import pytest
@@ -101,3 +102,36 @@ def test_parts_also_read_by_numpy_steps_are_written_out_each_under_its_own_name(
     outs = [tf.matmul(a, w), tf.matmul(b, w), a * b]
     comp = _run_both(g, outs, {x: np.random.default_rng(3).standard_normal((3, 4)).astype(np.float32)})
     assert "Split" not in _numpy_types(comp)
+
+
+def test_a_concat_of_kernel_results_is_stored_in_place(g):
+    x = tf.placeholder(tf.float32, [None, 5])
+    gates = [tf.sigmoid(x * float(k)) for k in range(1, 5)]
+    y = tf.concat(gates, axis=1)
+    out = tf.matmul(y, tf.constant(np.linspace(-1, 1, 60, dtype=np.float32).reshape(20, 3)))
+    comp = _run_both(g, [out], {x: np.random.default_rng(4).standard_normal((3, 5)).astype(np.float32)})
+    assert "ConcatV2" not in _numpy_types(comp)
+    assert any("i1 + 15] = " in src for src in comp.sources)      # the fourth input: offset 3 * 5
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_concat_parts_fetched_mixed_with_a_feed_and_along_either_axis(g, axis):
+    x = tf.placeholder(tf.float32, [2, 4])
+    a = tf.tanh(x)
+    y = tf.concat([a, x, a * 2.0], axis=axis)
+    comp = _run_both(g, [y, a, tf.reduce_sum(y * y)], {x: np.arange(8, dtype=np.float32).reshape(2, 4) / 7})
+    assert "ConcatV2" not in _numpy_types(comp)
+
+
+def test_concat_of_unequal_parts_stays_a_step(g):
+    x = tf.placeholder(tf.float32, [None, 3])
+    y = tf.concat([tf.exp(x), tf.tile(x, [1, 2])], axis=1)
+    comp = _run_both(g, [tf.matmul(y, tf.ones([9, 2]))], {x: np.ones((2, 3), np.float32)})
+    assert "ConcatV2" in _numpy_types(comp)
+
+
+def test_a_concat_along_a_run_time_axis_still_compiles(g):
+    x = tf.placeholder(tf.float32, [None, 4])
+    y = tf.concat([tf.tanh(x), x * 2.0], axis=0)
+    comp = _run_both(g, [tf.tanh(y) + 1.0], {x: np.full((1, 4), 0.5, np.float32)})
+    assert "ConcatV2" not in _numpy_types(comp)
