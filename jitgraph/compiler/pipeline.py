@@ -1,7 +1,7 @@
 """The compiler pipeline, top to bottom: one function naming every pass in order.
 
-    prune → order → simplify → shapes → glue → fuse → rewrite → multi → schedule → codegen → compile
-    → runner
+    prune → order → simplify → shapes → glue → views → fuse → rewrite → multi → schedule → codegen
+    → compile → runner
 
 ``compile_plan`` turns (fetches, targets, feeds, feed signature) into a ``run(state, feeds)``
 function. ``JITGRAPH_DEBUG=1`` prints each pass's time, ``=2`` also the IR after each pass,
