@@ -1,7 +1,8 @@
 """Whole training steps of real programs, jitgraph beside TF1, each in its own process.
 
 ``python -m benchmarks.programs [--programs P1] [--impls jitgraph,tf] [--steps 30] [--warmup 5]``
-prints the steady per-step time (median after warm-up) of each program under each impl.  Run it
+prints the steady per-step time (median after warm-up) of each program under each impl, and the
+child's total seconds (graph build to last step: warm-up, compiles and waits included).  Run it
 with an interpreter that has both jitgraph and TensorFlow for the TF column (``tf`` is ``n/a``
 otherwise).  Children alternate ABBA over ``--passes``; every child also runs one step with
 dropout off from the shared initial values and reports its loss, which must agree across impls.
@@ -355,7 +356,7 @@ def main(argv=None):
     if a.child:
         return child(a.child[0], a.child[1], a.warmup, a.steps)
     impls = a.impls.split(",")
-    print(f"{'program':8} {'impl':9} {'ms/step':>9} {'min':>8} {'loss (dropout off)':>19} {'first run s':>11}")
+    print(f"{'program':8} {'impl':9} {'ms/step':>9} {'min':>8} {'loss (dropout off)':>19} {'total s':>11}")
     for name in a.programs.split(","):
         got = {i: [] for i in impls}
         for k in range(a.passes):
