@@ -123,13 +123,16 @@ def _rename_dims(shapes, rename):
 def _concat_parts(orig, op, shapes, tmap, fed, rename):
     """``op`` (a ``ConcatV2``) as a ``_ConcatParts`` when its inputs share one shape of static
     extent on the axis and one of them comes from an op fusible over that shape, else None."""
-    ins, s, so = op.inputs, shapes.get(op.inputs[0]), shapes.get(op.outputs[0])
-    if len(ins) < 2 or s is None or so is None or len(so) != len(s) or any(shapes.get(t) != s for t in ins):
+    def canon(t):     # (dims equated earlier in this pass compare equal)
+        sh = shapes.get(t)
+        return None if sh is None else tuple(_root(rename, d) for d in sh)
+    ins, s, so = op.inputs, canon(op.inputs[0]), shapes.get(op.outputs[0])
+    if len(ins) < 2 or s is None or so is None or len(so) != len(s) or any(canon(t) != s for t in ins):
         return None
     axis = op.get_attr("axis")
     if not isinstance(s[axis], int) or not all(dtype_ok(t) and not t.dtype.is_ref_dtype for t in ins):
         return None
-    if not any(fusible_space(t.op, shapes) == tuple(s) for t in ins):
+    if not any(fusible_space(t.op, shapes) == shapes.get(t) for t in ins):
         return None
     new = replace(orig, op, "_ConcatParts", list(ins), tmap, fed, {"axis": axis, "size": s[axis]})
     joined = tuple(len(ins) * s[axis] if d == axis else b for d, b in enumerate(s))

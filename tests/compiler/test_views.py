@@ -135,3 +135,19 @@ def test_a_concat_along_a_run_time_axis_still_compiles(g):
     y = tf.concat([tf.tanh(x), x * 2.0], axis=0)
     comp = _run_both(g, [tf.tanh(y) + 1.0], {x: np.full((1, 4), 0.5, np.float32)})
     assert "ConcatV2" not in _numpy_types(comp)
+
+
+def test_the_parts_of_a_split_feed_concatenated_again_need_no_step(g):
+    # (the two parts' dims had names of their own until the pass equated them with the feed's)
+    x = tf.placeholder(tf.float32, [None, 8])
+    a, b = tf.split(x, 2, axis=1)
+    y = tf.concat([tf.tanh(a), tf.sigmoid(b)], 1)
+    comp = _run_both(g, [y, tf.reduce_sum(y, 0)], {x: np.linspace(-2, 2, 24, dtype=np.float32).reshape(3, 8)})
+    assert _numpy_types(comp) == []
+
+
+def test_integer_parts_and_a_boolean_concat(g):
+    x = tf.placeholder(tf.int32, [None, 6])
+    a, b, c = tf.split(x * 3, 3, axis=1)
+    comp = _run_both(g, [a * b - c, tf.concat([a > b, c > 4], 1)], {x: np.arange(12, dtype=np.int32).reshape(2, 6)})
+    assert _numpy_types(comp) == []
