@@ -29,7 +29,7 @@ dead ``Shape`` ops: linear.
 """
 
 from jitgraph.compiler.fuse import fusible_space
-from jitgraph.compiler.simplify import Simplified, _frozen, _rewire, replace
+from jitgraph.compiler.simplify import Simplified, _frozen, replace, rewire_shaped
 
 DROPPABLE = {"Shape", "Size", "Rank"}     # pure shape queries: dead once nothing reads them
 SHAPE_ONLY_INPUT = {"Shape": 0, "Size": 0, "_BroadcastLike": 1}   # the input read for its shape alone
@@ -43,11 +43,7 @@ def glue(ops, shapes, fetched, fed):
     for t in fed:
         _offer(donors, t, shapes)
     for orig in ops:
-        op = _rewire(orig, tmap, op_map, fed)
-        if op is not orig:
-            for t, u in zip(orig.outputs, op.outputs):
-                shapes[u] = shapes.get(t)
-        op_map[orig] = op
+        op = rewire_shaped(orig, tmap, op_map, fed, shapes)
         like = _like(op, shapes) if op.type == "BroadcastTo" and orig.outputs[0] not in keep else None
         if like is not None:
             new = replace(orig, op, "_BroadcastLike", [op.inputs[0], like], tmap, fed)

@@ -130,6 +130,17 @@ def _rewire(op, tmap, op_map, fed):
     return _copy(op, op.op_def, inputs, controls, op.attrs, tmap, fed)
 
 
+def rewire_shaped(orig, tmap, op_map, fed, shapes):
+    """``_rewire`` for the passes after ``shapes``: a copy's outputs take the original's symbolic
+    shapes, and ``op_map`` records what stands for ``orig``."""
+    op = _rewire(orig, tmap, op_map, fed)
+    if op is not orig:
+        for t, u in zip(orig.outputs, op.outputs):
+            shapes[u] = shapes.get(t)
+    op_map[orig] = op
+    return op
+
+
 def _fused(chain, tmap, op_map, fed):
     """The fused op standing for ``chain`` (a ``remap.Epilogue`` or ``remap.SparseUpdate``), named
     as its last op."""

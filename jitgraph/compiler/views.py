@@ -28,7 +28,7 @@ Cost: one walk over the ops and one over their inputs (the consumer lists): line
 
 from jitgraph.compiler.fuse import fusible_space
 from jitgraph.compiler.lowering import dtype_ok
-from jitgraph.compiler.simplify import Simplified, _rewire, replace
+from jitgraph.compiler.simplify import Simplified, replace, rewire_shaped
 from jitgraph.framework.tensor import Operation
 from jitgraph.ops.registry import get_op_def
 
@@ -48,11 +48,7 @@ def split_views(ops, shapes, fetched, fed):
     part_def = get_op_def("_SplitPart")
     fresh_id = None     # parts take ids no op of the graph has (the runner names values by op id)
     for orig in ops:
-        op = _rewire(orig, tmap, op_map, fed)
-        if op is not orig:
-            for t, u in zip(orig.outputs, op.outputs):
-                shapes[u] = shapes.get(t)
-        op_map[orig] = op
+        op = rewire_shaped(orig, tmap, op_map, fed, shapes)
         if op.type == "ConcatV2" and orig not in controlled:
             joined = _concat_parts(orig, op, shapes, tmap, fed, rename)
             if joined is not None:

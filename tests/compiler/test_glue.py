@@ -8,6 +8,8 @@ import jitgraph as tf
 from jitgraph.compiler import config
 from jitgraph.compiler.schedule import KernelStep
 
+from plan_checks import numpy_step_types, reference_values
+
 pytestmark = pytest.mark.usefixtures("eager_strict")
 
 
@@ -16,18 +18,7 @@ def _steps(sess):
     return next(iter(plan.compiled.values())).steps
 
 
-def _numpy_types(steps):
-    return [s.type for s in steps if not isinstance(s, KernelStep)]
-
-
-def _reference(graph, fetches, feeds, init):
-    prev = config.set_compile_mode("never")
-    try:
-        with tf.Session(graph=graph) as ref:
-            ref.run(init)
-            return ref.run(fetches, feeds)
-    finally:
-        config.set_compile_mode(prev)
+_numpy_types, _reference = numpy_step_types, reference_values
 
 
 def test_bias_layer_gradients_need_no_sum_to_shape(g):

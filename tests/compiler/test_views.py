@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import jitgraph as tf
-from jitgraph.compiler import config
-from jitgraph.compiler.schedule import KernelStep
+
+from plan_checks import numpy_step_types, reference_values
 
 pytestmark = pytest.mark.usefixtures("eager_strict")
 
@@ -18,17 +18,7 @@ def _compiled(sess):
 
 
 def _numpy_types(comp):
-    return [s.type for s in comp.steps if not isinstance(s, KernelStep)]
-
-
-def _reference(graph, fetches, feeds, init):
-    prev = config.set_compile_mode("never")
-    try:
-        with tf.Session(graph=graph) as ref:
-            ref.run(init)
-            return ref.run(fetches, feeds)
-    finally:
-        config.set_compile_mode(prev)
+    return numpy_step_types(comp.steps)
 
 
 def _run_both(g, fetches, feeds, train=None):
@@ -37,7 +27,7 @@ def _run_both(g, fetches, feeds, train=None):
         sess.run(init)
         got = sess.run(fetches + ([train] if train is not None else []), feeds)[:len(fetches)]
         comp = _compiled(sess)
-    want = _reference(g, fetches + ([train] if train is not None else []), feeds, init)[:len(fetches)]
+    want = reference_values(g, fetches + ([train] if train is not None else []), feeds, init)[:len(fetches)]
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=2e-6, atol=2e-6)
     return comp
