@@ -66,7 +66,7 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
         if not isinstance(s, KernelStep):
             for t in s.inputs:
                 sched.np_reader_types.setdefault(t, set()).add(s.type)
-    np_inputs = sched.np_inputs = set(sched.np_reader_types)
+    np_inputs = sched.np_reader_types
     one_d = {}   # runner name of a rank-0 kernel output -> name of its 1-d buffer (what kernels take)
     ns["_owns_threads"] = owns = runs_own_threads(sched, kernels_loaded)
     lines = []
@@ -338,7 +338,7 @@ def _tape_unread(op, sched):
     """Is ``op`` a loop whose tape (its last output) no step of the plan reads and no fetch takes?"""
     if op.type != "While":
         return False
-    return op.outputs[-1] not in sched.fetched and op.outputs[-1] not in sched.np_inputs
+    return op.outputs[-1] not in sched.fetched and op.outputs[-1] not in sched.np_reader_types
 
 
 def _emit_numpy(op, si, body, ns, name, var, sched, snaps, owns=False):

@@ -59,14 +59,12 @@ def split_views(ops, shapes, fetched, fed):
         if parts is None:
             out.append(op)
             continue
-        left = False
+        left, axis, sx = False, op.get_attr("axis"), shapes[op.inputs[0]]
         for k, (t, (begin, size)) in enumerate(zip(orig.outputs, parts)):
             space = shapes.get(t)
             if t in keep or not any(fusible_space(c, shapes) == tuple(space) for c in consumers.get(t, ())):
                 left = True
                 continue
-            axis = op.get_attr("axis")
-            sx = shapes[op.inputs[0]]
             for d, (a, b) in enumerate(zip(space, sx)):     # the part's dims are x's
                 if d != axis:
                     _union(rename, a, b)
