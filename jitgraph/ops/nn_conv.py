@@ -169,15 +169,18 @@ def _bias_add_grad_infer(ins, a):
     return [(g.dtype.base_dtype, [n])]
 
 
+def _summed_axes(data_format, rank):
+    """The axes BiasAddGrad sums: all but the channels'."""
+    channels = 1 if data_format == "NCHW" else rank - 1
+    return tuple(i for i in range(rank) if i != channels)
+
+
 def _bias_add_grad(g, data_format="NHWC"):
-    axis = 1 if data_format == "NCHW" else g.ndim - 1
-    return g.sum(axis=tuple(i for i in range(g.ndim) if i != axis), dtype=g.dtype)
+    return g.sum(axis=_summed_axes(data_format, g.ndim), dtype=g.dtype)
 
 
 def _bias_add_grad_axes(op, rank):
-    """The axes BiasAddGrad sums: all but the channels'."""
-    channels = 1 if op.attrs.get("data_format") == "NCHW" else rank - 1
-    return tuple(i for i in range(rank) if i != channels)
+    return _summed_axes(op.attrs.get("data_format"), rank)
 
 
 # A reduction the compiler fuses into the kernel that computes the gradient (P8's four bias
