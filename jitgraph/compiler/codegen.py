@@ -8,6 +8,13 @@ byte-equal source and share one disk-cache entry. Loop nest: one flat loop when 
 is full-size or a scalar, else one loop per dim with index 0 on broadcast dims. Member ops are
 emitted in program order per element, so reads and in-place writes of a variable keep their order.
 The outermost loop is a ``prange`` when the kernel is large (``parallel_threshold``).
+
+A reduction over some of the dims (batch norm's per-channel sums over [N, H, W, C]) accumulates in
+an array the kernel allocates, copied into the result after the loop: LLVM knows that array
+aliases no operand, so the loop over channels vectorizes (a [32, 32, 32, 32] sum over three axes,
+0.29 -> 0.16 ms on one core; the same at 64 channels). When such a kernel is large and the
+reduction runs across the outer loop, that loop runs as ``REDUCTION_CHUNKS`` chunks in a
+``prange``, each chunk reducing into its own row of the array, and the rows are combined after.
 A ``multi_apply`` group is the members' (byte-equal) kernel renamed ``part`` plus a ``kernel``
 driver that calls it once per member, one after another (``group_source``); a member of that form
 left alone calls the same module's ``part`` (``Operands.entry``), so it compiles nothing more.
@@ -26,6 +33,10 @@ from jitgraph.compiler import fastmath, lowering
 KERNEL_FASTMATH = "KERNEL_FASTMATH = {'contract', 'reassoc', 'nsz'}\n"
 DECO = ("@njit(cache=True, nogil=True, error_model='numpy', fastmath=KERNEL_FASTMATH, boundscheck=False{par})\n")
 
+
+# Chunks of a parallel loop that reduces across dim 0 (at most; one per index when dim 0 is shorter).
+# A constant, not ``numba.get_num_threads()``: calling that makes a kernel uncacheable on disk.
+REDUCTION_CHUNKS = 32
 
 SCALAR_AS_1D = True   # the runner relies on it: rank-0 operands arrive with shape (1,)
 
@@ -117,6 +128,11 @@ def kernel_source(step, shapes, var_shapes, parallel):
                 if j is not None:
                     ix[j] = loops[d] if not flat else "i"
             idx_of[i] = f"a{i}[{', '.join(ix)}]"
+    # a large kernel whose only obstacle to ``prange`` is a reduction across dim 0 runs in chunks
+    chunked = bool(parallel and r > 1 and not flat and not _parallel_ok(red_out, r)
+                   and all(len(sp.axes) < r for sp in red_out.values()))
+    if partial and r > 1:
+        pre.append(f"nch = max(1, min(n0, {REDUCTION_CHUNKS}))" if chunked else "nch = 1")
     # body
     body, after = [], []
     val, k = {}, [0]
@@ -189,8 +205,14 @@ def kernel_source(step, shapes, var_shapes, parallel):
                 oix = [loops[d] for d in range(r) if d not in spec.axes or spec.keepdims]
                 if spec.keepdims:
                     oix = ["0" if d in spec.axes else loops[d] for d in range(r)]
-                tgt = f"a{oi}[{', '.join(oix)}]" if oix else _scalar_slot(oi, shape_of[operands[oi]])
-                pre.append(f"a{oi}.fill({_ident(spec)})")
+                if r > 1:     # into the kernel's own p<oi>, a row per chunk, combined after the loop
+                    tgt = f"p{oi}[{', '.join(['ch' if chunked else '0'] + oix)}]"
+                    pre.append(f"p{oi} = np.empty((nch,) + a{oi}.shape, a{oi}.dtype)")
+                    pre.append(f"p{oi}.fill({_ident(spec)})")
+                    after.extend(_merge_chunks(oi, spec.combine, op))
+                else:
+                    tgt = f"a{oi}[{', '.join(oix)}]" if oix else _scalar_slot(oi, shape_of[operands[oi]])
+                    pre.append(f"a{oi}.fill({_ident(spec)})")
                 body.append(f"{tgt} = {_combine(spec.combine, tgt, x, op)}")
                 if spec.mean:
                     cnt = " * ".join(f"n{d}" for d in spec.axes) or "1"
@@ -228,7 +250,7 @@ def kernel_source(step, shapes, var_shapes, parallel):
         if key in opnd_index:
             body.append(f"{idx_of[opnd_index[key]]} = {name}")
     # assemble
-    par = ", parallel=True" if parallel and loops and _parallel_ok(red_out, r) else ""
+    par = ", parallel=True" if chunked or parallel and loops and _parallel_ok(red_out, r) else ""
     src = [fastmath.PRELUDE, KERNEL_FASTMATH]
     if helpers:
         src.append(fastmath.helper_source(helpers) + "\n\n")
@@ -236,9 +258,13 @@ def kernel_source(step, shapes, var_shapes, parallel):
     ind = "    "
     src.extend(ind + ln + "\n" for ln in pre)
     depth = 1
+    if chunked:
+        src.append(ind + "for ch in prange(nch):\n")
+        depth = 2
     for d, (lv, n) in enumerate(zip(loops, sizes)):
-        rng = "prange" if par and d == 0 else "range"
-        src.append(ind * depth + f"for {lv} in {rng}({n}):\n")
+        rng = "prange" if par and d == 0 and not chunked else "range"
+        bounds = f"ch * {n} // nch, (ch + 1) * {n} // nch" if chunked and d == 0 else n
+        src.append(ind * depth + f"for {lv} in {rng}({bounds}):\n")
         depth += 1
     src.extend(ind * depth + ln + "\n" for ln in body)
     src.extend(ind + ln + "\n" for ln in after)
@@ -247,6 +273,17 @@ def kernel_source(step, shapes, var_shapes, parallel):
     if par:
         text = text.replace("from numba import njit\n", "from numba import njit, prange\n", 1)
     return text, operands
+
+
+def _merge_chunks(oi, combine, op):
+    """Lines combining the chunks' rows of ``p<oi>`` into the reduction result ``a<oi>``."""
+    return [f"a{oi}f = a{oi}.reshape(a{oi}.size)",
+            f"p{oi}f = p{oi}.reshape(nch, a{oi}.size)",
+            f"for pj in range(a{oi}.size):",
+            f"    ps = p{oi}f[0, pj]",
+            "    for pc in range(1, nch):",
+            f"        ps = {_combine(combine, 'ps', f'p{oi}f[pc, pj]', op)}",
+            f"    a{oi}f[pj] = ps"]
 
 
 class Operands(list):
