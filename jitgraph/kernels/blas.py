@@ -66,9 +66,9 @@ class _Blas:
         return cls.ctl
 
     @classmethod
-    def run(cls, nchunks, work):
+    def run(cls, nchunks, work, min_parallel=MIN_PARALLEL_CHUNKS):
         """Call ``work(j)`` for j in range(nchunks), in parallel when the BLAS has >1 thread."""
-        if nchunks < MIN_PARALLEL_CHUNKS:     # a few chunks run here (see MIN_PARALLEL_CHUNKS)
+        if nchunks < min_parallel:     # a few chunks run here (see MIN_PARALLEL_CHUNKS)
             for j in range(nchunks):
                 work(j)
             return
@@ -182,9 +182,10 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
-def run_chunks(nchunks, work):
-    """Call ``work(j)`` for j in range(nchunks), in parallel when the BLAS has more than one thread."""
-    _Blas.run(nchunks, work)
+def run_chunks(nchunks, work, min_parallel=MIN_PARALLEL_CHUNKS):
+    """Call ``work(j)`` for j in range(nchunks), in parallel when the BLAS has more than one thread
+    and there are at least ``min_parallel`` chunks (fewer run on the calling thread)."""
+    _Blas.run(nchunks, work, min_parallel)
 
 
 def blas_threads():
