@@ -17,6 +17,7 @@ run, so its buffer is allocated once per specialization, not per run.
 import numpy as np
 
 from jitgraph import errors
+from jitgraph.compiler.inline_steps import inline_expr
 from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.runner_calls import (GuardFailed, _contig, _no_fallback, adopter, alloc_checked,
                                             matmul_into, numpy_step, oom_checker, reuse, take_pooled)
@@ -342,8 +343,6 @@ def _tape_unread(op, sched):
 
 
 def _emit_numpy(op, si, body, ns, name, var, sched, snaps, owns=False):
-    if op.op_def.run is None:
-        _emit_limit([op], si, body, ns)
     args, aliased = [], []
     for i, t in enumerate(op.inputs):
         if t.dtype.is_ref_dtype:
@@ -358,12 +357,18 @@ def _emit_numpy(op, si, body, ns, name, var, sched, snaps, owns=False):
         else:
             args.append(name(t))
     outs = [name(t) for t in op.outputs]
+    expr = inline_expr(op, args, ns, si)
+    if op.op_def.run is None and expr is None:
+        _emit_limit([op], si, body, ns)
     if op.type == "MatMul" and _matmul_in_place_ok(op, sched):
         ns[f"_mm{si}"] = matmul_into(op, blocked=owns)
         body.append(f"{outs[0]} = _mm{si}({', '.join(args)})")
         return
-    ns[f"_np{si}"] = numpy_step(op, untaped=_tape_unread(op, sched))
-    body.append(f"r = _np{si}(ctx, [{', '.join(args)}])")
+    if expr is not None:
+        body.append(f"r = ({expr},)")
+    else:
+        ns[f"_np{si}"] = numpy_step(op, untaped=_tape_unread(op, sched))
+        body.append(f"r = _np{si}(ctx, [{', '.join(args)}])")
     for i, t in enumerate(op.outputs):
         if t.dtype.is_ref_dtype:
             continue
