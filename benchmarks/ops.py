@@ -14,7 +14,8 @@ largest magnitude of the reference's output.
 
 Shapes: P1, the classic TF1 MNIST CNN (batch 128: conv 5x5 1->32 on 28x28, pool, conv 5x5 32->64
 on 14x14, pool, dense 3136->1024, 1024->10); C2, the compile-scaling CNN (batch 16: conv 3x3
-1->16 on 28x28, 16->32 on 14x14); a 3->64 3x3 conv on 32x32 images, batch 32 (and stride 2).
+1->16 on 28x28, 16->32 on 14x14); P8, the CIFAR-style batch-norm CNN (batch 32: conv 3x3 3->32 on
+32x32, pool, 32->64 on 16x16, pool); a 3->64 3x3 conv on 32x32 images, batch 32 (and stride 2).
 """
 import argparse
 import collections
@@ -137,6 +138,10 @@ def cases():
             + pool_cases("C2", 16, 28, 28, 16)
             + conv_cases("C2", 16, 14, 14, 16, 32, 3)
             + pool_cases("C2", 16, 14, 14, 32)
+            + conv_cases("P8", 32, 32, 32, 3, 32, 3, grads=("filter",))
+            + pool_cases("P8", 32, 32, 32, 32)
+            + conv_cases("P8", 32, 16, 16, 32, 64, 3)
+            + pool_cases("P8", 32, 16, 16, 64)
             + conv_cases("RGB", 32, 32, 32, 3, 64, 3)
             + conv_cases("RGB", 32, 32, 32, 3, 64, 3, s=2))
 
