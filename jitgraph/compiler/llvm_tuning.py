@@ -8,6 +8,11 @@ flight. Measured on a Zen 4 core, a kernel of four ``tanh(y) * a + b`` over 1,00
 3.6 -> 2.4 us a call (one tanh 0.93 -> 0.59 ns); its compile time moved 1.00 -> 1.02 s. Memory-bound
 loops and short ones (8-100 elements) measured the same either way, so only helper kernels get it.
 
+Kernels written as straight-line code for LLVM's SLP vectorizer (``kernels.direct_conv``: a tile
+of sums held in registers, one scalar each) carry the line ``SLP_MARK``; they compile with Numba's
+SLP vectorizer on and its loop vectorizer off (``numba.core.config``, read when Numba builds the
+pass pipeline of each compile): the loop vectorizer would vectorize the pixel loop with gathers.
+
 LLVM's options are process-global (``llvmlite.binding.set_option``), so the option is set just
 around the compile of such a kernel and put back to LLVM's default (0: the cost model decides)
 after it; a lock keeps jitgraph's own compile threads from overlapping. Another library compiling
@@ -18,6 +23,9 @@ import threading
 
 #: Interleave count forced for kernels that call fastmath helpers.
 HELPER_INTERLEAVE = 4
+
+#: The line that asks for the SLP vectorizer instead of the loop vectorizer.
+SLP_MARK = "# jitgraph: straight-line vectorizer\n"
 
 _lock = threading.RLock()
 
@@ -30,6 +38,16 @@ def wants_interleave(source):
 @contextlib.contextmanager
 def tuned_for(source):
     """Compile inside this block with the LLVM options that suit the kernel module ``source``."""
+    if SLP_MARK in source:
+        from numba.core import config
+        with _lock:
+            saved = config.SLP_VECTORIZE, config.LOOP_VECTORIZE
+            config.SLP_VECTORIZE, config.LOOP_VECTORIZE = 1, 0
+            try:
+                yield
+            finally:
+                config.SLP_VECTORIZE, config.LOOP_VECTORIZE = saved
+        return
     if not wants_interleave(source):
         yield
         return

@@ -1,0 +1,113 @@
+"""``kernels.direct_conv``: the register-tiled conv and filter gradient for 1-4 input channels
+against the NumPy reference, on odd geometries (batch 1, non-square, SAME/VALID, strides 1-3, row dilation, output
+widths that are not a multiple of the pixel block), with bias and activations, both dtypes."""
+
+import numpy as np
+import pytest
+
+from jitgraph.compiler.llvm_tuning import SLP_MARK
+from jitgraph.kernels import blas, conv, direct_conv, epilogue
+from jitgraph.ops import fused_ops, nn_conv
+
+TOL = {np.float32: 2e-5, np.float64: 1e-12}
+
+
+def _reference(x, w, s, dh, padding, bias=None, act=None):
+    y = nn_conv._conv_nhwc(x, w, [1, s, s, 1], [1, dh, 1, 1], padding)
+    if bias is not None:
+        y = fused_ops.apply_epilogue(y, bias, ("BiasAdd",) + ((act,) if act else ()))
+    return y
+
+
+def _direct(x, w, s, dh, padding, bias=None, act=None):
+    kh, kw = w.shape[:2]
+    oh, ow, ph, pw = nn_conv._geom(x.shape, kh, kw, [1, s, s, 1], [1, dh, 1, 1], padding)
+    assert direct_conv.usable(x.dtype, x.shape[3], w.shape[3], 1, ow)
+    out = np.empty((x.shape[0], oh, ow, w.shape[3]), x.dtype)
+    bt = None if bias is None else epilogue.tiled_bias(bias)
+    with blas.owned():
+        return direct_conv.conv(x, w, s, s, dh, ph[0], pw[0], oh, ow, out, bt, act)
+
+
+def _close(got, want, k):
+    scale = max(1.0, float(np.abs(want).max(initial=0.0)))
+    np.testing.assert_allclose(got, want, rtol=0, atol=TOL[got.dtype.type] * scale * np.sqrt(k))
+
+
+GEOMETRIES = [
+    (1, 7, 9, 3, 32, 3, 1, 1, "SAME"),      # batch 1, width not a multiple of the 4-pixel block
+    (3, 10, 6, 1, 16, 5, 1, 1, "VALID"),    # 5x5 on one channel: output rows of 2 pixels, too short
+    (2, 11, 13, 4, 64, 3, 2, 1, "SAME"),    # 64 filters (2-pixel blocks), stride 2
+    (2, 12, 9, 2, 7, 2, 3, 1, "VALID"),     # an even window, stride 3, 7 filters
+    (2, 9, 10, 3, 1, 3, 1, 2, "SAME"),      # one filter, dilated rows
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n,h,w,c,f,k,s,dh,padding", GEOMETRIES)
+def test_matches_the_reference(dtype, n, h, w, c, f, k, s, dh, padding):
+    rng = np.random.default_rng(f * 7 + k)
+    x = rng.standard_normal((n, h, w, c)).astype(dtype)
+    wt = rng.standard_normal((k, k, c, f)).astype(dtype)
+    _, ow, _, _ = nn_conv._geom(x.shape, k, k, [1, s, s, 1], [1, dh, 1, 1], padding)
+    if ow < direct_conv.pixels_per_block(f):
+        assert not direct_conv.usable(x.dtype, c, f, 1, ow)
+        return
+    got = _direct(x, wt, s, dh, padding)
+    assert got.dtype == dtype
+    _close(got, _reference(x, wt, s, dh, padding), k * k * c)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n,h,w,c,f,k,s,dh,padding", GEOMETRIES)
+def test_filter_gradient_matches_the_reference(dtype, n, h, w, c, f, k, s, dh, padding):
+    rng = np.random.default_rng(f * 5 + k)
+    x = rng.standard_normal((n, h, w, c)).astype(dtype)
+    st, dl = [1, s, s, 1], [1, dh, 1, 1]
+    oh, ow, ph, pw = nn_conv._geom(x.shape, k, k, st, dl, padding)
+    dy = rng.standard_normal((n, oh, ow, f)).astype(dtype)
+    with blas.owned():
+        got = direct_conv.filter_grad(x, dy, k, k, s, s, dh, ph[0], pw[0])
+    want = nn_conv._conv_backprop_filter_nhwc(x, (k, k, c, f), dy, st, dl, padding)
+    assert got.dtype == dtype and got.shape == (k, k, c, f)
+    _close(got, want, n * oh * ow)
+
+
+@pytest.mark.parametrize("act", [None, "Relu", "Relu6", "Sigmoid"])
+def test_bias_and_activation_per_chunk(act, monkeypatch):
+    monkeypatch.setattr(direct_conv, "_CHUNK_MACS", 1)        # one image a chunk: several chunks
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 8, 8, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 3, 32)).astype(np.float32)
+    b = rng.standard_normal(32).astype(np.float32)
+    _close(_direct(x, w, 1, 1, "SAME", b, act), _reference(x, w, 1, 1, "SAME", b, act), 27)
+
+
+def test_nan_and_inf_propagate():
+    x = np.ones((1, 6, 8, 1), np.float32)
+    x[0, 2, 3, 0], x[0, 4, 6, 0] = np.nan, np.inf
+    w = np.ones((3, 3, 1, 16), np.float32)
+    got, want = _direct(x, w, 1, 1, "SAME"), _reference(x, w, 1, 1, "SAME")
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got[np.isfinite(want)], want[np.isfinite(want)])
+
+
+def test_conv2d_and_its_filter_gradient_take_it_for_few_channels_only(monkeypatch):
+    calls = []
+    for name in ("conv", "filter_grad"):
+        real = getattr(direct_conv, name)
+        monkeypatch.setattr(direct_conv, name, lambda *a, _r=real, _n=name: (calls.append((_n, a[0].shape[3])), _r(*a))[1])
+    rng = np.random.default_rng(0)
+    one = [1, 1, 1, 1]
+    for c in (3, 8):
+        x = rng.standard_normal((8, 16, 16, c)).astype(np.float32)
+        w = rng.standard_normal((3, 3, c, 32)).astype(np.float32)
+        y = conv.conv2d_nhwc(x, w, one, one, "SAME")
+        conv.conv2d_backprop_filter_nhwc(x, w.shape, y, one, one, "SAME")
+    assert calls == [("conv", 3), ("filter_grad", 3)]
+
+
+def test_kernel_source_asks_for_the_slp_vectorizer():
+    src = direct_conv.source(32, 4, "float32")
+    assert SLP_MARK in src
+    assert src.count("+= v") == 4 * 32                         # a 4-pixel x 32-filter tile of sums
