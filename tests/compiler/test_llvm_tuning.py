@@ -1,4 +1,6 @@
 """Kernels that call fastmath helpers compile with a forced interleave count, and only they."""
+import re
+
 import numpy as np
 
 from jitgraph.compiler import fastmath as fm
@@ -43,3 +45,29 @@ def test_helper_kernels_interleave_and_the_option_is_put_back():
     # interleaved vector bodies and the remainder hold 10.
     assert tuned > plain, (plain, tuned)
     assert after == plain, (plain, after)
+
+
+def test_slp_kernels_compile_with_the_slp_vectorizer_and_the_settings_are_put_back():
+    """A 4 x 16 tile of straight-line sums: with the SLP vectorizer its FMAs are 16-lane vector
+    FMAs; Numba's own settings (SLP off, loop vectorizer on) hold again after the block."""
+    from numba.core import config
+
+    from jitgraph.compiler.llvm_tuning import SLP_MARK, tuned_for
+    from jitgraph.kernels import direct_conv
+    src = direct_conv.source(16, 4, "float32")
+    assert SLP_MARK in src
+    before = config.SLP_VECTORIZE, config.LOOP_VECTORIZE
+    ns = {}
+    exec(src.replace("@njit(cache=True, ", "@njit("), ns)   # noqa: S102 - our own generated source
+    fn = ns["conv"]
+    x = np.ones((1, 6, 8, 1), np.float32)
+    w2 = np.ones((9, 16), np.float32)
+    out = np.empty((1, 4, 6, 16), np.float32)
+    with tuned_for(src):
+        assert (config.SLP_VECTORIZE, config.LOOP_VECTORIZE) == (1, 0)
+        fn(x, w2, out, 0, 1, 3, 3, 1, 1, 1, 0, 0, np.zeros((6, 8), np.float32))
+    assert (config.SLP_VECTORIZE, config.LOOP_VECTORIZE) == before
+    np.testing.assert_array_equal(out, 9.0)
+    asm = next(iter(fn.inspect_asm().values()))
+    assert re.search(r"vfmadd\d+ps\s", asm) and not re.search(r"vfmadd\d+ss\s", asm), \
+        "the tile's sums were not all packed into vector FMAs"
