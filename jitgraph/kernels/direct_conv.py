@@ -1,35 +1,48 @@
-"""Direct conv2d for few input channels: the first layer of an image model (RGB or grey input).
+"""Direct conv2d and filter gradient for few input channels: the first layer of an image model.
 
 With 1-4 input channels a conv has KH*KW*C = 9-100 multiply-adds per output value, so im2col +
 GEMM spends as long gathering patches as multiplying, and BLAS runs a K = 27 product at a third
-of its speed. Here one generated Numba loop computes ``PX`` neighbouring output pixels x all F
-filters at once, their PX*F sums held in registers across the whole window: per filter tap one
-load of each pixel's input value, F/16 vector loads of the tap's filter row and PX*F/16 FMAs.
+of its speed. Here generated Numba loops keep a tile of sums in registers:
 
-The bias and activation are applied to each chunk of images right after it (``epilogue``):
-written into the kernel, 128 ReLUs more of straight-line code took the SLP vectorizer 3.6 s more
-to compile (5.4 s for 32 filters).
+* ``conv``: ``PX`` neighbouring output pixels x all F filters, summed over the whole window; per
+  filter tap one load of each pixel's input value, F/16 vector loads of the tap's filter row and
+  PX*F/16 FMAs.
+* ``filter_grad``: TB filter taps (``taps_per_block``) x all F filters, summed over one image's
+  output pixels in one pass over its dy; per pixel TB input values, F/16 vector loads of dy and
+  TB*F/16 FMAs. Each chunk of images adds into a float64 partial of its thread; the partials are
+  added at the end.
 
 Numba cannot write such a register tile directly: its loop vectorizer vectorizes the pixel loop
-with gathers (15 ms for P8's first layer). The kernel is therefore written as straight-line code
-(one scalar per sum, loops only over the window) and compiled with LLVM's SLP vectorizer on and
-its loop vectorizer off (``compiler.llvm_tuning``, from the marker line in the source), which packs
-each pixel's F sums into 16-lane registers. Single core, float32, against im2col + OpenBLAS sgemm
-on the same core:
+with gathers (15 ms for P8's first layer). The kernels are therefore written as straight-line code
+(one scalar per sum, loops only over the window or the pixels) and compiled with LLVM's SLP
+vectorizer on and its loop vectorizer off (``compiler.llvm_tuning``, from the marker line in the
+source), which packs the F sums of a pixel (or tap) into 16-lane registers. Single core, float32,
+against im2col + OpenBLAS sgemm on the same core:
 
 * P8's first layer, 32 x 32x32x3 -> 32, 3x3: 0.59 ms (96 GFLOP/s) against 1.27 (gather 0.51);
 * P1's, 128 x 28x28x1 -> 32, 5x5: 1.82 ms (88 GFLOP/s) against ~3.4;
 * C2's, 16 x 28x28x1 -> 16, 3x3: 0.10 ms against 0.18 on two cores.
 
-One kernel per (F, PX, dtype): the window, strides, dilations and padding are arguments. Each
-image is first copied into a zero-bordered buffer, so the loops have no bounds checks. Images are
-split into chunks of about ``_CHUNK_MACS`` multiply-adds on ``blas.run_chunks``'s workers. When the
-output width is not a multiple of PX the last block of a row starts at OW - PX (its first pixels
-are computed twice, with the same result).
+Two cores, with the chunks (``kernels/conv.py``'s paths in brackets): P8's conv 0.54 ms (0.88),
+its filter gradient 0.46 ms (0.91); P1's filter gradient 0.9 ms (1.8).
+
+The bias and activation are applied to each chunk of images right after it (``epilogue``):
+written into the kernel, 128 ReLUs more of straight-line code took the SLP vectorizer 3.6 s more
+to compile (5.4 s for 32 filters). A kernel compiles in 1-3 s, once per machine (Numba's disk
+cache), in the compile process when a plan warms its steps.
+
+One kernel per (F, PX or TB, dtype): the window, strides, row dilation and padding are arguments.
+Each image is first copied into a zero-bordered buffer, so the loops have no bounds checks. Images
+are split into chunks of about ``_CHUNK_MACS`` multiply-adds on ``blas.run_chunks``'s workers.
+When the output width is not a multiple of PX the last block of a row starts at OW - PX (its
+first pixels are computed twice, with the same result); a filter gradient's last block of taps
+reads zeros past the window row (the buffer has TB zero columns more) and those sums are dropped.
 
 Error: each output sums its KH*KW*C products in window order in the input's dtype (the
 reference's BLAS sums in its own blocked order): float rounding, within 2e-5 * sqrt(KH*KW*C) of
-the output's largest magnitude in float32 (``tests/kernels/test_direct_conv.py``).
+the output's largest magnitude in float32. A filter gradient sums N*OH*OW products per value,
+per image in the input's dtype and across images in float64 (the reference: BLAS over all pixels
+in the input's dtype) (``tests/kernels/test_direct_conv.py``).
 """
 
 import sys
@@ -147,8 +160,13 @@ def filter_source(f, tb, dtype):
 
 
 def taps_per_block(f, taps):
-    """Filter taps whose gradients one pass over dy sums together: TB*F sums in registers."""
-    return min(taps, 12 if f <= 16 else 9 if f <= 32 else 5)
+    """Filter taps whose gradients one pass over dy sums together (TB x F sums in registers): at
+    most 5 (3 above 32 filters); of the counts that make fewest passes over a window row's
+    ``taps``, the one that wastes fewest taps past its end. More taps a pass do not pay: P8's 9
+    taps by 9 took 0.41 ms and 5.6 s to compile, by 3, 4 or 5 0.44-0.50 ms and 3.1-3.4 s (fresh
+    processes: ~2.5 s of it is Numba's start)."""
+    cap = min(taps, 5 if f <= 32 else 3)
+    return min(range(1, cap + 1), key=lambda tb: (-(-taps // tb), -(-taps // tb) * tb - taps))
 
 
 def _kernel(kind, f, block, dtype):
