@@ -56,21 +56,22 @@ def test_reductions_across_the_parallel_loop_match_the_reference(low_threshold, 
 @pytest.mark.parametrize("front", ["scale", "conv"])
 def test_training_through_batch_norm_gradients(low_threshold, front):
     """With a scale the space's dims come from the feed (parallel, chunked); after a conv they come
-    from a NumPy step's result, whose size is unknown when the kernels are built (serial)."""
+    from a NumPy step's result, whose size is unknown when the kernels are built (serial, into a
+    local array: [?, 16, 16, 16] has ``LOCAL_REDUCTION_MIN`` elements without the batch)."""
     g = tf.Graph()
     with g.as_default():
-        x = tf.placeholder(tf.float32, [None, 6, 6, 4])
+        x = tf.placeholder(tf.float32, [None, 16, 16, 4])
         rng = np.random.default_rng(0)
         if front == "scale":
             w = tf.Variable(rng.standard_normal(4).astype(np.float32))
             h = x * w
         else:
-            w = tf.Variable(rng.standard_normal((3, 3, 4, 8)).astype(np.float32) * 0.2)
+            w = tf.Variable(rng.standard_normal((3, 3, 4, 16)).astype(np.float32) * 0.2)
             h = tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")
         mean, var = tf.nn.moments(h, axes=[0, 1, 2])
         loss = tf.reduce_sum(tf.nn.relu((h - mean) * tf.rsqrt(var + 1e-3)) ** 2)
         grad = tf.gradients(loss, [w])[0]
-        feeds = {x: rng.standard_normal((9, 6, 6, 4)).astype(np.float32)}
+        feeds = {x: rng.standard_normal((3, 16, 16, 4)).astype(np.float32)}
         init = tf.global_variables_initializer()
         with tf.Session() as sess:
             sess.run(init)
