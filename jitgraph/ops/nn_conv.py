@@ -366,18 +366,31 @@ def _tap_valid(size, k, s, out, pad):
 def _max_pool_grad(x, y, g, ksize, strides, padding, data_format, **_):
     """Each output's gradient goes to one input of its window, as TF 2.21's CPU kernels choose it
     (``tests/oracle/record_pooling.py``): the first maximal input in row-major window order, so
-    ties go to the first.  Where NaN or -inf make the maximum ambiguous the two kernels TF picks
-    differ: float32 (oneDNN) starts from the window's first tap with -inf and moves on a strictly
-    greater input (NaN never wins; a window of -inf only keeps its first tap, dropped if that is
-    padding); other dtypes (Eigen) start from the first input inside the image and move while
-    ``best < v`` (a NaN there keeps the gradient)."""
+    ties go to the first (``max_pool_args``)."""
     k, s = _nhwc_seq(ksize, data_format), _nhwc_seq(strides, data_format)
     x, g = _to_nhwc(x, data_format), _to_nhwc(g, data_format)
+    arg = max_pool_args(x, k, s, padding)
+    oh, ow, ph, pw = _geom(x.shape, k[1], k[2], s, [1, 1, 1, 1], padding)
+    dxp = np.zeros((x.shape[0], x.shape[1] + sum(ph), x.shape[2] + sum(pw), x.shape[3]), g.dtype)
+    for i in range(k[1]):
+        for j in range(k[2]):
+            dxp[_window_slices(i, j, oh, ow, s[1], s[2])] += np.where(arg == i * k[2] + j, g, 0)
+    return _from_nhwc_arr(dxp[:, ph[0]:ph[0] + x.shape[1], pw[0]:pw[0] + x.shape[2]], data_format)
+
+
+def max_pool_args(x, k, s, padding):
+    """The row-major window tap of each output of an NHWC max pool that gets the gradient. Where
+    NaN or -inf make the maximum ambiguous the two kernels TF picks differ: float32 (oneDNN)
+    starts from the window's first tap with -inf and moves on a strictly greater input (NaN never
+    wins; a window of -inf only keeps its first tap, dropped if that is padding); other dtypes
+    (Eigen) start from the first input inside the image and move while ``best < v`` (a NaN there
+    keeps the gradient)."""
     xp, oh, ow, ph, pw = _pool_windows(x, k, s, padding, _lowest(x.dtype))
-    best = np.full(g.shape, _lowest(x.dtype), x.dtype)
-    arg = np.zeros(g.shape, np.int64)
+    shape = (x.shape[0], oh, ow, x.shape[3])
+    best = np.full(shape, _lowest(x.dtype), x.dtype)
+    arg = np.zeros(shape, np.int64)
     first_valid = x.dtype != np.float32
-    found = np.zeros(g.shape, bool)
+    found = np.zeros(shape, bool)
     rows, cols = _tap_valid(x.shape[1], k[1], s[1], oh, ph[0]), _tap_valid(x.shape[2], k[2], s[2], ow, pw[0])
     for i in range(k[1]):
         for j in range(k[2]):
@@ -389,11 +402,7 @@ def _max_pool_grad(x, y, g, ksize, strides, padding, data_format, **_):
                 found |= valid
             best = np.where(take, v, best)
             arg[take] = i * k[2] + j
-    dxp = np.zeros(xp.shape, g.dtype)
-    for i in range(k[1]):
-        for j in range(k[2]):
-            dxp[_window_slices(i, j, oh, ow, s[1], s[2])] += np.where(arg == i * k[2] + j, g, 0)
-    return _from_nhwc_arr(dxp[:, ph[0]:ph[0] + x.shape[1], pw[0]:pw[0] + x.shape[2]], data_format)
+    return arg
 
 
 def _avg_counts(shape, k, s, padding, dtype):
