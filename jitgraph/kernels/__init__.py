@@ -14,11 +14,13 @@ call: ``import jitgraph`` never imports Numba.
 Families (each module's docstring states what it measured and its error bound):
 
 * ``conv``: Conv2D and its gradients by blocked im2col + BLAS (``im2col``: the Numba gathers),
+  register-tiled direct loops for 1-4 input channels (``direct_conv``),
   Winograd for stride-1 3x3 / 5x5 (``winograd``, ``winograd8``, their loops in
   ``winograd_jit``; the filter gradient in ``winograd_grad``), bias + activation epilogues
   (``epilogue``) for ``_FusedConv2D``;
 * ``matmul``: ``_FusedMatMul`` (BLAS by row blocks + the epilogue);
-* ``pool``: MaxPool, AvgPool and their gradients;
+* ``pool``: MaxPool, AvgPool and their gradients; ``pool_taps``: the 2x2 max pool that records
+  its windows' winning taps and the gradient from that record (``_MaxPoolTaps``);
 * ``softmax``: Softmax, LogSoftmax, their gradients and the cross-entropies, row by row;
 * ``histogram``: the bucket count of ``HistogramSummary``;
 * ``segment``: ``UnsortedSegmentSum`` (the gradient of ``gather`` / ``embedding_lookup``);

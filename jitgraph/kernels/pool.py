@@ -208,8 +208,8 @@ def _max_pool_grad_2x2_image(x, g, dx, n, first_valid, zero, ninf):
     tap (0..3, row-major) of each window's first maximal input, then each tap's inputs get
     ``g + 0`` where they won (the reference adds g to a zero: -0 becomes +0) and 0 elsewhere.
     NaN / -inf as ``_max_pool_grad_image``: the running best starts at the first input (Eigen,
-    ``first_valid``) or at -inf (oneDNN), the choice at the first tap.  Two loops with one store
-    each: a single loop storing all four taps does not vectorize (2.5-3x slower)."""
+    ``first_valid``) or at -inf (oneDNN), the choice at the first tap (``tap_2x2``); then the
+    scatter (``scatter_2x2_row``)."""
     _, oh_, ow_, c_ = g.shape
     won = np.empty((ow_, c_), np.int32)
     for i in range(oh_):
@@ -217,19 +217,34 @@ def _max_pool_grad_2x2_image(x, g, dx, n, first_valid, zero, ninf):
             a, b, c, d = x[n, 2 * i, 2 * j], x[n, 2 * i, 2 * j + 1], x[n, 2 * i + 1, 2 * j], x[n, 2 * i + 1, 2 * j + 1]
             k = won[j]
             for q in range(c_):
-                best = a[q] if (first_valid | (a[q] > ninf)) else ninf
-                s = b[q] > best
-                best = b[q] if s else best
-                t = 1 if s else 0
-                s = c[q] > best
-                best = c[q] if s else best
-                t = 2 if s else t
-                k[q] = 3 if d[q] > best else t
-        for t in range(4):
-            for j in range(ow_):
-                dr, k, gr = dx[n, 2 * i + t // 2, 2 * j + t % 2], won[j], g[n, i, j]
-                for q in range(c_):
-                    dr[q] = gr[q] + zero if k[q] == t else zero
+                k[q] = tap_2x2(a[q], b[q], c[q], d[q], first_valid, ninf)
+        scatter_2x2_row(won, g, dx, n, i, zero)
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def tap_2x2(a, b, c, d, first_valid, ninf):
+    """The tap (0..3, row-major) of a 2x2 window's first maximal input, by MaxPoolGrad's rules."""
+    best = a if (first_valid | (a > ninf)) else ninf
+    s = b > best
+    best = b if s else best
+    t = 1 if s else 0
+    s = c > best
+    best = c if s else best
+    t = 2 if s else t
+    return 3 if d > best else t
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def scatter_2x2_row(taps, g, dx, n, i, zero):
+    """Output row i of image n: each tap's inputs get ``g + 0`` where they won, 0 elsewhere
+    (``taps`` [OW, C]: the row's taps). Two loops with one store each: a single loop storing all
+    four taps does not vectorize (2.5-3x slower)."""
+    ow_, c_ = g.shape[2], g.shape[3]
+    for t in range(4):
+        for j in range(ow_):
+            dr, k, gr = dx[n, 2 * i + t // 2, 2 * j + t % 2], taps[j], g[n, i, j]
+            for q in range(c_):
+                dr[q] = gr[q] + zero if k[q] == t else zero
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
