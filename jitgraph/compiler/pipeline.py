@@ -1,7 +1,7 @@
 """The compiler pipeline, top to bottom: one function naming every pass in order.
 
-    prune → order → simplify → shapes → glue → views → fuse → rewrite → multi → schedule → codegen
-    → compile → runner
+    prune → order → simplify → pool_taps → shapes → glue → views → fuse → rewrite → multi → schedule
+    → codegen → compile → runner
 
 ``compile_plan`` turns (fetches, targets, feeds, feed signature) into a ``run(state, feeds)``
 function. ``JITGRAPH_DEBUG=1`` prints each pass's time, ``=2`` also the IR after each pass,
@@ -16,6 +16,7 @@ from jitgraph.compiler.fuse import fuse
 from jitgraph.compiler.glue import glue
 from jitgraph.compiler.order import order, var_accesses
 from jitgraph.compiler.patterns import one_pass_variance
+from jitgraph.compiler.pool_taps import pool_taps
 from jitgraph.compiler.prune import prune
 from jitgraph.compiler.runner import runner_source, tensor_name
 from jitgraph.compiler.multi_apply import multi_apply
@@ -84,6 +85,9 @@ def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
     deps = _carry_deps(deps, simple)
     ops, consts = simple.ops, simple.consts
     fetch_tensors = [simple.tensor(t) for t in fetch_tensors]
+    pooled = p("pool_taps", pool_taps, ops, fetch_tensors, feed_tensors)
+    deps, ops = _carry_deps(deps, pooled), pooled.ops
+    fetch_tensors = [pooled.tensor(t) for t in fetch_tensors]
     kernel_probe = {}
     shapes, guards = p("shapes", infer, ops, feed_tensors, signature,
                        lambda t: tensor_name(t, kernel_probe), consts)
