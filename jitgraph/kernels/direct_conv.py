@@ -97,13 +97,17 @@ def _lines(template, items, indent):
     return "".join(" " * indent + template.format(*it) + "\n" for it in items)
 
 
+def _nested(head, body, outer, inner, indent):
+    """For a in range(outer): the line ``head`` of (a,), then ``body`` of (a, b) for b in range(inner)."""
+    return "".join(_lines(head, [(a,)], indent) + _lines(body, [(a, b) for b in range(inner)], indent)
+                   for a in range(outer))
+
+
 def source(f, px, dtype):
     """The module of the forward kernel: ``f`` filters, ``px`` pixels a block, ``dtype``'s name."""
     sums = [(p, k) for p in range(px) for k in range(f)]
-    fmas = "".join(_lines("q{0} = wr[{0}]", [(k,)], 24) + _lines("s{0}_{1} += v{0} * q{1}", [(p, k) for p in range(px)], 24)
-                   for k in range(f))
-    stores = "".join(_lines("o = out[n, i, j0 + {0}]", [(p,)], 16) + _lines("o[{1}] = s{0}_{1}", [(p, k) for k in range(f)], 16)
-                     for p in range(px))
+    fmas = _nested("q{0} = wr[{0}]", "s{1}_{0} += v{1} * q{0}", f, px, 24)
+    stores = _nested("o = out[n, i, j0 + {0}]", "o[{1}] = s{0}_{1}", px, f, 16)
     return (_HEAD.format(what=f"{f} filters, {px} pixels a block", dtype=dtype)
             + "def conv(x, w2, out, n0, n1, kh, kw, sh, sw, dh, top, left, pad):\n"
             "    _, h_, w_, c_ = x.shape\n"
@@ -128,10 +132,8 @@ def source(f, px, dtype):
 def filter_source(f, tb, dtype):
     """The module of the filter-gradient kernel: ``f`` filters, ``tb`` taps a block, ``dtype``."""
     sums = [(o, k) for o in range(tb) for k in range(f)]
-    fmas = "".join(_lines("q{0} = d[{0}]", [(k,)], 24) + _lines("s{0}_{1} += v{0} * q{1}", [(o, k) for o in range(tb)], 24)
-                   for k in range(f))
-    adds = "".join(_lines("r = block[{0}]", [(o,)], 16) + _lines("r[{1}] = s{0}_{1}", [(o, k) for k in range(f)], 16)
-                   for o in range(tb))
+    fmas = _nested("q{0} = d[{0}]", "s{1}_{0} += v{1} * q{0}", f, tb, 24)
+    adds = _nested("r = block[{0}]", "r[{1}] = s{0}_{1}", tb, f, 16)
     return (_HEAD.format(what=f"filter gradient, {f} filters, {tb} taps a block", dtype=dtype)
             + "def filter_grad(x, dy, acc, n0, n1, kh, kw, sh, sw, dh, top, left, pad):\n"
             "    _, h_, w_, c_ = x.shape\n"

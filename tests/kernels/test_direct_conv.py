@@ -96,7 +96,10 @@ def test_conv2d_and_its_filter_gradient_take_it_for_few_channels_only(monkeypatc
     calls = []
     for name in ("conv", "filter_grad"):
         real = getattr(direct_conv, name)
-        monkeypatch.setattr(direct_conv, name, lambda *a, _r=real, _n=name: (calls.append((_n, a[0].shape[3])), _r(*a))[1])
+        def spy(*a, _real=real, _name=name):
+            calls.append((_name, a[0].shape[3]))
+            return _real(*a)
+        monkeypatch.setattr(direct_conv, name, spy)
     rng = np.random.default_rng(0)
     one = [1, 1, 1, 1]
     for c in (3, 8):
