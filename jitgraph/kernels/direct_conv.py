@@ -103,20 +103,27 @@ def _nested(head, body, outer, inner, indent):
                    for a in range(outer))
 
 
+def _prologue(what, dtype, head, grid, wp):
+    """A kernel module's text up to its loop over images: ``head`` opens the signature (the rest
+    is common), ``grid`` names the [N, OH, OW, F] array, ``wp`` the expression of the buffer's
+    row width in pixels."""
+    return (_HEAD.format(what=what, dtype=dtype)
+            + f"def {head}, n0, n1, kh, kw, sh, sw, dh, top, left, pad):\n"
+            "    _, h_, w_, c_ = x.shape\n"
+            "    hp, wpc = pad.shape\n"
+            f"    oh, ow = {grid}.shape[1], {grid}.shape[2]\n"
+            f"    wp = {wp}\n"
+            "    step = sw * c_\n"
+            f"    zero = np.{dtype}(0)\n")
+
+
 def source(f, px, dtype):
     """The module of the forward kernel: ``f`` filters, ``px`` pixels a block, ``dtype``'s name."""
     sums = [(p, k) for p in range(px) for k in range(f)]
     fmas = _nested("q{0} = wr[{0}]", "s{1}_{0} += v{1} * q{0}", f, px, 24)
     stores = _nested("o = out[n, i, j0 + {0}]", "o[{1}] = s{0}_{1}", px, f, 16)
-    return (_HEAD.format(what=f"{f} filters, {px} pixels a block", dtype=dtype)
-            + "def conv(x, w2, out, n0, n1, kh, kw, sh, sw, dh, top, left, pad):\n"
-            "    _, h_, w_, c_ = x.shape\n"
-            "    hp, wpc = pad.shape\n"
-            "    oh, ow = out.shape[1], out.shape[2]\n"
-            "    wp = wpc // c_\n"
-            "    step = sw * c_\n"
-            f"    zero = np.{dtype}(0)\n"
-            "    for n in range(n0, n1):\n" + _PAD
+    return (_prologue(f"{f} filters, {px} pixels a block", dtype, "conv(x, w2, out", "out", "wpc // c_")
+            + "    for n in range(n0, n1):\n" + _PAD
             + "        for i in range(oh):\n"
             f"            for jb in range((ow + {px - 1}) // {px}):\n"
             f"                j0 = min(jb * {px}, ow - {px})\n"
@@ -134,15 +141,9 @@ def filter_source(f, tb, dtype):
     sums = [(o, k) for o in range(tb) for k in range(f)]
     fmas = _nested("q{0} = d[{0}]", "s{1}_{0} += v{1} * q{0}", f, tb, 24)
     adds = _nested("r = block[{0}]", "r[{1}] = s{0}_{1}", tb, f, 16)
-    return (_HEAD.format(what=f"filter gradient, {f} filters, {tb} taps a block", dtype=dtype)
-            + "def filter_grad(x, dy, acc, n0, n1, kh, kw, sh, sw, dh, top, left, pad):\n"
-            "    _, h_, w_, c_ = x.shape\n"
-            "    hp, wpc = pad.shape\n"
-            "    oh, ow = dy.shape[1], dy.shape[2]\n"
-            f"    wp = (wpc - {tb}) // c_\n"
-            "    step = sw * c_\n"
-            f"    zero = np.{dtype}(0)\n"
-            f"    block = np.empty(({tb}, {f}), np.{dtype})\n"
+    return (_prologue(f"filter gradient, {f} filters, {tb} taps a block", dtype, "filter_grad(x, dy, acc", "dy",
+                      f"(wpc - {tb}) // c_")
+            + f"    block = np.empty(({tb}, {f}), np.{dtype})\n"
             "    for n in range(n0, n1):\n" + _PAD
             + "        for a in range(kh):\n"
             "            ar = acc[a]\n"
