@@ -50,7 +50,7 @@ def test_matches_the_reference(dtype, n, h, w, c, f, k, s, dh, padding):
     x = rng.standard_normal((n, h, w, c)).astype(dtype)
     wt = rng.standard_normal((k, k, c, f)).astype(dtype)
     _, ow, _, _ = nn_conv._geom(x.shape, k, k, [1, s, s, 1], [1, dh, 1, 1], padding)
-    if ow < direct_conv.pixels_per_block(f):
+    if ow < direct_conv.pixels_per_block(f, dtype):
         assert not direct_conv.usable(x.dtype, c, f, 1, ow)
         return
     got = _direct(x, wt, s, dh, padding)
@@ -114,3 +114,18 @@ def test_kernel_source_asks_for_the_slp_vectorizer():
     src = direct_conv.source(32, 4, "float32")
     assert SLP_MARK in src
     assert src.count("+= v") == 4 * 32                         # a 4-pixel x 32-filter tile of sums
+
+
+def test_avx2_sized_tiles_give_the_same_values(monkeypatch):
+    """On a host without AVX-512 the tiles are smaller (16 vector registers of 8 floats)."""
+    monkeypatch.setattr(direct_conv, "_vector_bytes", lambda: 32)
+    assert direct_conv.pixels_per_block(32, np.float32) == 2
+    assert direct_conv.taps_per_block(32, 9, np.float32) == 2
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 9, 10, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 3, 32)).astype(np.float32)
+    _close(_direct(x, w, 1, 1, "SAME"), _reference(x, w, 1, 1, "SAME"), 27)
+    dy = rng.standard_normal((2, 9, 10, 32)).astype(np.float32)
+    with blas.owned():
+        got = direct_conv.filter_grad(x, dy, 3, 3, 1, 1, 1, 1, 1)
+    _close(got, nn_conv._conv_backprop_filter_nhwc(x, (3, 3, 3, 32), dy, [1, 1, 1, 1], [1, 1, 1, 1], "SAME"), 180)
