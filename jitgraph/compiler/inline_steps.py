@@ -37,8 +37,11 @@ def inline_expr(op, args, ns, si):
 def _always_fits(src, dst):
     """Does every array of static shape ``src`` reshape to ``dst`` (at most one unknown dim, which
     NumPy's -1 then fills)? With unknown dims in ``src`` the known part of ``dst`` must divide the
-    known part of ``src``, so any run-time size fits."""
+    known part of ``src``, so any run-time size fits, and as many dims must be unknown on both
+    sides (a squeeze of an unknown dim must fail when it is not 1, as the reference does)."""
     if src is None or dst is None or sum(d is None for d in dst) > 1:
+        return False
+    if src.count(None) != dst.count(None):   # a squeezed dim of unknown size may not be 1 at run time
         return False
     known_src = math.prod(d for d in src if d is not None)
     known_dst = math.prod(d for d in dst if d is not None)

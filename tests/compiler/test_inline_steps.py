@@ -51,3 +51,13 @@ def test_reshape_to_a_fed_shape_stays_a_step_with_the_reference_error():
             assert ok.shape == (3, 4)
             with pytest.raises(tf.errors.InvalidArgumentError, match="Reshape"):
                 sess.run(y, {x: np.ones((2, 6), np.float32), n: 2})
+
+
+def test_squeeze_of_an_unknown_dim_stays_a_step_with_the_reference_error():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, None, 5])
+        y = tf.squeeze(x, axis=[1]) * 2.0
+        with tf.Session() as sess:
+            assert sess.run(y, {x: np.ones((2, 1, 5), np.float32)}).shape == (2, 5)
+            with pytest.raises(tf.errors.InvalidArgumentError):
+                sess.run(y, {x: np.ones((2, 3, 5), np.float32)})
