@@ -10,9 +10,10 @@ emitted in program order per element, so reads and in-place writes of a variable
 The outermost loop is a ``prange`` when the kernel is large (``parallel_threshold``).
 
 A reduction over some of the dims (batch norm's per-channel sums over [N, H, W, C]) of a large
-kernel (``LOCAL_REDUCTION_MIN``) accumulates in an array the kernel allocates, copied into the result after the loop: LLVM knows that array
-aliases no operand, so the loop over channels vectorizes (a [32, 32, 32, 32] sum over three axes,
-0.29 -> 0.16 ms on one core; the same at 64 channels). When such a kernel is large and the
+kernel (``LOCAL_REDUCTION_MIN``) accumulates in an array the kernel allocates, copied into the
+result after the loop: LLVM knows that array aliases no operand, so the loop over channels
+vectorizes (a [32, 32, 32, 32] sum over three axes, 0.29 -> 0.16 ms on one core; the same at 64
+channels). When such a kernel is large and the
 reduction runs across the outer loop, that loop runs as ``REDUCTION_CHUNKS`` chunks in a
 ``prange``, each chunk reducing into its own row of the array, and the rows are combined after.
 A ``multi_apply`` group is the members' (byte-equal) kernel renamed ``part`` plus a ``kernel``

@@ -182,8 +182,8 @@ def filter_source(f, tb, dtype):
 
 def taps_per_block(f, taps, dtype):
     """Filter taps whose gradients one pass over dy sums together (TB x F sums in registers): at
-    most 5, and as many as keep the sums in ``_ACC_VECTORS`` registers; of the counts that make fewest passes over a window row's
-    ``taps``, the one that wastes fewest taps past its end. More taps a pass do not pay: P8's 9
+    most 5, and as many as keep the sums in ``_ACC_VECTORS`` registers; of the counts that make
+    fewest passes over a window row's ``taps``, the one that wastes fewest taps past its end. More taps a pass do not pay: P8's 9
     taps by 9 took 0.41 ms and 5.6 s to compile, by 3, 4 or 5 0.44-0.50 ms and 3.1-3.4 s (fresh
     processes: ~2.5 s of it is Numba's start)."""
     cap = max(1, min(taps, 5, _ACC_VECTORS // _vectors(f, dtype)))
