@@ -27,11 +27,15 @@ def inline_expr(op, args, ns, si):
         what = "shape" if op.type == "Shape" else "size"
         return f"np.array({args[0]}.{what}, _dt{si})"
     static_args = all(t.op.type == "Const" for t in op.inputs[1:])   # Reshape's shape, ExpandDims' axis
-    if op.type in _VIEWS and static_args and _always_fits(x.shape.as_list() if x.shape.ndims is not None else None,
-                                          out.shape.as_list() if out.shape.ndims is not None else None):
+    if op.type in _VIEWS and static_args and _always_fits(_dims(x), _dims(out)):
         dims = tuple(-1 if d is None else d for d in out.shape.as_list())
         return f"{args[0]}.reshape({dims!r})"
     return None
+
+
+def _dims(t):
+    """``t``'s static dims (None where unknown), or None when its rank is unknown."""
+    return t.shape.as_list() if t.shape.ndims is not None else None
 
 
 def _always_fits(src, dst):
@@ -48,4 +52,3 @@ def _always_fits(src, dst):
     if None not in dst:
         return None not in src and known_src == known_dst
     return known_dst > 0 and known_src % known_dst == 0
-
