@@ -202,6 +202,12 @@ def _kernel(kind, f, block, dtype):
     return got
 
 
+def _writable(a):
+    """``a`` as a C-contiguous writeable array: Numba types read-only arrays apart, and a second
+    specialization would compile outside ``_run``'s SLP options."""
+    return a if a.flags.c_contiguous and a.flags.writeable else np.array(a, order="C")
+
+
 def _run(fn, src, chunks, chunk):
     """``chunk(j)`` for every chunk, the first one here (it compiles or loads ``fn`` with the SLP
     options), the others on the chunk workers."""
@@ -224,8 +230,7 @@ def conv(x, w, sh, sw, dh, top, left, oh, ow, out, bt=None, act=None):
     if n == 0:
         return out
     fn, src = _kernel("conv", f, pixels_per_block(f, x.dtype), x.dtype)
-    x = np.ascontiguousarray(x)
-    w2 = np.ascontiguousarray(w).reshape(kh * kw * c, f)
+    x, w2 = _writable(x), _writable(w).reshape(kh * kw * c, f)
     hp, wp = (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + kw
     per = max(1, min(n, _CHUNK_MACS // max(1, oh * ow * kh * kw * c * f)))
 
@@ -249,7 +254,7 @@ def filter_grad(x, dy, kh, kw, sh, sw, dh, top, left):
     taps = kw * c
     tb = taps_per_block(f, taps, x.dtype)
     fn, src = _kernel("filter_grad", f, tb, x.dtype)
-    x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
+    x, dy = _writable(x), _writable(dy)
     hp, wpc = (oh - 1) * sh + (kh - 1) * dh + 1, ((ow - 1) * sw + kw) * c + tb
     per = max(1, min(n, _CHUNK_MACS // max(1, oh * ow * kh * taps * f)))
     parts = {}

@@ -129,3 +129,15 @@ def test_avx2_sized_tiles_give_the_same_values(monkeypatch):
     with blas.owned():
         got = direct_conv.filter_grad(x, dy, 3, 3, 1, 1, 1, 1, 1)
     _close(got, nn_conv._conv_backprop_filter_nhwc(x, (3, 3, 3, 32), dy, [1, 1, 1, 1], [1, 1, 1, 1], "SAME"), 180)
+
+
+def test_read_only_inputs_use_the_same_compiled_kernel():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 3, 32)).astype(np.float32)
+    want = _direct(x, w, 1, 1, "SAME")
+    fn, _ = direct_conv._kernel("conv", 32, direct_conv.pixels_per_block(32, np.float32), np.dtype(np.float32))
+    before = len(fn.overloads)
+    x.flags.writeable = w.flags.writeable = False
+    np.testing.assert_array_equal(_direct(x, w, 1, 1, "SAME"), want)
+    assert len(fn.overloads) == before
