@@ -184,6 +184,21 @@ def _avg_shares(g, share, kh, kw, sh, sw, top, left, h_, w_):
                     share[n, i, j, c] = g[n, i, j, c] / cnt
 
 
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def window_2x2(x, n, i, j):
+    """The four input rows (of C values) of output (i, j)'s 2x2 window in image n, row-major."""
+    return x[n, 2 * i, 2 * j], x[n, 2 * i, 2 * j + 1], x[n, 2 * i + 1, 2 * j], x[n, 2 * i + 1, 2 * j + 1]
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def max_2x2(a, b, c, d, lowest):
+    """MaxPool's value of a 2x2 window: the largest of ``lowest`` and a, b, c, d (NaN never wins)."""
+    m = a if a > lowest else lowest
+    m = b if b > m else m
+    m = c if c > m else m
+    return d if d > m else m
+
+
 @njit(cache=True, nogil=True, boundscheck=False)
 def _max_pool_2x2_image(x, out, n, lowest):
     """2x2 windows at stride 2 tiling the image exactly: four loads and three selects per value,
@@ -193,13 +208,9 @@ def _max_pool_2x2_image(x, out, n, lowest):
     for i in range(oh_):
         for j in range(ow_):
             o = out[n, i, j]
-            a, b, c, d = x[n, 2 * i, 2 * j], x[n, 2 * i, 2 * j + 1], x[n, 2 * i + 1, 2 * j], x[n, 2 * i + 1, 2 * j + 1]
+            a, b, c, d = window_2x2(x, n, i, j)
             for q in range(c_):
-                m = lowest
-                m = a[q] if a[q] > m else m
-                m = b[q] if b[q] > m else m
-                m = c[q] if c[q] > m else m
-                o[q] = d[q] if d[q] > m else m
+                o[q] = max_2x2(a[q], b[q], c[q], d[q], lowest)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -214,7 +225,7 @@ def _max_pool_grad_2x2_image(x, g, dx, n, first_valid, zero, ninf):
     won = np.empty((ow_, c_), np.int32)
     for i in range(oh_):
         for j in range(ow_):
-            a, b, c, d = x[n, 2 * i, 2 * j], x[n, 2 * i, 2 * j + 1], x[n, 2 * i + 1, 2 * j], x[n, 2 * i + 1, 2 * j + 1]
+            a, b, c, d = window_2x2(x, n, i, j)
             k = won[j]
             for q in range(c_):
                 k[q] = tap_2x2(a[q], b[q], c[q], d[q], first_valid, ninf)

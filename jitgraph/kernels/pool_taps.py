@@ -1,9 +1,11 @@
 """``_MaxPoolTaps`` / ``_MaxPoolGradTaps`` (``ops/nn_pool_taps.py``): the 2x2 stride-2 max pool
 that records each window's winning tap, and the gradient scattered from that record.
 
-The forward kernel is ``pool``'s 2x2 max plus ``pool.tap_2x2`` per value (the tap MaxPoolGrad
-would choose); the gradient is ``pool.scatter_2x2_row`` over the recorded taps, so it reads one
-byte per output instead of the pool's whole input. Same values as MaxPool and MaxPoolGrad.
+The forward kernel is ``pool``'s 2x2 max (``max_2x2``) plus ``pool.tap_2x2`` per value (the tap
+MaxPoolGrad would choose); the gradient is ``pool.scatter_2x2_row`` over the recorded taps, so it
+reads one byte per output instead of the pool's whole input. Same values as MaxPool and
+MaxPoolGrad.
+
 Measured hot (the data in cache) on two cores, float32, MaxPool + MaxPoolGrad against the pair:
 P8's [32, 32, 32, 32] 0.09 + 0.165 ms -> 0.092 + 0.10 ms; P1's [128, 28, 28, 32] 0.33 + 1.37 ms
 -> 0.385 + 0.22 ms. Inside a training step the input is long out of cache when the gradient
@@ -22,14 +24,10 @@ def _taps_image(x, out, taps, n, lowest, first_valid, ninf):
     _, oh_, ow_, c_ = out.shape
     for i in range(oh_):
         for j in range(ow_):
-            a, b, c, d = x[n, 2 * i, 2 * j], x[n, 2 * i, 2 * j + 1], x[n, 2 * i + 1, 2 * j], x[n, 2 * i + 1, 2 * j + 1]
+            a, b, c, d = pool.window_2x2(x, n, i, j)
             o, k = out[n, i, j], taps[n, i, j]
             for q in range(c_):
-                m = lowest
-                m = a[q] if a[q] > m else m
-                m = b[q] if b[q] > m else m
-                m = c[q] if c[q] > m else m
-                o[q] = d[q] if d[q] > m else m
+                o[q] = pool.max_2x2(a[q], b[q], c[q], d[q], lowest)
                 k[q] = pool.tap_2x2(a[q], b[q], c[q], d[q], first_valid, ninf)
 
 

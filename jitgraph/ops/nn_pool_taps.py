@@ -58,7 +58,8 @@ def _max_pool_grad_taps(taps, g, **_):
     return dx
 
 
-def _taps_grad(op, g, _taps_grad=None):
+def _taps_grad(op, g, _g_taps=None):
+    """The pool's gradient from its taps (the int8 taps have none)."""
     return [make_op("_MaxPoolGradTaps", [op.outputs[1], g], dict(op.attrs), "MaxPoolGrad").outputs[0]]
 
 
