@@ -92,18 +92,33 @@ def _read(stream):
 
 
 # ---- the child ----------------------------------------------------------------------------------
-def _compile_kernel(source, arg_specs):
+def signature(arg_specs):
+    """Numba argument types of ``[(dtype, ndim), ...]``: C-contiguous arrays; ndim None: an int64
+    (a cut kernel's chunk count and role, ``chunked_kernels.py``)."""
     from numba import types
     from numba.np.numpy_support import from_dtype
     import numpy as np
+    return tuple(types.int64 if ndim is None else types.Array(from_dtype(np.dtype(dt)), ndim, "C")
+                 for dt, ndim in arg_specs)
 
-    from jitgraph.compiler.disk_cache import compile_lock, load_module
+
+def compile_module(mod, source, arg_specs, entry="kernel"):
+    """Compile a kernel module's ``entry`` (and a cut kernel's ``merge``) for ``arg_specs`` where
+    not compiled yet."""
+    from jitgraph.compiler.disk_cache import compile_lock
     from jitgraph.compiler.llvm_tuning import tuned_for
-    mod = load_module(source)
-    sig = tuple(types.Array(from_dtype(np.dtype(dt)), ndim, "C") for dt, ndim in arg_specs)
-    if sig not in mod.kernel.overloads:
-        with compile_lock(mod), tuned_for(source):
-            mod.kernel.compile(sig)
+    todo = [(getattr(mod, entry), signature(arg_specs))]
+    if hasattr(mod, "merge"):      # the kernel's arguments but its last three (sync, nch, lead)
+        todo.append((mod.merge, signature(arg_specs[:-3])))
+    for fn, s in todo:
+        if s not in fn.overloads:
+            with compile_lock(mod), tuned_for(source):
+                fn.compile(s)
+
+
+def _compile_kernel(source, arg_specs):
+    from jitgraph.compiler.disk_cache import load_module
+    compile_module(load_module(source), source, arg_specs)
 
 
 def _warm(op_type, attrs, args):

@@ -25,7 +25,7 @@ types a 0-d array argument on its slow path (~0.25 us more per argument and call
 which is most of a tiny plan's run time. The runner passes ``x.reshape(1)`` views (see runner.py).
 """
 
-from jitgraph.compiler import fastmath, lowering
+from jitgraph.compiler import chunked_kernels, fastmath, lowering
 
 # Kernel fast-math flags: fastmath.py's set minus 'afn' and 'arcp'. With those two, LLVM turns
 # 1/sqrt(x) into an rsqrt estimate plus a Newton step, which gives NaN instead of inf at x = 0
@@ -62,8 +62,10 @@ def _pattern(shape, space):
     return pat, len(shape)
 
 
-def kernel_source(step, shapes, var_shapes, parallel):
-    """Return ``(source, operand_list)`` for ``step``; operands are ('in'|'var'|'out', obj)."""
+def kernel_source(step, shapes, var_shapes, parallel, chunks=False):
+    """Return ``(source, operand_list)`` for ``step``; operands are ('in'|'var'|'out', obj).
+    ``chunks``: the plan runs on jitgraph's chunk workers, so a kernel that can be cut along dim 0
+    is generated in chunk form (``chunked_kernels.py``) instead of as a ``prange``."""
     if getattr(step.kernel, "variance", None):
         return variance_source(step, parallel, shapes)
     if step.parts:   # a multi_apply group (or a member run alone through a group's module)
@@ -131,13 +133,17 @@ def kernel_source(step, shapes, var_shapes, parallel):
                 if j is not None:
                     ix[j] = loops[d] if not flat else "i"
             idx_of[i] = f"a{i}[{', '.join(ix)}]"
+    cut = chunks and chunked_kernels.can_cut(space, red_out, pats, operands, views or joins, full)
     # a large kernel whose only obstacle to ``prange`` is a reduction across dim 0 runs in chunks
-    chunked = bool(parallel and r > 1 and not flat and not _parallel_ok(red_out, r)
+    chunked = bool(parallel and r > 1 and not flat and not _parallel_ok(red_out, r) and not cut
                    and all(len(sp.axes) < r for sp in red_out.values()))
     # partial reductions into an array of the kernel's own: for large kernels (the allocation and
     # the copy cost more than they save on a [32, 64] bias gradient: a 64-layer MLP's step 4% slower)
-    local = chunked or (partial and r > 1 and _static_elements(space) >= LOCAL_REDUCTION_MIN)
-    if local:
+    local = chunked or cut or (partial and r > 1 and _static_elements(space) >= LOCAL_REDUCTION_MIN)
+    n_dim_lines = len(pre)
+    if cut:
+        idx_of = chunked_kernels.sliced_indices(idx_of, pats, flat)
+    elif local:
         pre.append(f"nch = max(1, min(n0, {REDUCTION_CHUNKS}))" if chunked else "nch = 1")
     # body
     body, after = [], []
@@ -173,7 +179,7 @@ def kernel_source(step, shapes, var_shapes, parallel):
     def operand(op, t):
         return read_var(t) if t.dtype.is_ref_dtype else load(t)
 
-    accs = []
+    accs, partials = [], []
     for op in step.ops:
         typ = op.type
         if typ in ("Assign", "AssignAdd", "AssignSub"):
@@ -213,8 +219,12 @@ def kernel_source(step, shapes, var_shapes, parallel):
                     oix = ["0" if d in spec.axes else loops[d] for d in range(r)]
                 if local:     # into the kernel's own p<oi>, a row per chunk, combined after the loop
                     tgt = f"p{oi}[{', '.join(['ch' if chunked else '0'] + oix)}]"
-                    pre.append(f"p{oi} = np.empty((nch,) + a{oi}.shape, a{oi}.dtype)")
-                    pre.append(f"p{oi}.fill({_ident(spec)})")
+                    if cut:   # into q<oi>, then row ``ch`` of the argument p<oi> (chunked_kernels)
+                        tgt = f"q{oi}[{', '.join(oix)}]"
+                        partials.append((oi, _ident(spec)))
+                    else:
+                        pre.append(f"p{oi} = np.empty((nch,) + a{oi}.shape, a{oi}.dtype)")
+                        pre.append(f"p{oi}.fill({_ident(spec)})")
                     after.extend(_merge_chunks(oi, spec.combine, op))
                 else:
                     tgt = f"a{oi}[{', '.join(oix)}]" if oix else _scalar_slot(oi, shape_of[operands[oi]])
@@ -256,6 +266,9 @@ def kernel_source(step, shapes, var_shapes, parallel):
         if key in opnd_index:
             body.append(f"{idx_of[opnd_index[key]]} = {name}")
     # assemble
+    if cut:
+        return chunked_kernels.chunk_source(helpers, args, pre, n_dim_lines, partials, loops, sizes, body, after,
+                                            pats, flat, operands)
     par = ", parallel=True" if chunked or parallel and loops and _parallel_ok(red_out, r) else ""
     src = [fastmath.PRELUDE, KERNEL_FASTMATH]
     if helpers:

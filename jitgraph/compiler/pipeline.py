@@ -172,11 +172,14 @@ def _carry_deps(deps, simple):
 
 
 def _codegen(sched, shapes, var_info, feed_values):
+    # kernels are cut into chunks for the chunk workers where the plan's library ops use them
+    chunks = any((s.op_def.extra or {}).get("threads") for s in sched.steps if not isinstance(s, KernelStep))
     out = {}
     for i, step in enumerate(sched.steps):
         if isinstance(step, KernelStep):
             par = _size_hint(step.space, feed_values) >= config.parallel_threshold()
-            src, operands = codegen.kernel_source(step, shapes, {v: s for v, (s, _) in var_info.items()}, par)
+            src, operands = codegen.kernel_source(step, shapes, {v: s for v, (s, _) in var_info.items()}, par,
+                                                  chunks)
             if config.debug() >= 3:
                 print(f"# ---- kernel {i}: {[o.name for o in step.ops]}\n{src}", file=sys.stderr)
             out[i] = (src, operands)
@@ -188,23 +191,25 @@ def _load(sources, shapes, var_info):
     (C-contiguous arrays; rank 0 as 1-element 1-d arrays), so the first run calls machine code
     instead of compiling inside it. A kernel whose source several steps share compiles once."""
     from jitgraph.compiler import build_stats
+    from jitgraph.compiler.build_worker import compile_module
     from jitgraph.compiler.cache import register_kernel
-    from jitgraph.compiler.disk_cache import compile_lock, load_module
-    from jitgraph.compiler.llvm_tuning import tuned_for
+    from jitgraph.compiler.disk_cache import load_module
     config.ensure_threading()
     out = {}
     for i, (src, operands) in sources.items():
         t0 = time.perf_counter()
         mod = load_module(src)
-        fn, sig = getattr(mod, getattr(operands, "entry", "kernel")), kernel_signature(operands, shapes, var_info)
+        entry = getattr(operands, "entry", "kernel")
+        fn, sig = getattr(mod, entry), kernel_signature(operands, shapes, var_info)
         if sig in fn.overloads:
             build_stats.record("shared")
         else:
             hits = sum(fn.stats.cache_hits.values())
-            with compile_lock(mod), tuned_for(src):
-                fn.compile(sig)
+            compile_module(mod, src, _arg_specs(operands, shapes, var_info), entry)
             kind = "loaded" if sum(fn.stats.cache_hits.values()) > hits else "compiled"
             build_stats.record(kind, time.perf_counter() - t0)
+        if hasattr(operands, "partials"):
+            operands.merge = getattr(mod, "merge", None)
         out[i] = (fn, operands)
         register_kernel(fn)
     return out
@@ -284,9 +289,8 @@ def _warm_library(sched, seen):
 
 def kernel_signature(operands, shapes, var_info):
     """Numba argument types of a kernel's operands, as the runner passes them."""
-    from numba import types
-    from numba.np.numpy_support import from_dtype
-    return tuple(types.Array(from_dtype(dt), ndim, "C") for dt, ndim in _arg_specs(operands, shapes, var_info))
+    from jitgraph.compiler.build_worker import signature
+    return signature(_arg_specs(operands, shapes, var_info))
 
 
 def _arg_specs(operands, shapes, var_info):
@@ -302,6 +306,9 @@ def _arg_specs(operands, shapes, var_info):
         else:
             shape, dtype = shapes[obj], obj.dtype.base_dtype.as_np
         out.append((np.dtype(dtype), max(len(tuple(shape)), 1)))
+    if hasattr(operands, "partials"):   # a cut kernel: its rows of partial results, sync, nch, lead
+        i8 = np.dtype(np.int64)
+        out += [(out[oi][0], out[oi][1] + 1) for oi in operands.partials] + [(i8, 1), (i8, None), (i8, None)]
     return out
 
 

@@ -17,6 +17,7 @@ run, so its buffer is allocated once per specialization, not per run.
 import numpy as np
 
 from jitgraph import errors
+from jitgraph.compiler.chunked_kernels import run as run_cut
 from jitgraph.compiler.inline_steps import inline_expr
 from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.runner_calls import (GuardFailed, _contig, _no_fallback, adopter, alloc_checked,
@@ -315,7 +316,12 @@ def _emit_kernel(step, si, body, ns, name, kin, var, shapes, sched, loaded, var_
                 ns["_alloc"], ns[f"_op_{oname}"] = alloc_checked, obj.op
                 body.append(f"{oname} = _alloc({_shape_expr(shape)}, _dt_{oname}, _op_{oname})")
             args.append(oname)
-    body.append(f"_k{si}({', '.join(args)})")
+    if hasattr(operands, "partials"):   # a cut kernel (chunked_kernels.py)
+        ns["_run_cut"], ns[f"_m{si}"] = run_cut, operands.merge
+        body.append(f"_run_cut(_k{si}, _m{si}, ({', '.join(args)},), {operands.full}, "
+                    f"{tuple(operands.partials)!r}, {operands.flat})")
+    else:
+        body.append(f"_k{si}({', '.join(args)})")
     body.extend(views)
 
 

@@ -46,6 +46,7 @@ class _Blas:
     While chunks run, the BLAS is held at 1 thread (``owned``).
     """
     lock = threading.Lock()
+    pool_lock = threading.Lock()
     ctl = None
     pool = None
 
@@ -66,6 +67,15 @@ class _Blas:
         return cls.ctl
 
     @classmethod
+    def workers(cls, threads):
+        if cls.pool is None:
+            with cls.pool_lock:
+                if cls.pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+                    cls.pool = ThreadPoolExecutor(max(1, threads - 1), thread_name_prefix="jitgraph-conv")
+        return cls.pool
+
+    @classmethod
     def run(cls, nchunks, work, min_parallel=MIN_PARALLEL_CHUNKS):
         """Call ``work(j)`` for j in range(nchunks), in parallel when the BLAS has >1 thread."""
         if nchunks < min_parallel:     # a few chunks run here (see MIN_PARALLEL_CHUNKS)
@@ -78,9 +88,7 @@ class _Blas:
                     work(j)
                 return
             try:
-                if cls.pool is None:
-                    from concurrent.futures import ThreadPoolExecutor
-                    cls.pool = ThreadPoolExecutor(max(1, threads - 1), thread_name_prefix="jitgraph-conv")
+                cls.workers(threads)
                 counter = itertools.count()
 
                 def worker():
@@ -180,6 +188,17 @@ def _after_fork():
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
+
+
+def lend(fn, *args):
+    """Call ``fn(*args)`` once on each chunk worker (one fewer than the BLAS's threads) without
+    waiting for it: ``fn`` shares its work with the caller's own call through counters in ``args``
+    (``compiler/chunked_kernels.py``), so a worker that starts late finds nothing left to do."""
+    threads = blas_threads()
+    if threads > 1:
+        pool = _Blas.workers(threads)
+        for _ in range(threads - 1):
+            pool.submit(fn, *args)
 
 
 def run_chunks(nchunks, work, min_parallel=MIN_PARALLEL_CHUNKS):

@@ -1,0 +1,136 @@
+"""Kernels cut along dim 0 into chunks that jitgraph's chunk workers share (``blas.run_chunks``).
+
+Where: plans whose library ops already run on the chunk workers (convs, pools: the plan holds
+the BLAS at one thread, ``blas.owned``). There a large elementwise or batch-norm kernel ran on one
+core while the other waited: P8's kernels over [32, 32, 32, 32] take 0.1-0.5 ms each, memory-bound
+on one core. Numba's ``prange`` would split them, but its OpenMP team divides the iterations
+evenly in advance: on this 2-core VM a parallel region whose second thread has gone to sleep
+waits 50-100 us for it to wake (a [2^17] kernel: 0.035 ms on one core, 0.08-0.1 ms as a
+``prange`` after a pause), and the plan's convs leave long pauses between kernels. The chunk
+workers claim chunks from a counter, so the calling thread starts at once and a late helper only
+takes the chunks that are left.
+
+Form of a cut kernel (``chunk_source``)::
+
+    kernel(a0, ..., an, p<oi>..., sync, nch, lead)   # claims chunks of dim 0 until none is left
+    merge(a0, ..., an, p<oi>...)                     # only with reductions: rows of p -> outputs
+
+The caller runs ``kernel`` with ``lead`` = 1 and lends the same call to each chunk worker
+(``blas.lend``), without waiting for them: every call claims chunk numbers from the atomic
+counter ``sync[0]`` and counts finished chunks in ``sync[1]``; the lead call returns when all
+``nch`` are finished. So one native call per thread and no GIL hand-off per chunk (a chunk per
+Python call ran 2x *slower* than one thread: each hand-off of the GIL to a sleeping thread costs
+a wake-up), and the caller never waits for a worker to wake, only for chunks it is running.
+
+Each chunk slices its operands along dim 0 (``b<i> = a<i>[lo:hi]``) and loops from 0: with
+``range(lo, hi)`` Numba keeps its negative-index wraparound on every access and the loop does not
+vectorize (measured 1.46 ms against 0.44 ms for a [2^20] kernel). A reduction across dim 0
+(batch norm's per-channel sums) accumulates chunk ``ch`` in the thread's own array ``q<oi>`` and
+copies it into row ``ch`` of ``p<oi>``, which ``merge`` combines in chunk order, as the ``prange``
+form does; so values depend on the number of chunks (float rounding of sums), not on which
+thread ran a chunk. (Accumulating in the rows of ``p`` itself ran 2x slower on two threads than
+on one: adjacent 128-byte rows share cache lines, and every add stores.)
+
+The runner calls ``run`` (below): few elements (``MIN_ELEMENTS``) run as one chunk here.
+"""
+
+import numpy as np
+
+from jitgraph.kernels import blas
+
+#: Elements per chunk (about): small enough that a helper thread waking late still finds
+#: chunks left, large enough that claiming one costs nothing.
+CHUNK_ELEMENTS = 1 << 15
+MAX_CHUNKS = 64
+#: Kernels over fewer elements run on this thread alone: handing work to a helper costs
+#: ~10-20 us here (a [2^17] kernel: 0.045 ms alone, 0.063 ms shared).
+MIN_ELEMENTS = 1 << 20
+#: Kernels with fewer elements known at build time (run-time dims counted as 1) are not cut.
+MIN_STATIC_ELEMENTS = 1 << 12
+
+
+def can_cut(space, red_out, pats, operands, has_views, full):
+    """Can this kernel run in chunks along dim 0? Every reduction must reduce dim 0 and keep it
+    out of its result (so chunks write disjoint rows of ``p``), every result and variable operand
+    must be indexed along dim 0 (chunks write disjoint slices), and one operand must span the
+    whole space (its dim 0 and size decide the chunks at run time)."""
+    r = len(space)
+    static = 1
+    for d in space:
+        static *= d if isinstance(d, int) else 1
+    if r == 0 or has_views or static < MIN_STATIC_ELEMENTS:
+        return False
+    if any(len(s.axes) == r or 0 not in s.axes for s in red_out.values()):
+        return False
+    for i, (kind, obj) in enumerate(operands):
+        if kind != "in" and i in pats and pats[i][0][0] is None:
+            return False
+    return any(full(p) for i, p in pats.items())
+
+
+def sliced_indices(idx_of, pats, flat):
+    """Index expressions reading chunk slices ``b<i>`` instead of whole operands ``a<i>``."""
+    out = dict(idx_of)
+    for i, (pat, _) in pats.items():
+        if pat and pat[0] is not None:
+            out[i] = f"b{i}[i]" if flat else "b" + idx_of[i][1:]
+    return out
+
+
+def chunk_source(helpers, args, pre, n_dim_lines, partials, loops, sizes, body, after, pats, flat, operands):
+    """Module text of a cut kernel (``kernel`` + ``merge`` when it reduces) and its operands."""
+    from jitgraph.compiler import codegen, fastmath
+    ps = [f"p{oi}" for oi, _ in partials]
+    src = [fastmath.PRELUDE, "from jitgraph.kernels.atomics import claim, count\n", codegen.KERNEL_FASTMATH]
+    if helpers:
+        src.append(fastmath.helper_source(helpers) + "\n\n")
+    src.append(codegen.DECO.format(par="") + f"def kernel({', '.join(args + ps)}, sync, nch, lead):\n")
+    src.extend(f"    {ln}\n" for ln in pre)
+    src.extend(f"    q{oi} = np.empty(a{oi}.shape, a{oi}.dtype)\n" for oi, _ in partials)
+    n0 = sizes[0]               # "n" of a flat loop over reshaped operands ``a<i>f``, else "n0"
+    src.append("    while True:\n")
+    src.append("        ch = claim(sync, 0)\n")
+    src.append("        if ch >= nch:\n")
+    src.append("            break\n")
+    src.append(f"        lo = ch * {n0} // nch\n")
+    src.append(f"        hi = (ch + 1) * {n0} // nch\n")
+    for i, (pat, _) in pats.items():
+        if pat and pat[0] is not None:
+            src.append(f"        b{i} = a{i}{'f' if n0 == 'n' else ''}[lo:hi]\n")
+    for oi, ident in partials:
+        src.append(f"        q{oi}.fill({ident})\n")
+    depth = 2
+    for d, (lv, n) in enumerate(zip(loops, sizes)):
+        src.append("    " * depth + f"for {lv} in range({'hi - lo' if d == 0 else n}):\n")
+        depth += 1
+    src.extend("    " * depth + ln + "\n" for ln in body)
+    src.extend(f"        p{oi}[ch] = q{oi}\n" for oi, _ in partials)
+    src.append("        claim(sync, 1)\n")
+    src.append("    while lead and count(sync, 1) < nch:   # chunks other threads are still running\n")
+    src.append("        pass\n")
+    src.append("    return 0\n")
+    ops = codegen.Operands(operands)
+    ops.partials = [oi for oi, _ in partials]
+    ops.full = next(i for i, p in pats.items() if all(x is not None for x in p[0]) and p[1] == len(p[0]))
+    ops.flat = flat
+    if partials:
+        src.append("\n\n" + codegen.DECO.format(par="") + f"def merge({', '.join(args + ps)}):\n")
+        src.append(f"    nch = {ps[0]}.shape[0]\n")
+        src.extend(f"    {ln}\n" for ln in pre[:n_dim_lines])
+        src.extend(f"    {ln}\n" for ln in after)
+        src.append("    return 0\n")
+    return "".join(src), ops
+
+
+def run(kernel, merge, args, full, partials, flat):
+    """Run a cut kernel over ``args``: here and on the chunk workers, then ``merge``."""
+    x = args[full]
+    n0 = x.size if flat else x.shape[0]
+    nch = max(1, min(n0, x.size // CHUNK_ELEMENTS, MAX_CHUNKS)) if x.size >= MIN_ELEMENTS else 1
+    ps = tuple(np.empty((nch,) + args[i].shape, args[i].dtype) for i in partials)
+    sync = np.zeros(2, np.int64)
+    if nch > 1:
+        blas.lend(kernel, *args, *ps, sync, nch, 0)
+    kernel(*args, *ps, sync, nch, 1)
+    if partials:
+        merge(*args, *ps)
