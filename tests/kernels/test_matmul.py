@@ -84,3 +84,18 @@ def test_matmul_other_dtypes_and_bad_shapes():
                                   a @ a.T)
     with pytest.raises(ValueError, match="Matrix size-incompatible"):
         OPS["MatMul"].extra["fast"](np.ones((2, 3)), np.ones((2, 3)), transpose_a=False, transpose_b=False)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, k, n", [(1, 3, 16), (3, 5, 49), (32, 128, 4096), (64, 7, 1024), (65, 7, 1100)])
+def test_wide_input_gradient_equals_the_reference(dtype, m, k, n):
+    """dy @ W.T of a small batch and a wide layer runs as (W @ dy.T).T: a new C-contiguous result."""
+    rng = np.random.default_rng(m * n)
+    dy, w = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((n, k)).astype(dtype)
+    dy[0, 0] = np.nan
+    got = OPS["MatMul"].extra["fast"](dy, w, transpose_a=False, transpose_b=True)
+    want = OPS["MatMul"].compute(dy, w, transpose_a=False, transpose_b=True)
+    assert got.flags.c_contiguous and got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    tol = (4e-6 if dtype == np.float32 else 1e-14) * np.sqrt(k) * max(1.0, float(np.nanmax(np.abs(want[1:]), initial=0)))
+    np.testing.assert_allclose(got, want, rtol=0, atol=tol)
