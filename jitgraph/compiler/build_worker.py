@@ -103,17 +103,13 @@ def signature(arg_specs):
 
 
 def compile_module(mod, source, arg_specs, entry="kernel"):
-    """Compile a kernel module's ``entry`` (and a cut kernel's ``merge``) for ``arg_specs`` where
-    not compiled yet."""
+    """Compile a kernel module's ``entry`` for ``arg_specs`` unless it is compiled already."""
     from jitgraph.compiler.disk_cache import compile_lock
     from jitgraph.compiler.llvm_tuning import tuned_for
-    todo = [(getattr(mod, entry), signature(arg_specs))]
-    if hasattr(mod, "merge"):      # the kernel's arguments but its last three (sync, nch, lead)
-        todo.append((mod.merge, signature(arg_specs[:-3])))
-    for fn, s in todo:
-        if s not in fn.overloads:
-            with compile_lock(mod), tuned_for(source):
-                fn.compile(s)
+    fn, sig = getattr(mod, entry), signature(arg_specs)
+    if sig not in fn.overloads:
+        with compile_lock(mod), tuned_for(source):
+            fn.compile(sig)
 
 
 def _compile_kernel(source, arg_specs):

@@ -13,7 +13,6 @@ takes the chunks that are left.
 Form of a cut kernel (``chunk_source``)::
 
     kernel(a0, ..., an, p<oi>..., sync, nch, lead)   # claims chunks of dim 0 until none is left
-    merge(a0, ..., an, p<oi>...)                     # only with reductions: rows of p -> outputs
 
 The caller runs ``kernel`` with ``lead`` = 1 and lends the same call to each chunk worker
 (``blas.lend``), without waiting for them: every call claims chunk numbers from the atomic
@@ -26,8 +25,9 @@ Each chunk slices its operands along dim 0 (``b<i> = a<i>[lo:hi]``) and loops fr
 ``range(lo, hi)`` Numba keeps its negative-index wraparound on every access and the loop does not
 vectorize (measured 1.46 ms against 0.44 ms for a [2^20] kernel). A reduction across dim 0
 (batch norm's per-channel sums) accumulates chunk ``ch`` in the thread's own array ``q<oi>`` and
-copies it into row ``ch`` of ``p<oi>``, which ``merge`` combines in chunk order, as the ``prange``
-form does; so values depend on the number of chunks (float rounding of sums), not on which
+copies it into row ``ch`` of ``p<oi>``; ``run`` combines the rows in chunk order, as the
+``prange`` form does (with a ufunc's reduce: a compiled merge function per kernel cost P8's cold
+start ~3 s); so values depend on the number of chunks (float rounding of sums), not on which
 thread ran a chunk. (Accumulating in the rows of ``p`` itself ran 2x slower on two threads than
 on one: adjacent 128-byte rows share cache lines, and every add stores.)
 
@@ -77,16 +77,20 @@ def sliced_indices(idx_of, pats, flat):
     return out
 
 
-def chunk_source(helpers, args, pre, n_dim_lines, partials, loops, sizes, body, after, pats, flat, operands):
-    """Module text of a cut kernel (``kernel`` + ``merge`` when it reduces) and its operands."""
+def chunk_source(helpers, args, pre, partials, loops, sizes, body, pats, flat, operands):
+    """Module text of a cut kernel and its operands. ``partials``: per reduction result,
+    ``(operand index, identity, combine, reduced axes of a mean or None)``."""
     from jitgraph.compiler import codegen, fastmath
-    ps = [f"p{oi}" for oi, _ in partials]
+    ps = [f"p{oi}" for oi, *_ in partials]
     src = [fastmath.PRELUDE, "from jitgraph.kernels.atomics import claim, count\n", codegen.KERNEL_FASTMATH]
     if helpers:
         src.append(fastmath.helper_source(helpers) + "\n\n")
     src.append(codegen.DECO.format(par="") + f"def kernel({', '.join(args + ps)}, sync, nch, lead):\n")
     src.extend(f"    {ln}\n" for ln in pre)
-    src.extend(f"    q{oi} = np.empty(a{oi}.shape, a{oi}.dtype)\n" for oi, _ in partials)
+    for oi, *_ in partials:
+        src.append(f"    q{oi} = np.empty(a{oi}.shape, a{oi}.dtype)\n")
+        src.append(f"    q{oi}f = q{oi}.reshape(q{oi}.size)\n")
+        src.append(f"    p{oi}f = p{oi}.reshape(nch, q{oi}.size)\n")
     n0 = sizes[0]               # "n" of a flat loop over reshaped operands ``a<i>f``, else "n0"
     src.append("    while True:\n")
     src.append("        ch = claim(sync, 0)\n")
@@ -97,40 +101,50 @@ def chunk_source(helpers, args, pre, n_dim_lines, partials, loops, sizes, body, 
     for i, (pat, _) in pats.items():
         if pat and pat[0] is not None:
             src.append(f"        b{i} = a{i}{'f' if n0 == 'n' else ''}[lo:hi]\n")
-    for oi, ident in partials:
+    for oi, ident, *_ in partials:
         src.append(f"        q{oi}.fill({ident})\n")
     depth = 2
     for d, (lv, n) in enumerate(zip(loops, sizes)):
         src.append("    " * depth + f"for {lv} in range({'hi - lo' if d == 0 else n}):\n")
         depth += 1
     src.extend("    " * depth + ln + "\n" for ln in body)
-    src.extend(f"        p{oi}[ch] = q{oi}\n" for oi, _ in partials)
+    for oi, *_ in partials:     # (a loop: Numba's ``p[ch] = q`` compiles for 0.1-0.2 s more)
+        src.append(f"        for j in range(q{oi}f.size):\n")
+        src.append(f"            p{oi}f[ch, j] = q{oi}f[j]\n")
     src.append("        claim(sync, 1)\n")
     src.append("    while lead and count(sync, 1) < nch:   # chunks other threads are still running\n")
     src.append("        pass\n")
     src.append("    return 0\n")
     ops = codegen.Operands(operands)
-    ops.partials = [oi for oi, _ in partials]
+    ops.partials = tuple((oi, combine, axes) for oi, _, combine, axes in partials)
     ops.full = next(i for i, p in pats.items() if all(x is not None for x in p[0]) and p[1] == len(p[0]))
     ops.flat = flat
-    if partials:
-        src.append("\n\n" + codegen.DECO.format(par="") + f"def merge({', '.join(args + ps)}):\n")
-        src.append(f"    nch = {ps[0]}.shape[0]\n")
-        src.extend(f"    {ln}\n" for ln in pre[:n_dim_lines])
-        src.extend(f"    {ln}\n" for ln in after)
-        src.append("    return 0\n")
     return "".join(src), ops
 
 
-def run(kernel, merge, args, full, partials, flat):
-    """Run a cut kernel over ``args``: here and on the chunk workers, then ``merge``."""
+_COMBINE = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum, "and": np.logical_and,
+            "or": np.logical_or}
+
+
+def run(kernel, args, full, partials, flat):
+    """Run a cut kernel over ``args`` here and on the chunk workers, then combine the rows of
+    partial results: in chunk order (a ufunc's reduce over axis 0 of a C array adds row after
+    row, as the ``prange`` form's merge loop), then a mean's division in float64, as the kernels
+    divide."""
     x = args[full]
     n0 = x.size if flat else x.shape[0]
     nch = max(1, min(n0, x.size // CHUNK_ELEMENTS, MAX_CHUNKS)) if x.size >= MIN_ELEMENTS else 1
-    ps = tuple(np.empty((nch,) + args[i].shape, args[i].dtype) for i in partials)
+    ps = tuple(np.empty((nch,) + args[i].shape, args[i].dtype) for i, _, _ in partials)
     sync = np.zeros(2, np.int64)
     if nch > 1:
         blas.lend(kernel, *args, *ps, sync, nch, 0)
     kernel(*args, *ps, sync, nch, 1)
-    if partials:
-        merge(*args, *ps)
+    for (i, combine, mean_axes), p in zip(partials, ps):
+        out = args[i]
+        _COMBINE[combine].reduce(p, axis=0, out=out)
+        if mean_axes is not None:
+            count = 1
+            for d in mean_axes:
+                count *= x.shape[d]
+            with np.errstate(all="ignore"):   # an empty mean is NaN, silently, as in the kernels
+                np.true_divide(out, np.float64(count), out=out, casting="unsafe")

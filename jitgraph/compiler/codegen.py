@@ -140,7 +140,6 @@ def kernel_source(step, shapes, var_shapes, parallel, chunks=False):
     # partial reductions into an array of the kernel's own: for large kernels (the allocation and
     # the copy cost more than they save on a [32, 64] bias gradient: a 64-layer MLP's step 4% slower)
     local = chunked or cut or (partial and r > 1 and _static_elements(space) >= LOCAL_REDUCTION_MIN)
-    n_dim_lines = len(pre)
     if cut:
         idx_of = chunked_kernels.sliced_indices(idx_of, pats, flat)
     elif local:
@@ -221,7 +220,7 @@ def kernel_source(step, shapes, var_shapes, parallel, chunks=False):
                     tgt = f"p{oi}[{', '.join(['ch' if chunked else '0'] + oix)}]"
                     if cut:   # into q<oi>, then row ``ch`` of the argument p<oi> (chunked_kernels)
                         tgt = f"q{oi}[{', '.join(oix)}]"
-                        partials.append((oi, _ident(spec)))
+                        partials.append((oi, _ident(spec), spec.combine, tuple(spec.axes) if spec.mean else None))
                     else:
                         pre.append(f"p{oi} = np.empty((nch,) + a{oi}.shape, a{oi}.dtype)")
                         pre.append(f"p{oi}.fill({_ident(spec)})")
@@ -267,8 +266,7 @@ def kernel_source(step, shapes, var_shapes, parallel, chunks=False):
             body.append(f"{idx_of[opnd_index[key]]} = {name}")
     # assemble
     if cut:
-        return chunked_kernels.chunk_source(helpers, args, pre, n_dim_lines, partials, loops, sizes, body, after,
-                                            pats, flat, operands)
+        return chunked_kernels.chunk_source(helpers, args, pre, partials, loops, sizes, body, pats, flat, operands)
     par = ", parallel=True" if chunked or parallel and loops and _parallel_ok(red_out, r) else ""
     src = [fastmath.PRELUDE, KERNEL_FASTMATH]
     if helpers:

@@ -208,8 +208,6 @@ def _load(sources, shapes, var_info):
             compile_module(mod, src, _arg_specs(operands, shapes, var_info), entry)
             kind = "loaded" if sum(fn.stats.cache_hits.values()) > hits else "compiled"
             build_stats.record(kind, time.perf_counter() - t0)
-        if hasattr(operands, "partials"):
-            operands.merge = getattr(mod, "merge", None)
         out[i] = (fn, operands)
         register_kernel(fn)
     return out
@@ -308,7 +306,7 @@ def _arg_specs(operands, shapes, var_info):
         out.append((np.dtype(dtype), max(len(tuple(shape)), 1)))
     if hasattr(operands, "partials"):   # a cut kernel: its rows of partial results, sync, nch, lead
         i8 = np.dtype(np.int64)
-        out += [(out[oi][0], out[oi][1] + 1) for oi in operands.partials] + [(i8, 1), (i8, None), (i8, None)]
+        out += [(out[oi][0], out[oi][1] + 1) for oi, _, _ in operands.partials] + [(i8, 1), (i8, None), (i8, None)]
     return out
 
 

@@ -317,9 +317,9 @@ def _emit_kernel(step, si, body, ns, name, kin, var, shapes, sched, loaded, var_
                 body.append(f"{oname} = _alloc({_shape_expr(shape)}, _dt_{oname}, _op_{oname})")
             args.append(oname)
     if hasattr(operands, "partials"):   # a cut kernel (chunked_kernels.py)
-        ns["_run_cut"], ns[f"_m{si}"] = run_cut, operands.merge
-        body.append(f"_run_cut(_k{si}, _m{si}, ({', '.join(args)},), {operands.full}, "
-                    f"{tuple(operands.partials)!r}, {operands.flat})")
+        ns["_run_cut"] = run_cut
+        body.append(f"_run_cut(_k{si}, ({', '.join(args)},), {operands.full}, {operands.partials!r}, "
+                    f"{operands.flat})")
     else:
         body.append(f"_k{si}({', '.join(args)})")
     body.extend(views)
