@@ -16,6 +16,9 @@ vectorizes (a [32, 32, 32, 32] sum over three axes, 0.29 -> 0.16 ms on one core;
 channels). When such a kernel is large and the
 reduction runs across the outer loop, that loop runs as ``REDUCTION_CHUNKS`` chunks in a
 ``prange``, each chunk reducing into its own row of the array, and the rows are combined after.
+In a plan whose library ops run on the chunk workers (convs, pools), a large kernel that can be
+cut along dim 0 is instead generated in the form ``chunked_kernels.py`` describes: the caller and
+the workers claim its chunks from an atomic counter.
 A ``multi_apply`` group is the members' (byte-equal) kernel renamed ``part`` plus a ``kernel``
 driver that calls it once per member, one after another (``group_source``); a member of that form
 left alone calls the same module's ``part`` (``Operands.entry``), so it compiles nothing more.

@@ -55,9 +55,9 @@ def test_reductions_across_the_parallel_loop_match_the_reference(low_threshold, 
 
 @pytest.mark.parametrize("front", ["scale", "conv"])
 def test_training_through_batch_norm_gradients(low_threshold, front):
-    """With a scale the space's dims come from the feed (parallel, chunked); after a conv they come
-    from a NumPy step's result, whose size is unknown when the kernels are built (serial, into a
-    local array: [?, 16, 16, 16] has ``LOCAL_REDUCTION_MIN`` elements without the batch)."""
+    """With a scale the space's dims come from the feed (parallel, chunked); after a conv the plan
+    runs on the chunk workers, so its large kernels are cut into chunks for them
+    (``chunked_kernels``; [?, 16, 16, 16] has ``MIN_STATIC_ELEMENTS`` without the batch)."""
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [None, 16, 16, 4])
@@ -82,7 +82,7 @@ def test_training_through_batch_norm_gradients(low_threshold, front):
     np.testing.assert_allclose(got[1], want[1], rtol=1e-4, atol=1e-4 * np.abs(want[1]).max())
     assert any("for ch in prange(nch)" in s for s in srcs) == (front == "scale")
     if front == "conv":
-        assert any("nch = 1" in s for s in srcs)
+        assert any("claim(sync, 0)" in s for s in srcs)
 
 
 def test_below_the_threshold_kernels_stay_serial():
