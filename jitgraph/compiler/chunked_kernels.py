@@ -49,23 +49,24 @@ MIN_ELEMENTS = 1 << 20
 MIN_STATIC_ELEMENTS = 1 << 12
 
 
-def can_cut(space, red_out, pats, operands, has_views, full):
+def cut_operand(space, red_out, pats, operands, has_views, full):
     """Can this kernel run in chunks along dim 0? Every reduction must reduce dim 0 and keep it
     out of its result (so chunks write disjoint rows of ``p``), every result and variable operand
     must be indexed along dim 0 (chunks write disjoint slices), and one operand must span the
-    whole space (its dim 0 and size decide the chunks at run time)."""
+    whole space: its index is returned (its dim 0 and size decide the chunks at run time), else
+    None."""
     r = len(space)
     static = 1
     for d in space:
         static *= d if isinstance(d, int) else 1
     if r == 0 or has_views or static < MIN_STATIC_ELEMENTS:
-        return False
+        return None
     if any(len(s.axes) == r or 0 not in s.axes for s in red_out.values()):
-        return False
+        return None
     for i, (kind, obj) in enumerate(operands):
         if kind != "in" and i in pats and pats[i][0][0] is None:
-            return False
-    return any(full(p) for i, p in pats.items())
+            return None
+    return next((i for i, p in pats.items() if full(p)), None)
 
 
 def sliced_indices(idx_of, pats, flat):
@@ -77,9 +78,10 @@ def sliced_indices(idx_of, pats, flat):
     return out
 
 
-def chunk_source(helpers, args, pre, partials, loops, sizes, body, pats, flat, operands):
+def chunk_source(helpers, args, pre, partials, loops, sizes, body, pats, flat, operands, full):
     """Module text of a cut kernel and its operands. ``partials``: per reduction result,
-    ``(operand index, identity, combine, reduced axes of a mean or None)``."""
+    ``(operand index, identity, combine, reduced axes of a mean or None)``; ``full``: the index
+    of an operand spanning the whole space (``cut_operand``)."""
     from jitgraph.compiler import codegen, fastmath
     ps = [f"p{oi}" for oi, *_ in partials]
     src = [fastmath.PRELUDE, "from jitgraph.kernels.atomics import claim, count\n", codegen.KERNEL_FASTMATH]
@@ -117,7 +119,7 @@ def chunk_source(helpers, args, pre, partials, loops, sizes, body, pats, flat, o
     src.append("    return 0\n")
     ops = codegen.Operands(operands)
     ops.partials = tuple((oi, combine, axes) for oi, _, combine, axes in partials)
-    ops.full = next(i for i, p in pats.items() if all(x is not None for x in p[0]) and p[1] == len(p[0]))
+    ops.full = full
     ops.flat = flat
     return "".join(src), ops
 

@@ -136,7 +136,8 @@ def kernel_source(step, shapes, var_shapes, parallel, chunks=False):
                 if j is not None:
                     ix[j] = loops[d] if not flat else "i"
             idx_of[i] = f"a{i}[{', '.join(ix)}]"
-    cut = chunks and chunked_kernels.can_cut(space, red_out, pats, operands, views or joins, full)
+    cut_full = chunked_kernels.cut_operand(space, red_out, pats, operands, views or joins, full) if chunks else None
+    cut = cut_full is not None
     # a large kernel whose only obstacle to ``prange`` is a reduction across dim 0 runs in chunks
     chunked = bool(parallel and r > 1 and not flat and not _parallel_ok(red_out, r) and not cut
                    and all(len(sp.axes) < r for sp in red_out.values()))
@@ -269,7 +270,8 @@ def kernel_source(step, shapes, var_shapes, parallel, chunks=False):
             body.append(f"{idx_of[opnd_index[key]]} = {name}")
     # assemble
     if cut:
-        return chunked_kernels.chunk_source(helpers, args, pre, partials, loops, sizes, body, pats, flat, operands)
+        return chunked_kernels.chunk_source(helpers, args, pre, partials, loops, sizes, body, pats, flat, operands,
+                                            cut_full)
     par = ", parallel=True" if chunked or parallel and loops and _parallel_ok(red_out, r) else ""
     src = [fastmath.PRELUDE, KERNEL_FASTMATH]
     if helpers:
