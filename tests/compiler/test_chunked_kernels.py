@@ -50,6 +50,16 @@ def _sources(sess):
     return [src for p in sess._plans._plans.values() for c in p.compiled.values() for src in c.sources]
 
 
+def _compiled_and_reference(graph, fetches, feeds):
+    """``fetches`` compiled and on the reference executor, and the compiled plans' kernel sources."""
+    init = tf.global_variables_initializer()
+    with tf.Session(graph=graph) as sess:
+        sess.run(init)
+        got = sess.run(fetches, feeds)
+        srcs = _sources(sess)
+    return got, reference_values(graph, fetches, feeds, init), srcs
+
+
 def _conv_batch_norm(x, rng):
     """A conv (its plan runs on the chunk workers), then batch-norm-like kernels over its result."""
     w = tf.Variable(rng.standard_normal((3, 3, 2, 6)).astype(np.float32) * 0.3)
@@ -69,13 +79,7 @@ def test_cut_kernels_match_the_reference(small_chunks, batch):
         x = tf.placeholder(tf.float32, [None, 5, 7, 2])
         w, fetches, loss = _conv_batch_norm(x, rng)
         fetches.append(tf.gradients(loss, [w])[0])
-        feeds = {x: rng.standard_normal((batch, 5, 7, 2)).astype(np.float32)}
-        init = tf.global_variables_initializer()
-        with tf.Session() as sess:
-            sess.run(init)
-            got = sess.run(fetches, feeds)
-            srcs = _sources(sess)
-        want = reference_values(g, fetches, feeds, init)
+        got, want, srcs = _compiled_and_reference(g, fetches, {x: rng.standard_normal((batch, 5, 7, 2)).astype(np.float32)})
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(b).max())))
     cut = [s for s in srcs if "claim(sync, 0)" in s]
@@ -124,13 +128,7 @@ def test_kernels_that_cannot_be_cut_keep_their_loop(small_chunks):
         w = tf.Variable(rng.standard_normal((3, 3, 2, 3)).astype(np.float32))
         h = tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")
         fetches = [tf.reduce_sum(h * 3.0), tf.reduce_sum(h - 1.0, axis=[1, 2, 3])]
-        feeds = {x: rng.standard_normal((3, 5, 5, 2)).astype(np.float32)}
-        init = tf.global_variables_initializer()
-        with tf.Session() as sess:
-            sess.run(init)
-            got = sess.run(fetches, feeds)
-            srcs = _sources(sess)
-        want = reference_values(g, fetches, feeds, init)
+        got, want, srcs = _compiled_and_reference(g, fetches, {x: rng.standard_normal((3, 5, 5, 2)).astype(np.float32)})
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
     assert not any("claim(sync, 0)" in s for s in srcs)
