@@ -143,7 +143,7 @@ def kernel_source(step, shapes, var_shapes, parallel, chunks=False):
                    and all(len(sp.axes) < r for sp in red_out.values()))
     # partial reductions into an array of the kernel's own: for large kernels (the allocation and
     # the copy cost more than they save on a [32, 64] bias gradient: a 64-layer MLP's step 4% slower)
-    local = chunked or cut or (partial and r > 1 and _static_elements(space) >= LOCAL_REDUCTION_MIN)
+    local = chunked or (partial and r > 1 and _static_elements(space) >= LOCAL_REDUCTION_MIN)
     if cut:
         idx_of = chunked_kernels.sliced_indices(idx_of, pats, flat)
     elif local:
@@ -220,20 +220,20 @@ def kernel_source(step, shapes, var_shapes, parallel, chunks=False):
                 oix = [loops[d] for d in range(r) if d not in spec.axes or spec.keepdims]
                 if spec.keepdims:
                     oix = ["0" if d in spec.axes else loops[d] for d in range(r)]
-                if local:     # into the kernel's own p<oi>, a row per chunk, combined after the loop
+                if cut:       # into q<oi>, then row ``ch`` of the argument p<oi>; combined (and a
+                    # mean divided) by ``chunked_kernels.run``
+                    tgt = f"q{oi}[{', '.join(oix)}]"
+                    partials.append((oi, _ident(spec), spec.combine, tuple(spec.axes) if spec.mean else None))
+                elif local:   # into the kernel's own p<oi>, a row per chunk, combined after the loop
                     tgt = f"p{oi}[{', '.join(['ch' if chunked else '0'] + oix)}]"
-                    if cut:   # into q<oi>, then row ``ch`` of the argument p<oi> (chunked_kernels)
-                        tgt = f"q{oi}[{', '.join(oix)}]"
-                        partials.append((oi, _ident(spec), spec.combine, tuple(spec.axes) if spec.mean else None))
-                    else:
-                        pre.append(f"p{oi} = np.empty((nch,) + a{oi}.shape, a{oi}.dtype)")
-                        pre.append(f"p{oi}.fill({_ident(spec)})")
+                    pre.append(f"p{oi} = np.empty((nch,) + a{oi}.shape, a{oi}.dtype)")
+                    pre.append(f"p{oi}.fill({_ident(spec)})")
                     after.extend(_merge_chunks(oi, spec.combine, op))
                 else:
                     tgt = f"a{oi}[{', '.join(oix)}]" if oix else _scalar_slot(oi, shape_of[operands[oi]])
                     pre.append(f"a{oi}.fill({_ident(spec)})")
                 body.append(f"{tgt} = {_combine(spec.combine, tgt, x, op)}")
-                if spec.mean:
+                if spec.mean and not cut:
                     cnt = " * ".join(f"n{d}" for d in spec.axes) or "1"
                     after.append(f"a{oi}f = a{oi}.reshape(a{oi}.size)")
                     after.append(f"for j in range(a{oi}.size):")
