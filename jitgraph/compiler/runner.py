@@ -18,6 +18,7 @@ import numpy as np
 
 from jitgraph import errors
 from jitgraph.compiler.chunked_kernels import run as run_cut
+from jitgraph.compiler.concurrency import interleave
 from jitgraph.compiler.inline_steps import inline_expr
 from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.runner_calls import (GuardFailed, _contig, _no_fallback, adopter, alloc_checked,
@@ -163,20 +164,23 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
         lines.insert(0, "global " + ", ".join(f"_ok{v._id}" for v in kernel_vars))
     if needs_ctx:
         lines.append("ctx = _Context(state)")
-    body = []
+    parts = []     # each step's lines
     snaps = {}
     for si, step in enumerate(sched.steps):
+        parts.append([])
         if isinstance(step, KernelStep):
-            _emit_kernel(step, si, body, ns, kname, kin, var, shapes, sched, kernels_loaded[si], var_info,
+            _emit_kernel(step, si, parts[-1], ns, kname, kin, var, shapes, sched, kernels_loaded[si], var_info,
                          one_d, np_inputs)
         else:
-            _emit_numpy(step, si, body, ns, name, var, sched, snaps, owns)
+            _emit_numpy(step, si, parts[-1], ns, name, var, sched, snaps, owns)
+    body = interleave(sched.steps, parts, ns, lambda op: [name(t) for t in op.outputs])
+    drain = ["    _drain(sp)"] if "_drain" in ns else []   # side steps a failing run leaves running
     if "_max_alloc" in ns:
         body.insert(0, "lim = _max_alloc()")
     guarded = sched.journal or np_writes
     checked = any(isinstance(s, KernelStep) and s.guards for s in sched.steps)
     written = written_vars(sched.steps)
-    if guarded or checked:
+    if guarded or checked or drain:
         if np_writes:
             lines.append("store.begin()")
         if sched.journal:
@@ -193,13 +197,13 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
         lines.extend("    " + b for b in body)
         if checked:   # state is as before the run (journal): the reference redoes it
             lines.append("except _GuardFailed as e:")
-            lines.extend(restore)
+            lines.extend(drain + restore)
             if needs_ctx:   # NumPy steps that ran undo what a redo would repeat (see _Context.on_retry)
                 lines.append("    ctx.abandon()")
             lines.append("    return _fallback(state, feeds, e.args[0])")
-        if guarded:
+        if guarded or drain:
             lines.append("except BaseException:")
-            lines.extend(restore)
+            lines.extend(drain + restore)
             lines.append("    raise")
         if np_writes:
             lines.append("store.commit()")

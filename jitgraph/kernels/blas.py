@@ -78,6 +78,10 @@ class _Blas:
     @classmethod
     def run(cls, nchunks, work, min_parallel=MIN_PARALLEL_CHUNKS):
         """Call ``work(j)`` for j in range(nchunks), in parallel when the BLAS has >1 thread."""
+        if nchunks > 1 and threading.current_thread() is not threading.main_thread():
+            from jitgraph.kernels import side_steps
+            if side_steps.offer(nchunks, work):    # a side step's chunks, shared with its joiner
+                return
         if nchunks < min_parallel:     # a few chunks run here (see MIN_PARALLEL_CHUNKS)
             for j in range(nchunks):
                 work(j)
@@ -101,8 +105,9 @@ class _Blas:
                     futs = [cls.pool.submit(worker) for _ in range(min(threads, nchunks) - 1)]
                     worker()
                 finally:
-                    for f in futs:
-                        f.result()
+                    for f in futs:     # a helper not started (the worker runs a side step) is dropped
+                        if not f.cancel():
+                            f.result()
             finally:
                 cls.lock.release()
 
@@ -199,6 +204,16 @@ def lend(fn, *args):
         pool = _Blas.workers(threads)
         for _ in range(threads - 1):
             pool.submit(fn, *args)
+
+
+def submit(fn, *args):
+    """Queue ``fn(*args)`` for a chunk worker without waiting; False (nothing queued) when the BLAS
+    has one thread, so there is no worker."""
+    threads = blas_threads()
+    if threads <= 1:
+        return False
+    _Blas.workers(threads).submit(fn, *args)
+    return True
 
 
 def run_chunks(nchunks, work, min_parallel=MIN_PARALLEL_CHUNKS):

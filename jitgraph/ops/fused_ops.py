@@ -70,7 +70,7 @@ def _fused_matmul(a, b, bias, transpose_a, transpose_b, fused_ops, **_):
 
 
 define_op("_FusedConv2D", _bias_and_act("_FusedConv2D", nn_conv._conv2d_infer), _fused_conv, kind="library",
-          extra={"threads": True, "fast": lazy("conv", "fused_conv2d_fast")})
+          extra={"threads": True, "side_thread": True, "fast": lazy("conv", "fused_conv2d_fast")})
 define_op("_FusedMatMul", _bias_and_act("_FusedMatMul", linalg_ops._matmul_infer), _fused_matmul, kind="library",
           extra={"fast": lazy("matmul", "fused_matmul_fast")})
 

@@ -278,11 +278,11 @@ def _conv_bp_filter(x, sizes, dy, strides, padding, data_format, dilations, **_)
 
 
 define_op("Conv2DBackpropInput", _sized_infer(0), _conv_bp_input, kind="library",
-          extra={"threads": True, "fast": lazy("conv", "conv2d_backprop_input_fast")})
+          extra={"threads": True, "side_thread": True, "fast": lazy("conv", "conv2d_backprop_input_fast")})
 define_op("Conv2DBackpropFilter", _sized_infer(1), _conv_bp_filter, kind="library",
-          extra={"threads": True, "fast": lazy("conv", "conv2d_backprop_filter_fast")})
+          extra={"threads": True, "side_thread": True, "fast": lazy("conv", "conv2d_backprop_filter_fast")})
 define_op("Conv2D", _conv2d_infer, _conv2d, kind="library", grad=_conv_grad,
-          extra={"threads": True, "fast": lazy("conv", "conv2d_fast"), "fast_bias_act": lazy("conv", "conv2d_bias_act_fast")})
+          extra={"threads": True, "side_thread": True, "fast": lazy("conv", "conv2d_fast"), "fast_bias_act": lazy("conv", "conv2d_bias_act_fast")})
 
 
 def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",

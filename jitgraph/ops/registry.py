@@ -49,7 +49,9 @@ class OpDef:
     scalar: Any = None         # Numba scalar expression template for elementwise ops: "({0} + {1})"
     grad: Callable = None      # (op, *output_grads) -> list of input grads (Tensors or None)
     # backend-specific data: "fast" (a faster ``compute``, ``jitgraph.kernels``), "threads" (that
-    # kernel runs on several threads: its plans run in ``kernels.blas.owned``), lowering hints
+    # kernel runs on several threads: its plans run in ``kernels.blas.owned``), "side_thread" (that
+    # kernel is pure and its threads are the chunk workers': a plan may run it on a worker beside
+    # its other steps, ``compiler/concurrency.py``), lowering hints
     extra: dict = dataclasses.field(default_factory=dict)
 
 
