@@ -21,7 +21,8 @@ from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.schedule import KernelStep
 
 # Operands (inputs and outputs) of fewer elements than this run in place: a hand-off to the worker
-# and back costs ~0.05 ms on a 2-core VM, the time of a 16x14x14x16 -> 32 conv's tenth.
+# and back costs 0.02-0.05 ms on a 2-core VM, a tenth of a 16 x 14x14x16 -> 32 conv (50K elements
+# in, 100K out, 0.3 ms).
 MIN_ELEMENTS = 1 << 15
 
 _NAME = re.compile(r"[A-Za-z_]\w*")
