@@ -19,6 +19,7 @@ import re
 
 from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.schedule import KernelStep
+from jitgraph.kernels import side_steps
 
 # Operands (inputs and outputs) of fewer elements than this run in place: a hand-off to the worker
 # and back costs 0.02-0.05 ms on a 2-core VM, a tenth of a 16 x 14x14x16 -> 32 conv (50K elements
@@ -35,7 +36,7 @@ def _candidate(step, si, lines):
     d = step.op_def
     if not (d.extra or {}).get("side_thread") or d.run is not None or d.stateful:
         return None
-    if any(w for _, w in var_accesses(step)) or any(t.dtype.is_ref_dtype for t in step.outputs):
+    if _writes_vars(step) or any(t.dtype.is_ref_dtype for t in step.outputs):
         return None
     call = f"r = _np{si}(ctx, ["
     for i, ln in enumerate(lines):
@@ -44,11 +45,15 @@ def _candidate(step, si, lines):
     return None
 
 
+def _writes_vars(op):
+    return any(w for _, w in var_accesses(op))
+
+
 def _barrier(step):
     """Does the step write a variable or keep state (a side step must be done before it)?"""
     if isinstance(step, KernelStep):
         return bool(step.writes)
-    return step.op_def.run is not None or step.op_def.stateful or any(w for _, w in var_accesses(step))
+    return step.op_def.run is not None or step.op_def.stateful or _writes_vars(step)
 
 
 def _has_work(step):
@@ -68,15 +73,11 @@ def interleave(steps, parts, ns, output_names):
         for nm in output_names(steps[si]):
             produced[nm] = si
     join_at = {si: n for si in calls}
-    next_barrier = n
     work_after = [0] * (n + 1)        # steps with work in them at index >= k
-    for k in range(n - 1, -1, -1):
-        work_after[k] = work_after[k + 1] + _has_work(steps[k])
     barrier_after = [n] * (n + 1)     # the first barrier at index >= k
     for k in range(n - 1, -1, -1):
-        if _barrier(steps[k]):
-            next_barrier = k
-        barrier_after[k] = next_barrier
+        work_after[k] = work_after[k + 1] + _has_work(steps[k])
+        barrier_after[k] = k if _barrier(steps[k]) else barrier_after[k + 1]
     for k, part in enumerate(parts):
         for nm in {m for ln in part for m in _NAME.findall(ln)}:
             si = produced.get(nm)
@@ -89,24 +90,20 @@ def interleave(steps, parts, ns, output_names):
             side[si] = q
     if not side:
         return [ln for p in parts for ln in p]
-    from jitgraph.kernels import side_steps
     ns["_spawn"], ns["_join"], ns["_drain"] = side_steps.spawn_sized, side_steps.join, side_steps.drain
     body = ["sp = []"]
     joins = {}
     for si, q in side.items():
         joins.setdefault(q, []).append(si)
-    for k, part in enumerate(parts):
+    for k in range(n + 1):            # (k == n: the joins after the last step)
         for si in joins.get(k, ()):
-            c = calls[si]
             body.append(f"r = _join(h{si}, sp)")
-            body.extend(parts[si][c + 1:])
+            body.extend(parts[si][calls[si] + 1:])
+        part = parts[k] if k < n else []
         if k in side:
             c = calls[k]
             body.extend(part[:c])
             body.append(part[c].replace(f"r = _np{k}(ctx, ", f"h{k} = _spawn(sp, {MIN_ELEMENTS}, _np{k}, ctx, ", 1))
         else:
             body.extend(part)
-    for si in joins.get(n, ()):
-        body.append(f"r = _join(h{si}, sp)")
-        body.extend(parts[si][calls[si] + 1:])
     return body
