@@ -115,28 +115,27 @@ def offer(nchunks, work):
     return True
 
 
-def spawn(pending, fn, *args):
+def spawn(pending, fn, *args, here=False):
     """Start ``fn(*args)`` on the chunk worker (recorded in the run's list ``pending``); with one
-    thread only, it runs at its join."""
+    thread only, it runs at its join; ``here``: run it now on this thread (``join`` still gives
+    its result or error)."""
     step = SideStep(fn, args)
     pending.append(step)
-    blas.submit(_on_worker, step)
+    if here:
+        step._claim()
+        step._run(False)
+    else:
+        blas.submit(_on_worker, step)
     return step
 
 
 def spawn_sized(pending, min_elements, fn, ctx, arrays):
-    """``spawn(pending, fn, ctx, arrays)`` when ``arrays`` hold ``min_elements`` elements or more;
-    else run it here and now (its result or error still comes from ``join``)."""
+    """``spawn(pending, fn, ctx, arrays)``, run here when ``arrays`` hold fewer than
+    ``min_elements`` elements."""
     size = 0
     for a in arrays:
         size += getattr(a, "size", 1)
-    if size >= min_elements:
-        return spawn(pending, fn, ctx, arrays)
-    step = SideStep(fn, (ctx, arrays))
-    pending.append(step)
-    step._claim()
-    step._run(False)
-    return step
+    return spawn(pending, fn, ctx, arrays, here=size < min_elements)
 
 
 def _on_worker(step):
