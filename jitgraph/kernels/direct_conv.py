@@ -208,17 +208,26 @@ def _writable(a):
     return a if a.flags.c_contiguous and a.flags.writeable else np.array(a, order="C")
 
 
-def _run(fn, src, chunks, chunk):
-    """``chunk(j)`` for every chunk, the first one here (it compiles or loads ``fn`` with the SLP
-    options), the others on the chunk workers."""
+def _run(fn, src, chunks, chunk, tail=None):
+    """``chunk(j)`` then ``tail(j)`` for every chunk, the first one here (it compiles or loads ``fn``
+    with the SLP options), the others on the chunk workers. Only ``fn`` compiles under those
+    options: the bias + ReLU epilogue compiled inside them lost its loop vectorizer and stayed
+    scalar (0.058 ms against 0.015 for C2's [16, 28, 28, 16] block, kept so in Numba's disk cache)."""
     from jitgraph.compiler.disk_cache import compile_lock
     from jitgraph.compiler.llvm_tuning import tuned_for
+
+    def both(j):
+        chunk(j)
+        if tail is not None:
+            tail(j)
     first = 0
     if not fn.overloads:
         with compile_lock(sys.modules[fn.__module__]), tuned_for(src):
             chunk(0)
+        if tail is not None:
+            tail(0)
         first = 1
-    blas.run_chunks(chunks - first, lambda j: chunk(j + first), 2)
+    blas.run_chunks(chunks - first, lambda j: both(j + first), 2)
 
 
 def conv(x, w, sh, sw, dh, top, left, oh, ow, out, bt=None, act=None):
@@ -236,11 +245,11 @@ def conv(x, w, sh, sw, dh, top, left, oh, ow, out, bt=None, act=None):
 
     def chunk(j):
         pad = blas.scratch(hp, wp * c, x.dtype, "direct_conv")
-        n0, n1 = j * per, min(n, (j + 1) * per)
-        fn(x, w2, out, n0, n1, kh, kw, sh, sw, dh, top, left, pad)
-        if bt is not None:
-            epilogue.apply(out[n0:n1], bt, act)
-    _run(fn, src, -(-n // per), chunk)
+        fn(x, w2, out, j * per, min(n, (j + 1) * per), kh, kw, sh, sw, dh, top, left, pad)
+
+    def bias_act(j):
+        epilogue.apply(out[j * per:(j + 1) * per], bt, act)
+    _run(fn, src, -(-n // per), chunk, None if bt is None else bias_act)
     return out
 
 

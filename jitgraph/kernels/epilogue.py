@@ -15,6 +15,9 @@ the channels at the end.  NumPy's reference reduces over the leading axes row by
 dtype itself (0.29 ms for [16, 28, 28, 16] float32; this pass 0.02 ms); accumulating in float64
 makes the float32 result the correctly rounded sum up to the float64 error, at least as accurate
 as the reference's (``tests/kernels/test_epilogue.py`` bounds the difference).
+
+These loops compile with Numba's default LLVM options: with the loop vectorizer off (as
+``direct_conv``'s straight-line kernels compile) bias + ReLU stayed scalar, 4x slower.
 """
 
 import numpy as np

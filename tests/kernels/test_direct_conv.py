@@ -116,6 +116,24 @@ def test_kernel_source_asks_for_the_slp_vectorizer():
     assert src.count("+= v") == 4 * 32                         # a 4-pixel x 32-filter tile of sums
 
 
+def test_only_the_kernel_compiles_with_the_straight_line_options():
+    """The bias + activation epilogue runs (and so compiles) with the loop vectorizer on."""
+    from numba import config, njit
+
+    @njit
+    def kernel():                          # a fresh dispatcher: the first chunk compiles it
+        return 0
+    seen = []
+
+    def chunk(j):
+        kernel()
+        seen.append(("chunk", j, config.LOOP_VECTORIZE))
+    direct_conv._run(kernel, SLP_MARK, 3, chunk, lambda j: seen.append(("tail", j, config.LOOP_VECTORIZE)))
+    assert seen[0] == ("chunk", 0, 0)
+    tails = [(j, vec) for kind, j, vec in seen if kind == "tail"]
+    assert sorted(j for j, _ in tails) == [0, 1, 2] and all(vec for _, vec in tails)
+
+
 def test_avx2_sized_tiles_give_the_same_values(monkeypatch):
     """On a host without AVX-512 the tiles are smaller (16 vector registers of 8 floats)."""
     monkeypatch.setattr(direct_conv, "_vector_bytes", lambda: 32)
