@@ -68,12 +68,16 @@ class _Blas:
 
     @classmethod
     def workers(cls, threads):
+        """The chunk workers' pool, its threads steered off the calling thread's CPU (``_Steer``)."""
         if cls.pool is None:
             with cls.pool_lock:
                 if cls.pool is None:
                     from concurrent.futures import ThreadPoolExecutor
-                    cls.pool = ThreadPoolExecutor(max(1, threads - 1), thread_name_prefix="jitgraph-conv")
+                    cls.pool = ThreadPoolExecutor(max(1, threads - 1), thread_name_prefix="jitgraph-conv",
+                                                  initializer=_Steer.register)
+        _Steer.away_from_caller()
         return cls.pool
+
 
     @classmethod
     def run(cls, nchunks, work, min_parallel=MIN_PARALLEL_CHUNKS):
@@ -111,6 +115,58 @@ class _Blas:
             finally:
                 cls.lock.release()
 
+
+class _Steer:
+    """Keeps the chunk workers off the CPU of the thread that hands them work.
+
+    Why: after the process sat idle for a few milliseconds, Linux woke the worker on the CPU of
+    the thread that woke it, though the other CPU was idle (in a VM an idle vCPU reads as
+    preempted, and the wake-up placement skips it), and the two then shared one core for the
+    whole run: W6 (two 5x5 convs on the chunk workers) 1.9 ms back to back, 3.4-3.6 ms after a
+    20-50 ms pause, both threads seen on one CPU. Before work is queued, each worker's affinity
+    becomes the caller's allowed CPUs minus the one it runs on (one ``sched_getcpu`` a call,
+    0.15 us; ``sched_setaffinity`` only when that CPU changed), so the scheduler must wake the
+    worker elsewhere: W6 after a 50 ms pause 3.58 -> 2.02 ms. Linux only; a no-op where the
+    calls are missing, fail, or the process may use one CPU only."""
+    tids = []                 # native ids of the chunk workers
+    cpu = None                # the CPU they were last steered away from
+    getcpu = None
+
+    @classmethod
+    def register(cls):
+        cls.tids.append(threading.get_native_id())
+        cls.cpu = None        # steer the new worker at the next hand-off
+
+    @classmethod
+    def away_from_caller(cls):
+        if cls.getcpu is None:
+            cls.getcpu = _libc_getcpu()
+        if cls.getcpu is False or not cls.tids:
+            return
+        cpu = cls.getcpu()
+        if cpu == cls.cpu:
+            return
+        cls.cpu = cpu
+        try:
+            rest = os.sched_getaffinity(0) - {cpu}
+            if rest:
+                for tid in list(cls.tids):
+                    os.sched_setaffinity(tid, rest)
+        except OSError:
+            cls.getcpu = False
+
+
+def _libc_getcpu():
+    """libc's ``sched_getcpu`` (the calling thread's CPU), or False where it or the affinity calls are missing."""
+    if not hasattr(os, "sched_setaffinity"):
+        return False
+    try:
+        import ctypes
+        fn = ctypes.CDLL(None).sched_getcpu
+        fn.restype, fn.argtypes = ctypes.c_int, []
+        return fn if fn() >= 0 else False
+    except (OSError, AttributeError):
+        return False
 
 class _Owner:
     """The thread holding the BLAS at one thread (``owned``), how deep, and the count it found."""
@@ -186,6 +242,7 @@ def own_threads(run):
 
 def _after_fork():
     _Blas.pool = None                 # the pool's threads do not exist in a forked child
+    _Steer.tids, _Steer.cpu = [], None
     _Blas.lock = threading.Lock()
     _Owner.lock = threading.Lock()
     _Owner.depth, _Owner.thread = 0, None

@@ -84,3 +84,22 @@ def test_gemm_in_owned_runs_blocks_on_the_workers(two_blas_threads, monkeypatch)
         matmul.gemm(a, b.T, out)
     assert calls and calls[0][0] >= calls[0][1] >= 2     # enough blocks to run in parallel
     np.testing.assert_allclose(out, a @ b.T, rtol=0, atol=4e-6 * np.sqrt(600) * np.abs(a @ b.T).max())
+
+
+def test_chunk_workers_are_steered_off_the_callers_cpu(two_blas_threads):
+    """Work is handed to a worker only after its affinity excludes the caller's CPU (so a
+    wake-up cannot put both threads on one core)."""
+    import os
+    if not blas._libc_getcpu() or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs Linux's sched_getcpu and at least two usable CPUs")
+    blas._Blas.workers(2).submit(lambda: None).result()     # the worker exists and is registered
+    assert blas._Steer.tids
+    blas._Blas.workers(2)
+    away = blas._Steer.cpu
+    allowed = os.sched_getaffinity(0)
+    assert away in allowed
+    for tid in blas._Steer.tids:
+        assert os.sched_getaffinity(tid) == allowed - {away}
+    blas._Steer.cpu = None                                   # the caller "moved": steered again
+    blas._Blas.workers(2)
+    assert blas._Steer.cpu is not None
