@@ -13,13 +13,16 @@ of sums held in registers, one scalar each) carry the line ``SLP_MARK``; they co
 SLP vectorizer on and its loop vectorizer off (``numba.core.config``, read when Numba builds the
 pass pipeline of each compile): the loop vectorizer would vectorize the pixel loop with gathers.
 
-LLVM's options are process-global (``llvmlite.binding.set_option``), so the option is set just
-around the compile of such a kernel and put back to LLVM's default (0: the cost model decides)
-after it; a lock keeps jitgraph's own compile threads from overlapping. Another library compiling
-Numba code in another thread during that window would only get its loops interleaved too.
+LLVM's options and Numba's settings are process-global (``llvmlite.binding.set_option``,
+``numba.core.config``), so they are set just around the compile of such a kernel and put back
+after it (LLVM's default interleave 0: the cost model decides), while holding Numba's own global
+compiler lock: no other thread compiles in that window. Without it, a function another thread
+compiled meanwhile (a fast kernel's first call on the plan's thread while the builder thread
+loads kernels) would take the window's settings, and Numba's disk cache would keep them (as it
+kept the bias + ReLU epilogue that ``direct_conv`` once compiled inside its own block: loop
+vectorizer off, 4x slower).
 """
 import contextlib
-import threading
 
 #: Interleave count forced for kernels that call fastmath helpers.
 HELPER_INTERLEAVE = 4
@@ -27,7 +30,6 @@ HELPER_INTERLEAVE = 4
 #: The line that asks for the SLP vectorizer instead of the loop vectorizer.
 SLP_MARK = "# jitgraph: straight-line vectorizer\n"
 
-_lock = threading.RLock()
 
 
 def wants_interleave(source):
@@ -37,10 +39,12 @@ def wants_interleave(source):
 
 @contextlib.contextmanager
 def tuned_for(source):
-    """Compile inside this block with the LLVM options that suit the kernel module ``source``."""
+    """Compile inside this block with the LLVM options that suit the kernel module ``source``
+    (holding Numba's global compiler lock: other threads' compiles wait until the block ends)."""
+    from numba.core.compiler_lock import global_compiler_lock
     if SLP_MARK in source:
         from numba.core import config
-        with _lock:
+        with global_compiler_lock:
             saved = config.SLP_VECTORIZE, config.LOOP_VECTORIZE
             config.SLP_VECTORIZE, config.LOOP_VECTORIZE = 1, 0
             try:
@@ -52,7 +56,7 @@ def tuned_for(source):
         yield
         return
     import llvmlite.binding as llvm
-    with _lock:
+    with global_compiler_lock:
         llvm.set_option("jitgraph", f"-force-vector-interleave={HELPER_INTERLEAVE}")
         try:
             yield

@@ -71,3 +71,33 @@ def test_slp_kernels_compile_with_the_slp_vectorizer_and_the_settings_are_put_ba
     asm = next(iter(fn.inspect_asm().values()))
     assert re.search(r"vfmadd\d+ps\s", asm) and not re.search(r"vfmadd\d+ss\s", asm), \
         "the tile's sums were not all packed into vector FMAs"
+
+
+def test_no_other_thread_compiles_inside_a_tuned_block():
+    """The settings are process-global: a compile on another thread waits for the block's end."""
+    import threading
+
+    from numba import njit
+    from numba.core import config
+
+    from jitgraph.compiler.llvm_tuning import SLP_MARK
+    entered, compiled, block_done = threading.Event(), threading.Event(), threading.Event()
+
+    def tuned():
+        with tuned_for(SLP_MARK):
+            entered.set()
+            compiled.wait(1.0)               # without the lock the compile below ends in here
+        block_done.set()
+
+    t = threading.Thread(target=tuned)
+    t.start()
+    entered.wait(10)
+
+    @njit
+    def fresh(x):
+        return x + 1
+    fresh(1)                                  # compiles now
+    during = not block_done.is_set()
+    compiled.set()
+    t.join(10)
+    assert not during and config.LOOP_VECTORIZE == 1
