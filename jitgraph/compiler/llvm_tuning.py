@@ -31,7 +31,6 @@ HELPER_INTERLEAVE = 4
 SLP_MARK = "# jitgraph: straight-line vectorizer\n"
 
 
-
 def wants_interleave(source):
     """True when the kernel module ``source`` holds inlined fastmath helpers (``def jg_...``)."""
     return "\ndef jg_" in source

@@ -78,7 +78,6 @@ class _Blas:
         _Steer.away_from_caller()
         return cls.pool
 
-
     @classmethod
     def run(cls, nchunks, work, min_parallel=MIN_PARALLEL_CHUNKS):
         """Call ``work(j)`` for j in range(nchunks), in parallel when the BLAS has >1 thread."""
@@ -169,6 +168,7 @@ def _libc_getcpu():
         return fn if fn() >= 0 else False
     except (OSError, AttributeError):
         return False
+
 
 class _Owner:
     """The thread holding the BLAS at one thread (``owned``), how deep, and the count it found."""
