@@ -14,7 +14,9 @@ module, so pickle carries only our own tuples):
   ``("warm", op_type, attrs, [array, ...])`` call that op's fast path once on those arguments
   (zeros, or the first run's shape and axis values), which compiles (and caches) its
   module-level Numba kernels;
-each answered by ``("ok", seconds)`` or ``("error", message)``.
+each answered by ``("ok", seconds)`` or ``("error", message)``. A warm request that succeeded is
+recorded as an empty file in the cache (``warmed/<warm_key>``), so later processes skip it: its
+Numba functions are on disk then, and the builder's own warm-up only loads them.
 
 ``worker()`` returns the process's client, started on first use; None when the disk cache is off
 (nothing could be shared) or the process cannot start: callers then compile in their own process.
@@ -46,6 +48,54 @@ def worker():
             except OSError:
                 _client[:] = [None]
         return _client[0]
+
+
+def warm_key(op_type, attrs, specs):
+    """The name under which a ``warm`` request for ``op_type`` on inputs ``specs`` ((shape, dtype,
+    value) each) is recorded: it covers this environment (``disk_cache``'s salt) and the size and
+    time of every module of ``jitgraph.kernels`` and ``jitgraph.ops``, whose Numba functions' disk
+    cache entries an edit invalidates."""
+    import hashlib
+    h = hashlib.sha256(_sources_stamp().encode())
+    h.update(repr((op_type, sorted(attrs.items()), specs)).encode())
+    return h.hexdigest()
+
+
+def warmed(key):
+    """Did a compile process warm that request (so its fast path's Numba functions are on disk)?"""
+    d = _warmed_dir()
+    return d is not None and (d / key).exists()
+
+
+def mark_warmed(key):
+    d = _warmed_dir()
+    if d is not None:
+        try:
+            d.mkdir(exist_ok=True)
+            (d / key).touch()
+        except OSError:
+            pass                          # a read-only cache: warm again next time
+
+
+def _warmed_dir():
+    from jitgraph.compiler.disk_cache import disk_kernels_dir
+    kdir = disk_kernels_dir()
+    return None if kdir is None else kdir / "warmed"
+
+
+_stamp = []
+
+
+def _sources_stamp():
+    if not _stamp:
+        from pathlib import Path
+
+        from jitgraph.compiler.disk_cache import _salt
+        root = Path(__file__).resolve().parent.parent
+        files = sorted(p for pkg in ("kernels", "ops") for p in (root / pkg).glob("*.py"))
+        stats = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+        _stamp.append(_salt() + repr(stats))
+    return _stamp[0]
 
 
 class Worker:

@@ -216,25 +216,34 @@ def _load(sources, shapes, var_info):
 def precompile(prep):
     """Compile ``prep``'s new kernels (and warm its library steps) in the compile process, so that
     ``build_compiled`` then only loads them from the disk cache. Returns False when there is no
-    compile process (``build_worker.worker``); a kernel it fails on is compiled here later."""
-    from jitgraph.compiler import build_stats
-    from jitgraph.compiler.build_worker import worker
+    compile process (``build_worker.worker``); a kernel it fails on is compiled here later. With
+    every kernel on disk and every library step warmed before (``build_worker.warmed``) the
+    process is not even started: a warm-cache start of the C2 CNN spent 1.2 s of its 2.2 s
+    background build starting it and re-warming twelve cached fast paths, while the loop ran
+    on the reference executor beside it."""
+    from jitgraph.compiler import build_stats, build_worker
     from jitgraph.compiler.disk_cache import has_compiled, is_loaded
-    w = worker()
+    kernels = {}
+    for src, operands in prep.sources.values():
+        if src in kernels or is_loaded(src) or has_compiled(src) or getattr(operands, "entry", "kernel") != "kernel":
+            continue   # (a lone member of a multi_apply form: its group's compile covers it)
+        kernels[src] = [(np_dtype.str, ndim) for np_dtype, ndim in _arg_specs(operands, prep.shapes, prep.var_info)]
+    seen = getattr(prep, "seen_shapes", None) or {}
+    warms = [(op, specs, build_worker.warm_key(op.type, op.attrs, specs))
+             for op, specs in _library_steps(prep.sched, seen)]
+    warms = [w for w in warms if not build_worker.warmed(w[2])]
+    if not kernels and not warms:
+        return True
+    w = build_worker.worker()
     if w is None:
         return False
-    done = set()
-    for src, operands in prep.sources.values():
-        if src in done or is_loaded(src) or has_compiled(src) or getattr(operands, "entry", "kernel") != "kernel":
-            continue   # (a lone member of a multi_apply form: its group's compile covers it)
-        done.add(src)
-        specs = [(np_dtype.str, ndim) for np_dtype, ndim in _arg_specs(operands, prep.shapes, prep.var_info)]
+    for src, specs in kernels.items():
         reply = w.request("kernel", src, specs)
         if reply[0] == "ok":
             build_stats.record("compiled", reply[1])
-    seen = getattr(prep, "seen_shapes", None) or {}
-    for op, specs in _library_steps(prep.sched, seen):
-        w.request("warm", op.type, dict(op.attrs), [_example(*spec) for spec in specs])
+    for op, specs, key in warms:
+        if w.request("warm", op.type, dict(op.attrs), [_example(*spec) for spec in specs])[0] == "ok":
+            build_worker.mark_warmed(key)
     return True
 
 

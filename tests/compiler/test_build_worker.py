@@ -75,3 +75,30 @@ def test_a_dead_worker_does_not_break_the_build(lazy_process, monkeypatch):
         val = np.float32(np.log(np.float32(val) + 1) * 2 + 0.5)
         want.append(val)
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_library_steps_warmed_once_are_not_sent_again(lazy_process, monkeypatch):
+    """A warm request that succeeded is recorded in the cache dir: the next build with the same
+    steps sends none, and with every kernel on disk too it does not start the process at all."""
+    from jitgraph.compiler import pipeline
+    preps, sent = [], []
+    real_pre, real_req = pipeline.precompile, build_worker.Worker.request
+    monkeypatch.setattr(plan_mod, "precompile", lambda prep: preps.append(prep) or real_pre(prep))
+    monkeypatch.setattr(build_worker.Worker, "request", lambda self, *m: sent.append(m[0]) or real_req(self, *m))
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [2, 9, 9, 3])
+        k = tf.constant(np.linspace(-1, 1, 3 * 3 * 3 * 5, dtype=np.float32).reshape(3, 3, 3, 5))
+        y = tf.nn.max_pool(tf.nn.relu(tf.nn.conv2d(x, k, [1, 1, 1, 1], "SAME")) * 1.5 + 0.25,
+                           [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+    xv = np.random.default_rng(0).standard_normal((2, 9, 9, 3)).astype(np.float32)
+    with tf.Session(graph=g) as sess:
+        for _ in range(3):
+            sess.run(y, {x: xv})
+        plan_mod.wait_for_builds()
+    assert preps and "warm" in sent
+    build_worker._client[0].close()
+    build_worker._client.clear()
+    sent.clear()
+    assert pipeline.precompile(preps[0]) is True
+    assert sent == [] and not build_worker._client     # nothing sent, no process started
