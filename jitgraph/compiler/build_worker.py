@@ -93,7 +93,7 @@ def _sources_stamp():
         from jitgraph.compiler.disk_cache import _salt
         root = Path(__file__).resolve().parent.parent
         files = sorted(p for pkg in ("kernels", "ops") for p in (root / pkg).glob("*.py"))
-        stats = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+        stats = [(p.name, st.st_size, st.st_mtime_ns) for p in files for st in [p.stat()]]
         _stamp.append(_salt() + repr(stats))
     return _stamp[0]
 

@@ -229,9 +229,11 @@ def precompile(prep):
             continue   # (a lone member of a multi_apply form: its group's compile covers it)
         kernels[src] = [(np_dtype.str, ndim) for np_dtype, ndim in _arg_specs(operands, prep.shapes, prep.var_info)]
     seen = getattr(prep, "seen_shapes", None) or {}
-    warms = [(op, specs, build_worker.warm_key(op.type, op.attrs, specs))
-             for op, specs in _library_steps(prep.sched, seen)]
-    warms = [w for w in warms if not build_worker.warmed(w[2])]
+    warms = {}                 # one request per distinct (op type, attributes, inputs): mlp64's 196 are 8
+    for op, specs in _library_steps(prep.sched, seen):
+        key = build_worker.warm_key(op.type, op.attrs, specs)
+        if key not in warms and not build_worker.warmed(key):
+            warms[key] = (op, specs)
     if not kernels and not warms:
         return True
     w = build_worker.worker()
@@ -241,7 +243,7 @@ def precompile(prep):
         reply = w.request("kernel", src, specs)
         if reply[0] == "ok":
             build_stats.record("compiled", reply[1])
-    for op, specs, key in warms:
+    for key, (op, specs) in warms.items():
         if w.request("warm", op.type, dict(op.attrs), [_example(*spec) for spec in specs])[0] == "ok":
             build_worker.mark_warmed(key)
     return True
