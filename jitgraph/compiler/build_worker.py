@@ -23,6 +23,7 @@ Numba functions are on disk then, and the builder's own warm-up only loads them.
 """
 
 import atexit
+import functools
 import os
 import pickle
 import struct
@@ -68,6 +69,7 @@ def warmed(key):
 
 
 def mark_warmed(key):
+    """Record that a compile process warmed that request (``warmed`` then says so)."""
     d = _warmed_dir()
     if d is not None:
         try:
@@ -83,19 +85,15 @@ def _warmed_dir():
     return None if kdir is None else kdir / "warmed"
 
 
-_stamp = []
-
-
+@functools.lru_cache(maxsize=None)
 def _sources_stamp():
-    if not _stamp:
-        from pathlib import Path
+    """The environment's salt and the size and time of each ``kernels/`` and ``ops/`` module (once a process)."""
+    from pathlib import Path
 
-        from jitgraph.compiler.disk_cache import _salt
-        root = Path(__file__).resolve().parent.parent
-        files = sorted(p for pkg in ("kernels", "ops") for p in (root / pkg).glob("*.py"))
-        stats = [(p.name, st.st_size, st.st_mtime_ns) for p in files for st in [p.stat()]]
-        _stamp.append(_salt() + repr(stats))
-    return _stamp[0]
+    from jitgraph.compiler.disk_cache import _salt
+    root = Path(__file__).resolve().parent.parent
+    files = sorted(p for pkg in ("kernels", "ops") for p in (root / pkg).glob("*.py"))
+    return _salt() + repr([(p.name, st.st_size, st.st_mtime_ns) for p in files for st in [p.stat()]])
 
 
 class Worker:
