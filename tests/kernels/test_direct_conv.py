@@ -111,7 +111,7 @@ def test_conv2d_and_its_filter_gradient_take_it_for_few_channels_only(monkeypatc
 
 
 def test_kernel_source_asks_for_the_slp_vectorizer():
-    src = direct_conv.source(32, 4, "float32")
+    src = direct_conv.source(32, 4, "float32", 3, 9)
     assert SLP_MARK in src
     assert src.count("+= v") == 4 * 32                         # a 4-pixel x 32-filter tile of sums
 
@@ -154,8 +154,15 @@ def test_read_only_inputs_use_the_same_compiled_kernel():
     x = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
     w = rng.standard_normal((3, 3, 3, 32)).astype(np.float32)
     want = _direct(x, w, 1, 1, "SAME")
-    fn, _ = direct_conv._kernel("conv", 32, direct_conv.pixels_per_block(32, np.float32), np.dtype(np.float32))
+    fn, _ = direct_conv._kernel("conv", 32, direct_conv.pixels_per_block(32, np.float32), np.dtype(np.float32), (3, 9))
     before = len(fn.overloads)
     x.flags.writeable = w.flags.writeable = False
     np.testing.assert_array_equal(_direct(x, w, 1, 1, "SAME"), want)
     assert len(fn.overloads) == before
+
+
+def test_the_window_size_is_written_into_the_kernel():
+    """LLVM unrolls the window's loops only when their lengths are constants of the source."""
+    src = direct_conv.source(16, 4, "float32", 5, 15)
+    assert "for a in range(5):" in src and "for off in range(15):" in src
+    assert "range(kh)" not in src and "range(kw * c_)" not in src
