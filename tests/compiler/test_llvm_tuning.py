@@ -54,7 +54,7 @@ def test_slp_kernels_compile_with_the_slp_vectorizer_and_the_settings_are_put_ba
 
     from jitgraph.compiler.llvm_tuning import SLP_MARK, tuned_for
     from jitgraph.kernels import direct_conv
-    src = direct_conv.source(16, 4, "float32")
+    src = direct_conv.source(16, 4, "float32", 3, 3)
     assert SLP_MARK in src
     before = config.SLP_VECTORIZE, config.LOOP_VECTORIZE
     ns = {}
