@@ -7,6 +7,8 @@ transpose and reductions are loops, TensorArray reads are row views of the dense
 copy a row. Anything else raises ``Unsupported``.
 """
 
+import re
+
 import numpy as np
 
 from jitgraph.compiler import lowering
@@ -180,6 +182,56 @@ def _write(block, dst, code, mode, dtype):
         block.add(f"{dst} = {code}")
     else:
         block.add(f"{dst} = {ctor(dtype)}({dst} {mode[0]} {code})")
+
+
+_TOKEN = re.compile(r"\b[bf]\d+\b")
+_ELEMENT_STORE = re.compile(r"^\s*([bf]\d+)\[[^\]]*\] = (\w+)$")     # x[...] = local (or constant)
+_FLAT_VIEW = re.compile(r"^\s*(f\d+) = (b\d+)\.reshape\(\2\.size\)$")
+_ALLOCATION = re.compile(r"^\s*(b\d+) = np\.(?:empty|zeros)\(")
+
+
+def drop_dead_buffers(lines, buffers):
+    """``lines`` of a loop function without the buffers (``Emitter.buffer``) nothing reads: a value
+    whose every reader took the local it was stored from (``_flush``) still had its buffer written
+    (eleven [128, 128] arrays a step of P6's LSTM gradient loop). A buffer is dead when its name and
+    its flat views appear only in its allocation, the views' definitions and element stores of a
+    local; those lines go. One pass over the lines to count, one to drop: linear in the source."""
+    dead = set(buffers)
+    views, lines_of = {}, {}
+    for k, line in enumerate(lines):
+        m = _ALLOCATION.match(line)
+        if m and m.group(1) in dead:
+            lines_of.setdefault(m.group(1), []).append(k)
+            continue
+        m = _FLAT_VIEW.match(line)
+        if m and m.group(2) in dead:
+            views[m.group(1)] = m.group(2)
+            lines_of.setdefault(m.group(2), []).append(k)
+            continue
+        m = _ELEMENT_STORE.match(line)
+        if m and views.get(m.group(1), m.group(1)) in dead:
+            lines_of.setdefault(views.get(m.group(1), m.group(1)), []).append(k)
+            used = _TOKEN.findall(m.group(2))
+        else:
+            used = _TOKEN.findall(line)
+        for name in used:
+            dead.discard(views.get(name, name))
+    drop = {k for name in dead for k in lines_of.get(name, ())}
+    out = []
+    for k, line in enumerate(lines):
+        if k in drop:
+            continue
+        out.append(line)
+    # a loop whose body was only such stores keeps a ``pass``
+    fixed = []
+    for k, line in enumerate(out):
+        fixed.append(line)
+        if line.rstrip().endswith(":"):
+            nxt = out[k + 1] if k + 1 < len(out) else ""
+            indent = len(line) - len(line.lstrip())
+            if len(nxt) - len(nxt.lstrip()) <= indent:
+                fixed.append(" " * (indent + 4) + "pass")
+    return fixed
 
 
 def materialize(em, block, v):

@@ -111,6 +111,7 @@ class Emitter:
 
     def __init__(self):
         self.pro = Block(1)
+        self.buffers = []       # names of the arrays ``buffer`` allocated
         self.args = []          # (name, descriptor) in signature order
         self.helpers = []
         self.errors = []
@@ -179,6 +180,7 @@ class Emitter:
     def buffer(self, shape, dtype, zero=False):
         name = self.fresh("b")
         self.pro.add(f"{name} = np.{'zeros' if zero else 'empty'}({shape_src(shape)}, np.{np.dtype(dtype).name})")
+        self.buffers.append(name)
         return name
 
     def var(self, var):

@@ -22,7 +22,7 @@ import numpy as np
 
 from jitgraph.compiler import config
 from jitgraph.compiler.loop_body import BodyCtx, Recorder, carried_init, carry, emit_loop
-from jitgraph.compiler.loop_ops import materialize, store
+from jitgraph.compiler.loop_ops import drop_dead_buffers, materialize, store
 from jitgraph.compiler.loop_values import DECO_FLAGS, Block, Emitter, TAInfo, Unsupported, V, literal, shape_src
 from jitgraph.compiler.loop_runner import Runner, ta_elem_rank, ta_known
 from jitgraph.control_flow.tape import LoopTape, unbox
@@ -154,7 +154,7 @@ def _module(em, block, returns):
     head.append(f"def loop({', '.join(n for n, _ in em.args)}):\n")
     block.flush()
     body = em.pro.lines + em.guard_lines() + block.lines + ["    return (" + "".join(f"{r}, " for r in returns) + ")"]
-    return "".join(head) + "\n".join(body) + "\n"
+    return "".join(head) + "\n".join(drop_dead_buffers(body, em.buffers)) + "\n"
 
 
 # (a flat copy loop: slice assignment ``new[:k] = st[:k]`` costs Numba seconds to compile)

@@ -56,3 +56,37 @@ def test_an_updated_element_is_read_again_from_memory():
     arrays = {"x": np.arange(5, dtype=f32), "c": np.zeros(5, f32), "d": np.zeros(5, f32)}
     _source_and_run((5,), [(x, "c", "="), (x, "c", "+="), (c, "d", "=")], arrays)
     np.testing.assert_array_equal(arrays["d"], 2 * arrays["x"])
+
+
+def test_buffers_nothing_reads_lose_their_stores():
+    lines = ["    b1 = np.empty((4,), np.float32)",          # written, never read: dropped
+             "    b2 = np.empty((4,), np.float32)",          # read by the dot below: kept
+             "    b3 = np.zeros((2, 2), np.float32)",        # written through a flat view only: dropped
+             "    f4 = b3.reshape(b3.size)",
+             "    for i5 in range(4):",
+             "        t6 = x[i5]",
+             "        b1[i5] = t6",
+             "        b2[i5] = t6",
+             "    for i7 in range(4):",
+             "        f4[i7] = t6",
+             "    y = np.dot(b2, b2)",
+             "    return (y, )"]
+    got = loop_ops.drop_dead_buffers(lines, ["b1", "b2", "b3"])
+    assert got == ["    b2 = np.empty((4,), np.float32)",
+                   "    for i5 in range(4):",
+                   "        t6 = x[i5]",
+                   "        b2[i5] = t6",
+                   "    for i7 in range(4):",
+                   "        pass",                          # its only statement was a dead store
+                   "    y = np.dot(b2, b2)",
+                   "    return (y, )"]
+
+
+def test_a_buffer_that_is_returned_or_updated_is_kept():
+    lines = ["    b1 = np.zeros((4,), np.float32)",
+             "    b2 = np.zeros((4,), np.float32)",
+             "    for i3 in range(4):",
+             "        b1[i3] = t0",
+             "        b2[i3] = np.float32(b2[i3] + t0)",     # an update reads the buffer
+             "    return (b1, )"]
+    assert loop_ops.drop_dead_buffers(lines, ["b1", "b2"]) == lines
