@@ -2,9 +2,10 @@
 
 Elementwise ops with a single elementwise consumer of the same shape become ``lazy`` values and
 are computed inside their consumer's loop (one pass per fused chain); other results get a buffer
-made before the loop. Matmuls call ``np.dot`` (BLAS), splits and slices are views, concat,
-transpose and reductions are loops, TensorArray reads are row views of the dense buffer and writes
-copy a row. Anything else raises ``Unsupported``.
+made before the loop, read back from their local by later statements of the same loop, and
+dropped (``drop_dead_buffers``) when no other statement reads them. Matmuls call ``np.dot``
+(BLAS), splits and slices are views, concat, transpose and reductions are loops, TensorArray reads
+are row views of the dense buffer and writes copy a row. Anything else raises ``Unsupported``.
 """
 
 import re
