@@ -189,6 +189,7 @@ _TOKEN = re.compile(r"\b[bf]\d+\b")
 _ELEMENT_STORE = re.compile(r"^\s*([bf]\d+)\[[^\]]*\] = (\w+)$")     # x[...] = local (or constant)
 _FLAT_VIEW = re.compile(r"^\s*(f\d+) = (b\d+)\.reshape\(\2\.size\)$")
 _ALLOCATION = re.compile(r"^\s*(b\d+) = np\.(?:empty|zeros)\(")
+_BLOCK_HEADER = re.compile(r"^\s*(?:for|while|if|elif|else|with|try|except|finally)\b[^#]*:\s*(?:#.*)?$")
 
 
 def drop_dead_buffers(lines, buffers):
@@ -218,21 +219,18 @@ def drop_dead_buffers(lines, buffers):
         for name in used:
             dead.discard(views.get(name, name))
     drop = {k for name in dead for k in lines_of.get(name, ())}
+    if not drop:
+        return lines
+    kept = [line for k, line in enumerate(lines) if k not in drop]
     out = []
-    for k, line in enumerate(lines):
-        if k in drop:
-            continue
+    for k, line in enumerate(kept):      # a block whose statements were all such stores gets a ``pass``
         out.append(line)
-    # a loop whose body was only such stores keeps a ``pass``
-    fixed = []
-    for k, line in enumerate(out):
-        fixed.append(line)
-        if line.rstrip().endswith(":"):
-            nxt = out[k + 1] if k + 1 < len(out) else ""
+        if _BLOCK_HEADER.match(line):
+            nxt = kept[k + 1] if k + 1 < len(kept) else ""
             indent = len(line) - len(line.lstrip())
             if len(nxt) - len(nxt.lstrip()) <= indent:
-                fixed.append(" " * (indent + 4) + "pass")
-    return fixed
+                out.append(" " * (indent + 4) + "pass")
+    return out
 
 
 def materialize(em, block, v):
