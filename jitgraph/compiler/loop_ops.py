@@ -149,15 +149,15 @@ def _flush(block):
         code = scalar_code(em, inner, e[1], index)
         if e[0] == "store":
             dst = element(e[2], index)
-            if e[3] != "=":
+            if e[3] != "=":                  # an update: the element's local (if any) is stale now
                 stored.pop(dst, None)
             elif not code.isidentifier():
                 name = em.fresh("t")
                 inner.add(f"{name} = {code}")
-                code = name
-            _write(inner, dst, code, e[3], e[1].dtype)
-            if e[3] == "=":
+                code = stored[dst] = name
+            else:
                 stored[dst] = code
+            _write(inner, dst, code, e[3], e[1].dtype)
             continue
         _, _, acc, axes, combine, _, _ = e
         if len(acc.shape) == len(shape):     # keepdims: index 0 on the reduced axes
@@ -211,8 +211,9 @@ def drop_dead_buffers(lines, buffers):
             lines_of.setdefault(m.group(2), []).append(k)
             continue
         m = _ELEMENT_STORE.match(line)
-        if m and views.get(m.group(1), m.group(1)) in dead:
-            lines_of.setdefault(views.get(m.group(1), m.group(1)), []).append(k)
+        owner = m and views.get(m.group(1), m.group(1))
+        if owner in dead:
+            lines_of.setdefault(owner, []).append(k)
             used = _TOKEN.findall(m.group(2))
         else:
             used = _TOKEN.findall(line)
