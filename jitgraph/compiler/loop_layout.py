@@ -1,5 +1,5 @@
 """Native-loop code for the layout and library ops of a body (see ``loop_ops.py`` for the
-elementwise core): ``np.dot`` matmuls, concat/transpose as copy loops, split/slice/reshape as
+elementwise core): ``np.dot`` matmuls (shared with a chunk worker, ``kernels/loop_gemm.py``), concat/transpose as copy loops, split/slice/reshape as
 views, constants as arguments."""
 
 import numpy as np
@@ -17,7 +17,10 @@ def emit_matmul(em, block, op, ins, ctx):
     k2, n = (b.shape[1], b.shape[0]) if tb else b.shape
     em.guard_equal(k, k2, op.name)
     buf = em.buffer((m, n), a.dtype)
-    block.add(f"np.dot({a.name}{'.T' if ta else ''}, {b.name}{'.T' if tb else ''}, {buf})")
+    if ta:
+        block.add(f"np.dot({a.name}.T, {b.name}{'.T' if tb else ''}, {buf})")
+    else:   # rows split with a chunk worker when large (``kernels/loop_gemm.py``)
+        block.add(f"jg_sdot({a.name}, {b.name}{'.T' if tb else ''}, {buf}, {em.mailbox()})")
     return [V("array", buf, a.dtype, (m, n), owned=True)]
 
 

@@ -78,7 +78,7 @@ class Runner:
     def __call__(self, ctx, op, args):
         store = ctx.store
         spec = op.get_attr("spec")
-        call, written, rngs = [], [], []
+        call, written, rngs, par = [], [], [], None
         for name, desc in self.args:
             kind = desc[0]
             if kind == "in":
@@ -111,6 +111,9 @@ class Runner:
                 gen = ctx.rng(desc[1])
                 rngs.append((gen, gen.bit_generator.state))
                 call.append(gen)
+            elif kind == "par":
+                par = _lend_helper()
+                call.append(par)
         _loop_blas()
         try:
             if self.first:   # Numba compiles (or loads from its disk cache) on the first call
@@ -126,6 +129,9 @@ class Runner:
             for gen, state in rngs:   # the reference draws the same numbers again
                 gen.bit_generator.state = state
             return op.op_def.run(ctx, op, args)
+        finally:
+            if par is not None:
+                par[_STOP] = 1      # the lent helper returns
         for var, buf in written:
             store.set(var, buf)
         return self._outputs(op, spec, args, out, call)
@@ -151,14 +157,45 @@ class Runner:
         else:
             for what, info in extra:
                 dtype = op.outputs[len(res)].dtype.base_dtype.as_np
-                if what == "deferred":   # a weight gradient's operands: A^T G here, on NumPy's BLAS threads
-                    v = np.dot(out[pos].T, out[pos + 1])
+                if what == "deferred":   # a weight gradient's operands: A^T G here
+                    v = _weight_grad(out[pos], out[pos + 1])
                     pos += 2
                 else:
                     v = out[pos]
                     pos += 1
                 res.append(np.asarray(v[0] if info else v, dtype))
         return res
+
+
+_STOP = 3   # kernels.loop_gemm.STOP (not imported here: that module imports Numba)
+
+
+def _lend_helper():
+    """A mailbox for one call's shared matmuls, and a chunk worker lent to take their chunks
+    (``kernels/loop_gemm.py``); with one BLAS thread there is no worker and none is shared."""
+    from jitgraph.kernels import blas, loop_gemm
+    par = loop_gemm.new_mailbox()
+    if blas.blas_threads() > 1:
+        par[loop_gemm.GEN] = 1
+        blas.lend(loop_gemm.helper, par, 1)
+    return par
+
+
+def _weight_grad(a, g):
+    """``a.T @ g``: with a chunk worker sharing its halves (``loop_gemm.shared_tn``) where the BLAS
+    has threads; NumPy's own BLAS threads would spin for ~0.1 s after it, on the core the next
+    loop's lent helper runs on."""
+    from jitgraph.kernels import loop_gemm
+    if not (a.dtype == g.dtype and a.dtype in (np.float32, np.float64) and a.ndim == g.ndim == 2
+            and a.flags.c_contiguous and g.flags.c_contiguous):
+        return np.dot(a.T, g)
+    out, half = np.empty((a.shape[1], g.shape[1]), a.dtype), np.empty((a.shape[1], g.shape[1]), a.dtype)
+    par = _lend_helper()
+    try:
+        loop_gemm.shared_tn(a, g, out, half, par)
+    finally:
+        par[_STOP] = 1
+    return out
 
 
 def _dense(v, rank):

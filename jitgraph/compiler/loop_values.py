@@ -119,6 +119,7 @@ class Emitter:
         self._vars = {}
         self._guards = {}
         self._alias = {}
+        self._mailbox = None
         self._n = 0
 
     def fresh(self, prefix):
@@ -129,6 +130,16 @@ class Emitter:
         name = self.fresh(prefix)
         self.args.append((name, desc))
         return name
+
+    def mailbox(self):
+        """The argument through which the function's matmuls are shared with a chunk worker
+        (``kernels.loop_gemm``; the runner passes a fresh one per call)."""
+        if self._mailbox is None:
+            self._mailbox = self.arg("par", ("par",))
+        return self._mailbox
+
+    def mailbox_used(self):
+        return self._mailbox is not None
 
     def dim(self, expr):
         """A prologue local holding ``expr`` (an int expression over arguments), interned."""

@@ -150,6 +150,8 @@ def _module(em, block, returns):
         head.append(fastmath.helper_source(em.helpers) + "\n\n")
     if "jg_grow(" in "".join(block.lines):
         head.append(_GROW)
+    if em.mailbox_used():
+        head.append("from jitgraph.kernels.loop_gemm import shared_dot as jg_sdot\n\n")
     head.append("@njit(cache=True, nogil=True, error_model='numpy', fastmath=LOOP_FASTMATH, boundscheck=False)\n")
     head.append(f"def loop({', '.join(n for n, _ in em.args)}):\n")
     block.flush()

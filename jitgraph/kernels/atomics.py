@@ -32,3 +32,6 @@ def _counter_op(name, body):
 claim = _counter_op("claim", lambda builder, ptr, one: builder.atomic_rmw("add", ptr, one, "seq_cst"))
 #: ``sync[i]``, read atomically with acquire order.
 count = _counter_op("count", lambda builder, ptr, one: builder.load_atomic(ptr, "acquire", 8))
+#: ``old = sync[i]; sync[i] = 0`` as one atomic step (sequentially consistent: every store before it
+#: is visible to a thread whose ``claim`` sees the 0); returns ``old``.
+reset = _counter_op("reset", lambda builder, ptr, one: builder.atomic_rmw("xchg", ptr, one.type(0), "seq_cst"))

@@ -337,3 +337,29 @@ def test_loop_inside_a_cond_branch_runs_natively():
     (ref, _), (got, info) = run_both(build)
     assert ref[0] == got[0] == 32.0
     assert info["cond/while/Exit"]["tier"] == "native"
+
+
+def test_lstm_matmuls_shared_with_a_chunk_worker_match_reference(monkeypatch):
+    """At batch 64 and 128 units each step's [64, 160] x [160, 512] product is split with a lent
+    chunk worker (``kernels/loop_gemm.py``), forward and backward, and the weight gradient's halves
+    too; the values stay the reference's."""
+    from jitgraph.compiler import loop_runner
+    from jitgraph.kernels import blas
+    monkeypatch.setattr(blas, "blas_threads", lambda: 2)       # a worker even on a 1-CPU machine
+    lent = []
+    real = loop_runner._lend_helper
+    monkeypatch.setattr(loop_runner, "_lend_helper", lambda: lent.append(real()) or lent[-1])
+    x0 = np.random.default_rng(5).standard_normal((64, 9, 32)).astype(np.float32)
+
+    def build():
+        tf.set_random_seed(6)
+        x = tf.placeholder(tf.float32, [64, 9, 32])
+        out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(128), x, dtype=tf.float32)
+        loss = tf.reduce_mean(out[:, -1] ** 2)
+        grads = tf.gradients(loss, [x] + tf.trainable_variables())
+        return [loss] + grads, {x: x0}
+    (ref, _), (got, info) = run_both(build, steps=2)
+    assert_same(ref, got)
+    assert info["gradients/rnn/while/Exit_grad_1/WhileGrad"]["tier"] == "native", info
+    published = sorted(int(p[0]) for p in lent)                  # products each call published
+    assert published and published[-1] >= 9 and 1 in published   # the loops' and the weight gradient's
