@@ -10,6 +10,7 @@ import numpy as np
 
 from jitgraph.control_flow.tape import LoopTape, box, unbox
 from jitgraph.control_flow.tensor_array import TAValue
+from jitgraph.kernels import blas, loop_gemm
 
 
 def ta_elem_rank(v):
@@ -32,8 +33,9 @@ def _ta_elem_shape(v):
 
 
 # The BLAS that np.dot calls in Numba code (SciPy's, not NumPy's) is set to one thread when the first
-# native loop runs: loop matmuls are small ([32, 192] x [192, 512] in W7), and a multi-threaded
-# OpenBLAS forks and joins on every call; on a shared 2-core machine that made W7's step 1.4 s
+# native loop runs (large products are split with a chunk worker instead, ``kernels/loop_gemm.py``):
+# loop matmuls are small ([32, 192] x [192, 512] in W7), and a multi-threaded OpenBLAS forks and
+# joins on every call; on a shared 2-core machine that made W7's step 1.4 s
 # instead of 57 ms. ``JITGRAPH_LOOP_BLAS_THREADS`` sets the count (0: leave the BLAS as it is).
 _BLAS_THREADS = int(os.environ.get("JITGRAPH_LOOP_BLAS_THREADS", "1"))
 _blas_libs = []
@@ -131,7 +133,7 @@ class Runner:
             return op.op_def.run(ctx, op, args)
         finally:
             if par is not None:
-                par[_STOP] = 1      # the lent helper returns
+                par[loop_gemm.STOP] = 1      # the lent helper returns
         for var, buf in written:
             store.set(var, buf)
         return self._outputs(op, spec, args, out, call)
@@ -167,13 +169,9 @@ class Runner:
         return res
 
 
-_STOP = 3   # kernels.loop_gemm.STOP (not imported here: that module imports Numba)
-
-
 def _lend_helper():
     """A mailbox for one call's shared matmuls, and a chunk worker lent to take their chunks
     (``kernels/loop_gemm.py``); with one BLAS thread there is no worker and none is shared."""
-    from jitgraph.kernels import blas, loop_gemm
     par = loop_gemm.new_mailbox()
     if blas.blas_threads() > 1:
         par[loop_gemm.GEN] = 1
@@ -185,16 +183,16 @@ def _weight_grad(a, g):
     """``a.T @ g``: with a chunk worker sharing its halves (``loop_gemm.shared_tn``) where the BLAS
     has threads; NumPy's own BLAS threads would spin for ~0.1 s after it, on the core the next
     loop's lent helper runs on."""
-    from jitgraph.kernels import loop_gemm
     if not (a.dtype == g.dtype and a.dtype in (np.float32, np.float64) and a.ndim == g.ndim == 2
-            and a.flags.c_contiguous and g.flags.c_contiguous):
+            and a.flags.c_contiguous and g.flags.c_contiguous
+            and a.shape[0] * a.shape[1] * g.shape[1] >= 2 * loop_gemm.MIN_SHARED):
         return np.dot(a.T, g)
     out, half = np.empty((a.shape[1], g.shape[1]), a.dtype), np.empty((a.shape[1], g.shape[1]), a.dtype)
     par = _lend_helper()
     try:
         loop_gemm.shared_tn(a, g, out, half, par)
     finally:
-        par[_STOP] = 1
+        par[loop_gemm.STOP] = 1
     return out
 
 
