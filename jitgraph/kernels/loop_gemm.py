@@ -59,53 +59,41 @@ _f64_at = _pointer_to(types.float64)
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _rows(par, j):
-    m, nch = par[M], par[NCH]
-    return j * m // nch, (j + 1) * m // nch
+def _operand_shapes(par, j):
+    """Chunk j's (a's shape, b's shape, its output's address): a [m, k] and b as stored for row
+    chunks; a [k, m], b [k, n] and the output or the helper's half for the halves of K."""
+    if par[MODE] == K_HALVES:
+        return (par[K], par[M]), (par[K], par[N]), par[C] if j == 0 else par[C2]
+    return (par[M], par[K]), (par[BROWS], par[BCOLS]), par[C]
+
+
+@njit(nogil=True, cache=True)
+def _run_chunk(par, j, a, b, c):
+    """Chunk j of the published product (any float dtype)."""
+    if par[MODE] == K_HALVES:
+        k = par[K]
+        k0, k1 = j * k // 2, (j + 1) * k // 2
+        np.dot(a[k0:k1].T, b[k0:k1], c)
+        return
+    r0, r1 = j * par[M] // par[NCH], (j + 1) * par[M] // par[NCH]
+    if par[BT]:
+        np.dot(a[r0:r1], b.T, c[r0:r1])
+    else:
+        np.dot(a[r0:r1], b, c[r0:r1])
 
 
 @njit(nogil=True, cache=True)
 def _chunk32(par, j):
-    r0, r1 = _rows(par, j)
-    a = numba.carray(_f32_at(par[A]), (par[M], par[K]))
-    b = numba.carray(_f32_at(par[B]), (par[BROWS], par[BCOLS]))
-    c = numba.carray(_f32_at(par[C]), (par[M], par[N]))
-    if par[BT]:
-        np.dot(a[r0:r1], b.T, c[r0:r1])
-    else:
-        np.dot(a[r0:r1], b, c[r0:r1])
+    sa, sb, at = _operand_shapes(par, j)
+    _run_chunk(par, j, numba.carray(_f32_at(par[A]), sa), numba.carray(_f32_at(par[B]), sb),
+               numba.carray(_f32_at(at), (par[M], par[N])))
 
 
 @njit(nogil=True, cache=True)
 def _chunk64(par, j):
-    r0, r1 = _rows(par, j)
-    a = numba.carray(_f64_at(par[A]), (par[M], par[K]))
-    b = numba.carray(_f64_at(par[B]), (par[BROWS], par[BCOLS]))
-    c = numba.carray(_f64_at(par[C]), (par[M], par[N]))
-    if par[BT]:
-        np.dot(a[r0:r1], b.T, c[r0:r1])
-    else:
-        np.dot(a[r0:r1], b, c[r0:r1])
-
-
-@njit(nogil=True, cache=True)
-def _half32(par, j):
-    k = par[K]
-    k0, k1 = j * k // 2, (j + 1) * k // 2
-    a = numba.carray(_f32_at(par[A]), (k, par[M]))
-    b = numba.carray(_f32_at(par[B]), (k, par[N]))
-    c = numba.carray(_f32_at(par[C] if j == 0 else par[C2]), (par[M], par[N]))
-    np.dot(a[k0:k1].T, b[k0:k1], c)
-
-
-@njit(nogil=True, cache=True)
-def _half64(par, j):
-    k = par[K]
-    k0, k1 = j * k // 2, (j + 1) * k // 2
-    a = numba.carray(_f64_at(par[A]), (k, par[M]))
-    b = numba.carray(_f64_at(par[B]), (k, par[N]))
-    c = numba.carray(_f64_at(par[C] if j == 0 else par[C2]), (par[M], par[N]))
-    np.dot(a[k0:k1].T, b[k0:k1], c)
+    sa, sb, at = _operand_shapes(par, j)
+    _run_chunk(par, j, numba.carray(_f64_at(par[A]), sa), numba.carray(_f64_at(par[B]), sb),
+               numba.carray(_f64_at(at), (par[M], par[N])))
 
 
 @njit(nogil=True, cache=True)
@@ -115,12 +103,7 @@ def _take_chunks(par):
         j = claim(par, CLAIM)
         if j >= par[NCH]:
             return
-        if par[MODE] == K_HALVES:
-            if par[KIND] == 4:
-                _half32(par, j)
-            else:
-                _half64(par, j)
-        elif par[KIND] == 4:
+        if par[KIND] == 4:
             _chunk32(par, j)
         else:
             _chunk64(par, j)
