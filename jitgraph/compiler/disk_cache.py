@@ -71,7 +71,7 @@ __all__ = [
 #: generator's output semantics change (emitters, helper semantics, flag
 #: conventions): it is part of every kernel's hash, so old cache entries are
 #: simply never looked up again.
-CODEGEN_VERSION = "2"
+CODEGEN_VERSION = "3"   # 3: loop matmuls call kernels.loop_gemm.shared_dot
 
 _log = logging.getLogger(__name__)
 

@@ -170,12 +170,13 @@ class Runner:
 
 
 def _lend_helper():
-    """A mailbox for one call's shared matmuls, and a chunk worker lent to take their chunks
+    """A mailbox for one call's shared matmuls, and chunk workers lent to take their chunks
     (``kernels/loop_gemm.py``); with one BLAS thread there is no worker and none is shared."""
     par = loop_gemm.new_mailbox()
-    if blas.blas_threads() > 1:
-        par[loop_gemm.GEN] = 1
-        blas.lend(loop_gemm.helper, par, 1)
+    par[loop_gemm.GEN] = 1        # before the helpers read it
+    par[loop_gemm.HELPERS] = blas.lend(loop_gemm.helper, par, 1, most=loop_gemm.MAX_HELPERS)
+    if par[loop_gemm.HELPERS] == 0:
+        par[loop_gemm.GEN] = 0
     return par
 
 

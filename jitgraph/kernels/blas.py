@@ -254,15 +254,18 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
-def lend(fn, *args):
-    """Call ``fn(*args)`` once on each chunk worker (one fewer than the BLAS's threads) without
-    waiting for it: ``fn`` shares its work with the caller's own call through counters in ``args``
-    (``compiler/chunked_kernels.py``), so a worker that starts late finds nothing left to do."""
+def lend(fn, *args, most=None):
+    """Call ``fn(*args)`` once on each chunk worker (one fewer than the BLAS's threads; at most
+    ``most``) without waiting for it: ``fn`` shares its work with the caller's own call through
+    counters in ``args`` (``compiler/chunked_kernels.py``), so a worker that starts late finds
+    nothing left to do. Returns how many calls were queued."""
     threads = blas_threads()
-    if threads > 1:
+    lent = min(threads - 1, threads if most is None else most)
+    if lent > 0:
         pool = _Blas.workers(threads)
-        for _ in range(threads - 1):
+        for _ in range(lent):
             pool.submit(fn, *args)
+    return max(lent, 0)
 
 
 def submit(fn, *args):

@@ -5,15 +5,15 @@ A loop's matmuls run inside one Numba call, where NumPy's threads cannot help, a
 on every small call and fought NumPy's own BLAS threads for two cores: P6 40 ms against 24). So
 P6's LSTM spent ~11 ms of its 23 ms step in 56 single-threaded [128, 156] x [156, 512] products.
 
-Here the loop's thread and one chunk worker split such a product by rows of its output. The
-runner lends ``helper(par, gen)`` to the chunk worker for the length of the loop's call
-(``blas.lend``); ``shared_dot`` publishes each product in ``par`` (operand addresses and shapes),
-then both threads claim row chunks from an atomic counter (``atomics.claim``) and the loop's
-thread waits only for chunks the helper has claimed, never for the helper to arrive: a worker
-that starts late, or never, leaves the loop's thread to do every chunk, as before. The helper
-spins (no system call) between products while the loop runs its elementwise code, and returns
-when the runner sets ``par[STOP]`` after the call, or when a newer call's ``gen`` replaces its
-own. 56 products of 20 MFLOP alone: 12.4 ms on one thread, 7.4 ms shared (2-core VM).
+Here the loop's thread and the chunk workers (up to ``MAX_HELPERS``) split such a product by rows
+of its output. The runner lends ``helper(par, gen)`` to them for the length of the loop's call
+(``blas.lend``; ``par[HELPERS]`` says how many); ``shared_dot`` publishes each product in ``par``
+(operand addresses and shapes), then all claim row chunks from an atomic counter
+(``atomics.claim``), and the loop's thread waits only for chunks a helper has claimed, never for
+a helper to arrive: a worker that starts late, or never, leaves the loop's thread to do every
+chunk, as before. A helper spins (no system call) between products while the loop runs its
+elementwise code, and returns when the runner sets ``par[STOP]`` after the call, or when a newer
+call's ``gen`` replaces its own. 56 products of 20 MFLOP alone: 12.4 ms on one thread, 7.4 ms shared (2-core VM).
 
 Kernels calling ``shared_dot`` are cached on disk by their own source text: a change to what this
 module compiles to must bump ``compiler.disk_cache.CODEGEN_VERSION``.
@@ -27,15 +27,17 @@ from numba.extending import intrinsic
 from jitgraph.kernels.atomics import claim, count, reset
 
 # slots of ``par`` (int64)
-SEQ, CLAIM, DONE, STOP, GEN, NCH, KIND, A, M, K, B, BROWS, BCOLS, BT, C, N, MODE, C2 = range(18)
-SLOTS = 18
+SEQ, CLAIM, DONE, STOP, GEN, NCH, KIND, A, M, K, B, BROWS, BCOLS, BT, C, N, MODE, C2, HELPERS = range(19)
+SLOTS = 19
 ROWS, K_HALVES = 0, 1             # MODE: a product split by rows of its output, or A^T B by halves of K
 #: Products smaller than this (m * k * n) run on the loop's thread alone: publishing one and
 #: waking the helper's cache costs more than half of it.
 MIN_SHARED = 1 << 20
 #: Rows per chunk, at least.
 MIN_ROWS = 16
-CHUNKS = 2
+#: Helpers lent to one loop call, at most: a loop's products are small ([128, 156] x [156, 512]),
+#: and every helper spins for the whole call.
+MAX_HELPERS = 3
 
 
 def new_mailbox():
@@ -155,7 +157,7 @@ def shared_dot(a, b, out, par):
     par[B], par[BT] = b.ctypes.data, 1 if bt else 0
     par[BROWS], par[BCOLS] = (b.shape[1], b.shape[0]) if bt else (b.shape[0], b.shape[1])
     par[C], par[N], par[KIND] = out.ctypes.data, n, a.itemsize
-    _publish_and_share(par, min(CHUNKS, m // MIN_ROWS))
+    _publish_and_share(par, min(par[HELPERS] + 1, m // MIN_ROWS))
 
 
 @njit(nogil=True, cache=True)

@@ -12,7 +12,7 @@ from jitgraph.kernels import loop_gemm as lg
 def _with_helper(fn, *args):
     """``fn(*args, par)`` with a helper thread lent for the call, as the loop runner does."""
     par = lg.new_mailbox()
-    par[lg.GEN] = 1
+    par[lg.GEN], par[lg.HELPERS] = 1, 1
     t = threading.Thread(target=lg.helper, args=(par, 1))
     t.start()
     try:
@@ -65,7 +65,7 @@ def test_shared_tn_sums_both_halves(dtype):
 def test_a_product_without_a_helper_taking_chunks_is_done_by_the_caller():
     """GEN set (a helper was lent) but none running: the caller takes every chunk itself."""
     par = lg.new_mailbox()
-    par[lg.GEN] = 1
+    par[lg.GEN], par[lg.HELPERS] = 1, 1
     rng = np.random.default_rng(2)
     a, b = rng.standard_normal((64, 200)).astype(np.float32), rng.standard_normal((200, 300)).astype(np.float32)
     out = np.empty((64, 300), np.float32)
