@@ -23,6 +23,8 @@ Families (each module's docstring states what it measured and its error bound):
   its windows' winning taps and the gradient from that record (``_MaxPoolTaps``);
 * ``softmax``: Softmax, LogSoftmax, their gradients and the cross-entropies, row by row;
 * ``histogram``: the bucket count of ``HistogramSummary``;
+* ``dropout``: ``DropoutMask`` drawn and written in one loop from the op's generator;
+* ``loop_gemm``: a native loop's matmuls split by rows with lent chunk workers;
 * ``segment``: ``UnsortedSegmentSum`` (the gradient of ``gather`` / ``embedding_lookup``);
 * ``blas``: the chunk runner (one worker per BLAS thread, single-threaded BLAS each), the
   per-thread scratch buffers they share, and ``owned``: plans whose kernels run on several threads

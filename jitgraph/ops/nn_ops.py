@@ -273,7 +273,7 @@ def _mask_run(ctx, op, ins):
 
 
 define_op("DropoutMask", _mask_infer, kind="random", stateful=True, run=_mask_run,
-          grad=lambda op, g: [None, None])
+          grad=lambda op, g: [None, None], extra={"fast": lazy("dropout", "dropout_mask_fast")})
 
 
 def _static_noise_shape(x, noise_shape):
