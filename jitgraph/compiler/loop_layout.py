@@ -1,6 +1,6 @@
 """Native-loop code for the layout and library ops of a body (see ``loop_ops.py`` for the
-elementwise core): ``np.dot`` matmuls (shared with a chunk worker, ``kernels/loop_gemm.py``), concat/transpose as copy loops, split/slice/reshape as
-views, constants as arguments."""
+elementwise core): matmuls (large ones shared with chunk workers, ``kernels/loop_gemm.py``),
+concat/transpose as copy loops, split/slice/reshape as views, constants as arguments."""
 
 import numpy as np
 
