@@ -88,7 +88,7 @@ def _relu_masks(ops, pools, keep, fed):
     """``{SelectV2 op: (its Greater op, the MaxPoolGrad op)}`` for each ReLU mask over the gradient
     of a pool in ``pools`` that can move before the scatter (module doc): the mask compares the
     pool's input with a zero, selects the pool's gradient or a zero, and is the only reader of
-    both (nothing fetches them, nothing waits on them)."""
+    both (nothing fetches them, nothing waits on them; their own control inputs move with them)."""
     uses = {}
     for op in ops:
         for t in op.inputs:
@@ -97,7 +97,7 @@ def _relu_masks(ops, pools, keep, fed):
             uses[c] = uses.get(c, 0) + 1
     found = {}
     for op in ops:
-        if op.type != "SelectV2" or op.control_inputs:
+        if op.type != "SelectV2":
             continue
         cond, grad, other = op.inputs
         greater, pool_grad = cond.op, grad.op
@@ -106,8 +106,7 @@ def _relu_masks(ops, pools, keep, fed):
                 or not (_is_zero(greater.inputs[1], fed) and _is_zero(other, fed))):
             continue
         parts = (greater, pool_grad)
-        if all(uses.get(p.outputs[0]) == 1 and p.outputs[0] not in keep and not uses.get(p)
-               and not p.control_inputs for p in parts):
+        if all(uses.get(p.outputs[0]) == 1 and p.outputs[0] not in keep and not uses.get(p) for p in parts):
             found[op] = parts
     return found
 
@@ -128,10 +127,14 @@ def _mask_before_scatter(select, greater, pool_grad, op_map, tmap, fed, small):
     taps, value = pool.outputs[1], pool.outputs[0]
     g = _moved(pool_grad.inputs[2], tmap, fed)
     zero_c, zero_s = (_moved(t, tmap, fed) for t in (greater.inputs[1], select.inputs[2]))
-    cond = _standing_for(greater, "Greater", [value, zero_c], {}, [(dtypes.bool, value.shape)])
-    masked = _standing_for(select, "SelectV2", [cond.outputs[0], g, zero_s], {}, [(g.dtype, g.shape)])
+    def controls(orig):
+        return [op_map.get(c, c) for c in orig.control_inputs]
+    cond = _standing_for(greater, "Greater", [value, zero_c], {}, [(dtypes.bool, value.shape)], controls(greater))
+    masked = _standing_for(select, "SelectV2", [cond.outputs[0], g, zero_s], {}, [(g.dtype, g.shape)],
+                           controls(select))
     scatter = _standing_for(pool_grad, "_MaxPoolGradTaps", [taps, masked.outputs[0]],
-                            {k: pool_grad.attrs[k] for k in _ATTRS}, [(t.dtype, t.shape) for t in select.outputs])
+                            {k: pool_grad.attrs[k] for k in _ATTRS}, [(t.dtype, t.shape) for t in select.outputs],
+                            controls(pool_grad))
     # order edges of the originals go to the small mask: a bias gradient moved onto it must not
     # wait for the scatter (readers of the scatter have it as an input, an edge of its own)
     op_map[greater], op_map[pool_grad], op_map[select] = cond, masked, masked

@@ -116,6 +116,11 @@ def _op_shapes(op, shapes, guards, producer_name):
             if spec.keepdims:
                 return [tuple(1 if i in spec.axes else d for i, d in enumerate(src))]
             return [tuple(d for i, d in enumerate(src) if i not in spec.axes)]
+    if typ == "_MaxPoolTaps":   # the pool and its taps: the input's batch dim, half its height and width
+        src = shape_of(op.inputs[0])
+        if src is not None and len(src) == 4:
+            half = (src[0],) + tuple(d // 2 if isinstance(d, int) else None for d in src[1:3]) + (src[3],)
+            return [_merge_static(t, half, producer_name) for t in op.outputs]
     if typ in _LAYOUT and op.inputs and len(op.outputs) == 1:
         src = shape_of(op.inputs[0])
         derived = _LAYOUT[typ](op, src, shape_of) if src is not None else None
@@ -197,9 +202,18 @@ def _like_shape_of(op, src, shape_of):
     return None if s is None else tuple(s)
 
 
+def _pool_grad_taps(op, src, shape_of):
+    """``_MaxPoolGradTaps(taps, g)``: the pool's input, twice the taps' height and width, with the
+    taps' batch dim (the forward's symbol: a reduction of the scattered gradient, as batch norm's
+    offset gradient after a ReLU and a pool in P8, then matches its target's shape)."""
+    if len(src) != 4:
+        return None
+    return (src[0],) + tuple(2 * d if isinstance(d, int) else None for d in src[1:3]) + (src[3],)
+
+
 _LAYOUT = {"Transpose": _transpose, "ExpandDims": _expand_dims, "Squeeze": _squeeze, "Reshape": _reshape,
            "MatMul": _matmul, "BiasAdd": _same_as_input, "XentGrad": _like_second,
-           "SumToShape": _like_shape_of, "BroadcastTo": _like_shape_of}
+           "SumToShape": _like_shape_of, "BroadcastTo": _like_shape_of, "_MaxPoolGradTaps": _pool_grad_taps}
 
 
 def _merge_static(t, derived, producer_name):

@@ -143,3 +143,41 @@ def test_relu_mask_stays_where_the_pool_gradient_is_read_elsewhere():
         _run(g, x, [loss, grad, dh], np.random.default_rng(1).standard_normal((2, 8, 6, 2)).astype(np.float32),
              steps)
     assert [op.inputs[0].op.type for op in _kernel_ops(steps, "Greater")] != ["_MaxPoolTaps"]
+
+
+def test_relu_mask_moves_with_the_control_inputs_of_its_ops():
+    """Under ``control_dependencies`` (batch norm's moving averages before the train op, as P8
+    builds it) the gradient ops carry control inputs; the rewrite keeps them."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 6, 4, 2])
+        w = tf.Variable(np.random.default_rng(2).standard_normal((3, 3, 2, 3)).astype(np.float32))
+        count = tf.Variable(0.0)
+        bump = tf.assign_add(count, 1.0)
+        with tf.control_dependencies([bump]):
+            p = tf.nn.max_pool(tf.nn.relu(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")), [1, 2, 2, 1], [1, 2, 2, 1],
+                               "VALID")
+            loss = tf.reduce_sum(p * p)
+            grad, = tf.gradients(loss, [w])
+        steps = []
+        _run(g, x, [loss, grad, count], np.random.default_rng(3).standard_normal((2, 6, 4, 2)).astype(np.float32),
+             steps)
+    assert [op.inputs[0].op.type for op in _kernel_ops(steps, "Greater")] == ["_MaxPoolTaps"]
+
+
+def test_gradient_glue_after_a_pool_resolves_with_an_unknown_batch():
+    """The pool, its taps and the scattered gradient keep the pool input's batch symbol, so the
+    ``SumToShape`` of a batch-norm-like ``z * scale + offset`` before the ReLU still resolves as
+    the identity it is (P8 ran it as a NumPy step when the scatter's batch was a new symbol)."""
+    g = tf.Graph()
+    with g.as_default():
+        rng = np.random.default_rng(4)
+        x = tf.placeholder(tf.float32, [None, 6, 4, 2])
+        w = tf.Variable(rng.standard_normal((3, 3, 2, 3)).astype(np.float32))
+        scale, offset = tf.Variable(np.ones(3, np.float32) * 1.5), tf.Variable(np.full(3, 0.1, np.float32))
+        z = tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")
+        p = tf.nn.max_pool(tf.nn.relu(z * scale + offset), [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+        loss = tf.reduce_sum(p * p)
+        grads = tf.gradients(loss, [w, scale, offset])
+        types = _run(g, x, [loss] + grads, rng.standard_normal((3, 6, 4, 2)).astype(np.float32))
+    assert "SumToShape" not in types and "BroadcastTo" not in types, types
