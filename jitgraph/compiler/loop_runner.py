@@ -171,8 +171,11 @@ class Runner:
 
 def _lend_helper():
     """A mailbox for one call's shared matmuls, and chunk workers lent to take their chunks
-    (``kernels/loop_gemm.py``); with one BLAS thread there is no worker and none is shared."""
+    (``kernels/loop_gemm.py``); with one BLAS thread there is no worker and none is shared, nor
+    where ``JITGRAPH_LOOP_BLAS_THREADS`` gives the loops' BLAS threads of its own."""
     par = loop_gemm.new_mailbox()
+    if _BLAS_THREADS != 1:        # the loops' BLAS runs its own threads: no helpers beside them
+        return par
     par[loop_gemm.GEN] = 1        # before the helpers read it
     par[loop_gemm.HELPERS] = blas.lend(loop_gemm.helper, par, 1, most=loop_gemm.MAX_HELPERS)
     if par[loop_gemm.HELPERS] == 0:
