@@ -191,8 +191,10 @@ def _weight_grad(a, g):
             and a.flags.c_contiguous and g.flags.c_contiguous
             and a.shape[0] * a.shape[1] * g.shape[1] >= 2 * loop_gemm.MIN_SHARED):
         return np.dot(a.T, g)
-    out, half = np.empty((a.shape[1], g.shape[1]), a.dtype), np.empty((a.shape[1], g.shape[1]), a.dtype)
     par = _lend_helper()
+    if par[loop_gemm.GEN] == 0:   # no helper: NumPy's BLAS, with whatever threads it has
+        return np.dot(a.T, g)
+    out, half = np.empty((a.shape[1], g.shape[1]), a.dtype), np.empty((a.shape[1], g.shape[1]), a.dtype)
     try:
         loop_gemm.shared_tn(a, g, out, half, par)
     finally:
