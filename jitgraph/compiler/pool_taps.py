@@ -30,8 +30,7 @@ Cost: one walk over the ops to find the pairs and count consumers, one to rewrit
 import numpy as np
 
 from jitgraph import dtypes
-from jitgraph.compiler.simplify import Simplified, _moved, _rewire, replace
-from jitgraph.framework.tensor import Operation
+from jitgraph.compiler.simplify import Simplified, _moved, _rewire, replace, stand_in
 from jitgraph.ops.nn_pool_taps import tiles_2x2
 from jitgraph.ops.registry import get_op_def
 
@@ -60,8 +59,8 @@ def pool_taps(ops, fetched, fed):
             op = replace(orig, op, op.type, [small[orig.inputs[0]]] + list(op.inputs[1:]), tmap, fed, op.attrs)
         elif orig in pools:
             y = op.outputs[0]
-            new = _standing_for(op, "_MaxPoolTaps", list(op.inputs), dict(op.attrs),
-                                [(y.dtype, y.shape), (dtypes.int8, y.shape)], list(op.control_inputs))
+            new = stand_in(op, get_op_def("_MaxPoolTaps"), list(op.inputs), op.control_inputs, dict(op.attrs),
+                           [(y.dtype, y.shape), (dtypes.int8, y.shape)])
             tmap[orig.outputs[0]] = new.outputs[0]
             op = new
         elif orig.type == "MaxPoolGrad" and _pair(orig, fed) and orig.inputs[1].op in pools:
@@ -127,27 +126,20 @@ def _mask_before_scatter(select, greater, pool_grad, op_map, tmap, fed, small):
     taps, value = pool.outputs[1], pool.outputs[0]
     g = _moved(pool_grad.inputs[2], tmap, fed)
     zero_c, zero_s = (_moved(t, tmap, fed) for t in (greater.inputs[1], select.inputs[2]))
-    def controls(orig):
-        return [op_map.get(c, c) for c in orig.control_inputs]
-    cond = _standing_for(greater, "Greater", [value, zero_c], {}, [(dtypes.bool, value.shape)], controls(greater))
-    masked = _standing_for(select, "SelectV2", [cond.outputs[0], g, zero_s], {}, [(g.dtype, g.shape)],
-                           controls(select))
-    scatter = _standing_for(pool_grad, "_MaxPoolGradTaps", [taps, masked.outputs[0]],
-                            {k: pool_grad.attrs[k] for k in _ATTRS}, [(t.dtype, t.shape) for t in select.outputs],
-                            controls(pool_grad))
+    def like(orig, op_type, inputs, attrs, output_specs):
+        controls = [op_map.get(c, c) for c in orig.control_inputs]
+        return stand_in(orig, get_op_def(op_type), inputs, controls, attrs, output_specs)
+
+    cond = like(greater, "Greater", [value, zero_c], {}, [(dtypes.bool, value.shape)])
+    masked = like(select, "SelectV2", [cond.outputs[0], g, zero_s], {}, [(g.dtype, g.shape)])
+    scatter = like(pool_grad, "_MaxPoolGradTaps", [taps, masked.outputs[0]], {k: pool_grad.attrs[k] for k in _ATTRS},
+                   [(t.dtype, t.shape) for t in select.outputs])
     # order edges of the originals go to the small mask: a bias gradient moved onto it must not
     # wait for the scatter (readers of the scatter have it as an input, an edge of its own)
     op_map[greater], op_map[pool_grad], op_map[select] = cond, masked, masked
     tmap[select.outputs[0]] = scatter.outputs[0]
     small[select.outputs[0]] = masked.outputs[0]
     return [cond, masked, scatter]
-
-
-def _standing_for(orig, op_type, inputs, attrs, output_specs, controls=()):
-    """An ``op_type`` op with ``orig``'s name, id, traceback and device."""
-    new = Operation(orig.graph, orig.name, get_op_def(op_type), inputs, list(controls), attrs, output_specs)
-    new._id, new._traceback, new._device = orig._id, orig.traceback, orig.device
-    return new
 
 
 def _sums_all_but_channels(op):

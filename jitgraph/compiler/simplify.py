@@ -168,10 +168,16 @@ def replace(orig, op, op_type, inputs, tmap, fed, attrs=None):
 def _copy(op, op_def, inputs, controls, attrs, tmap, fed):
     """A stand-in for ``op`` (same name, creation index, traceback) with new inputs; the consumers
     of ``op``'s outputs are pointed at the copy's."""
-    new = Operation(op.graph, op.name, op_def, inputs, controls, attrs,
-                    [(t.dtype, t.shape) for t in op.outputs])
-    new._id, new._traceback, new._device = op._id, op.traceback, op.device
+    new = stand_in(op, op_def, inputs, controls, attrs, [(t.dtype, t.shape) for t in op.outputs])
     tmap.update((t, u) for t, u in zip(op.outputs, new.outputs) if t not in fed)
+    return new
+
+
+def stand_in(op, op_def, inputs, controls, attrs, output_specs):
+    """An ``op_def`` op with ``op``'s name, creation index, traceback and device (so the runner's
+    names stay unique), and outputs of ``output_specs``; nothing is pointed at it."""
+    new = Operation(op.graph, op.name, op_def, inputs, list(controls), attrs, output_specs)
+    new._id, new._traceback, new._device = op._id, op.traceback, op.device
     return new
 
 
