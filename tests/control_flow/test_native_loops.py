@@ -119,21 +119,26 @@ def test_lstm_training_loop_is_native_and_matches_reference():
     assert info["gradients/rnn/while/Exit_grad_1/WhileGrad"]["tier"] == "native"
 
 
+def _lstm_gradients_match(x_shape, x0, units, seed, reduce):
+    """``reduce`` of an LSTM's squared last output through ``dynamic_rnn`` and its gradients (of x
+    and every weight), two runs on the reference and compiled: the same values, with the gradient
+    loop native."""
+    def build():
+        tf.set_random_seed(seed)
+        x = tf.placeholder(tf.float32, x_shape)
+        out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(units), x, dtype=tf.float32)
+        loss = reduce(out[:, -1] ** 2)
+        return [loss] + tf.gradients(loss, [x] + tf.trainable_variables()), {x: x0}
+    (ref, _), (got, info) = run_both(build, steps=2)
+    assert_same(ref, got)
+    assert info["gradients/rnn/while/Exit_grad_1/WhileGrad"]["tier"] == "native", info
+
+
 def test_lstm_with_unknown_batch_has_a_native_gradient_loop():
     """With a ``None`` batch the body's gradient keeps ``SumToShape`` (of ``mul``) and slices to a
     ``Shape`` (of ``concat``): both lowered from the dims the loop knows, not left to the reference."""
     x0 = np.random.default_rng(2).standard_normal((5, 7, 3)).astype(np.float32)
-
-    def build():
-        tf.set_random_seed(4)
-        x = tf.placeholder(tf.float32, [None, 7, 3])
-        out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(4), x, dtype=tf.float32)
-        loss = tf.reduce_sum(out[:, -1] ** 2)
-        grads = tf.gradients(loss, [x] + tf.trainable_variables())
-        return [loss] + grads, {x: x0}
-    (ref, _), (got, info) = run_both(build, steps=2)
-    assert_same(ref, got)
-    assert info["gradients/rnn/while/Exit_grad_1/WhileGrad"]["tier"] == "native", info
+    _lstm_gradients_match([None, 7, 3], x0, 4, 4, tf.reduce_sum)
 
 
 @pytest.mark.parametrize("w_rows", [3, 1])
@@ -350,16 +355,6 @@ def test_lstm_matmuls_shared_with_a_chunk_worker_match_reference(monkeypatch):
     real = loop_runner._lend_helper
     monkeypatch.setattr(loop_runner, "_lend_helper", lambda: lent.append(real()) or lent[-1])
     x0 = np.random.default_rng(5).standard_normal((64, 9, 32)).astype(np.float32)
-
-    def build():
-        tf.set_random_seed(6)
-        x = tf.placeholder(tf.float32, [64, 9, 32])
-        out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(128), x, dtype=tf.float32)
-        loss = tf.reduce_mean(out[:, -1] ** 2)
-        grads = tf.gradients(loss, [x] + tf.trainable_variables())
-        return [loss] + grads, {x: x0}
-    (ref, _), (got, info) = run_both(build, steps=2)
-    assert_same(ref, got)
-    assert info["gradients/rnn/while/Exit_grad_1/WhileGrad"]["tier"] == "native", info
+    _lstm_gradients_match([64, 9, 32], x0, 128, 6, tf.reduce_mean)
     published = sorted(int(p[0]) for p in lent)                  # products each call published
     assert published and published[-1] >= 9 and 1 in published   # the loops' and the weight gradient's
