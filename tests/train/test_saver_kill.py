@@ -73,7 +73,8 @@ def test_sigkill_during_saves_never_loses_a_checkpoint(tmp_path):
         tmps = {f for f in os.listdir(ckpt_dir) if f.endswith(".tmp")}   # left by a write cut short
         mid_write += bool(tmps - seen_tmps)
         seen_tmps |= tmps
-        done = [int(line.split()[1]) for line in out.splitlines() if line.startswith("saved ")]
+        whole = out.split("\n")[:-1]            # a line the kill cut short has no newline: not reported
+        done = [int(line.split()[1]) for line in whole if line.startswith("saved ")]
         reported = max([reported] + done)
         w, step = _restore_latest(ckpt_dir)
         assert step >= reported, f"checkpoint lost: latest has step {step}, child reported {reported}"
