@@ -182,7 +182,9 @@ def filter_source(f, tb, dtype):
             + _lines("v{0} = row[base + {0}]", [(o,) for o in range(tb)], 24)
             + fmas + adds
             + f"                for o in range(min({tb}, kw * c_ - o0)):\n"
-            "                    ar[o0 + o] += block[o]\n"
+            "                    aro, bo = ar[o0 + o], block[o]\n"
+            f"                    for k in range({f}):      # (not ``ar[o0 + o] += block[o]``: an array store\n"
+            "                        aro[k] += bo[k]       # compiles Numba's shape-error message, 1.6 s)\n"
             "    return 0\n")
 
 

@@ -166,3 +166,39 @@ def test_the_window_size_is_written_into_the_kernel():
     src = direct_conv.source(16, 4, "float32", 5, 15)
     assert "for a in range(5):" in src and "for off in range(15):" in src
     assert "range(kh)" not in src and "range(kw * c_)" not in src
+
+
+
+def _array_stores(fn):
+    """The ``setitem`` calls of ``fn``'s compiled overloads whose stored value is an array."""
+    from numba import types
+    return [sig for cres in fn.overloads.values() for sig in cres.type_annotation.calltypes.values()
+            if sig is not None and len(getattr(sig, "args", ())) == 3 and isinstance(sig.args[0], types.Array)
+            and isinstance(sig.args[2], types.Array)]
+
+
+
+@pytest.mark.parametrize("kind", ["conv", "filter_grad"])
+def test_kernels_store_no_arrays(kind, monkeypatch):
+    """An array stored into a slice makes Numba compile its shape-mismatch message (string
+    formatting, 1.6 s of a cold P1 start): the kernels store element by element."""
+    import sys
+    import types as pytypes
+    from jitgraph.compiler import disk_cache
+
+    def fresh_module(src):      # compiled here: a module loaded from a cache keeps no typing
+        mod = pytypes.ModuleType("jg_mem_direct_conv_test")
+        monkeypatch.setitem(sys.modules, mod.__name__, mod)
+        exec(compile(src.replace("cache=True", "cache=False"), "<direct conv test>", "exec"), mod.__dict__)
+        return mod
+    monkeypatch.setattr(direct_conv, "_kernels", {})
+    monkeypatch.setattr(disk_cache, "load_module", fresh_module)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 8, 8, 1)).astype(np.float32)
+    w = rng.standard_normal((5, 5, 1, 32)).astype(np.float32)
+    if kind == "conv":
+        _direct(x, w, 1, 1, "SAME")
+    else:
+        direct_conv.filter_grad(x, rng.standard_normal((2, 8, 8, 32)).astype(np.float32), 5, 5, 1, 1, 1, 2, 2)
+    (fn, _), = direct_conv._kernels.values()
+    assert fn.overloads and _array_stores(fn) == []
