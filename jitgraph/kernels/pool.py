@@ -22,20 +22,24 @@ own kernels: the four inputs of a window are compared value by value with the ch
 innermost, which vectorizes; the generic walk keeps its running max in memory and does not
 (measured on [16, 28, 28, 16]: MaxPool 111 -> 28 us, MaxPoolGrad 182 -> 64 us).  Same values.
 
-Images are split across threads with ``prange`` when there is enough work (``_PARALLEL_MIN``
-elements): the kernels are memory bound, two threads measured 1.5-2x one on P1's
-[128, 28, 28, 32] pool; a pool of Python threads over the same chunks (the conv's runner) was
-slower than one thread (~50 us to wake the pool, and the chunks are too short to hide it).
+Each kernel has one driver over a range of images. Over ``_PARALLEL_MIN`` elements
+(``_PARALLEL_MIN_2X2`` for the 2x2 kernels) ``over_images`` splits the batch into chunks that the
+calling thread and the chunk workers claim (``blas.run_chunks``; the drivers release the GIL).
+The kernels are memory bound; two threads measured 1.5-2x one on P1's [128, 28, 28, 32] pool.
+Numba's ``prange`` drivers did the same before, but compiling a ``parallel=True`` function took
+~1 s each on a cold start (P1's two pool drivers 2.4 s, and a serial twin for small pools), and
+the generic 3x3 pools ran at one thread's speed inside a plan (1.68 -> 0.84 ms, [128, 28, 28, 32]).
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from jitgraph.compiler import config
+from jitgraph.kernels import blas
 from jitgraph.ops import nn_conv
 
 _PARALLEL_MIN = 1 << 16    # elements of the larger operand; below, one thread (a launch costs ~10 us)
 _PARALLEL_MIN_2X2 = 1 << 20   # the 2x2 kernels: 21 us a [16, 28, 28, 16] pool, a launch ~40 us more
+_CHUNKS = 8                   # chunks of images a split batch makes (claimed by whichever thread is free)
 _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -258,86 +262,54 @@ def scatter_2x2_row(taps, g, dx, n, i, zero):
                 dr[q] = gr[q] + zero if k[q] == t else zero
 
 
+# One driver per kernel over the images [n0, n1); ``over_images`` splits the batch between the
+# chunk workers when there is enough work.
 @njit(cache=True, nogil=True, boundscheck=False)
-def max_pool_2x2_serial(x, out, lowest):
-    for n in range(x.shape[0]):
-        _max_pool_2x2_image(x, out, n, lowest)
-
-
-@njit(cache=True, nogil=True, boundscheck=False, parallel=True)
-def max_pool_2x2_parallel(x, out, lowest):
-    for n in prange(x.shape[0]):
+def max_pool_2x2_images(x, out, lowest, n0, n1):
+    for n in range(n0, n1):
         _max_pool_2x2_image(x, out, n, lowest)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def max_pool_grad_2x2_serial(x, g, dx, first_valid, zero, ninf):
-    for n in range(x.shape[0]):
+def max_pool_grad_2x2_images(x, g, dx, first_valid, zero, ninf, n0, n1):
+    for n in range(n0, n1):
         _max_pool_grad_2x2_image(x, g, dx, n, first_valid, zero, ninf)
 
 
-@njit(cache=True, nogil=True, boundscheck=False, parallel=True)
-def max_pool_grad_2x2_parallel(x, g, dx, first_valid, zero, ninf):
-    for n in prange(x.shape[0]):
-        _max_pool_grad_2x2_image(x, g, dx, n, first_valid, zero, ninf)
-
-
-# One serial and one prange driver per kernel: a parallel launch costs more than small pools.
 @njit(cache=True, nogil=True, boundscheck=False)
-def max_pool_serial(x, out, kh, kw, sh, sw, top, left, lowest):
-    for n in range(x.shape[0]):
-        _max_pool_image(x, out, n, kh, kw, sh, sw, top, left, lowest)
-
-
-@njit(cache=True, nogil=True, boundscheck=False, parallel=True)
-def max_pool_parallel(x, out, kh, kw, sh, sw, top, left, lowest):
-    for n in prange(x.shape[0]):
+def max_pool_images(x, out, kh, kw, sh, sw, top, left, lowest, n0, n1):
+    for n in range(n0, n1):
         _max_pool_image(x, out, n, kh, kw, sh, sw, top, left, lowest)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def max_pool_grad_serial(x, g, dx, kh, kw, sh, sw, top, left, first_valid):
+def max_pool_grad_images(x, g, dx, kh, kw, sh, sw, top, left, first_valid, n0, n1):
     best, arg = np.empty(x.shape[3], x.dtype), np.empty(x.shape[3], np.int64)
-    for n in range(x.shape[0]):
-        _max_pool_grad_image(x, g, dx, n, kh, kw, sh, sw, top, left, first_valid, best, arg)
-
-
-@njit(cache=True, nogil=True, boundscheck=False, parallel=True)
-def max_pool_grad_parallel(x, g, dx, kh, kw, sh, sw, top, left, first_valid):
-    for n in prange(x.shape[0]):
-        best, arg = np.empty(x.shape[3], x.dtype), np.empty(x.shape[3], np.int64)
+    for n in range(n0, n1):
         _max_pool_grad_image(x, g, dx, n, kh, kw, sh, sw, top, left, first_valid, best, arg)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def avg_pool_serial(x, out, kh, kw, sh, sw, top, left):
-    for n in range(x.shape[0]):
-        _avg_pool_image(x, out, n, kh, kw, sh, sw, top, left)
-
-
-@njit(cache=True, nogil=True, boundscheck=False, parallel=True)
-def avg_pool_parallel(x, out, kh, kw, sh, sw, top, left):
-    for n in prange(x.shape[0]):
+def avg_pool_images(x, out, kh, kw, sh, sw, top, left, n0, n1):
+    for n in range(n0, n1):
         _avg_pool_image(x, out, n, kh, kw, sh, sw, top, left)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def avg_pool_grad_serial(share, dx, kh, kw, sh, sw, top, left):
-    for n in range(dx.shape[0]):
+def avg_pool_grad_images(share, dx, kh, kw, sh, sw, top, left, n0, n1):
+    for n in range(n0, n1):
         _avg_pool_grad_image(share, dx, n, kh, kw, sh, sw, top, left)
 
 
-@njit(cache=True, nogil=True, boundscheck=False, parallel=True)
-def avg_pool_grad_parallel(share, dx, kh, kw, sh, sw, top, left):
-    for n in prange(dx.shape[0]):
-        _avg_pool_grad_image(share, dx, n, kh, kw, sh, sw, top, left)
-
-
-def _pick(serial, parallel, size, minimum=_PARALLEL_MIN):
-    if size >= minimum:
-        config.ensure_threading()
-        return parallel
-    return serial
+def over_images(driver, n, size, minimum, *args):
+    """``driver(*args, n0, n1)`` over the images [0, n): in one call below ``minimum`` elements,
+    else in chunks of images on the chunk workers (``blas.run_chunks``; each call releases the GIL)."""
+    chunks = min(n, _CHUNKS) if size >= minimum else 1
+    if chunks <= 1:
+        driver(*args, 0, n)
+        return
+    per = -(-n // chunks)
+    blas.run_chunks(-(-n // per), lambda j: driver(*args, j * per, min(n, (j + 1) * per)), 2)
 
 
 def _geometry(x_shape, ksize, strides, padding, data_format):
@@ -371,11 +343,10 @@ def max_pool_fast(x, ksize, strides, padding, data_format, **attrs):
     if out.size:
         lowest = np.finfo(x.dtype).min
         if _tiles_2x2(xs, kh, kw, sh, sw, oh, ow):
-            _pick(max_pool_2x2_serial, max_pool_2x2_parallel, x.size, _PARALLEL_MIN_2X2)(
-                _nhwc(x, data_format), out, lowest)
+            over_images(max_pool_2x2_images, xs[0], x.size, _PARALLEL_MIN_2X2, _nhwc(x, data_format), out, lowest)
         else:
-            _pick(max_pool_serial, max_pool_parallel, x.size)(
-                _nhwc(x, data_format), out, kh, kw, sh, sw, top, left, lowest)
+            over_images(max_pool_images, xs[0], x.size, _PARALLEL_MIN, _nhwc(x, data_format), out, kh, kw, sh,
+                        sw, top, left, lowest)
     return nn_conv._from_nhwc_arr(out, data_format)
 
 
@@ -387,13 +358,11 @@ def max_pool_grad_fast(x, y, g, ksize, strides, padding, data_format, **attrs):
     xs, kh, kw, sh, sw, top, left, oh, ow = _geometry(x.shape, ksize, strides, padding, data_format)
     dx = np.empty(xs, x.dtype)
     if dx.size and g.size and _tiles_2x2(xs, kh, kw, sh, sw, oh, ow):
-        _pick(max_pool_grad_2x2_serial, max_pool_grad_2x2_parallel, x.size, _PARALLEL_MIN_2X2)(
-            _nhwc(x, data_format), _nhwc(g, data_format), dx, x.dtype != np.float32, x.dtype.type(0),
-            x.dtype.type(-np.inf))
+        over_images(max_pool_grad_2x2_images, xs[0], x.size, _PARALLEL_MIN_2X2, _nhwc(x, data_format),
+                    _nhwc(g, data_format), dx, x.dtype != np.float32, x.dtype.type(0), x.dtype.type(-np.inf))
     elif dx.size and g.size:
-        _pick(max_pool_grad_serial, max_pool_grad_parallel, x.size)(
-            _nhwc(x, data_format), _nhwc(g, data_format), dx, kh, kw, sh, sw, top, left,
-            x.dtype != np.float32)
+        over_images(max_pool_grad_images, xs[0], x.size, _PARALLEL_MIN, _nhwc(x, data_format),
+                    _nhwc(g, data_format), dx, kh, kw, sh, sw, top, left, x.dtype != np.float32)
     else:
         dx[...] = 0
     return nn_conv._from_nhwc_arr(dx, data_format)
@@ -406,7 +375,8 @@ def avg_pool_fast(x, ksize, strides, padding, data_format, **attrs):
     xs, kh, kw, sh, sw, top, left, oh, ow = _geometry(x.shape, ksize, strides, padding, data_format)
     out = np.empty((xs[0], oh, ow, xs[3]), x.dtype)
     if out.size:
-        _pick(avg_pool_serial, avg_pool_parallel, x.size)(_nhwc(x, data_format), out, kh, kw, sh, sw, top, left)
+        over_images(avg_pool_images, xs[0], x.size, _PARALLEL_MIN, _nhwc(x, data_format), out, kh, kw, sh, sw,
+                    top, left)
     return nn_conv._from_nhwc_arr(out, data_format)
 
 
@@ -421,7 +391,7 @@ def avg_pool_grad_fast(sizes, g, ksize, strides, padding, data_format, **attrs):
     if dx.size and gn.size:
         share = np.empty_like(gn)
         _avg_shares(gn, share, kh, kw, sh, sw, top, left, xs[1], xs[2])
-        _pick(avg_pool_grad_serial, avg_pool_grad_parallel, dx.size)(share, dx, kh, kw, sh, sw, top, left)
+        over_images(avg_pool_grad_images, xs[0], dx.size, _PARALLEL_MIN, share, dx, kh, kw, sh, sw, top, left)
     else:
         dx[...] = 0
     return nn_conv._from_nhwc_arr(dx, data_format)

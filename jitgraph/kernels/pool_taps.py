@@ -13,7 +13,7 @@ runs, which the record avoids reading.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from jitgraph.kernels import pool
 from jitgraph.ops import nn_pool_taps
@@ -32,27 +32,14 @@ def _taps_image(x, out, taps, n, lowest, first_valid, ninf):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def taps_serial(x, out, taps, lowest, first_valid, ninf):
-    for n in range(x.shape[0]):
-        _taps_image(x, out, taps, n, lowest, first_valid, ninf)
-
-
-@njit(cache=True, nogil=True, boundscheck=False, parallel=True)
-def taps_parallel(x, out, taps, lowest, first_valid, ninf):
-    for n in prange(x.shape[0]):
+def taps_images(x, out, taps, lowest, first_valid, ninf, n0, n1):
+    for n in range(n0, n1):
         _taps_image(x, out, taps, n, lowest, first_valid, ninf)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def grad_serial(taps, g, dx, zero):
-    for n in range(g.shape[0]):
-        for i in range(g.shape[1]):
-            pool.scatter_2x2_row(taps[n, i], g, dx, n, i, zero)
-
-
-@njit(cache=True, nogil=True, boundscheck=False, parallel=True)
-def grad_parallel(taps, g, dx, zero):
-    for n in prange(g.shape[0]):
+def grad_images(taps, g, dx, zero, n0, n1):
+    for n in range(n0, n1):
         for i in range(g.shape[1]):
             pool.scatter_2x2_row(taps[n, i], g, dx, n, i, zero)
 
@@ -67,8 +54,8 @@ def max_pool_taps_fast(x, ksize, strides, padding, data_format, **attrs):
     shape = (x.shape[0], x.shape[1] // 2, x.shape[2] // 2, x.shape[3])
     out, taps = np.empty(shape, x.dtype), np.empty(shape, np.int8)
     if out.size:
-        pool._pick(taps_serial, taps_parallel, x.size, pool._PARALLEL_MIN_2X2)(
-            x, out, taps, np.finfo(x.dtype).min, x.dtype != np.float32, x.dtype.type(-np.inf))
+        pool.over_images(taps_images, x.shape[0], x.size, pool._PARALLEL_MIN_2X2, x, out, taps, np.finfo(x.dtype).min,
+                         x.dtype != np.float32, x.dtype.type(-np.inf))
     return out, taps
 
 
@@ -80,5 +67,5 @@ def max_pool_grad_taps_fast(taps, g, **attrs):
     g, taps = np.ascontiguousarray(g), np.ascontiguousarray(taps)
     dx = np.empty((g.shape[0], 2 * g.shape[1], 2 * g.shape[2], g.shape[3]), g.dtype)
     if dx.size:
-        pool._pick(grad_serial, grad_parallel, dx.size, pool._PARALLEL_MIN_2X2)(taps, g, dx, g.dtype.type(0))
+        pool.over_images(grad_images, g.shape[0], dx.size, pool._PARALLEL_MIN_2X2, taps, g, dx, g.dtype.type(0))
     return dx

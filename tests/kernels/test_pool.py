@@ -96,16 +96,20 @@ def test_equals_the_reference(dtype, kind, geom):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_parallel_path_p1_shape(dtype, monkeypatch):
-    """Enough work for the prange drivers (P1's first pool, fewer images; the 2x2 kernels' own
-    threshold lowered to the generic one so their prange drivers run too)."""
+    """Enough work to split the images between the chunk workers (P1's first pool, fewer images;
+    the 2x2 kernels' own threshold lowered to the generic one so that they split too)."""
     rng = np.random.default_rng(1)
     x = _inputs(rng, (3, 28, 28, 32), "ties", dtype)
     assert x.size >= pool._PARALLEL_MIN
     monkeypatch.setattr(pool, "_PARALLEL_MIN_2X2", pool._PARALLEL_MIN)
+    splits = []
+    run_chunks = pool.blas.run_chunks
+    monkeypatch.setattr(pool.blas, "run_chunks", lambda n, work, m: (splits.append(n), run_chunks(n, work, m)))
     a = _attrs((2, 2), (2, 2), "SAME")
     g = rng.standard_normal((3, 14, 14, 32)).astype(dtype)
     for name, v, w in zip("max avg max_grad avg_grad".split(), _run_all(x, g, a), _run_all(x, g, a, "reference")):
         _assert_same(v, w, exact=True, what=name)
+    assert splits == [3] * 4                   # every image a chunk
     a = _attrs((3, 3), (1, 1), "SAME")         # overlapping windows, parallel scatter per image
     g = rng.standard_normal(x.shape).astype(dtype)
     for name, v, w in zip("max avg max_grad avg_grad".split(), _run_all(x, g, a), _run_all(x, g, a, "reference")):
