@@ -47,7 +47,7 @@ CHECK_MIN_BYTES = 4096
 
 def runs_own_threads(sched, kernels_loaded):
     """Does a step run on several threads of jitgraph's own: a library op whose fast kernel does
-    (``extra["threads"]``: the convs' chunk workers, the pools' ``prange``) or a ``prange`` kernel?
+    (``extra["threads"]``: the chunk workers of the convs and pools) or a ``prange`` kernel?
     Such a plan runs inside ``kernels.blas.owned`` (see there; linear in the steps)."""
     for si, s in enumerate(sched.steps):
         if isinstance(s, KernelStep):
