@@ -51,6 +51,7 @@ def test_lazy_tier_runs_reference_first_then_compiles_once(mode):
 
 def test_lazy_tier_builds_in_the_background_and_runs_on_meanwhile(mode, tmp_path, monkeypatch):
     from jitgraph.compiler import build_stats, plan as plan_mod
+    from jitgraph.kernels import blas
     monkeypatch.setenv("JITGRAPH_CACHE_DIR", str(tmp_path))   # cold: a compile, worth a background build
     mode("lazy")
     g = tf.Graph()
@@ -62,8 +63,12 @@ def test_lazy_tier_builds_in_the_background_and_runs_on_meanwhile(mode, tmp_path
     try:
         with tf.Session(graph=g) as sess:
             sess.run(c.initializer)
+            spared = []
+            spare_core = blas.spare_core
+            monkeypatch.setattr(blas, "spare_core", lambda: (spared.append(1), spare_core())[1])
             values = [sess.run(inc) for _ in range(5)]  # 1 reference run, then building, still running
             assert values == [1.0, 2.0, 3.0, 4.0, 5.0]
+            assert len(spared) == 4                     # the runs beside the build leave it a core
             assert sess.cache_info()["compiles"] == 0
             assert any("in the background" in r for r in sess.cache_info()["miss_reasons"])
             gate.set()

@@ -44,6 +44,32 @@ def test_owned_restores_after_an_error(two_blas_threads):
     assert not blas.is_owned() and _live_threads() == 2
 
 
+def test_spare_core_holds_one_thread_fewer_and_restores(two_blas_threads):
+    with blas.spare_core():
+        assert _live_threads() == 1 and not blas.is_owned()
+        with pytest.raises(ZeroDivisionError):
+            with blas.spare_core():        # nested: one fewer than it found, at least one
+                assert _live_threads() == 1
+                1 / 0
+        assert _live_threads() == 1
+    assert _live_threads() == 2
+
+
+def test_spare_core_changes_nothing_off_the_main_thread_or_when_owned(two_blas_threads):
+    seen = []
+
+    def other():
+        with blas.spare_core():
+            seen.append(_live_threads())
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    with blas.owned():
+        with blas.spare_core():
+            seen.append(_live_threads())
+    assert seen == [2, 1] and _live_threads() == 2
+
+
 def test_a_second_thread_changes_nothing_and_the_owner_restores(two_blas_threads):
     """The main thread and another overlap (main enters, B enters, main leaves, B leaves): B gets
     one thread (its chunks run on it) and changes nothing; main, which set one thread, restores
