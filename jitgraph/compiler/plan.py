@@ -28,12 +28,15 @@ back to the reference for that signature and the reason is recorded in ``cache_i
 Compiled and reference runs agree within float tolerance (integers exactly), so the swap is not
 visible beyond rounding.
 
-Background builds run one at a time on a daemon thread (``wait_for_builds`` joins them). On two
+Background builds run one at a time on a daemon thread (``wait_for_builds`` joins them), with
+the interpreter's switch interval at ``SWITCH_INTERVAL_S`` meanwhile: loading the kernels retakes
+the GIL thousands of times, and beside reference steps each retake waited up to 5 ms. On two
 cores a thread was measured against a compile process: Numba's compile releases the GIL for
 LLVM's work, and the thread needs no second interpreter (1 s to start, numba imported twice).
 """
 
 import queue
+import sys
 import threading
 import time
 
@@ -222,6 +225,12 @@ SYNC_BUDGET_S = 0.1
 SYNC_RUNS = 3
 
 
+#: The interpreter's switch interval while a background build runs. Loading kernels takes and
+#: releases the GIL thousands of times (every call into LLVM releases it); each time the thread
+#: running reference steps kept it for up to the default 5 ms.
+SWITCH_INTERVAL_S = 0.0005
+
+
 class _Builder:
     """One daemon thread running background builds in submission order."""
 
@@ -240,9 +249,12 @@ class _Builder:
     def _work(self):
         while True:
             job = self._queue.get()
+            before = sys.getswitchinterval()
+            sys.setswitchinterval(min(before, SWITCH_INTERVAL_S))
             try:
                 job()
             finally:
+                sys.setswitchinterval(before)
                 self._queue.task_done()
 
     def join(self):
