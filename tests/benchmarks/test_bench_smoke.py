@@ -82,3 +82,17 @@ def test_merge_and_failed_child():
     assert isolate.merge([ok([1.0]), bad])["status"] == "bad"
     with pytest.raises(RuntimeError, match="exit"):
         isolate.spawn("benchmarks.no_such_module", [], "RESULT ", timeout=60)
+
+
+def test_first_steps_child_and_table(capsys):
+    from benchmarks import first_steps
+    first_steps.child("P2", "jitgraph", 3)
+    line = [x for x in capsys.readouterr().out.splitlines() if x.startswith("RESULT ")][-1]
+    r = json.loads(line[len("RESULT "):])
+    assert len(r["done_s"]) == 3 and r["done_s"] == sorted(r["done_s"]) and r["done_s"][0] > 0
+    assert r["compiled_from"] is None or 1 <= r["compiled_from"] <= 3
+    results = {"P2": {"tf": {"done_s": [0.1, 0.2, 0.4]}, "jitgraph cold": dict(r, done_s=[0.2, 0.4, 0.8], compiled_from=2),
+                      "jitgraph warm": {"reason": "RuntimeError: timeout"}}}
+    table = first_steps.format_table(results, 3)
+    row = table.splitlines()[-1]
+    assert row.split() == ["P2", "|", "0.40", "0.40", "|", "0.80", "0.80", "2.00", "2", "|", "n/a", "n/a", "n/a"]
