@@ -91,8 +91,11 @@ def test_first_steps_child_and_table(capsys):
     r = json.loads(line[len("RESULT "):])
     assert len(r["done_s"]) == 3 and r["done_s"] == sorted(r["done_s"]) and r["done_s"][0] > 0
     assert r["compiled_from"] is None or 1 <= r["compiled_from"] <= 3
-    results = {"P2": {"tf": {"done_s": [0.1, 0.2, 0.4]}, "jitgraph cold": dict(r, done_s=[0.2, 0.4, 0.8], compiled_from=2),
+    assert r["built_s"] >= r["done_s"][-1]
+    results = {"P2": {"tf": {"done_s": [0.1, 0.2, 0.4]},
+                      "jitgraph cold": dict(r, done_s=[0.2, 0.4, 0.8], compiled_from=2, built_s=1.25),
                       "jitgraph warm": {"reason": "RuntimeError: timeout"}}}
     table = first_steps.format_table(results, 3)
     row = table.splitlines()[-1]
-    assert row.split() == ["P2", "|", "0.40", "0.40", "|", "0.80", "0.80", "2.00", "2", "|", "n/a", "n/a", "n/a"]
+    assert row.split() == ["P2", "|", "0.40", "0.40", "|", "0.80", "0.80", "2.00", "2", "1.2", "|", "n/a", "n/a", "n/a",
+                           "None"]
