@@ -26,9 +26,8 @@ Each kernel has one driver over a range of images. Over ``_PARALLEL_MIN`` elemen
 (``_PARALLEL_MIN_2X2`` for the 2x2 kernels) ``over_images`` splits the batch into chunks that the
 calling thread and the chunk workers claim (``blas.run_chunks``; the drivers release the GIL).
 The kernels are memory bound; two threads measured 1.5-2x one on P1's [128, 28, 28, 32] pool.
-Numba's ``prange`` drivers did the same before, but compiling a ``parallel=True`` function took
-~1 s each on a cold start (P1's two pool drivers 2.4 s, and a serial twin for small pools), and
-the generic 3x3 pools ran at one thread's speed inside a plan (1.68 -> 0.84 ms, [128, 28, 28, 32]).
+Numba's ``prange`` drivers did the same before, as fast, but compiling a ``parallel=True``
+function took ~1 s each on a cold start (P1's pool drivers 3.4 -> 0.8 s with their serial twins).
 """
 
 import numpy as np
