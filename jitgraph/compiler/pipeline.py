@@ -56,6 +56,11 @@ class Prepared:
         from jitgraph.compiler.disk_cache import is_loaded
         return len({src for src, _ in self.sources.values() if not is_loaded(src)})
 
+    def loads_only(self):
+        """Does a build only load from the disk cache (nothing to compile, ``compile_work``)?"""
+        kernels, warms = compile_work(self)
+        return not kernels and not warms
+
     def expected_build_seconds(self):
         """What ``build_compiled`` should cost: each new kernel loaded from the disk cache when it
         holds it, else compiled, at the mean cost measured in this process (``build_stats``)."""
@@ -213,15 +218,11 @@ def _load(sources, shapes, var_info):
     return out
 
 
-def precompile(prep):
-    """Compile ``prep``'s new kernels (and warm its library steps) in the compile process, so that
-    ``build_compiled`` then only loads them from the disk cache. Returns False when there is no
-    compile process (``build_worker.worker``); a kernel it fails on is compiled here later. With
-    every kernel on disk and every library step warmed before (``build_worker.warmed``) the
-    process is not even started: a warm-cache start of the C2 CNN spent 1.2 s of its 2.2 s
-    background build starting it and re-warming twelve cached fast paths, while the loop ran
-    on the reference executor beside it."""
-    from jitgraph.compiler import build_stats, build_worker
+def compile_work(prep):
+    """``(kernels, warms)``: what a build of ``prep`` must compile, ``{source: argument specs}`` of
+    its new kernels the disk cache lacks and ``{warm key: (op, input specs)}`` of its library steps
+    no compile process warmed yet; both empty when the build only loads from the disk cache."""
+    from jitgraph.compiler import build_worker
     from jitgraph.compiler.disk_cache import has_compiled, is_loaded
     kernels = {}
     for src, operands in prep.sources.values():
@@ -234,6 +235,19 @@ def precompile(prep):
         key = build_worker.warm_key(op.type, op.attrs, specs)
         if key not in warms and not build_worker.warmed(key):
             warms[key] = (op, specs)
+    return kernels, warms
+
+
+def precompile(prep):
+    """Compile ``prep``'s new kernels (and warm its library steps) in the compile process, so that
+    ``build_compiled`` then only loads them from the disk cache. Returns False when there is no
+    compile process (``build_worker.worker``); a kernel it fails on is compiled here later. With
+    every kernel on disk and every library step warmed before (``build_worker.warmed``) the
+    process is not even started: a warm-cache start of the C2 CNN spent 1.2 s of its 2.2 s
+    background build starting it and re-warming twelve cached fast paths, while the loop ran
+    on the reference executor beside it."""
+    from jitgraph.compiler import build_stats, build_worker
+    kernels, warms = compile_work(prep)
     if not kernels and not warms:
         return True
     w = build_worker.worker()

@@ -208,10 +208,12 @@ def test_golden_kernel_source():
         assert src == path.read_text(), f"generated source for {name} changed; see {path}"
 
 
-@pytest.mark.parametrize("runs, background", [(2.0, False), (4.0, True)])
-def test_lazy_tier_builds_in_the_run_under_three_reference_runs(mode, monkeypatch, runs, background):
+@pytest.mark.parametrize("runs, loads_only, background", [(2.0, False, False), (4.0, False, True), (4.0, True, False),
+                                                         (30.0, True, True)])
+def test_lazy_tier_builds_in_the_run_under_three_reference_runs(mode, monkeypatch, runs, loads_only, background):
     """A build expected to take ``runs`` reference runs of 0.1 s: under ``plan.SYNC_RUNS`` (3) the
-    second run builds it, above it the build goes to the background (beyond 0.1 s, the flat budget)."""
+    second run builds it, above it the build goes to the background (beyond 0.1 s, the flat budget),
+    unless it only loads from the disk cache within ``plan.SYNC_LOAD_S`` (2 s)."""
     from jitgraph.compiler import pipeline, plan as plan_mod
     mode("lazy")
     g, c, inc = _counter_graph()
@@ -224,6 +226,7 @@ def test_lazy_tier_builds_in_the_run_under_three_reference_runs(mode, monkeypatc
         return real_miss(self, key, sig, state, feeds)
     monkeypatch.setattr(plan_mod.Plan, "_miss", miss)
     monkeypatch.setattr(pipeline.Prepared, "expected_build_seconds", lambda prep: runs * ref_s)
+    monkeypatch.setattr(pipeline.Prepared, "loads_only", lambda prep: loads_only)
     gate = __import__("threading").Event()
     plan_mod._builder.submit(gate.wait)               # hold the builder: a background build must queue
     try:
@@ -252,3 +255,24 @@ def test_background_builds_run_with_a_short_switch_interval():
     plan_mod.wait_for_builds()
     assert seen == [min(before, plan_mod.SWITCH_INTERVAL_S)] and sys.getswitchinterval() == before
     assert not plan_mod._builder.busy()
+
+
+def test_a_build_loads_only_when_its_kernels_are_on_disk(mode, tmp_path, monkeypatch):
+    """``compile_work``: a first process compiles a new kernel, a second finds it on disk."""
+    from jitgraph.compiler import pipeline
+    monkeypatch.setenv("JITGRAPH_CACHE_DIR", str(tmp_path))
+    g = tf.Graph()
+    with g.as_default():
+        c = tf.Variable(1.0, name="counter")
+        inc = c.assign(tf.sinh(c) * 0.5 + 0.25)       # a kernel no other test compiled
+    prep = pipeline.prepare_plan([inc], [], [], ())
+    assert not prep.loads_only() and pipeline.compile_work(prep)[0]
+    mode("eager")
+    with tf.Session(graph=g) as sess:
+        sess.run(c.initializer)
+        sess.run(inc)
+    prep = pipeline.prepare_plan([inc], [], [], ())
+    assert prep.loads_only()
+    from jitgraph.compiler import disk_cache
+    monkeypatch.setattr(disk_cache, "_memo", {})       # as a new process: not loaded, but on disk
+    assert not any(disk_cache.is_loaded(src) for src, _ in prep.sources.values()) and prep.loads_only()
