@@ -232,9 +232,9 @@ def owned():
 def spare_core():
     """Hold the BLAS at one thread fewer than it has (at least one) for the block, on the main
     thread when no thread ``owned`` it: a reference run beside a background build leaves a core to
-    the compile process. (A cold start of P1 on two cores: the compiled steps began after 14.8 s
-    instead of 20.6 s, and the reference steps before them ran faster too, the BLAS's second
-    thread no longer fighting the compiler for the core.)"""
+    the compile process. (A cold start of P1 on two cores: the compiled steps began after
+    15.6-15.8 s instead of 21.9-22.4 s, and the reference steps before them ran faster too, the
+    BLAS's second thread no longer fighting the compiler for the core.)"""
     if threading.current_thread() is not threading.main_thread() or _Owner.thread is not None:
         yield
         return
