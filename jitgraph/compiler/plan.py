@@ -15,7 +15,7 @@ Tiering (``config.compile_mode()``):
   reference runs it would take would cost more than waiting (beside a build they run slower
   still, as the build does beside them), or the wait is too short to notice. So does a build
   that only loads from the disk cache (nothing to compile: ``compile_work``) when
-  ``E <= SYNC_LOAD_S``: a warm start waits for its load instead of stretching it. Otherwise the
+  ``E <= min(SYNC_LOAD_S, 50 R)``: a warm start waits for its load instead of stretching it. Otherwise the
   build goes to a background thread and runs keep using the reference executor until the
   compiled runner swaps in; no run waits for Numba. Those reference runs hold the BLAS at one
   thread fewer (``blas.spare_core``), leaving a core to the compile process: a cold start of P1
@@ -150,7 +150,7 @@ class Plan:
             prep.seen_shapes = self._seen_shapes.get(key, {})
             expected = prep.expected_build_seconds()
             if (mode == "lazy" and config.background() and expected > max(SYNC_RUNS * ref_s, SYNC_BUDGET_S)
-                    and not (expected <= SYNC_LOAD_S and prep.loads_only())):
+                    and not (expected <= min(SYNC_LOAD_S, SYNC_LOAD_RUNS * ref_s) and prep.loads_only())):
                 self._building.add(key)
                 self.stats.miss(f"{what}: building {prep.new_kernels} new kernel(s) in the background "
                                 f"(about {expected:.2f} s; a reference run takes "
@@ -227,11 +227,15 @@ SYNC_BUDGET_S = 0.1
 #: slower still beside the build, which the GIL slows in turn (P1's CNN with a warm kernel cache:
 #: a 0.62 s build against 0.54 s reference runs took 3.2 s in the background, ~1 s in the run).
 SYNC_RUNS = 3
-#: A build that only loads from the disk cache, expected to take at most this long, runs in the
-#: run that asks for it. The load takes the GIL thousands of times, so beside reference steps it
-#: stretches, and they slow down: a warm start of P8 reached its tenth step after 1.1-1.8 s with
-#: the load in the background, 0.9-1.0 s with it in the run (200 steps 3.2-3.7 s against 2.9-3.0).
+#: A build that only loads from the disk cache, expected to take at most this long and at most
+#: ``SYNC_LOAD_RUNS`` reference runs, runs in the run that asks for it. The load takes the GIL
+#: thousands of times, so beside reference steps it stretches, and they slow down: a warm start
+#: of P8 reached its tenth step after 1.1-1.8 s with the load in the background, 0.9-1.0 s with
+#: it in the run (200 steps 3.2-3.7 s against 2.9-3.0). A graph whose reference run is quick
+#: loads in the background still: the 100-op chain of C2 waited 0.37 s in its second run for
+#: a load that its reference runs, 3 ms each, hardly miss.
 SYNC_LOAD_S = 2.0
+SYNC_LOAD_RUNS = 50
 
 
 #: The interpreter's switch interval while a background build runs. Loading kernels takes and

@@ -208,21 +208,22 @@ def test_golden_kernel_source():
         assert src == path.read_text(), f"generated source for {name} changed; see {path}"
 
 
-@pytest.mark.parametrize("runs, loads_only, background", [(2.0, False, False), (4.0, False, True), (4.0, True, False),
-                                                         (30.0, True, True)])
-def test_lazy_tier_builds_in_the_run_under_three_reference_runs(mode, monkeypatch, runs, loads_only, background):
-    """A build expected to take ``runs`` reference runs of 0.1 s: under ``plan.SYNC_RUNS`` (3) the
-    second run builds it, above it the build goes to the background (beyond 0.1 s, the flat budget),
-    unless it only loads from the disk cache within ``plan.SYNC_LOAD_S`` (2 s)."""
+@pytest.mark.parametrize("runs, ref_s, loads_only, background", [
+    (2.0, 0.1, False, False), (4.0, 0.1, False, True), (4.0, 0.1, True, False), (19.0, 0.1, True, False),
+    (21.0, 0.1, True, True), (45.0, 0.01, True, False), (55.0, 0.01, True, True)])
+def test_lazy_tier_builds_in_the_run_under_three_reference_runs(mode, monkeypatch, runs, ref_s, loads_only, background):
+    """A build expected to take ``runs`` reference runs of ``ref_s``: under ``plan.SYNC_RUNS`` (3)
+    the second run builds it, above it the build goes to the background (beyond 0.1 s, the flat
+    budget), unless it only loads from the disk cache within ``plan.SYNC_LOAD_S`` (2 s) and
+    ``plan.SYNC_LOAD_RUNS`` (50) reference runs."""
     from jitgraph.compiler import pipeline, plan as plan_mod
     mode("lazy")
     g, c, inc = _counter_graph()
-    ref_s = 0.1
     real_miss = plan_mod.Plan._miss
 
     def miss(self, key, sig, state, feeds):
         if key in self._ref_seconds:
-            self._ref_seconds[key] = ref_s             # as if the first (reference) run took 0.1 s
+            self._ref_seconds[key] = ref_s             # as if the first (reference) run took ref_s
         return real_miss(self, key, sig, state, feeds)
     monkeypatch.setattr(plan_mod.Plan, "_miss", miss)
     monkeypatch.setattr(pipeline.Prepared, "expected_build_seconds", lambda prep: runs * ref_s)
