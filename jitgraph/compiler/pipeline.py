@@ -39,7 +39,8 @@ class Compiled:
 
 
 #: What ``import numba`` costs a process that has not imported it yet (0.3-0.5 s on a 2-core VM):
-#: part of the first build's cost, so a warm-cache start builds in the background too.
+#: part of the first build's cost, so a warm-cache start of a graph whose reference run is quick
+#: builds in the background too (``plan.SYNC_LOAD_RUNS``).
 NUMBA_IMPORT_S = 0.4
 
 
