@@ -70,11 +70,18 @@ jg_exp_f32          1           float64 inside, rounded once; >88.7228 inf
 jg_log_f32          1           denormal inputs exact; final sum in float64
 jg_tanh_f32         1
 jg_sigmoid_f32      1           float64 inside, rounded once
+jg_log1p_f32        1           log of the exact float64 1 + x (0 measured)
+jg_softplus_f32     1           float64 inside, rounded once
+jg_expm1_f32        1           float64 exp - 1, series below 2**-20
 jg_exp_f64          2 (NumPy)
 jg_log_f64          2 (NumPy)
 jg_tanh_f64         2 (NumPy)
 jg_sigmoid_f64      2 (NumPy)
+jg_log1p_f64        2 (NumPy)   log(1 + x) plus fdlibm's rounding correction
+jg_softplus_f64     3 (NumPy)   against ``np.logaddexp(0, x)``
 ==================  ==========  ==========================================
+
+There is no float64 expm1 helper: a float64 ``Expm1`` stays a NumPy step.
 
 Special values (±inf, NaN, ±0, denormal inputs and results, overflow and
 underflow) match NumPy exactly, except that the sign of a zero result is not
@@ -242,6 +249,38 @@ def jg_sigmoid_f32(x):
     return x if x != x else r
 '''
 
+# log1p: 1 + x is exact in float64 for every float32 x with |x| >= 2**-29 (at most 53 bits from
+# 1's bit to x's last), so log(1 + x) in float64 rounds once to the float32 result; below that,
+# log1p(x) = x - x*x/2 + ... rounds to x itself (and keeps denormals and -0 exact).
+_LOG1P_F32 = _DECO + '''\
+def jg_log1p_f32(x):
+    x = np.float32(x)
+    r = np.float32(jg_log_f64(1.0 + np.float64(x)))
+    return x if abs(x) < np.float32(1.862645149230957e-09) else r
+'''
+
+# softplus = max(x, 0) + log1p(exp(-|x|)) in float64 (exp(-|x|) in (0, 1], no overflow, no
+# cancellation), rounded once: a large negative x gives exp(x)'s denormals exactly.
+_SOFTPLUS_F32 = _DECO + '''\
+def jg_softplus_f32(x):
+    x = np.float32(x)
+    xd = np.float64(x)
+    pos = xd if xd > 0.0 else 0.0
+    r = np.float32(pos + jg_log1p_f64(jg_expd_f32(-abs(xd))))
+    return x if x != x else r
+'''
+
+# expm1: exp(x) - 1 in float64 loses nothing a float32 result keeps while |x| >= 2**-20 (exp's
+# 2-ulp float64 error is below 5e-10 of the result); below, the series x + x^2/2 + x^3/6.
+_EXPM1_F32 = _DECO + '''\
+def jg_expm1_f32(x):
+    x = np.float32(x)
+    xd = np.float64(x)
+    series = xd + xd * xd * (0.5 + xd * 0.16666666666666666)
+    r = series if abs(xd) < 9.5367431640625e-07 else jg_exp_f64(xd) - 1.0
+    return np.float32(r)
+'''
+
 # ---------------------------------------------------------------------------
 # float64
 # ---------------------------------------------------------------------------
@@ -334,6 +373,31 @@ def jg_sigmoid_f64(x):
     return x if x != x else r
 '''
 
+# log1p: u = 1 + x rounds; c = (x - (u - 1)) / u is that rounding's error relative to u, so
+# log1p(x) = log(u) + c to first order (fdlibm's correction term).  Under 'reassoc' LLVM would
+# fold (1 + x) - 1 to x and x - (u - 1) to (x + 1) - u, both cancelling c: the two NaN selects
+# are barriers it can neither remove nor fold through (see jg_exp_f64).
+_LOG1P_F64 = _DECO + '''\
+def jg_log1p_f64(x):
+    x = np.float64(x)
+    u = 1.0 + x
+    u = u if u == u else x
+    um1 = u - 1.0
+    um1 = um1 if um1 == um1 else x
+    r = jg_log_f64(u) + (x - um1) / u
+    r = -math.inf if x == -1.0 else r
+    r = math.inf if x == math.inf else r
+    return x if x != x else r
+'''
+
+_SOFTPLUS_F64 = _DECO + '''\
+def jg_softplus_f64(x):
+    x = np.float64(x)
+    pos = x if x > 0.0 else 0.0
+    r = pos + jg_log1p_f64(jg_exp_f64(-abs(x)))
+    return x if x != x else r
+'''
+
 #: helper name -> source text (decorated with njit/FASTMATH, see module doc).
 HELPERS: dict[str, str] = {
     "jg_expd_f32": _EXPD_F32,
@@ -341,10 +405,15 @@ HELPERS: dict[str, str] = {
     "jg_log_f32": _LOG_F32,
     "jg_tanh_f32": _TANH_F32,
     "jg_sigmoid_f32": _SIGMOID_F32,
+    "jg_log1p_f32": _LOG1P_F32,
+    "jg_softplus_f32": _SOFTPLUS_F32,
+    "jg_expm1_f32": _EXPM1_F32,
     "jg_exp_f64": _EXP_F64,
     "jg_log_f64": _LOG_F64,
     "jg_tanh_f64": _TANH_F64,
     "jg_sigmoid_f64": _SIGMOID_F64,
+    "jg_log1p_f64": _LOG1P_F64,
+    "jg_softplus_f64": _SOFTPLUS_F64,
 }
 
 #: helper name -> helpers it calls.
@@ -354,17 +423,23 @@ HELPER_DEPS: dict[str, tuple[str, ...]] = {
     "jg_log_f32": (),
     "jg_tanh_f32": (),
     "jg_sigmoid_f32": ("jg_expd_f32",),
+    "jg_log1p_f32": ("jg_log_f64",),
+    "jg_softplus_f32": ("jg_expd_f32", "jg_log1p_f64"),
+    "jg_expm1_f32": ("jg_exp_f64",),
     "jg_exp_f64": (),
     "jg_log_f64": (),
     "jg_tanh_f64": ("jg_exp_f64",),
     "jg_sigmoid_f64": ("jg_exp_f64",),
+    "jg_log1p_f64": ("jg_log_f64",),
+    "jg_softplus_f64": ("jg_exp_f64", "jg_log1p_f64"),
 }
 
 #: (op name, dtype name) -> helper name.
 HELPER_FOR: dict[tuple[str, str], str] = {
     (op, dt): f"jg_{op}_{suffix}"
-    for op in ("exp", "log", "tanh", "sigmoid")
+    for op in ("exp", "log", "tanh", "sigmoid", "log1p", "softplus", "expm1")
     for dt, suffix in (("float32", "f32"), ("float64", "f64"))
+    if f"jg_{op}_{suffix}" != "jg_expm1_f64"     # no float64 expm1: such ops stay NumPy steps
 }
 
 #: max error in ulps against the correctly rounded result (asserted by tests).
@@ -377,6 +452,11 @@ MAX_ULP: dict[str, int] = {
     "jg_log_f64": 2,
     "jg_tanh_f64": 2,
     "jg_sigmoid_f64": 2,
+    "jg_log1p_f32": 1,
+    "jg_softplus_f32": 1,
+    "jg_expm1_f32": 1,
+    "jg_log1p_f64": 2,
+    "jg_softplus_f64": 3,
 }
 
 

@@ -33,13 +33,15 @@ ANY_OVERRIDES = {
     "Identity": "{0}",
     "Relu": "max({0}, 0)",
 }
-HELPER_OPS = {"Tanh": "tanh", "Exp": "exp", "Log": "log", "Sigmoid": "sigmoid"}
+HELPER_OPS = {"Tanh": "tanh", "Exp": "exp", "Log": "log", "Sigmoid": "sigmoid", "Log1p": "log1p",
+              "Softplus": "softplus", "Expm1": "expm1"}
 
 # Integer variants of these raise InvalidArgumentError in the reference (division by zero,
 # negative powers): they stay NumPy steps so the error surfaces identically.
 RAISING_FOR_INT = {"FloorDiv", "FloorMod", "TruncateDiv", "TruncateMod", "Pow"}
-# Ops whose Numba scalar form is missing or unreliable: never fused.
-NOT_FUSIBLE = {"TruncateDiv", "Round", "Softplus", "Expm1", "Log1p"}
+# Ops whose Numba scalar form is missing or unreliable: never fused. (A ``HELPER_OPS`` op is not
+# fused either for a dtype without a helper: float64 ``Expm1``.)
+NOT_FUSIBLE = {"TruncateDiv", "Round"}
 
 _NUMBA_DTYPES = set(k for k, v in CTOR.items() if v is not None)
 
@@ -62,8 +64,8 @@ def elementwise_template(op):
     if in_dt is not None and in_dt.is_integer and op.type in RAISING_FOR_INT:
         return None
     if in_dt is not None and in_dt.is_floating and op.type in HELPER_OPS:
-        helper = fastmath.HELPER_FOR[(HELPER_OPS[op.type], in_dt.name)]
-        return helper + "({0})", (helper,)
+        helper = fastmath.HELPER_FOR.get((HELPER_OPS[op.type], in_dt.name))
+        return (helper + "({0})", (helper,)) if helper else None
     if in_dt is not None and in_dt.is_floating and op.type in FLOAT_OVERRIDES:
         return FLOAT_OVERRIDES[op.type], ()
     if op.type in ANY_OVERRIDES:

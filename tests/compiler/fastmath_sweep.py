@@ -20,9 +20,11 @@ import numpy as np
 from jitgraph.compiler import codegen
 from jitgraph.compiler import fastmath as fm
 
-OPS = ("exp", "log", "tanh", "sigmoid")
-F32 = [fm.HELPER_FOR[(op, "float32")] for op in OPS]
-F64 = [fm.HELPER_FOR[(op, "float64")] for op in OPS]
+#: ops with a float32 helper / a float64 helper
+OPS32 = tuple(op for op, dt in fm.HELPER_FOR if dt == "float32")
+OPS64 = tuple(op for op, dt in fm.HELPER_FOR if dt == "float64")
+F32 = [fm.HELPER_FOR[(op, "float32")] for op in OPS32]
+F64 = [fm.HELPER_FOR[(op, "float64")] for op in OPS64]
 
 #: fast-math flag sets the helpers must meet their bounds under: the kernels' own flags, those
 #: without FMA contraction, the helpers' documented set, and none at all.
@@ -64,7 +66,8 @@ def _sigmoid64(x):
         return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-REF = {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sigmoid": _sigmoid64}
+REF = {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sigmoid": _sigmoid64, "log1p": np.log1p,
+       "softplus": lambda x: np.logaddexp(0.0, x), "expm1": np.expm1}
 
 
 def ref32(op, x):
@@ -103,7 +106,8 @@ def float32_sweep():
     # dense neighbourhoods (+-2000 ulp) of every boundary the helpers care about
     centers = [0.0, 1.0, 0.625, 0.0004, 9.0, 9.0106, 10.0, 44.0,
                88.0, 88.3763, 88.7228, 89.0, 87.3365, 103.2789, 103.9721, 104.0,
-               1.1754944e-38, 1.4142135, 0.70710677, 2.0, 0.5, 1e-6, 40.0]
+               1.1754944e-38, 1.4142135, 0.70710677, 2.0, 0.5, 1e-6, 40.0,
+               1.8626451e-09, 9.536743e-07, 0.41421357, 0.29289323, 16.635532, 36.7368]
     for c in centers:
         for s in (1.0, -1.0):
             cb = np.array([s * c], np.float32).view(np.int32)[0]
@@ -120,6 +124,8 @@ def float64_inputs():
         rng.uniform(-750.0, 750.0, 300_000),
         rng.uniform(-1.0, 1.0, 200_000),
         rng.uniform(-20.0, 20.0, 200_000),
+        rng.uniform(-1.0, -0.5, 100_000),                       # log1p near -1
+        np.exp(rng.uniform(-744.0, 0.0, 100_000)) * rng.choice([-1.0, 1.0], 100_000),
         np.exp(rng.uniform(-744.0, 709.0, 200_000)),
         np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324,
                   2.2250738585072014e-308, 1.7976931348623157e308, 1.0, -1.0,
@@ -145,8 +151,8 @@ def main(names):
     out = {}
     for set_name in names:
         gen = build(FLAG_SETS[set_name])
-        out[set_name] = {fm.HELPER_FOR[(op, dt)]: worst(gen, op, dt, x32 if dt == "float32" else x64)
-                         for op in OPS for dt in ("float32", "float64")}
+        out[set_name] = {name: worst(gen, op, dt, x32 if dt == "float32" else x64)
+                         for (op, dt), name in fm.HELPER_FOR.items()}
     print(json.dumps(out))
 
 

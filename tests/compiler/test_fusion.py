@@ -295,3 +295,56 @@ def test_bias_add_grad_fuses_into_the_gradient_kernel(g, data_format):
     assert any("BiasAddGrad" in [o.type for o in s.ops] for s in kernels)
     assert "BiasAddGrad" not in [s.type for s in comp.steps if not isinstance(s, KernelStep)]
     np.testing.assert_allclose(got, _reference(db, {x: xv}, g, b.initializer), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype, reduce, axis, keepdims", [
+    ("float32", "reduce_sum", 2, False),
+    ("float32", "reduce_mean", [1, 2], True),
+    ("float32", "reduce_max", -1, False),
+    ("float64", "reduce_sum", -1, True),
+    ("int32", "reduce_sum", 2, False),
+])
+def test_inner_dim_reduction_sums_in_a_scalar(dtype, reduce, axis, keepdims):
+    """A reduction over the inner dims of its kernel accumulates in a scalar per outer iteration
+    (vectorized by LLVM), with the elementwise ops around it in the same loop; same values."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(dtype, [None, 5, 33])
+        if dtype == "int32":
+            y = x * 3 + 1
+        else:
+            y = tf.nn.softplus(x) * 2.0 - tf.log1p(tf.exp(-tf.abs(x)))
+        r = getattr(tf, reduce)(y, axis=axis, keepdims=keepdims)
+        rng = np.random.default_rng(1)
+        xv = (rng.normal(size=(4, 5, 33)) * 8).astype(dtype)
+        with tf.Session() as sess:
+            c = _compiled(sess, [y, r], {x: xv})
+            assert c.num_kernels == 1
+            assert "acc0 = " in "".join(c.sources)
+            got = sess.run([y, r], {x: xv})
+            want = _reference([y, r], {x: xv}, g)
+            tol = dict(rtol=2e-6) if dtype == "float32" else dict(rtol=1e-12)
+            for a, b in zip(got, want):
+                assert a.shape == b.shape and a.dtype == b.dtype
+                if dtype == "int32":
+                    np.testing.assert_array_equal(a, b)
+                else:
+                    np.testing.assert_allclose(a, b, **tol)
+
+
+@pytest.mark.parametrize("fn, dtype, fused", [
+    ("log1p", "float32", True), ("log1p", "float64", True), ("softplus", "float32", True),
+    ("softplus", "float64", True), ("expm1", "float32", True), ("expm1", "float64", False),
+])
+def test_log1p_softplus_expm1_fuse_where_a_helper_exists(fn, dtype, fused):
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(dtype, [None])
+        op = tf.nn.softplus if fn == "softplus" else getattr(tf, fn)
+        y = op(x * 0.5) * 3.0
+        xv = np.concatenate([np.linspace(-30, 30, 61), [-0.9999, 1e-9, -1e-12, 0.0]]).astype(dtype)
+        with tf.Session() as sess:
+            c = _compiled(sess, y, {x: xv})
+            assert (c.num_kernels == 1 and len(c.steps) == 1) == fused
+            np.testing.assert_allclose(sess.run(y, {x: xv}), _reference(y, {x: xv}, g),
+                                       rtol=4e-7 if dtype == "float32" else 1e-15)
