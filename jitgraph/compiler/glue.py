@@ -24,8 +24,15 @@ in full for its shape alone: batch norm's gradient glue wrote three [32, 32, 32,
 layer (P8, the CIFAR batch-norm CNN) that nothing else read. Equal queries of one donor then
 run once (P8: 27 ``Shape`` steps a run, 12 after).
 
-Cost: one walk over the ops (a dict lookup per op for the donors) and one backwards walk to drop
-dead ``Shape`` ops: linear.
+The gradient of a ``Slice`` is a ``Pad`` of the slice's gradient back to the input's shape; when
+slices of one tensor are all used (``nce_loss`` slices the true and the sampled rows out of one
+gathered matrix), their padded gradients are added up. An ``Add``/``AddN`` of zero-``Pad``s that
+tile one axis of their common result without overlap is a ``ConcatV2`` of the unpadded parts
+along that axis (``_pad_sum``): one copy of each part instead of a zero-filled buffer per part
+and an add (word2vec's step: four ``Pad`` steps and two adds become two concats).
+
+Cost: one walk over the ops (a dict lookup per op for the donors), one count of each tensor's
+readers, and one backwards walk to drop dead ``Shape`` ops and the replaced ``Pad``s: linear.
 """
 
 from jitgraph.compiler.fuse import fusible_space
@@ -33,17 +40,29 @@ from jitgraph.compiler.simplify import Simplified, _frozen, replace, rewire_shap
 
 DROPPABLE = {"Shape", "Size", "Rank"}     # pure shape queries: dead once nothing reads them
 SHAPE_ONLY_INPUT = {"Shape": 0, "Size": 0, "_BroadcastLike": 1}   # the input read for its shape alone
+SUMS = {"Add", "AddV2", "AddN"}
 
 
-def glue(ops, shapes, fetched, fed):
-    """Resolve ``SumToShape`` ops that the symbolic shapes make identities (see module doc)."""
+def glue(ops, shapes, fetched, fed, consts=None):
+    """Resolve ``SumToShape`` ops that the symbolic shapes make identities, and sums of ``Pad``s
+    that tile their result (see module doc); ``consts`` holds the folded values (``simplify``)."""
     keep, fed = set(fetched) | set(fed), set(fed)
     out, op_map, tmap, aliased = [], {}, {}, set()
     donors, queries = {}, {}
+    readers = _readers(ops, keep)
+    replaced = set()                          # Pads whose sum became a concat of their inputs
     for t in fed:
         _offer(donors, t, shapes)
     for orig in ops:
         op = rewire_shaped(orig, tmap, op_map, fed, shapes)
+        cat = _pad_sum(orig, consts or {}, shapes, readers) if orig.type in SUMS else None
+        if cat is not None:
+            pads, axis = cat
+            new = replace(orig, op, "ConcatV2", [tmap.get(p.inputs[0], p.inputs[0]) for p in pads], tmap, fed,
+                          {"axis": axis})
+            shapes[new.outputs[0]] = shapes.get(op.outputs[0])
+            op = op_map[orig] = new
+            replaced.update(op_map[p] for p in pads)
         like = _like(op, shapes) if op.type == "BroadcastTo" and orig.outputs[0] not in keep else None
         if like is not None:
             new = replace(orig, op, "_BroadcastLike", [op.inputs[0], like], tmap, fed)
@@ -74,7 +93,7 @@ def glue(ops, shapes, fetched, fed):
     used = set(keep) | {tmap[t] for t in keep if t in tmap}    # a fetch may now be a rewired copy's
     live = []
     for op in reversed(out):
-        if op.type in DROPPABLE and not op.control_inputs and not any(t in used for t in op.outputs):
+        if (op.type in DROPPABLE or op in replaced) and not op.control_inputs and not any(t in used for t in op.outputs):
             aliased.add(op)
             continue
         used.update(op.inputs)
@@ -133,3 +152,47 @@ def _identity_sum(op, shapes):
     if sg is None or sx is None or sg != sx or shapes.get(op.outputs[0]) != sg or grad.dtype != op.outputs[0].dtype:
         return None
     return grad
+
+
+def _readers(ops, keep):
+    """tensor -> how many inputs read it (a fetched tensor counts one more)."""
+    n = dict.fromkeys(keep, 1)
+    for op in ops:
+        for t in op.inputs:
+            n[t] = n.get(t, 0) + 1
+    return n
+
+
+def _pad_sum(op, consts, shapes, readers):
+    """``(pads, axis)`` if ``op`` adds up zero-``Pad``s (each read only here, no control inputs)
+    that pad one ``axis`` only, whose inputs agree on every other dim and tile ``axis`` of the
+    common result in order without overlap (sizes on ``axis`` known), else None."""
+    if len(op.inputs) < 2 or op.control_inputs:
+        return None
+    pads, axis, rest, total = [], None, None, None
+    for t in op.inputs:
+        p = t.op
+        if p.type != "Pad" or readers.get(t) != 1 or p.control_inputs or p.attrs.get("constant_values", 0) != 0:
+            return None
+        pv = consts.get(p.inputs[1], p.inputs[1].op.get_attr("value") if p.inputs[1].op.type == "Const" else None)
+        xs = shapes.get(p.inputs[0])
+        if pv is None or xs is None or t.dtype != op.outputs[0].dtype:
+            return None
+        pv = [tuple(int(v) for v in row) for row in pv]
+        moved = [d for d, (lo, hi) in enumerate(pv) if lo or hi]
+        if len(moved) != 1 or (axis is not None and moved[0] != axis) or not isinstance(xs[moved[0]], int):
+            return None
+        axis = moved[0]
+        lo, hi = pv[axis]
+        others = tuple(xs[:axis]) + tuple(xs[axis + 1:])
+        if rest is not None and (others != rest or lo + xs[axis] + hi != total):
+            return None
+        rest, total = others, lo + xs[axis] + hi
+        pads.append((lo, xs[axis], p))
+    pads.sort(key=lambda e: e[0])
+    at = 0
+    for lo, size, _ in pads:
+        if lo != at:
+            return None
+        at += size
+    return ([p for _, _, p in pads], axis) if at == total else None

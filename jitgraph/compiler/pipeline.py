@@ -97,7 +97,7 @@ def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
     kernel_probe = {}
     shapes, guards = p("shapes", infer, ops, feed_tensors, signature,
                        lambda t: tensor_name(t, kernel_probe), consts)
-    glued = p("glue", glue, ops, shapes, fetch_tensors, feed_tensors)
+    glued = p("glue", glue, ops, shapes, fetch_tensors, feed_tensors, consts)
     deps, ops = _carry_deps(deps, glued), glued.ops
     fetch_tensors = [glued.tensor(t) for t in fetch_tensors]
     viewed = p("views", split_views, ops, shapes, fetch_tensors, feed_tensors)

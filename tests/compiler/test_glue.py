@@ -160,3 +160,62 @@ def test_fetched_shape_queries_of_rewired_values_run(g):
         shape, size, value = sess.run([tf.shape(h), tf.size(h), h], {x: np.zeros((4, 3), np.float32)})
     assert shape.tolist() == [4, 3] and size == 12
     np.testing.assert_allclose(value, np.full((4, 3), 2 / 12, np.float32), rtol=1e-6)
+
+
+def _slices_gradient(x, cuts, axis):
+    """The gradient of ``sum(i * tanh(slice_i))`` over slices of ``x`` along ``axis`` at ``cuts``
+    ((begin, size) pairs): the sum of each slice's padded gradient."""
+    loss = 0.0
+    for i, (begin, size) in enumerate(cuts):
+        b, s = [0, 0], [-1, -1]
+        b[axis], s[axis] = begin, size
+        loss += float(i + 1) * tf.reduce_sum(tf.tanh(tf.slice(x, b, s)))
+    return tf.gradients(loss, x)[0]
+
+
+@pytest.mark.parametrize("cuts, axis, concat", [
+    ([(0, 5), (5, 3)], 0, True),              # nce_loss: the true rows, then the sampled ones
+    ([(4, 4), (0, 4)], 1, True),              # any order, along columns
+    ([(0, 2), (2, 3), (5, 3)], 0, False),     # three parts, added a pair at a time: the first
+                                              # pair leaves a gap, so the Pads stay
+    ([(0, 5), (3, 5)], 0, False),             # overlapping slices: a real sum
+    ([(0, 3), (5, 3)], 0, False),             # a gap: zeros there
+])
+def test_padded_gradients_of_slices_that_tile_become_a_concat(g, cuts, axis, concat):
+    x = tf.placeholder(tf.float32, [8, 8])
+    dx = _slices_gradient(x, cuts, axis)
+    xv = np.random.default_rng(0).standard_normal((8, 8)).astype(np.float32)
+    with tf.Session() as sess:
+        got = sess.run(dx, {x: xv})
+        types = _numpy_types(_steps(sess))
+    assert ("Pad" not in types) == concat, types      # (the concat may be a kernel's stores)
+    np.testing.assert_allclose(got, _reference(g, [dx], {x: xv}, [])[0], rtol=1e-6)
+
+
+def test_a_padded_gradient_read_twice_keeps_its_pad(g):
+    x = tf.placeholder(tf.float32, [8, 8])
+    a, b = tf.slice(x, [0, 0], [5, -1]), tf.slice(x, [5, 0], [-1, -1])
+    ga = tf.pad(tf.tanh(a), [[0, 3], [0, 0]])
+    total = ga + tf.pad(tf.sin(b), [[5, 0], [0, 0]])
+    xv = np.random.default_rng(1).standard_normal((8, 8)).astype(np.float32)
+    with tf.Session() as sess:
+        got = sess.run([total, ga], {x: xv})       # ga is fetched: read twice
+        assert "Pad" in _numpy_types(_steps(sess))
+    for u, v in zip(got, _reference(g, [total, ga], {x: xv}, [])):
+        np.testing.assert_allclose(u, v, rtol=1e-6)
+    with tf.Session() as sess:
+        one = sess.run(total, {x: xv})             # ga not fetched: a concat of tanh(a), sin(b)
+        assert "Pad" not in _numpy_types(_steps(sess))
+    np.testing.assert_allclose(one, np.concatenate([np.tanh(xv[:5]), np.sin(xv[5:])]), rtol=1e-6)
+
+
+def test_an_add_n_of_three_tiling_pads_is_one_concat(g):
+    x = tf.placeholder(tf.float32, [8, 6])
+    parts = [tf.tanh(tf.slice(x, [0, 0], [-1, 1])), tf.sin(tf.slice(x, [0, 1], [-1, 3])), tf.slice(x, [0, 4], [-1, 2])]
+    total = tf.add_n([tf.pad(parts[1], [[0, 0], [1, 2]]), tf.pad(parts[0], [[0, 0], [0, 5]]),
+                      tf.pad(parts[2], [[0, 0], [4, 0]])])
+    xv = np.random.default_rng(2).standard_normal((8, 6)).astype(np.float32)
+    with tf.Session() as sess:
+        got = sess.run(total, {x: xv})
+        assert "Pad" not in _numpy_types(_steps(sess))
+    np.testing.assert_allclose(got, np.concatenate([np.tanh(xv[:, :1]), np.sin(xv[:, 1:4]), xv[:, 4:]], 1), rtol=1e-6)
