@@ -27,6 +27,8 @@ from jitgraph.kernels import blas, winograd, winograd8, winograd_jit
 from jitgraph.kernels.blas import FAST_DTYPES
 
 _TILES = 256          # tiles per chunk: V (n*n x 256 x C) and U (n*n x 256 x F) ~2-4 MiB at 5x5, C 32, F 64
+_MIN_CHUNK_TILES = 64  # ... down to this, so that a gradient makes blas.MIN_PARALLEL_CHUNKS chunks: P8's
+                       # 32 -> 64 layer (512 tiles) in 2 chunks ran on one thread, 1.45 ms; 4 of 128: 0.95
 _MIN_TILES = 512      # below, im2col + BLAS measured as fast or faster (C2's 256 tiles: 0.52 vs 0.57 ms)
 
 
@@ -95,10 +97,11 @@ def filter_grad(x, dy, r, top, left):
     g[:nt] = grad_g(r)
     x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
     parts = {}                                               # thread -> its sum of V^T U
+    per = min(_TILES, max(_MIN_CHUNK_TILES, -(-total // blas.MIN_PARALLEL_CHUNKS)))
 
     def chunk(j):
-        t0 = j * _TILES
-        tc = min(_TILES, total - t0)
+        t0 = j * per
+        tc = min(per, total - t0)
         v = blas.scratch(sq * tc, c, x.dtype, f"gV{nt}").reshape(sq, tc, c)
         u = blas.scratch(sq * tc, f, x.dtype, f"gU{nt}").reshape(sq, tc, f)
         d = blas.scratch(2 * nt, nt * c, x.dtype, f"gd{nt}").reshape(2, nt, nt * c)
@@ -112,7 +115,7 @@ def filter_grad(x, dy, r, top, left):
             parts[threading.get_ident()] = prod
         else:
             acc += prod
-    blas.run_chunks(-(-total // _TILES), chunk)
+    blas.run_chunks(-(-total // per), chunk)
     m = np.zeros((sq, c, f)) if not parts else np.sum(list(parts.values()), axis=0, dtype=np.float64)
     at = grad_at(r)
     t1 = (at @ m.reshape(nt, nt * c * f)).reshape(r * nt, c * f)          # [a, j, cf]

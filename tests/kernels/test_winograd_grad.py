@@ -67,3 +67,13 @@ def test_not_used_off_its_case(monkeypatch):
     assert not winograd_grad.usable(x[:2], (5, 5, 32, 64), 1, 1, 1, 1)   # few tiles
     monkeypatch.setattr(winograd, "_WINOGRAD", False)
     assert not winograd_grad.usable(x, (5, 5, 32, 64), 1, 1, 1, 1)
+
+
+def test_few_tiles_split_into_uneven_chunks():
+    """513 tiles make four chunks (129, 129, 129, 126) so that both cores take part; the sum over
+    the chunks' partials is the whole gradient."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((57, 12, 12, 16)).astype(np.float32)      # 57 x 3 x 3 tiles
+    dy = rng.standard_normal((57, 12, 12, 32)).astype(np.float32)
+    assert winograd_grad.usable(x, (3, 3, 16, 32), 1, 1, 1, 1)
+    _check(x, dy, 3, "SAME")
