@@ -14,6 +14,8 @@ module, so pickle carries only our own tuples):
   ``("warm", op_type, attrs, [array, ...])`` call that op's fast path once on those arguments
   (zeros, or the first run's shape and axis values), which compiles (and caches) its
   module-level Numba kernels;
+  ``("loop", source, (numba type, ...))`` compile a native loop's module (``compiler/loops.py``)
+  for the argument types of its first call;
 each answered by ``("ok", seconds)`` or ``("error", message)``. A warm request that succeeded is
 recorded as an empty file in the cache (``warmed/<warm_key>``), so later processes skip it: its
 Numba functions are on disk then, and the builder's own warm-up only loads them.
@@ -165,6 +167,24 @@ def _compile_kernel(source, arg_specs):
     compile_module(load_module(source), source, arg_specs)
 
 
+def loop_key(source, sig):
+    """The name under which a native loop's module compiled for ``sig`` is recorded (``warmed``)."""
+    import hashlib
+
+    from jitgraph.compiler.disk_cache import module_key
+    return "loop-" + hashlib.sha256((module_key(source) + repr(sig)).encode()).hexdigest()
+
+
+def _compile_loop(source, sig):
+    from jitgraph.compiler.disk_cache import compile_lock, load_module
+    from jitgraph.compiler.llvm_tuning import tuned_for
+    mod = load_module(source)
+    if sig not in mod.loop.overloads:
+        with compile_lock(mod), tuned_for(source):
+            mod.loop.compile(sig)
+    mark_warmed(loop_key(source, sig))
+
+
 def _warm(op_type, attrs, args):
     import numpy as np
 
@@ -185,7 +205,7 @@ def main():
             return
         t0 = time.perf_counter()
         try:
-            (_compile_kernel if msg[0] == "kernel" else _warm)(*msg[1:])
+            {"kernel": _compile_kernel, "loop": _compile_loop, "warm": _warm}[msg[0]](*msg[1:])
             reply = ("ok", time.perf_counter() - t0)
         except Exception as e:   # noqa: BLE001 - reported to the parent, which compiles itself
             reply = ("error", f"{type(e).__name__}: {e}")

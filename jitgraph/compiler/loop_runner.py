@@ -72,14 +72,24 @@ class Runner:
     code cannot handle reruns the op on the reference from unchanged variables, and a later failure
     of the run rolls the loop's writes back like any NumPy step's."""
 
-    def __init__(self, fn, em, build, written, note):
+    def __init__(self, fn, em, build, written, note, source=None):
         self.fn, self.args, self.errors, self.build, self.note = fn, em.args, em.errors, build, note
         self.written = set(written)
         self.first = True
+        # The first call has Numba compile the loop for its types (P9's two loops: 12 s) unless
+        # they are on disk. In a lazy plan with a compile process, that compile goes there
+        # (``_compile_elsewhere``) and the calls run the reference loop until it is done, as the
+        # plan's steps did while its kernels compiled: ``pending`` is then its event; False where
+        # the first call compiles (or loads) here (eager plans, loops compiled before); None
+        # before the first call.
+        self.source = source
+        self.pending = None
 
     def __call__(self, ctx, op, args):
         store = ctx.store
         spec = op.get_attr("spec")
+        if self.first and self.pending and not self.pending.is_set():
+            return _beside_compile(ctx, op, args)     # the compile process is still at it
         call, written, rngs, par = [], [], [], None
         for name, desc in self.args:
             kind = desc[0]
@@ -113,9 +123,14 @@ class Runner:
                 gen = ctx.rng(desc[1])
                 rngs.append((gen, gen.bit_generator.state))
                 call.append(gen)
-            elif kind == "par":
-                par = _lend_helper()
+            elif kind == "par":   # (its type, without a helper lent, for the first call's question)
+                par = _lend_helper() if self.pending is not None else loop_gemm.new_mailbox()
                 call.append(par)
+        if self.pending is None:
+            self.pending = _compile_elsewhere(self.source, call) or False
+            if self.pending:
+                return _beside_compile(ctx, op, args)
+            return self(ctx, op, args)                # with the helper lent
         _loop_blas()
         try:
             if self.first:   # Numba compiles (or loads from its disk cache) on the first call
@@ -123,6 +138,8 @@ class Runner:
                 out = self.fn(*call)
                 self.first = False
                 self.note(op, "native", "", time.perf_counter() - t0)
+                if self.source is not None and self.pending is False:   # compiled here: on disk now
+                    _mark_compiled(self.source, call)
             else:
                 out = self.fn(*call)
         except IndexError as e:
@@ -167,6 +184,48 @@ class Runner:
                     pos += 1
                 res.append(np.asarray(v[0] if info else v, dtype))
         return res
+
+
+def _compile_elsewhere(source, call):
+    """An event set when the compile process has compiled ``source``'s loop for ``call``'s types
+    (queued behind the plan's background builds), or None where the first call should compile
+    (or load) in this process: eager mode, no compile process, or compiled before."""
+    from jitgraph.compiler import build_worker, config, plan
+    if source is None or config.compile_mode() != "lazy" or not config.background():
+        return None
+    import numba
+    sig = tuple(numba.typeof(a) for a in call)
+    key = build_worker.loop_key(source, sig)
+    if build_worker.warmed(key) or build_worker.worker() is None:
+        return None
+    done = threading.Event()
+
+    def job():
+        try:
+            w = build_worker.worker()
+            if w is not None:
+                w.request("loop", source, sig)   # an error there: the first native call compiles here
+        except OSError:
+            pass
+        finally:
+            done.set()
+    plan._builder.submit(job)
+    return done
+
+
+def _beside_compile(ctx, op, args):
+    """The reference loop, its BLAS a thread short (``blas.spare_core``) while the compile process
+    works: with both of a 2-core machine's BLAS threads, P6's steps took 90-150 ms beside it
+    instead of ~40."""
+    with blas.spare_core():
+        return op.op_def.run(ctx, op, args)
+
+
+def _mark_compiled(source, call):
+    import numba
+
+    from jitgraph.compiler import build_worker
+    build_worker.mark_warmed(build_worker.loop_key(source, tuple(numba.typeof(a) for a in call)))
 
 
 def _lend_helper():

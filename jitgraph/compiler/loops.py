@@ -95,7 +95,7 @@ def _lower(op, spec, args, record=True):
         config.ensure_threading()
         fn = load_module(src).loop
         register_kernel(fn)
-        return Runner(fn, em, build, [v for v, w in spec.accesses() if w], _note)
+        return Runner(fn, em, build, [v for v, w in spec.accesses() if w], _note, source=src)
     except Exception as e:   # noqa: BLE001 - correctness never depends on Numba
         if config.strict():
             raise

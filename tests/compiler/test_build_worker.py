@@ -102,3 +102,36 @@ def test_library_steps_warmed_once_are_not_sent_again(lazy_process, monkeypatch)
     sent.clear()
     assert pipeline.precompile(preps[0]) is True
     assert sent == [] and not build_worker._client     # nothing sent, no process started
+
+
+def test_a_native_loop_compiles_in_the_worker_while_its_calls_run_the_reference(lazy_process):
+    """A lazy plan's native loop is compiled for its first call's types by the compile process
+    (P9's loops took 12 s, the whole time in one step); until that is done the loop's calls run
+    the reference loop, then the loop loads from the disk cache."""
+    from jitgraph.compiler.loop_runner import Runner
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        w = tf.Variable(np.full((3, 3), 0.3, np.float32))
+        loop = tf.while_loop(lambda i, h: i < 4, lambda i, h: (i + 1, tf.tanh(tf.matmul(h, w))), [0, x])
+        h = loop[1]
+        dw = tf.gradients(tf.reduce_sum(h), w)[0]
+        init = tf.global_variables_initializer()
+    xv = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        first = sess.run([h, dw], {x: xv})
+        for _ in range(40):
+            got = sess.run([h, dw], {x: xv})
+            np.testing.assert_allclose(got[0], first[0], rtol=1e-6)
+            np.testing.assert_allclose(got[1], first[1], rtol=1e-5, atol=1e-6)
+            plan_mod.wait_for_builds()                # the plan's build, then the loops' compiles
+            loops = sess.cache_info()["loops"]
+            if len(loops) == 2 and all(v["tier"] == "native" for v in loops.values()):
+                break
+    assert len(loops) == 2 and all(v["tier"] == "native" for v in loops.values()), loops
+    runners = [r for op in g.get_operations() if op.type in ("While", "WhileGrad")
+               for r in op.get_attr("spec").__dict__.get("native", {}).values() if isinstance(r, Runner)]
+    assert len(runners) == 2
+    assert all(r.pending and r.pending.is_set() for r in runners)     # compiled by the worker
+    assert all(f.name.startswith("loop-") for f in build_worker._warmed_dir().iterdir())
