@@ -90,6 +90,8 @@ class Runner:
         spec = op.get_attr("spec")
         if self.first and self.pending and not self.pending.is_set():
             return _beside_compile(ctx, op, args)     # the compile process is still at it
+        if self.pending is None and _forward_pending(op):
+            return _beside_compile(ctx, op, args)     # decided once the forward loop runs natively
         call, written, rngs, par = [], [], [], None
         for name, desc in self.args:
             kind = desc[0]
@@ -211,6 +213,18 @@ def _compile_elsewhere(source, call):
             done.set()
     plan._builder.submit(job)
     return done
+
+
+def _forward_pending(op):
+    """Is ``op`` a ``WhileGrad`` whose forward ``While`` waits for its compile? Its tape then comes
+    from the reference loop, whose TensorArrays read empty where the native loop's keep their
+    elements: lowered for that tape, the gradient compiled for calls that stop once the forward
+    runs natively (P9 compiled its gradient loop twice, the second time in the next process)."""
+    fwd = op.inputs[0].op if op.type == "WhileGrad" and op.inputs else None
+    if fwd is None or fwd.type != "While":
+        return False
+    runners = fwd.get_attr("spec").__dict__.get("native", {}).values()
+    return any(isinstance(r, Runner) and r.pending and not r.pending.is_set() for r in runners)
 
 
 def _beside_compile(ctx, op, args):
