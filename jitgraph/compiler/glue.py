@@ -58,8 +58,7 @@ def glue(ops, shapes, fetched, fed, consts=None):
         cat = _pad_sum(orig, consts or {}, shapes, readers) if orig.type in SUMS else None
         if cat is not None:
             pads, axis = cat
-            new = replace(orig, op, "ConcatV2", [tmap.get(p.inputs[0], p.inputs[0]) for p in pads], tmap, fed,
-                          {"axis": axis})
+            new = replace(orig, op, "ConcatV2", [op_map[p].inputs[0] for p in pads], tmap, fed, {"axis": axis})
             shapes[new.outputs[0]] = shapes.get(op.outputs[0])
             op = op_map[orig] = new
             replaced.update(op_map[p] for p in pads)
@@ -93,7 +92,8 @@ def glue(ops, shapes, fetched, fed, consts=None):
     used = set(keep) | {tmap[t] for t in keep if t in tmap}    # a fetch may now be a rewired copy's
     live = []
     for op in reversed(out):
-        if (op.type in DROPPABLE or op in replaced) and not op.control_inputs and not any(t in used for t in op.outputs):
+        dead = not op.control_inputs and not any(t in used for t in op.outputs)
+        if dead and (op.type in DROPPABLE or op in replaced):
             aliased.add(op)
             continue
         used.update(op.inputs)

@@ -303,6 +303,8 @@ def test_bias_add_grad_fuses_into_the_gradient_kernel(g, data_format):
     ("float32", "reduce_max", -1, False),
     ("float64", "reduce_sum", -1, True),
     ("int32", "reduce_sum", 2, False),
+    ("int32", "reduce_max", -1, True),
+    ("int32", "reduce_prod", [1, 2], False),
 ])
 def test_inner_dim_reduction_sums_in_a_scalar(dtype, reduce, axis, keepdims):
     """A reduction over the inner dims of its kernel accumulates in a scalar per outer iteration
