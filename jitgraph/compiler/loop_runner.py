@@ -196,7 +196,10 @@ def _compile_elsewhere(source, call):
     if source is None or config.compile_mode() != "lazy" or not config.background():
         return None
     import numba
-    sig = tuple(numba.typeof(a) for a in call)
+    try:
+        sig = tuple(numba.typeof(a) for a in call)
+    except (ValueError, TypeError):     # a value Numba cannot type: the first call says so, here
+        return None
     key = build_worker.loop_key(source, sig)
     if build_worker.warmed(key) or build_worker.worker() is None:
         return None
@@ -206,9 +209,9 @@ def _compile_elsewhere(source, call):
         try:
             w = build_worker.worker()
             if w is not None:
-                w.request("loop", source, sig)   # an error there: the first native call compiles here
-        except OSError:
-            pass
+                w.request("loop", source, sig)
+        except Exception:   # noqa: BLE001,S110 - the process died, or the types did not pickle:
+            pass            # the first native call compiles here instead
         finally:
             done.set()
     plan._builder.submit(job)
