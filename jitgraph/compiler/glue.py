@@ -31,11 +31,12 @@ tile one axis of their common result without overlap is a ``ConcatV2`` of the un
 along that axis (``_pad_sum``): one copy of each part instead of a zero-filled buffer per part
 and an add (word2vec's step: four ``Pad`` steps and two adds become two concats).
 
-Cost: one walk over the ops (a dict lookup per op for the donors), one count of each tensor's
-readers, and one backwards walk to drop dead ``Shape`` ops and the replaced ``Pad``s: linear.
+Cost: one walk over the ops (a dict lookup per op for the donors), one map of each tensor's
+consumers (``remap``'s), and one backwards walk to drop dead ``Shape`` ops and the replaced ``Pad``s: linear.
 """
 
 from jitgraph.compiler.fuse import fusible_space
+from jitgraph.compiler.remap import _consumers, _only_consumer
 from jitgraph.compiler.simplify import Simplified, _frozen, replace, rewire_shaped
 
 DROPPABLE = {"Shape", "Size", "Rank"}     # pure shape queries: dead once nothing reads them
@@ -49,13 +50,13 @@ def glue(ops, shapes, fetched, fed, consts=None):
     keep, fed = set(fetched) | set(fed), set(fed)
     out, op_map, tmap, aliased = [], {}, {}, set()
     donors, queries = {}, {}
-    readers = _readers(ops, keep)
+    consumers = _consumers(ops)[0]
     replaced = set()                          # Pads whose sum became a concat of their inputs
     for t in fed:
         _offer(donors, t, shapes)
     for orig in ops:
         op = rewire_shaped(orig, tmap, op_map, fed, shapes)
-        cat = _pad_sum(orig, consts or {}, shapes, readers) if orig.type in SUMS else None
+        cat = _pad_sum(orig, consts or {}, shapes, consumers, keep) if orig.type in SUMS else None
         if cat is not None:
             pads, axis = cat
             new = replace(orig, op, "ConcatV2", [op_map[p].inputs[0] for p in pads], tmap, fed, {"axis": axis})
@@ -154,16 +155,7 @@ def _identity_sum(op, shapes):
     return grad
 
 
-def _readers(ops, keep):
-    """tensor -> how many inputs read it (a fetched tensor counts one more)."""
-    n = dict.fromkeys(keep, 1)
-    for op in ops:
-        for t in op.inputs:
-            n[t] = n.get(t, 0) + 1
-    return n
-
-
-def _pad_sum(op, consts, shapes, readers):
+def _pad_sum(op, consts, shapes, consumers, keep):
     """``(pads, axis)`` if ``op`` adds up zero-``Pad``s (each read only here, no control inputs)
     that pad one ``axis`` only, whose inputs agree on every other dim and tile ``axis`` of the
     common result in order without overlap (sizes on ``axis`` known), else None."""
@@ -172,7 +164,8 @@ def _pad_sum(op, consts, shapes, readers):
     pads, axis, rest, total = [], None, None, None
     for t in op.inputs:
         p = t.op
-        if p.type != "Pad" or readers.get(t) != 1 or p.control_inputs or p.attrs.get("constant_values", 0) != 0:
+        if (p.type != "Pad" or _only_consumer(t, consumers, keep) is not op or p.control_inputs
+                or p.attrs.get("constant_values", 0) != 0):
             return None
         pv = consts.get(p.inputs[1], p.inputs[1].op.get_attr("value") if p.inputs[1].op.type == "Const" else None)
         xs = shapes.get(p.inputs[0])

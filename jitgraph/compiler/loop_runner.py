@@ -125,14 +125,15 @@ class Runner:
                 gen = ctx.rng(desc[1])
                 rngs.append((gen, gen.bit_generator.state))
                 call.append(gen)
-            elif kind == "par":   # (its type, without a helper lent, for the first call's question)
-                par = _lend_helper() if self.pending is not None else loop_gemm.new_mailbox()
+            elif kind == "par":   # (a bare mailbox: its type answers the first call's question)
+                par_at, par = len(call), _lend_helper() if self.pending is not None else loop_gemm.new_mailbox()
                 call.append(par)
         if self.pending is None:
             self.pending = _compile_elsewhere(self.source, call) or False
             if self.pending:
                 return _beside_compile(ctx, op, args)
-            return self(ctx, op, args)                # with the helper lent
+            if par is not None:                       # runs natively now: lend the helper
+                par = call[par_at] = _lend_helper()
         _loop_blas()
         try:
             if self.first:   # Numba compiles (or loads from its disk cache) on the first call
