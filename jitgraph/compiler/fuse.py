@@ -85,17 +85,29 @@ def fuse(ops, deps, shapes):
     outside it, so two kernels that are each convex can still reach each other (``a <- a/2 +
     sum(b)`` beside ``b <- b/2 + sum(a)``: each sum joins the other variable's update by the shared
     operand). A linear check over the kernel graph (``_acyclic``) catches that; the pass then
-    fuses again without horizontal merges and, should that still close a cycle, splits in each of
-    the two groupings the smallest kernel of one cycle back into single ops, cycle after cycle, up
-    to ``MAX_DISSOLVED`` times (then every kernel), and keeps the grouping with fewer kernels: a
+    fuses again without the horizontal merges that built the kernels of one cycle found (the
+    scalar parts of two batch norms that read one batch size closed a cycle through the layers
+    between them; dropping every horizontal merge of such a graph left its Adam updates three
+    passes a variable), cycle after cycle up to ``MAX_DISSOLVED`` times; failing that, without
+    horizontal merges at all and, should that still close a cycle, splits in each of the two
+    groupings the smallest kernel of one cycle back into single ops, cycle after cycle, up to
+    ``MAX_DISSOLVED`` times (then every kernel), and keeps the grouping with fewer kernels: a
     bounded number of linear walks.
     """
-    tries = []
-    for horizontal in (True, False):
-        kernels, kernel_of, reach = _fuse(ops, deps, shapes, horizontal)
+    tries, banned = [], set()
+    for _ in range(MAX_DISSOLVED + 1):
+        kernels, kernel_of, reach, joins = _fuse(ops, deps, shapes, banned)
         if _acyclic(ops, deps, kernel_of):
             return kernels, kernel_of
-        tries.append((kernels, kernel_of, reach))
+        undo = {j for k in _cycle(ops, deps, kernel_of) for j in joins.get(id(k), ())}
+        if not undo:
+            break
+        banned |= undo
+    tries.append((kernels, kernel_of, reach))
+    kernels, kernel_of, reach, _ = _fuse(ops, deps, shapes, None)
+    if _acyclic(ops, deps, kernel_of):
+        return kernels, kernel_of
+    tries.append((kernels, kernel_of, reach))
     for kernels, kernel_of, reach in tries:
         for _ in range(MAX_DISSOLVED):
             cycle = _cycle(ops, deps, kernel_of)
@@ -188,7 +200,10 @@ def _acyclic(ops, deps, kernel_of):
     return seen == len(indeg)
 
 
-def _fuse(ops, deps, shapes, horizontal):
+def _fuse(ops, deps, shapes, banned):
+    """One grouping: ``banned`` holds the horizontal merges to skip (None: make none). Returns
+    the kernels, the op -> kernel map, the ``Reach`` and, per kernel id, the horizontal merges
+    that built it."""
     reach = Reach(ops, deps)
     kernel_of, kernels = {}, []
     for op in ops:
@@ -216,11 +231,10 @@ def _fuse(ops, deps, shapes, horizontal):
             kernels.append(single)
         for o in merged.ops:
             kernel_of[o] = merged
-    if horizontal:
-        _horizontal(kernels, kernel_of, reach, shapes)
+    joins = {} if banned is None else _horizontal(kernels, kernel_of, reach, shapes, banned)
     for k in kernels:
         k.ops.sort(key=reach.index.__getitem__)
-    return kernels, kernel_of, reach
+    return kernels, kernel_of, reach, joins
 
 
 class Reach:
@@ -275,13 +289,14 @@ def _merge(into, other, reach, kernels):
     return into
 
 
-def _horizontal(kernels, kernel_of, reach, shapes):
+def _horizontal(kernels, kernel_of, reach, shapes, banned):
     """Merge sibling kernels over the same space that read a common array or variable, so the
     shared operand is loaded once (``sum(v*v)`` and ``max(v-2, axis=1)`` become one pass): for each
     (space, operand) the kernels reading it, in order, try to join the first. Only operands as
     large as the space count: sharing a broadcast scalar (a learning rate) saves nothing and would
     weld every optimizer update into one irregular kernel instead of many equal ones that compile
-    once."""
+    once. A merge is named by the first ops of its two kernels (the same in every grouping made
+    with the same bans); those in ``banned`` are skipped. Returns {id(kernel): its merges}."""
     readers = {}
     for k in kernels:
         inside = set(k.ops)
@@ -298,7 +313,7 @@ def _horizontal(kernels, kernel_of, reach, shapes):
                     seen.add(var)
                     if var_shape(var) == k.space:
                         readers.setdefault((k.space, var), []).append(k)
-    alive = set(kernels)
+    alive, joins = set(kernels), {}
     for group in readers.values():
         if len(group) < 2:
             continue
@@ -307,11 +322,16 @@ def _horizontal(kernels, kernel_of, reach, shapes):
             k = _current(k, kernel_of)
             if first is None:
                 first = k
-            elif k is not first and k in alive and first in alive and _mergeable(first, k, reach):
+                continue
+            join = (first.ops[0], k.ops[0])
+            if k is not first and k in alive and first in alive and join not in banned \
+                    and _mergeable(first, k, reach):
                 _merge(first, k, reach, kernels)
                 alive.discard(k)
+                joins.setdefault(id(first), []).extend([join] + joins.pop(id(k), []))
                 for o in k.ops:
                     kernel_of[o] = first
+    return joins
 
 
 def _current(k, kernel_of):

@@ -224,9 +224,56 @@ def test_kernels_that_would_reach_each_other_are_not_formed():
         ops = prune([t for t in fetches], [], [])
         deps = order(ops)
         shapes, _ = infer(ops, [], (), lambda t: t.name, {})
-        horizontal = fuse._fuse(ops, deps, shapes, True)[1]
-        vertical = fuse._fuse(ops, deps, shapes, False)[1]
+        horizontal = fuse._fuse(ops, deps, shapes, set())[1]
+        vertical = fuse._fuse(ops, deps, shapes, None)[1]
         assert not fuse._acyclic(ops, deps, horizontal) and fuse._acyclic(ops, deps, vertical)
+
+
+def test_a_cyclic_horizontal_merge_is_undone_alone():
+    """The two updates that sum each other's variable (above) beside an Adam-like update of ``w``
+    whose ``m``, ``v`` and ``w`` assigns join by horizontal merges (they share ``m``, ``v`` and the
+    gradient): only the merges that built the cycle's kernels are undone, ``w``'s update stays one
+    kernel (it was two when a cycle anywhere dropped every horizontal merge)."""
+    from jitgraph.compiler import fuse
+    from jitgraph.compiler.order import order
+    from jitgraph.compiler.prune import prune
+    from jitgraph.compiler.shapes import infer
+    g = tf.Graph()
+    with g.as_default():
+        a = tf.Variable(np.ones(100, np.float32), name="a")
+        b = tf.Variable(np.full(100, 2.0, np.float32), name="b")
+        w = tf.Variable(np.linspace(-1, 1, 64, dtype=np.float32), name="w")
+        m, v = tf.Variable(np.zeros(64, np.float32), name="m"), tf.Variable(np.zeros(64, np.float32), name="v")
+        sa, sb = tf.reduce_sum(a), tf.reduce_sum(b)
+        fetches = [tf.assign(a, a * 0.5 + sb), tf.assign(b, b * 0.5 + sa)]
+        grad = tf.sin(w) * 0.5
+        m_t = tf.assign(m, m * 0.9 + grad * 0.1)
+        v_t = tf.assign(v, v * 0.99 + grad * grad * 0.01)
+        fetches.append(tf.assign_sub(w, 0.01 * m_t / (tf.sqrt(v_t) + 1e-8)))
+        init = tf.global_variables_initializer()
+    ops = prune(fetches, [], [])
+    deps = order(ops)
+    shapes, _ = infer(ops, [], (), lambda t: t.name, {})
+    assert not fuse._acyclic(ops, deps, fuse._fuse(ops, deps, shapes, set())[1])
+    kernels, kernel_of = fuse.fuse(ops, deps, shapes)
+    assert fuse._acyclic(ops, deps, kernel_of)
+    writes = [op for op in ops if op.type.startswith("Assign") and op.inputs[0].op in (w.op, m.op, v.op)]
+    assert len(writes) == 3 and len({id(kernel_of[op]) for op in writes}) == 1
+    vertical = fuse._fuse(ops, deps, shapes, None)[1]
+    assert len({id(vertical[op]) for op in writes}) == 2
+    with g.as_default():
+        with tf.Session() as sess:
+            sess.run(init)
+            got = [sess.run(fetches) for _ in range(3)][-1]
+    with tf.Session(graph=g) as ref:
+        prev = config.set_compile_mode("never")
+        try:
+            ref.run(init)
+            want = [ref.run(fetches) for _ in range(3)][-1]
+        finally:
+            config.set_compile_mode(prev)
+    for x, y in zip(got, want):
+        np.testing.assert_allclose(x, y, rtol=1e-6)
 
 
 def test_a_cycle_left_after_vertical_fusion_splits_only_its_own_kernels():
@@ -255,7 +302,7 @@ def test_a_cycle_left_after_vertical_fusion_splits_only_its_own_kernels():
     ops = prune([loss], [train], [x])
     deps = order(ops)
     shapes, _ = infer(ops, [x], ((2, (False, False)),), lambda t: t.name, {})
-    assert not fuse._acyclic(ops, deps, fuse._fuse(ops, deps, shapes, False)[1])
+    assert not fuse._acyclic(ops, deps, fuse._fuse(ops, deps, shapes, None)[1])
     kernels, kernel_of = fuse.fuse(ops, deps, shapes)
     assert fuse._acyclic(ops, deps, kernel_of)
     for w in (w_mean, w_std):     # ms, mom and the weight: one kernel, not six
