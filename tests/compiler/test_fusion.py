@@ -19,12 +19,15 @@ def _compiled(sess, fetches, feeds=None):
     return next(iter(runner.plan.compiled.values()))
 
 
-def _reference(fetches, feeds, graph, init=None):
+def _reference(fetches, feeds, graph, init=None, runs=1):
+    """The reference executor's values of the last of ``runs`` runs (after ``init``)."""
     with tf.Session(graph=graph) as ref:
         prev = config.set_compile_mode("never")
         try:
             if init is not None:
                 ref.run(init)
+            for _ in range(runs - 1):
+                ref.run(fetches, feeds)
             return ref.run(fetches, feeds)
         finally:
             config.set_compile_mode(prev)
@@ -207,14 +210,7 @@ def test_kernels_that_would_reach_each_other_are_not_formed():
             c = _compiled(sess, fetches)
             got = sess.run(fetches)
             assert c.num_kernels >= 2
-        with tf.Session(graph=g) as ref:            # two runs on the reference executor
-            prev = config.set_compile_mode("never")
-            try:
-                ref.run(init)
-                ref.run(fetches)
-                want = ref.run(fetches)
-            finally:
-                config.set_compile_mode(prev)
+        want = _reference(fetches, None, g, init, runs=2)
         for x, y in zip(got, want):
             np.testing.assert_allclose(x, y, rtol=1e-6)
         # the check itself: the horizontal grouping is cyclic, the vertical one is not
@@ -265,13 +261,7 @@ def test_a_cyclic_horizontal_merge_is_undone_alone():
         with tf.Session() as sess:
             sess.run(init)
             got = [sess.run(fetches) for _ in range(3)][-1]
-    with tf.Session(graph=g) as ref:
-        prev = config.set_compile_mode("never")
-        try:
-            ref.run(init)
-            want = [ref.run(fetches) for _ in range(3)][-1]
-        finally:
-            config.set_compile_mode(prev)
+    want = _reference(fetches, None, g, init, runs=3)
     for x, y in zip(got, want):
         np.testing.assert_allclose(x, y, rtol=1e-6)
 
