@@ -108,11 +108,12 @@ def _conv_backprop_input_nhwc(x_shape, w, dy, strides, dilations, padding):
     kh, kw, c, o = w.shape
     n, h, wd, _ = x_shape
     oh, ow, ph, pw = _geom(x_shape, kh, kw, strides, dilations, padding)
-    dcols = (dy.reshape(-1, o) @ w.reshape(-1, o).T).reshape(n, oh, ow, kh, kw, c)
-    dxp = np.zeros((n, h + sum(ph), wd + sum(pw), c), dy.dtype)
-    for i in range(kh):
+    dyf = dy.reshape(-1, o)
+    dxp = np.zeros((n, h + sum(ph), wd + sum(pw), c), np.result_type(dy.dtype, w.dtype))
+    for i in range(kh):        # one tap's [pixels, C] product at a time, not all taps' patch matrix
         for j in range(kw):
-            dxp[_window_slices(i, j, oh, ow, strides[1], strides[2], dilations[1], dilations[2])] += dcols[:, :, :, i, j]
+            dxp[_window_slices(i, j, oh, ow, strides[1], strides[2], dilations[1], dilations[2])] += (
+                dyf @ w[i, j].T).reshape(n, oh, ow, c)
     return dxp[:, ph[0]:ph[0] + h, pw[0]:pw[0] + wd]
 
 
@@ -366,15 +367,24 @@ def _tap_valid(size, k, s, out, pad):
 def _max_pool_grad(x, y, g, ksize, strides, padding, data_format, **_):
     """Each output's gradient goes to one input of its window, as TF 2.21's CPU kernels choose it
     (``tests/oracle/record_pooling.py``): the first maximal input in row-major window order, so
-    ties go to the first (``max_pool_args``)."""
+    ties go to the first (``max_pool_args``).
+
+    Each tap adds ``where(arg == tap, g, +0)`` into its window of dx, selected by AND-ing g's bits
+    with an all-ones or all-zeros mask: the same bits as ``np.where``, without its branch per
+    element (P1's [128, 28, 28, 32] pool: 10.4 -> 4.6 ms)."""
     k, s = _nhwc_seq(ksize, data_format), _nhwc_seq(strides, data_format)
     x, g = _to_nhwc(x, data_format), _to_nhwc(g, data_format)
     arg = max_pool_args(x, k, s, padding)
     oh, ow, ph, pw = _geom(x.shape, k[1], k[2], s, [1, 1, 1, 1], padding)
     dxp = np.zeros((x.shape[0], x.shape[1] + sum(ph), x.shape[2] + sum(pw), x.shape[3]), g.dtype)
+    bits = np.dtype(f"u{g.dtype.itemsize}")
+    g_bits, mine = np.ascontiguousarray(g).view(bits), np.empty(arg.shape, bool)
+    picked, ones = np.empty(arg.shape, bits), bits.type(np.iinfo(bits).max)
     for i in range(k[1]):
         for j in range(k[2]):
-            dxp[_window_slices(i, j, oh, ow, s[1], s[2])] += np.where(arg == i * k[2] + j, g, 0)
+            np.equal(arg, i * k[2] + j, out=mine)
+            np.bitwise_and(np.multiply(mine, ones, out=picked), g_bits, out=picked)
+            dxp[_window_slices(i, j, oh, ow, s[1], s[2])] += picked.view(g.dtype)
     return _from_nhwc_arr(dxp[:, ph[0]:ph[0] + x.shape[1], pw[0]:pw[0] + x.shape[2]], data_format)
 
 
@@ -384,24 +394,32 @@ def max_pool_args(x, k, s, padding):
     starts from the window's first tap with -inf and moves on a strictly greater input (NaN never
     wins; a window of -inf only keeps its first tap, dropped if that is padding); other dtypes
     (Eigen) start from the first input inside the image and move while ``best < v`` (a NaN there
-    keeps the gradient)."""
+    keeps the gradient).
+
+    Taps are visited in increasing order, so the tap an output moves to is larger than the one it
+    had: ``arg = max(arg, take * tap)`` in the smallest integer type that holds the taps, without
+    a branch per element (``putmask``/``where`` on a mask of ties: 3.3 ms a tap of P1's first
+    pool, this 0.1)."""
     xp, oh, ow, ph, pw = _pool_windows(x, k, s, padding, _lowest(x.dtype))
     shape = (x.shape[0], oh, ow, x.shape[3])
     best = np.full(shape, _lowest(x.dtype), x.dtype)
-    arg = np.zeros(shape, np.int64)
+    arg = np.zeros(shape, np.min_scalar_type(-max(1, k[1] * k[2])))
     first_valid = x.dtype != np.float32
     found = np.zeros(shape, bool)
     rows, cols = _tap_valid(x.shape[1], k[1], s[1], oh, ph[0]), _tap_valid(x.shape[2], k[2], s[2], ow, pw[0])
+    take, moved = np.empty(shape, bool), np.empty(shape, arg.dtype)
     for i in range(k[1]):
         for j in range(k[2]):
             v = xp[_window_slices(i, j, oh, ow, s[1], s[2])]
-            take = v > best
+            np.greater(v, best, out=take)
             if first_valid:
                 valid = (rows[i][:, None] & cols[j][None, :])[None, :, :, None]
-                take = valid & (take | ~found)
+                np.logical_and(valid, take | ~found, out=take)
                 found |= valid
-            best = np.where(take, v, best)
-            arg[take] = i * k[2] + j
+                np.copyto(best, v, where=take)
+            else:               # the same comparisons as best = where(take, v, best): NaN never wins
+                np.fmax(best, v, out=best)
+            np.maximum(arg, np.multiply(take, arg.dtype.type(i * k[2] + j), out=moved), out=arg)
     return arg
 
 

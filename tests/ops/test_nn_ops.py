@@ -141,6 +141,37 @@ def test_max_pool_gradient_goes_to_first_max_like_tf():
         np.testing.assert_allclose(_run(g).reshape(-1), [0, 1, 0, 0])
 
 
+@pytest.mark.parametrize("k,s", [((2, 2), (2, 2)), ((3, 3), (1, 1)), ((12, 12), (5, 5))])
+def test_max_pool_gradient_matches_a_naive_loop_with_ties_and_nan(k, s):
+    """float32 (oneDNN's rule): each window's gradient goes to its first strictly largest input,
+    NaN never wins, a window without a finite maximum keeps its first tap (dropped if padding).
+    12x12 windows have 144 taps, more than an int8 tap index holds."""
+    from jitgraph.ops import nn_conv
+    rng = np.random.default_rng(7)
+    x = rng.integers(-2, 3, (2, 17, 15, 3)).astype(np.float32)      # many ties
+    x.flat[rng.integers(0, x.size, 40)] = np.nan
+    x.flat[rng.integers(0, x.size, 40)] = -np.inf
+    x[1, :4, :4, 0] = -np.inf                                       # a window of -inf only
+    oh, ow, ph, pw = nn_conv._geom(x.shape, k[0], k[1], [1, *s, 1], [1, 1, 1, 1], "SAME")
+    g = rng.standard_normal((2, oh, ow, 3)).astype(np.float32)
+    want = np.zeros((2, 17 + sum(ph), 15 + sum(pw), 3), np.float32)
+    xp = np.pad(x, ((0, 0), ph, pw, (0, 0)), constant_values=-np.inf)
+    for n, i, j, c in np.ndindex(2, oh, ow, 3):
+        window = xp[n, i * s[0]:i * s[0] + k[0], j * s[1]:j * s[1] + k[1], c].reshape(-1)
+        best, tap = -np.inf, 0
+        for t, v in enumerate(window):
+            if v > best:
+                best, tap = v, t
+        want[n, i * s[0] + tap // k[1], j * s[1] + tap % k[1], c] += g[n, i, j, c]
+    want = want[:, ph[0]:ph[0] + 17, pw[0]:pw[0] + 15]
+    with tf.Graph().as_default():
+        xt = tf.constant(x)
+        y = tf.nn.max_pool(xt, [1, *k, 1], [1, *s, 1], "SAME")
+        got = _run(tf.gradients(y, xt, grad_ys=tf.constant(g))[0])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)    # (overlapping windows add in another order)
+    assert np.array_equal(got == 0, want == 0)
+
+
 def test_softmax_and_log_softmax_values_and_stability():
     x = np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, -1000.0]])
     with tf.Graph().as_default():
