@@ -74,7 +74,7 @@ def _assign_run(update):
         else:
             old = ctx.store.get(var)
             with np.errstate(all="ignore"):
-                new = update(old, value).astype(old.dtype)
+                new = update(old, value).astype(old.dtype, copy=False)   # (a new array already)
             if new.shape != old.shape or np.shape(value) != old.shape:   # TF: same shape, no broadcast
                 raise errors.InvalidArgumentError(
                     None, op, f"{op.type}: cannot update variable '{var.name}' of shape {list(old.shape)} "
