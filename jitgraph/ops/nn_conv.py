@@ -109,7 +109,7 @@ def _conv_backprop_input_nhwc(x_shape, w, dy, strides, dilations, padding):
     n, h, wd, _ = x_shape
     oh, ow, ph, pw = _geom(x_shape, kh, kw, strides, dilations, padding)
     dyf = dy.reshape(-1, o)
-    dxp = np.zeros((n, h + sum(ph), wd + sum(pw), c), np.result_type(dy.dtype, w.dtype))
+    dxp = np.zeros((n, h + sum(ph), wd + sum(pw), c), dy.dtype)
     for i in range(kh):        # one tap's [pixels, C] product at a time, not all taps' patch matrix
         for j in range(kw):
             dxp[_window_slices(i, j, oh, ow, strides[1], strides[2], dilations[1], dilations[2])] += (
