@@ -30,6 +30,7 @@ class Kernel:
         self.ops = []
         self.members = self.anc = self.desc = 0   # bitsets kept by ``Reach``
         self.helpers = 0                          # inlined fastmath helper calls
+        self.joins = []                           # horizontal merges that built it (``_horizontal``)
 
     def __repr__(self):
         return f"Kernel(space={self.space}, ops=[{', '.join(o.type for o in self.ops)}])"
@@ -96,15 +97,15 @@ def fuse(ops, deps, shapes):
     """
     tries, banned = [], set()
     for _ in range(MAX_DISSOLVED + 1):
-        kernels, kernel_of, reach, joins = _fuse(ops, deps, shapes, banned)
+        kernels, kernel_of, reach = _fuse(ops, deps, shapes, banned)
         if _acyclic(ops, deps, kernel_of):
             return kernels, kernel_of
-        undo = {j for k in _cycle(ops, deps, kernel_of) for j in joins.get(id(k), ())}
+        undo = {j for k in _cycle(ops, deps, kernel_of) for j in k.joins}
         if not undo:
             break
         banned |= undo
     tries.append((kernels, kernel_of, reach))
-    kernels, kernel_of, reach, _ = _fuse(ops, deps, shapes, None)
+    kernels, kernel_of, reach = _fuse(ops, deps, shapes, None)
     if _acyclic(ops, deps, kernel_of):
         return kernels, kernel_of
     tries.append((kernels, kernel_of, reach))
@@ -202,8 +203,7 @@ def _acyclic(ops, deps, kernel_of):
 
 def _fuse(ops, deps, shapes, banned):
     """One grouping: ``banned`` holds the horizontal merges to skip (None: make none). Returns
-    the kernels, the op -> kernel map, the ``Reach`` and, per kernel id, the horizontal merges
-    that built it."""
+    the kernels, the op -> kernel map and the ``Reach``."""
     reach = Reach(ops, deps)
     kernel_of, kernels = {}, []
     for op in ops:
@@ -231,10 +231,11 @@ def _fuse(ops, deps, shapes, banned):
             kernels.append(single)
         for o in merged.ops:
             kernel_of[o] = merged
-    joins = {} if banned is None else _horizontal(kernels, kernel_of, reach, shapes, banned)
+    if banned is not None:
+        _horizontal(kernels, kernel_of, reach, shapes, banned)
     for k in kernels:
         k.ops.sort(key=reach.index.__getitem__)
-    return kernels, kernel_of, reach, joins
+    return kernels, kernel_of, reach
 
 
 class Reach:
@@ -296,7 +297,7 @@ def _horizontal(kernels, kernel_of, reach, shapes, banned):
     large as the space count: sharing a broadcast scalar (a learning rate) saves nothing and would
     weld every optimizer update into one irregular kernel instead of many equal ones that compile
     once. A merge is named by the first ops of its two kernels (the same in every grouping made
-    with the same bans); those in ``banned`` are skipped. Returns {id(kernel): its merges}."""
+    with the same bans); those in ``banned`` are skipped, the others go to the kernel's ``joins``."""
     readers = {}
     for k in kernels:
         inside = set(k.ops)
@@ -313,7 +314,7 @@ def _horizontal(kernels, kernel_of, reach, shapes, banned):
                     seen.add(var)
                     if var_shape(var) == k.space:
                         readers.setdefault((k.space, var), []).append(k)
-    alive, joins = set(kernels), {}
+    alive = set(kernels)
     for group in readers.values():
         if len(group) < 2:
             continue
@@ -328,10 +329,9 @@ def _horizontal(kernels, kernel_of, reach, shapes, banned):
                     and _mergeable(first, k, reach):
                 _merge(first, k, reach, kernels)
                 alive.discard(k)
-                joins.setdefault(id(first), []).extend([join] + joins.pop(id(k), []))
+                first.joins += [join] + k.joins
                 for o in k.ops:
                     kernel_of[o] = first
-    return joins
 
 
 def _current(k, kernel_of):
