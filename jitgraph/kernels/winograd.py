@@ -42,7 +42,7 @@ def _wino_g(r=3):
     return np.round(g * 24) / 24
 
 
-_TILES = 128          # Winograd tiles per chunk: V and M are 36 x 128 x C (576 KiB each at C = 32)
+_TILES = 128          # Winograd tiles per chunk: V and M are 128 x 36 x C (576 KiB each at C = 32)
 
 
 def usable(x, w, sh, sw, dh, dw):

@@ -26,7 +26,7 @@ import numpy as np
 from jitgraph.kernels import blas, winograd, winograd8, winograd_jit
 from jitgraph.kernels.blas import FAST_DTYPES
 
-_TILES = 256          # tiles per chunk: V (n*n x 256 x C) and U (n*n x 256 x F) ~2-4 MiB at 5x5, C 32, F 64
+_TILES = 256          # tiles per chunk: V (256 x n*n x C) and U (256 x n*n x F) ~2-4 MiB at 5x5, C 32, F 64
 _MIN_CHUNK_TILES = 64  # ... down to this, so that a gradient makes blas.MIN_PARALLEL_CHUNKS chunks: P8's
                        # 32 -> 64 layer (512 tiles) in 2 chunks ran on one thread, 1.45 ms; 4 of 128: 0.95
 _MIN_TILES = 512      # below, im2col + BLAS measured as fast or faster (C2's 256 tiles: 0.52 vs 0.57 ms)
@@ -102,14 +102,14 @@ def filter_grad(x, dy, r, top, left):
     def chunk(j):
         t0 = j * per
         tc = min(per, total - t0)
-        v = blas.scratch(sq * tc, c, x.dtype, f"gV{nt}").reshape(sq, tc, c)
-        u = blas.scratch(sq * tc, f, x.dtype, f"gU{nt}").reshape(sq, tc, f)
+        v = blas.scratch(tc, sq * c, x.dtype, f"gV{nt}").reshape(tc, sq, c)
+        u = blas.scratch(tc, sq * f, x.dtype, f"gU{nt}").reshape(tc, sq, f)
         d = blas.scratch(2 * nt, nt * c, x.dtype, f"gd{nt}").reshape(2, nt, nt * c)
         t = blas.scratch(8, 4 * f, x.dtype, f"gt{nt}")
         e = blas.scratch(4, 4 * f, x.dtype, f"ge{nt}")
         wi(x, v, d[0], d[1], t0, th, tw, *in_args, top, left, k)
         winograd_jit.grad_dy_in(dy, u, g, nt, t, e, t0, th, tw)
-        prod = np.matmul(v.transpose(0, 2, 1), u)            # [n*n, C, F]
+        prod = np.matmul(v.transpose(1, 2, 0), u.transpose(1, 0, 2))     # [n*n, C, F]
         acc = parts.get(threading.get_ident())
         if acc is None:
             parts[threading.get_ident()] = prod

@@ -57,7 +57,7 @@ def bt6(v0, v1, v2, v3, v4, v5, c2, c4, c5):
 
 @njit(cache=True, nogil=True, boundscheck=False)
 def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
-    """V[6a+b, i] = (B^T d B)[a, b] for the 6x6 input tile d of tile t0 + i (zero outside x).
+    """V[i, 6a+b] = (B^T d B)[a, b] for the 6x6 input tile d of tile t0 + i (zero outside x).
     Rows of a tile are runs of 6*C contiguous values: the first pass is one loop over them;
     interior tiles are read straight from x, border tiles gathered into ``d`` first."""
     n_, h_, w_, c_ = x.shape
@@ -65,7 +65,7 @@ def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
     xf = x.reshape(n_, h_, w_ * c_)
     per = th_ * tw_
     run = 6 * c_
-    for i in range(V.shape[1]):
+    for i in range(V.shape[0]):
         n, h0, w0 = tile_origin(t0 + i, per, tw_, m, top, left)
         if h0 >= 0 and h0 + 6 <= h_ and w0 >= 0 and w0 + 6 <= w_:
             lo = w0 * c_
@@ -81,8 +81,8 @@ def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
             ea = e[a]
             u0, u1, u2 = ea[0:c_], ea[c_:2 * c_], ea[2 * c_:3 * c_]
             u3, u4, u5 = ea[3 * c_:4 * c_], ea[4 * c_:5 * c_], ea[5 * c_:6 * c_]
-            o0, o1, o2 = V[6 * a, i], V[6 * a + 1, i], V[6 * a + 2, i]
-            o3, o4, o5 = V[6 * a + 3, i], V[6 * a + 4, i], V[6 * a + 5, i]
+            o0, o1, o2 = V[i, 6 * a], V[i, 6 * a + 1], V[i, 6 * a + 2]
+            o3, o4, o5 = V[i, 6 * a + 3], V[i, 6 * a + 4], V[i, 6 * a + 5]
             for c in range(c_):
                 o0[c], o1[c], o2[c], o3[c], o4[c], o5[c] = bt6(u0[c], u1[c], u2[c], u3[c], u4[c], u5[c], c2, c4, c5)
 
@@ -93,10 +93,10 @@ def wino_out(M, out, z, bias, relu, t0, th_, tw_, k):
     c2, c4, c8 = k[0], k[1], k[3]
     zero = c2 - c2
     per = th_ * tw_
-    for i in range(M.shape[1]):
+    for i in range(M.shape[0]):
         n, h0, w0 = tile_origin(t0 + i, per, tw_, 4, 0, 0)
         for b in range(6):
-            m0, m1, m2, m3, m4, m5 = M[b, i], M[6 + b, i], M[12 + b, i], M[18 + b, i], M[24 + b, i], M[30 + b, i]
+            m0, m1, m2, m3, m4, m5 = M[i, b], M[i, 6 + b], M[i, 12 + b], M[i, 18 + b], M[i, 24 + b], M[i, 30 + b]
             z0, z1, z2, z3 = z[0, b], z[1, b], z[2, b], z[3, b]
             for f in range(f_):
                 p, q, s, u = m1[f] + m2[f], m1[f] - m2[f], m3[f] + m4[f], m3[f] - m4[f]
@@ -142,14 +142,14 @@ def bt8(d0, d1, d2, d3, d4, d5, d6, d7, k525, k425, k025, k125, k05, k25, k2, k4
 
 @njit(cache=True, nogil=True, boundscheck=False)
 def w8_in(x, V, d, e, t0, th_, tw_, top, left, k):
-    """V[8a+b, i] = (B^T d B)[a, b] for the 8x8 input tile d of tile t0 + i (zero outside x).
+    """V[i, 8a+b] = (B^T d B)[a, b] for the 8x8 input tile d of tile t0 + i (zero outside x).
     Interior tiles are read straight from x, border tiles gathered into ``d`` first."""
     n_, h_, w_, c_ = x.shape
     xf = x.reshape(n_, h_, w_ * c_)
     per = th_ * tw_
     run = 8 * c_
     k525, k425, k025, k125, k05, k25, k2, k4, k5 = k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]
-    for i in range(V.shape[1]):
+    for i in range(V.shape[0]):
         n, h0, w0 = tile_origin(t0 + i, per, tw_, 4, top, left)
         if h0 >= 0 and h0 + 8 <= h_ and w0 >= 0 and w0 + 8 <= w_:
             lo = w0 * c_
@@ -168,8 +168,8 @@ def w8_in(x, V, d, e, t0, th_, tw_, top, left, k):
             ea = e[a]
             u0, u1, u2, u3 = ea[0:c_], ea[c_:2 * c_], ea[2 * c_:3 * c_], ea[3 * c_:4 * c_]
             u4, u5, u6, u7 = ea[4 * c_:5 * c_], ea[5 * c_:6 * c_], ea[6 * c_:7 * c_], ea[7 * c_:8 * c_]
-            o0, o1, o2, o3 = V[8 * a, i], V[8 * a + 1, i], V[8 * a + 2, i], V[8 * a + 3, i]
-            o4, o5, o6, o7 = V[8 * a + 4, i], V[8 * a + 5, i], V[8 * a + 6, i], V[8 * a + 7, i]
+            o0, o1, o2, o3 = V[i, 8 * a], V[i, 8 * a + 1], V[i, 8 * a + 2], V[i, 8 * a + 3]
+            o4, o5, o6, o7 = V[i, 8 * a + 4], V[i, 8 * a + 5], V[i, 8 * a + 6], V[i, 8 * a + 7]
             for c in range(c_):
                 v = bt8(u0[c], u1[c], u2[c], u3[c], u4[c], u5[c], u6[c], u7[c], k525, k425, k025, k125, k05, k25, k2, k4, k5)
                 o0[c], o1[c], o2[c], o3[c], o4[c], o5[c], o6[c], o7[c] = v
@@ -187,11 +187,11 @@ def w8_out(M, out, z, bias, relu, t0, th_, tw_, k):
     per = th_ * tw_
     zero = k[0] - k[0]
     k05, k2, k025, k4, k8, k0125 = k[4], k[6], k[2], k[7], k[9], k[10]
-    for i in range(M.shape[1]):
+    for i in range(M.shape[0]):
         n, h0, w0 = tile_origin(t0 + i, per, tw_, 4, 0, 0)
         for b in range(8):
-            m0, m1, m2, m3 = M[b, i], M[8 + b, i], M[16 + b, i], M[24 + b, i]
-            m4, m5, m6, m7 = M[32 + b, i], M[40 + b, i], M[48 + b, i], M[56 + b, i]
+            m0, m1, m2, m3 = M[i, b], M[i, 8 + b], M[i, 16 + b], M[i, 24 + b]
+            m4, m5, m6, m7 = M[i, 32 + b], M[i, 40 + b], M[i, 48 + b], M[i, 56 + b]
             z0, z1, z2, z3 = z[0, b], z[1, b], z[2, b], z[3, b]
             for f in range(f_):
                 z0[f], z1[f], z2[f], z3[f] = at8(m0[f], m1[f], m2[f], m3[f], m4[f], m5[f], m6[f], m7[f], k05, k2, k025, k4, k8, k0125)
@@ -233,7 +233,7 @@ def g4(v0, v1, v2, v3, g):
 
 @njit(cache=True, nogil=True, boundscheck=False)
 def grad_dy_in(dy, U, gm, nn, t, d, t0, th_, tw_):
-    """U[n*a + b, i] = (G g G^T)[a, b] for the 4x4 tile g of dy at tile t0 + i (zero outside
+    """U[i, n*a + b] = (G g G^T)[a, b] for the 4x4 tile g of dy at tile t0 + i (zero outside
     dy): the "filter" transform of the filter-gradient Winograd F(r, 4) (``winograd_grad``); G is
     the first ``nn`` rows of ``gm`` (8 x 4, zero below).  Two passes like the input transforms: G
     over the tile's 4 rows (runs of 4*F values), then over its 4 columns; ``t`` ([8, 4*F]) holds
@@ -246,7 +246,7 @@ def grad_dy_in(dy, U, gm, nn, t, d, t0, th_, tw_):
     yf = dy.reshape(n_, oh_, ow_ * f_)
     run = 4 * f_
     per = th_ * tw_
-    for i in range(U.shape[1]):
+    for i in range(U.shape[0]):
         img, h0, w0 = tile_origin(t0 + i, per, tw_, 4, 0, 0)
         if h0 + 4 <= oh_ and w0 + 4 <= ow_:
             lo = w0 * f_
@@ -262,14 +262,14 @@ def grad_dy_in(dy, U, gm, nn, t, d, t0, th_, tw_):
         for a in range(nn):
             ta = t[a]
             u0, u1, u2, u3 = ta[0:f_], ta[f_:2 * f_], ta[2 * f_:3 * f_], ta[3 * f_:4 * f_]
-            o0, o1, o2, o3 = U[nn * a, i], U[nn * a + 1, i], U[nn * a + 2, i], U[nn * a + 3, i]
+            o0, o1, o2, o3 = U[i, nn * a], U[i, nn * a + 1], U[i, nn * a + 2], U[i, nn * a + 3]
             if nn == 8:
-                o4, o5, o6, o7 = U[nn * a + 4, i], U[nn * a + 5, i], U[nn * a + 6, i], U[nn * a + 7, i]
+                o4, o5, o6, o7 = U[i, nn * a + 4], U[i, nn * a + 5], U[i, nn * a + 6], U[i, nn * a + 7]
                 for f in range(f_):
                     v = g4(u0[f], u1[f], u2[f], u3[f], g)
                     o0[f], o1[f], o2[f], o3[f], o4[f], o5[f], o6[f], o7[f] = v
             else:
-                o4, o5 = U[nn * a + 4, i], U[nn * a + 5, i]
+                o4, o5 = U[i, nn * a + 4], U[i, nn * a + 5]
                 for f in range(f_):
                     v = g4(u0[f], u1[f], u2[f], u3[f], g)
                     o0[f], o1[f], o2[f], o3[f], o4[f], o5[f] = v[0], v[1], v[2], v[3], v[4], v[5]
