@@ -23,7 +23,7 @@ from jitgraph.compiler.inline_steps import inline_expr
 from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.runner_calls import (GuardFailed, _contig, _no_fallback, adopter, alloc_checked,
                                             matmul_into, numpy_step, oom_checker, reuse, take_pooled)
-from jitgraph.compiler.schedule import KernelStep, written_vars
+from jitgraph.compiler.schedule import KernelStep
 from jitgraph.ops.state_ops import VarRef, variable_of
 from jitgraph.runtime.limits import max_alloc_bytes, static_output_bytes
 from jitgraph.runtime.reference import _Context, _detach
@@ -179,20 +179,17 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
         body.insert(0, "lim = _max_alloc()")
     guarded = sched.journal or np_writes
     checked = any(isinstance(s, KernelStep) and s.guards for s in sched.steps)
-    written = written_vars(sched.steps)
     if guarded or checked or drain:
         if np_writes:
             lines.append("store.begin()")
-        if sched.journal:
-            for v in written:
-                lines.append(f"sv{v._id} = None if v{v._id} is None else v{v._id}.copy()")
+        for v in sched.journal:
+            lines.append(f"sv{v._id} = None if v{v._id} is None else v{v._id}.copy()")
         restore = []
         if np_writes:
             restore.append("    store.rollback()")
-        if sched.journal:
-            for v in written:
-                restore.append(f"    if sv{v._id} is None: values.pop(_var{v._id}, None)")
-                restore.append(f"    else: values[_var{v._id}] = sv{v._id}")
+        for v in sched.journal:
+            restore.append(f"    if sv{v._id} is None: values.pop(_var{v._id}, None)")
+            restore.append(f"    else: values[_var{v._id}] = sv{v._id}")
         lines.append("try:")
         lines.extend("    " + b for b in body)
         if checked:   # state is as before the run (journal): the reference redoes it

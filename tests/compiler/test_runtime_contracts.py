@@ -213,3 +213,36 @@ def test_a_variable_that_changed_shape_runs_on_the_reference():
             with pytest.raises(tf.errors.InvalidArgumentError, match="AssignAdd"):
                 sess.run(add)
             np.testing.assert_array_equal(sess.run(v), [7])
+
+
+def test_the_journal_saves_only_variables_written_before_a_step_that_can_fail():
+    """A moving average updated in the forward pass, then a check (a step that can fail) and a
+    matmul, then the weights' update: the run saves the moving average before it starts, not the
+    weights, and a run that fails at the check leaves both as they were."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 4])
+        w = tf.Variable(np.ones((4, 3), np.float32), name="w")
+        avg = tf.Variable(0.0, name="avg")
+        update_avg = tf.assign_sub(avg, 0.5 * (avg - tf.reduce_mean(x)))
+        with tf.control_dependencies([update_avg]):
+            checked = tf.debugging.check_numerics(x, "x has a NaN")
+        loss = tf.reduce_sum(tf.square(tf.matmul(checked, w)))
+        train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+        good = np.ones((2, 4), np.float32)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(train, {x: good})
+            plans = [c for p in sess._plans._plans.values() for c in (p.compiled or {}).values()]
+            src = max(plans, key=lambda c: len(c.steps)).runner_source       # the training step's
+            saved = [ln.split("=")[0].strip() for ln in src.splitlines() if ln.strip().startswith("sv")]
+            assert saved == [f"sv{avg.op._id}"]
+            before = sess.run([w, avg])
+            bad = good.copy()
+            bad[1, 2] = np.nan
+            with pytest.raises(tf.errors.InvalidArgumentError, match="NaN"):
+                sess.run(train, {x: bad})
+            after = sess.run([w, avg])
+            np.testing.assert_array_equal(after[0], before[0])
+            assert after[1] == before[1]
+            sess.run(train, {x: good})
+            assert not np.array_equal(sess.run(w), before[0])
