@@ -166,17 +166,19 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
         lines.append("ctx = _Context(state)")
     parts = []     # each step's lines
     snaps = {}
+    limits = []    # the steps' static allocation-limit checks, in step order, before every step
     for si, step in enumerate(sched.steps):
         parts.append([])
         if isinstance(step, KernelStep):
+            _emit_limit(step.ops, si, limits, ns)
             _emit_kernel(step, si, parts[-1], ns, kname, kin, var, shapes, sched, kernels_loaded[si], var_info,
                          one_d, np_inputs)
         else:
-            _emit_numpy(step, si, parts[-1], ns, name, var, sched, snaps, owns)
+            _emit_numpy(step, si, parts[-1], ns, name, var, sched, snaps, owns, limits)
     body = interleave(sched.steps, parts, ns, lambda op: [name(t) for t in op.outputs])
     drain = ["    _drain(sp)"] if "_drain" in ns else []   # side steps a failing run leaves running
-    if "_max_alloc" in ns:
-        body.insert(0, "lim = _max_alloc()")
+    if "_max_alloc" in ns:   # so a kernel's static check cannot fail half-way through a run (``schedule``)
+        body[:0] = ["lim = _max_alloc()"] + limits
     guarded = sched.journal or np_writes
     checked = any(isinstance(s, KernelStep) and s.guards for s in sched.steps)
     if guarded or checked or drain:
@@ -234,7 +236,8 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
 
 
 def _emit_limit(ops, si, body, ns):
-    """Inline allocation-limit check of a step (``lim`` is read once per run, see runner_source)."""
+    """The allocation-limit check of a step's static outputs (``lim`` is read once per run,
+    ``runner_source`` runs every step's check before the first step)."""
     nbytes = static_output_bytes(ops)
     if nbytes >= CHECK_MIN_BYTES:
         ns[f"_nb{si}"], ns[f"_oom{si}"], ns["_max_alloc"] = nbytes, oom_checker(ops), max_alloc_bytes
@@ -253,8 +256,6 @@ def is_rank0(shape):
 
 
 def _emit_kernel(step, si, body, ns, name, kin, var, shapes, sched, loaded, var_info, one_d, np_inputs):
-    _emit_limit(step.ops, si, body, ns)
-
     def dim(src):
         return str(src) if isinstance(src, int) else f"{name(src[0])}.shape[{src[1]}]"
 
@@ -349,7 +350,7 @@ def _tape_unread(op, sched):
     return op.outputs[-1] not in sched.fetched and op.outputs[-1] not in sched.np_reader_types
 
 
-def _emit_numpy(op, si, body, ns, name, var, sched, snaps, owns=False):
+def _emit_numpy(op, si, body, ns, name, var, sched, snaps, owns, limits):
     args, aliased = [], []
     for i, t in enumerate(op.inputs):
         if t.dtype.is_ref_dtype:
@@ -366,7 +367,7 @@ def _emit_numpy(op, si, body, ns, name, var, sched, snaps, owns=False):
     outs = [name(t) for t in op.outputs]
     expr = inline_expr(op, args, ns, si)
     if op.op_def.run is None and expr is None:
-        _emit_limit([op], si, body, ns)
+        _emit_limit([op], si, limits, ns)
     if op.type == "MatMul" and _matmul_in_place_ok(op, sched):
         ns[f"_mm{si}"] = matmul_into(op, blocked=owns)
         body.append(f"{outs[0]} = _mm{si}({', '.join(args)})")

@@ -210,13 +210,22 @@ def _in_place_hazards(sched, steps):
                 written_later.update((var, True) for var, is_write in var_accesses(step) if is_write)
     last_fail = -1
     for i, step in enumerate(steps):
-        if step.guards if isinstance(step, KernelStep) else step.type not in CANNOT_FAIL:
+        if _can_fail(step):
             last_fail = i
     journal = {}                         # (a dict: first-write order, for a stable runner text)
     for step in steps[:max(last_fail, 0)]:
         if isinstance(step, KernelStep):
             journal.update((v, True) for v in step.writes)
     sched.journal = list(journal)
+
+
+def _can_fail(step):
+    """Can the step raise half-way through a run? A kernel: when a guard checks its shapes or it
+    allocates an output of run-time shape (the allocation limit); its static outputs' limit check
+    runs before every step (``runner``). A NumPy step: unless its op cannot fail."""
+    if isinstance(step, KernelStep):
+        return bool(step.guards) or any(not isinstance(d, int) for s in step.out_shapes.values() for d in s)
+    return step.type not in CANNOT_FAIL
 
 
 def var_static(var):

@@ -246,3 +246,31 @@ def test_the_journal_saves_only_variables_written_before_a_step_that_can_fail():
             assert after[1] == before[1]
             sess.run(train, {x: good})
             assert not np.array_equal(sess.run(w), before[0])
+
+
+def test_a_kernel_over_the_allocation_limit_fails_before_any_step(monkeypatch):
+    """A kernel's static allocation check runs before the run's first step: a variable updated
+    after the last step that can fail (so the journal does not save it) is never half-updated."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 4])
+        v = tf.Variable(0.0, name="v")
+        w = tf.Variable(np.ones((4, 3), np.float32), name="w")
+        first = tf.assign_add(v, 1.0)
+        with tf.control_dependencies([first]):
+            y = tf.matmul(x, w)                                  # a NumPy step: it can fail
+        with tf.control_dependencies([y]):
+            late = tf.assign_add(w, tf.ones((4, 3)))             # written after it
+        p = tf.placeholder(tf.float32, [200, 200])
+        with tf.control_dependencies([late]):
+            big = tf.multiply(p, v, name="big_product")          # a kernel, 160 kB out
+        feed = {x: np.ones((2, 4), np.float32), p: np.ones((200, 200), np.float32)}
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run([y, big], feed)
+            monkeypatch.setenv("JITGRAPH_MAX_ALLOC_BYTES", str(1 << 16))
+            with pytest.raises(tf.errors.ResourceExhaustedError, match="big_product"):
+                sess.run([y, big], feed)
+            monkeypatch.delenv("JITGRAPH_MAX_ALLOC_BYTES")
+            assert sess.run(v) == 1.0
+            np.testing.assert_array_equal(sess.run(w), np.full((4, 3), 2.0, np.float32))
+            assert sess.cache_info()["compiles"] >= 1
