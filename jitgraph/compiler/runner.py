@@ -235,13 +235,13 @@ def runner_source(sched, feeds, fetches, shapes, kernel_of, kernels_loaded, var_
     return src, ns
 
 
-def _emit_limit(ops, si, body, ns):
-    """The allocation-limit check of a step's static outputs (``lim`` is read once per run,
-    ``runner_source`` runs every step's check before the first step)."""
+def _emit_limit(ops, si, checks, ns):
+    """Add to ``checks`` the allocation-limit check of a step's static outputs (``lim`` is read
+    once per run; ``runner_source`` runs every step's check before the first step)."""
     nbytes = static_output_bytes(ops)
     if nbytes >= CHECK_MIN_BYTES:
         ns[f"_nb{si}"], ns[f"_oom{si}"], ns["_max_alloc"] = nbytes, oom_checker(ops), max_alloc_bytes
-        body.append(f"if _nb{si} > lim: _oom{si}()")
+        checks.append(f"if _nb{si} > lim: _oom{si}()")
 
 
 def _out_name(t, name):

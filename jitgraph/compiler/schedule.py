@@ -215,7 +215,7 @@ def _in_place_hazards(sched, steps):
     journal = {}                         # (a dict: first-write order, for a stable runner text)
     for step in steps[:max(last_fail, 0)]:
         if isinstance(step, KernelStep):
-            journal.update((v, True) for v in step.writes)
+            journal.update(dict.fromkeys(step.writes))
     sched.journal = list(journal)
 
 
