@@ -12,6 +12,7 @@ import threading
 
 from jitgraph import errors
 from jitgraph.data.dataset import AUTOTUNE, Dataset, arg_tensors, arg_value, scalar_arg
+from jitgraph.kernels import denormals
 
 AUTOTUNE_BUFFER = 4     # elements buffered for ``prefetch(AUTOTUNE)``
 _ELEMENT, _END, _ERROR = 0, 1, 2
@@ -55,6 +56,7 @@ def _prefetched(source, size, env):
 
 
 def _produce(source, q, stop):
+    denormals.flush_this_thread()     # the pipeline's plans run here, as in a session run
     try:
         for element in source:
             if not _put(q, (_ELEMENT, element), stop):

@@ -12,6 +12,8 @@ import threading
 
 import numpy as np
 
+from jitgraph.kernels import denormals
+
 FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 # Fewer chunks than this run on the calling thread: splitting two or three chunks of ~0.1 ms over
 # the workers saved nothing and cost ~0.08 ms a call in wake-ups and hand-offs (the C2 CNN's step,
@@ -74,7 +76,7 @@ class _Blas:
                 if cls.pool is None:
                     from concurrent.futures import ThreadPoolExecutor
                     cls.pool = ThreadPoolExecutor(max(1, threads - 1), thread_name_prefix="jitgraph-conv",
-                                                  initializer=_Steer.register)
+                                                  initializer=_start_worker)
         _Steer.away_from_caller()
         return cls.pool
 
@@ -155,6 +157,12 @@ class _Steer:
                     os.sched_setaffinity(tid, rest)
         except OSError:
             cls.getcpu = False
+
+
+def _start_worker():
+    """A chunk worker's first act: steered (``_Steer``), denormals flushed for good (as in a run)."""
+    denormals.flush_this_thread()
+    _Steer.register()
 
 
 def _libc_getcpu():

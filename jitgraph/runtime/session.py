@@ -15,6 +15,7 @@ from jitgraph import errors
 from jitgraph.framework.graph import get_default_graph
 from jitgraph.framework.shapes import TensorShape
 from jitgraph.framework.tensor import Operation, Tensor
+from jitgraph.kernels import denormals
 from jitgraph.runtime.fetches import FetchMapper
 from jitgraph.runtime.store import SessionState
 
@@ -53,13 +54,15 @@ def _bind_no_feeds(plan, build, state, sess=None, accept_options=False):
 
     The closure is generated from ``_CALL_SOURCE`` so that each variant does only its own work
     (a branch or an identity call per run would cost as much as the saving)."""
+    flush, restore = denormals.pair()
     source = _CALL_SOURCE.format(
         params="*, options=None, run_metadata=None" if accept_options else "",
         closed_check="if sess._closed: _callable_error(sess, (), 0)" if sess is not None else "pass",
         result="[0]" if build is _first else "",
         ret={_none: "None", _first: "out"}.get(build, "build(out)"))
     ns = {"plan": plan, "state": state, "build": build, "sess": sess, "acquire": state.lock.acquire,
-          "release": state.lock.release, "_callable_error": _callable_error}
+          "release": state.lock.release, "_callable_error": _callable_error,
+          "flush": flush, "restore": restore}
     exec(source, ns)   # noqa: S102 - a fixed template, no user text
     return ns["call"]
 
@@ -68,9 +71,11 @@ _CALL_SOURCE = """
 def call({params}):
     {closed_check}
     acquire()
+    mode = flush()
     try:
         out = plan.run(state, ()){result}
     finally:
+        restore(mode)
         release()
     return {ret}
 """
@@ -125,9 +130,11 @@ class Session:
                     values = [_fast_feed(c, v) for c, v in zip(runner.feed_checks, feed_dict.values())]
                     lock = self._state.lock
                     lock.acquire()
+                    mode = denormals.flush()
                     try:
                         out = runner.plan.run(self._state, values)
                     finally:
+                        denormals.restore(mode)
                         lock.release()
                     return runner.build(out)
         return self._run_slow(fetches, feed_dict)
@@ -149,7 +156,11 @@ class Session:
                 entry[3] = _bind_no_feeds(runner.plan, runner.build, self._state)
         values = [check_feed(t, d, s, v) for (t, d, s, _), v in zip(runner.feed_checks, feed_dict.values())]
         with self._state.lock:
-            out = runner.plan.run(self._state, values)
+            mode = denormals.flush()
+            try:
+                out = runner.plan.run(self._state, values)
+            finally:
+                denormals.restore(mode)
         return runner.build(out)
 
     def _make_runner(self, fetches, feed_dict):
@@ -171,6 +182,7 @@ class Session:
         runner = self._make_runner(fetches, {k: None for k in feed_list})
         checks, plan, build, state = runner.feed_checks, runner.plan, runner.build, self._state
         acquire, release = state.lock.acquire, state.lock.release
+        flush, restore = denormals.pair()
         n = len(checks)
         sess = self
 
@@ -182,9 +194,11 @@ class Session:
                 _callable_error(sess, args, n)
             values = [_fast_feed(c, v) for c, v in zip(checks, args)]
             acquire()
+            mode = flush()
             try:
                 out = plan.run(state, values)
             finally:
+                restore(mode)
                 release()
             return build(out)
         return call
