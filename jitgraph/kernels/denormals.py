@@ -27,6 +27,8 @@ import ctypes
 import platform
 import threading
 
+import numpy as np
+
 FTZ_DAZ = 0x8040            # MXCSR: flush to zero (bit 15) | denormals are zero (bit 6)
 
 # Two CPython builtins, METH_NOARGS ``flush()`` and METH_O ``restore(code)``: a call costs ~0.05 us
@@ -128,6 +130,8 @@ def _build():
         if _keep is not None:
             return
         fl, rs, keep = _noop_flush, _noop_restore, False
+        for t in (np.float16, np.float32, np.float64, np.longdouble):
+            np.finfo(t)      # cached now: NumPy 1.x's finfo made inside a run warns and reads 0 denormals
         if platform.machine().lower() in ("x86_64", "amd64") and platform.python_implementation() == "CPython":
             try:
                 (fl, rs), keep = _builtins()
