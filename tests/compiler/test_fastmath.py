@@ -142,3 +142,26 @@ def test_module_does_not_import_numba():
             "m = u.module_from_spec(s); s.loader.exec_module(m); "
             "assert 'numba' not in sys.modules, 'numba imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_helpers_ask_for_512_bit_vectors_in_the_kernel_they_are_inlined_into():
+    """``helper_source`` makes each helper set the kernel's ``prefer-vector-width`` to 512 (Intel
+    AVX-512 cores otherwise get 256-bit loops); ``wide=False`` (native loops) leaves it out. The
+    values are the same either way."""
+    x = np.linspace(-12, 12, 1001).astype(np.float32)
+    outs = {}
+    for wide in (True, False):
+        src = fm.PRELUDE + fm.helper_source(["jg_tanh_f32", "jg_sigmoid_f32"], wide=wide) + (
+            "\n\n@njit(error_model='numpy', fastmath=FASTMATH)\n"
+            "def kernel(x, y):\n"
+            "    for i in range(x.shape[0]):\n"
+            "        y[i] = jg_tanh_f32(x[i]) + jg_sigmoid_f32(x[i])\n")
+        ns = {}
+        exec(compile(src, f"<wide={wide}>", "exec"), ns)
+        y = np.empty_like(x)
+        ns["kernel"](x, y)
+        outs[wide] = y
+        ir = "".join(ns["kernel"].inspect_llvm().values())
+        assert ('"prefer-vector-width"="512"' in ir) == wide
+    np.testing.assert_array_equal(outs[True], outs[False])
+    np.testing.assert_allclose(outs[True], np.tanh(x) + 1 / (1 + np.exp(-x)), rtol=1e-6, atol=1e-6)
