@@ -398,15 +398,15 @@ def jg_softplus_f64(x):
     return x if x != x else r
 '''
 
-# Every helper's first statement, inlined with it into the kernel that calls it: the kernel's
-# LLVM function gets the attribute "prefer-vector-width"="512". LLVM's tuning for Intel AVX-512
-# cores (Skylake-X to Sapphire Rapids) prefers 256-bit vectors, for Zen 4 512-bit, and Numba takes
-# the host's tuning for every function it compiles; these loops are bound by arithmetic, not memory,
-# and the attribute asks for the full width for them alone. On a 2-core Intel AVX-512 VM (LLVM:
-# rocketlake): four tanh over 1,000 float32 5.30 -> 3.64 us; C2's chain3000 (250 such kernels)
-# 0.76 -> 0.60 ms a run. A native while loop's body is one function, its matmuls and small loops
-# included: P6's LSTM loop took 17.3-17.6 -> 18.0-19.2 ms a step with it, so loops do not ask
-# (``loops._module``). Elsewhere (AVX2, Zen 4, other architectures) it changes nothing. An
+# With ``helper_source(..., wide=True)``, every helper's first statement, inlined with it into the
+# kernel that calls it: the kernel's LLVM function gets the attribute "prefer-vector-width"="512".
+# LLVM's tuning for Intel AVX-512 cores (Skylake-X to Sapphire Rapids) prefers 256-bit vectors,
+# for Zen 4 512-bit, and Numba takes the host's tuning for every function it compiles. On a 2-core
+# Intel AVX-512 VM (LLVM: rocketlake): four tanh over 1,000 float32 5.30 -> 3.64 us; C2's chain3000
+# (250 such kernels) 0.78-0.81 -> 0.60-0.68 ms a run. Only single-threaded kernels ask
+# (``codegen.kernel_source``): W1's 10M-element ``prange`` tanh kernel took 5.7-5.8 -> 6.1-6.2 ms
+# with it, and P6's native LSTM loop (one function, its matmuls and small loops included)
+# 17.3-17.6 -> 18.0-19.2 ms. Elsewhere (AVX2, Zen 4, other architectures) it changes nothing. An
 # intrinsic because llvmlite lists the function attributes it knows and this is not one of them;
 # a plain set add puts the string attribute into the IR text.
 _WIDE_VECTORS = '''\
@@ -484,7 +484,7 @@ MAX_ULP: dict[str, int] = {
 }
 
 
-def helper_source(names: Iterable[str], wide: bool = True) -> str:
+def helper_source(names: Iterable[str], wide: bool = False) -> str:
     """Source of the requested helpers plus their dependencies; with ``wide``, each helper asks
     for 512-bit vectors in the kernel it is inlined into (``_WIDE_VECTORS``).
 

@@ -147,7 +147,7 @@ def _module(em, block, returns):
     from jitgraph.compiler import fastmath
     head = [fastmath.PRELUDE, DECO_FLAGS]
     if em.helpers:
-        head.append(fastmath.helper_source(em.helpers, wide=False) + "\n\n")   # see fastmath._WIDE_VECTORS
+        head.append(fastmath.helper_source(em.helpers) + "\n\n")
     if "jg_grow(" in "".join(block.lines):
         head.append(_GROW)
     if em.mailbox_used():

@@ -145,9 +145,9 @@ def test_module_does_not_import_numba():
 
 
 def test_helpers_ask_for_512_bit_vectors_in_the_kernel_they_are_inlined_into():
-    """``helper_source`` makes each helper set the kernel's ``prefer-vector-width`` to 512 (Intel
-    AVX-512 cores otherwise get 256-bit loops); ``wide=False`` (native loops) leaves it out. The
-    values are the same either way."""
+    """``helper_source(..., wide=True)`` (one-thread kernels) makes each helper set the kernel's
+    ``prefer-vector-width`` to 512 (Intel AVX-512 cores otherwise get 256-bit loops); the default
+    leaves it out. The values are the same either way."""
     x = np.linspace(-12, 12, 1001).astype(np.float32)
     outs = {}
     for wide in (True, False):
@@ -165,3 +165,25 @@ def test_helpers_ask_for_512_bit_vectors_in_the_kernel_they_are_inlined_into():
         assert ('"prefer-vector-width"="512"' in ir) == wide
     np.testing.assert_array_equal(outs[True], outs[False])
     np.testing.assert_allclose(outs[True], np.tanh(x) + 1 / (1 + np.exp(-x)), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("threshold, wide", [(1 << 20, True), (64, False)])
+def test_one_thread_kernels_ask_for_wide_vectors_and_prange_kernels_do_not(eager, threshold, wide):
+    import jitgraph as tf
+    from jitgraph.compiler import config
+    prev = config.parallel_threshold()
+    config.set_parallel_threshold(threshold)
+    try:
+        with tf.Graph().as_default():
+            x = tf.placeholder(tf.float32, [1000])
+            y = tf.tanh(tf.tanh(x) * 1.5)
+            xv = np.linspace(-3, 3, 1000).astype(np.float32)
+            with tf.Session() as sess:
+                got = sess.run(y, {x: xv})
+                plan = [p for p in sess._plans._plans.values() if y in p.fetch_tensors][0]
+                source = "".join(next(iter(plan.compiled.values())).sources)
+    finally:
+        config.set_parallel_threshold(prev)
+    assert ("prange" in source) != wide
+    assert ("jg_wide_vectors()" in source) == wide
+    np.testing.assert_allclose(got, np.tanh(np.tanh(xv) * 1.5), rtol=2e-6, atol=1e-7)
