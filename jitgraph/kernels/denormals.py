@@ -46,7 +46,7 @@ define i8* @jg_flush(i8* %self, i8* %unused) {
   %p = bitcast i32* %slot to i8*
   call void @llvm.x86.sse.stmxcsr(i8* %p)
   %old = load i32, i32* %slot
-  %new = or i32 %old, 32832
+  %new = or i32 %old, FTZ_DAZ
   store i32 %new, i32* %slot
   call void @llvm.x86.sse.ldmxcsr(i8* %p)
   %off = xor i32 %old, -1
@@ -110,7 +110,7 @@ def _builtins():
         llvm.add_symbol(name, ctypes.cast(getattr(api, name), ctypes.c_void_p).value)
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
-    mod = llvm.parse_assembly(_IR.replace("NONE", str(id(None))))
+    mod = llvm.parse_assembly(_IR.replace("FTZ_DAZ", str(FTZ_DAZ)).replace("NONE", str(id(None))))
     mod.verify()
     engine = llvm.create_mcjit_compiler(mod, llvm.Target.from_default_triple().create_target_machine())
     engine.finalize_object()
