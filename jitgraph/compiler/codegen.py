@@ -285,7 +285,7 @@ def kernel_source(step, shapes, var_shapes, parallel, chunks=False):
                                             cut_full)
     par = ", parallel=True" if chunked or parallel and loops and _parallel_ok(red_out, r) else ""
     src = [fastmath.PRELUDE, KERNEL_FASTMATH]
-    if helpers:    # a one-thread kernel asks for 512-bit vectors (see fastmath._WIDE_VECTORS)
+    if helpers:    # a one-thread kernel asks for 512-bit vectors (see llvm_tuning.WIDE_VECTORS)
         src.append(fastmath.helper_source(helpers, wide=not par) + "\n\n")
     src.append(DECO.format(par=par) + f"def kernel({', '.join(args)}):\n")
     ind = "    "

@@ -398,30 +398,6 @@ def jg_softplus_f64(x):
     return x if x != x else r
 '''
 
-# With ``helper_source(..., wide=True)``, every helper's first statement, inlined with it into the
-# kernel that calls it: the kernel's LLVM function gets the attribute "prefer-vector-width"="512".
-# LLVM's tuning for Intel AVX-512 cores (Skylake-X to Sapphire Rapids) prefers 256-bit vectors,
-# for Zen 4 512-bit, and Numba takes the host's tuning for every function it compiles. On a 2-core
-# Intel AVX-512 VM (LLVM: rocketlake): four tanh over 1,000 float32 5.30 -> 3.64 us; C2's chain3000
-# (250 such kernels) 0.78-0.81 -> 0.60-0.68 ms a run. Only single-threaded kernels ask
-# (``codegen.kernel_source``): W1's 10M-element ``prange`` tanh kernel took 5.7-5.8 -> 6.1-6.2 ms
-# with it, and P6's native LSTM loop (one function, its matmuls and small loops included)
-# 17.3-17.6 -> 18.0-19.2 ms. Elsewhere (AVX2, Zen 4, other architectures) it changes nothing. An
-# intrinsic because llvmlite lists the function attributes it knows and this is not one of them;
-# a plain set add puts the string attribute into the IR text.
-_WIDE_VECTORS = '''\
-from numba.core import types as jg_types
-from numba.extending import intrinsic as jg_intrinsic
-
-
-@jg_intrinsic
-def jg_wide_vectors(typingctx):
-    def codegen(context, builder, signature, args):
-        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
-        return context.get_dummy_value()
-    return jg_types.none(), codegen
-'''
-
 #: helper name -> source text (decorated with njit/FASTMATH, see module doc).
 HELPERS: dict[str, str] = {
     "jg_expd_f32": _EXPD_F32,
@@ -486,7 +462,7 @@ MAX_ULP: dict[str, int] = {
 
 def helper_source(names: Iterable[str], wide: bool = False) -> str:
     """Source of the requested helpers plus their dependencies; with ``wide``, each helper asks
-    for 512-bit vectors in the kernel it is inlined into (``_WIDE_VECTORS``).
+    for 512-bit vectors in the kernel it is inlined into (``llvm_tuning.WIDE_VECTORS``).
 
     Dependencies come before their users, each helper appears once, and the
     order is otherwise the order of first request.  Unknown names raise KeyError.
@@ -510,4 +486,5 @@ def helper_source(names: Iterable[str], wide: bool = False) -> str:
         visit(n)
     if not out or not wide:
         return "\n\n".join(out)
-    return "\n\n".join([_WIDE_VECTORS] + [t.replace("):\n", "):\n    jg_wide_vectors()\n", 1) for t in out])
+    from jitgraph.compiler.llvm_tuning import WIDE_VECTORS
+    return "\n\n".join([WIDE_VECTORS] + [t.replace("):\n", "):\n    jg_wide_vectors()\n", 1) for t in out])
