@@ -6,12 +6,15 @@ import numpy as np
 
 from jitgraph.compiler.loop_ops import Spec, contiguous, emit_reduction, materialize, open_loop, static_ints, store
 from jitgraph.compiler.loop_values import Unsupported, V, broadcast_shape, view_base
+from jitgraph.kernels import blas
 
 
 def emit_matmul(em, block, op, ins, ctx):
     a, b = (contiguous(em, block, x) for x in ins)
     if len(a.shape) != 2 or len(b.shape) != 2 or a.dtype.kind != "f" or a.dtype != b.dtype:
         raise Unsupported("MatMul of non-2-D or non-float operands")
+    if not blas.numba_can_call_blas():
+        raise Unsupported("MatMul: Numba calls SciPy's BLAS, and SciPy is not installed")
     ta, tb = op.attrs.get("transpose_a"), op.attrs.get("transpose_b")
     m, k = (a.shape[1], a.shape[0]) if ta else a.shape
     k2, n = (b.shape[1], b.shape[0]) if tb else b.shape

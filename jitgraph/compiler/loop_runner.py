@@ -266,7 +266,8 @@ def _weight_grad(a, g):
     loop's lent helper runs on."""
     if not (a.dtype == g.dtype and a.dtype in (np.float32, np.float64) and a.ndim == g.ndim == 2
             and a.flags.c_contiguous and g.flags.c_contiguous
-            and a.shape[0] * a.shape[1] * g.shape[1] >= 2 * loop_gemm.MIN_SHARED):
+            and a.shape[0] * a.shape[1] * g.shape[1] >= 2 * loop_gemm.MIN_SHARED
+            and blas.numba_can_call_blas()):
         return np.dot(a.T, g)
     par = _lend_helper()
     if par[loop_gemm.GEN] == 0:   # no helper: NumPy's BLAS, with whatever threads it has

@@ -6,6 +6,7 @@ chunks and run them here.
 """
 
 import contextlib
+import functools
 import itertools
 import os
 import threading
@@ -313,6 +314,19 @@ def run_chunks(nchunks, work, min_parallel=MIN_PARALLEL_CHUNKS):
     """Call ``work(j)`` for j in range(nchunks), in parallel when the BLAS has more than one thread
     and there are at least ``min_parallel`` chunks (fewer run on the calling thread)."""
     _Blas.run(nchunks, work, min_parallel)
+
+
+@functools.cache
+def numba_can_call_blas():
+    """Can Numba-compiled code call ``np.dot``?  Numba calls SciPy's BLAS
+    (``scipy.linalg.cython_blas``), a dependency of jitgraph.  Without SciPy a kernel calling it
+    fails to compile, and one loaded from a disk cache that an environment with SciPy wrote
+    aborts the process; so the native loops leave their matmuls to NumPy instead."""
+    try:
+        import scipy.linalg.cython_blas  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def blas_threads():

@@ -119,6 +119,25 @@ def test_lstm_training_loop_is_native_and_matches_reference():
     assert info["gradients/rnn/while/Exit_grad_1/WhileGrad"]["tier"] == "native"
 
 
+def test_without_scipy_loops_with_matmuls_stay_on_the_reference(monkeypatch):
+    """Numba calls SciPy's BLAS: without SciPy a native loop's ``np.dot`` would not compile, or,
+    loaded from a disk cache written where SciPy was installed, abort the process. Such loops run
+    on the reference instead, with the reason reported, and give the same values."""
+    from jitgraph.kernels import blas
+    monkeypatch.setattr(blas, "numba_can_call_blas", lambda: False)
+    x0 = np.random.default_rng(4).standard_normal((2, 5, 3)).astype(np.float32)
+
+    def build():
+        tf.set_random_seed(5)
+        x = tf.placeholder(tf.float32, [2, 5, 3])
+        out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(4), x, dtype=tf.float32)
+        loss = tf.reduce_sum(out * out)
+        return [loss] + tf.gradients(loss, tf.trainable_variables()), {x: x0}
+    (ref, _), (got, info) = run_both(build)
+    assert_same(ref, got)
+    assert info["rnn/while/Exit"]["tier"] == "reference", info
+    assert "SciPy" in info["rnn/while/Exit"]["reason"], info
+
 def _lstm_gradients_match(x_shape, x0, units, seed, reduce):
     """``reduce`` of an LSTM's squared last output through ``dynamic_rnn`` and its gradients (of x
     and every weight), two runs on the reference and compiled: the same values, with the gradient
