@@ -8,6 +8,8 @@
                        runs use the reference executor; ``0``: it builds inside the second run.
 ``JITGRAPH_BUILD``     ``process`` (default): background builds compile in a compile process
                        (``build_worker.py``) and only load here; ``thread``: in the builder thread.
+``JITGRAPH_COMPILE_PROCESSES``  how many compile processes one build shares its compiles among
+                       (default: half the CPUs, 1 to 4).
 ``JITGRAPH_DEBUG``     1: pass timings, 2: + the IR after passes, 3: + generated source.
 ``JITGRAPH_PARALLEL_THRESHOLD``  kernels with at least this many elements use ``prange``.
 ``JITGRAPH_CACHE_DIR`` / ``JITGRAPH_CACHE``  the disk cache (see ``disk_cache.py``).

@@ -9,6 +9,7 @@ function. ``JITGRAPH_DEBUG=1`` prints each pass's time, ``=2`` also the IR after
 """
 
 import sys
+import threading
 import time
 
 from jitgraph.compiler import codegen, config
@@ -240,28 +241,59 @@ def compile_work(prep):
 
 
 def precompile(prep):
-    """Compile ``prep``'s new kernels (and warm its library steps) in the compile process, so that
+    """Compile ``prep``'s new kernels (and warm its library steps) in the compile processes
+    (``build_worker.workers``: several where the machine has the cores), so that
     ``build_compiled`` then only loads them from the disk cache. Returns False when there is no
     compile process (``build_worker.worker``); a kernel it fails on is compiled here later. With
     every kernel on disk and every library step warmed before (``build_worker.warmed``) the
     process is not even started: a warm-cache start of the C2 CNN spent 1.2 s of its 2.2 s
     background build starting it and re-warming twelve cached fast paths, while the loop ran
     on the reference executor beside it."""
-    from jitgraph.compiler import build_stats, build_worker
+    from jitgraph.compiler import build_worker
     kernels, warms = compile_work(prep)
     if not kernels and not warms:
         return True
-    w = build_worker.worker()
-    if w is None:
-        return False
-    for src, specs in kernels.items():
-        reply = w.request("kernel", src, specs)
-        if reply[0] == "ok":
-            build_stats.record("compiled", reply[1])
+    # Independent jobs: each kernel alone, each op type's warm requests together (two processes
+    # compiling one Numba function would both write its cache index, and one entry could be lost).
+    jobs = [[("kernel", src, specs)] for src, specs in kernels.items()]
+    by_type = {}
     for key, (op, specs) in warms.items():
-        if w.request("warm", op.type, dict(op.attrs), [_example(*spec) for spec in specs])[0] == "ok":
-            build_worker.mark_warmed(key)
+        by_type.setdefault(op.type, []).append(("warm", key, op, specs))
+    jobs += list(by_type.values())
+    ws = build_worker.workers(min(build_worker.processes(), len(jobs)))
+    if not ws:
+        return False
+    if len(ws) == 1:
+        _serve(ws[0], iter(jobs))
+        return True
+    queue_ = iter(jobs)         # next() on a list iterator is atomic under the GIL
+    threads = [threading.Thread(target=_serve, args=(w, queue_), daemon=True) for w in ws[1:]]
+    for t in threads:
+        t.start()
+    _serve(ws[0], queue_)
+    for t in threads:
+        t.join()
     return True
+
+
+def _serve(w, jobs):
+    """Run ``jobs`` (lists of requests) on compile process ``w`` until none is left; a process
+    that dies leaves its remaining requests to the others (a kernel it failed on compiles here
+    later)."""
+    from jitgraph.compiler import build_stats, build_worker
+    for job in jobs:
+        for req in job:
+            try:
+                if req[0] == "kernel":
+                    reply = w.request(*req)
+                    if reply[0] == "ok":
+                        build_stats.record("compiled", reply[1])
+                else:
+                    _, key, op, specs = req
+                    if w.request("warm", op.type, dict(op.attrs), [_example(*spec) for spec in specs])[0] == "ok":
+                        build_worker.mark_warmed(key)
+            except OSError:
+                return
 
 
 def _library_steps(sched, seen):

@@ -12,13 +12,16 @@ from jitgraph.compiler.disk_cache import has_compiled
 @pytest.fixture
 def lazy_process(tmp_path, monkeypatch):
     monkeypatch.setenv("JITGRAPH_CACHE_DIR", str(tmp_path))
-    build_worker._client.clear()        # a worker for this cache dir
+    build_worker._client.clear()        # workers for this cache dir
+    build_worker._extra.clear()
     prev = config.set_compile_mode("lazy"), config.set_background(True), config.set_build_in("process")
     yield
     config.set_compile_mode(prev[0]), config.set_background(prev[1]), config.set_build_in(prev[2])
-    if build_worker._client and build_worker._client[0] is not None:
-        build_worker._client[0].close()
+    for w in build_worker._client + build_worker._extra:
+        if w is not None:
+            w.close()
     build_worker._client.clear()
+    build_worker._extra.clear()
 
 
 def _plan_sources(sess):
@@ -42,6 +45,51 @@ def test_background_build_compiles_in_the_worker_then_loads(lazy_process):
         assert all(has_compiled(src) for src in _plan_sources(sess))   # the worker wrote them
         np.testing.assert_allclose(sess.run(y, {x: xv}), want, rtol=1e-5)
         assert sess.cache_info()["compiles"] == 1
+
+
+def test_a_build_shares_its_compiles_among_compile_processes(lazy_process, monkeypatch):
+    """With ``JITGRAPH_COMPILE_PROCESSES=2`` one build's kernels and library warm-ups go to two
+    processes (each gets requests, an op type's warm-ups stay together), everything lands on
+    disk, and the compiled plan gives the reference's values."""
+    monkeypatch.setenv("JITGRAPH_COMPILE_PROCESSES", "2")
+    served = {}
+    real_req = build_worker.Worker.request
+
+    def request(self, *msg):
+        served.setdefault(id(self), []).append(msg[0] if msg[0] == "kernel" else msg[1])
+        return real_req(self, *msg)
+    monkeypatch.setattr(build_worker.Worker, "request", request)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [2, 8, 8, 3])
+        k = tf.constant(np.linspace(-1, 1, 3 * 3 * 3 * 4, dtype=np.float32).reshape(3, 3, 3, 4))
+        h = tf.nn.relu(tf.nn.conv2d(x, k, [1, 1, 1, 1], "SAME")) * 1.5 + 0.25
+        y = tf.nn.max_pool(tf.tanh(h) - tf.exp(-h), [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        z = tf.reduce_sum(tf.sigmoid(y) * 3.0, axis=[1, 2])
+    xv = np.random.default_rng(0).standard_normal((2, 8, 8, 3)).astype(np.float32)
+    with tf.Session(graph=g) as sess:
+        want = sess.run([y, z], {x: xv})                # the reference executor's first run
+        for _ in range(2):
+            sess.run([y, z], {x: xv})
+        plan_mod.wait_for_builds()
+        got = sess.run([y, z], {x: xv})
+        assert all(has_compiled(src) for src in _plan_sources(sess))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert len(served) == 2, served                      # both processes compiled something
+    warm_types = {op for ops in served.values() for op in ops if op != "kernel"}
+    assert warm_types, served
+    for op in warm_types:                                # each op type's warm-ups in one process
+        assert sum(op in ops for ops in served.values()) == 1, served
+
+
+def test_processes_leave_half_the_cpus_to_the_run(monkeypatch):
+    monkeypatch.delenv("JITGRAPH_COMPILE_PROCESSES", raising=False)
+    for cpus, want in ((1, 1), (2, 1), (4, 2), (8, 4), (64, 4)):
+        monkeypatch.setattr(build_worker.os, "sched_getaffinity", lambda pid, n=cpus: set(range(n)))
+        assert build_worker.processes() == want
+    monkeypatch.setenv("JITGRAPH_COMPILE_PROCESSES", "3")
+    assert build_worker.processes() == 3
 
 
 def test_worker_reports_errors_and_keeps_serving(lazy_process):
