@@ -1,8 +1,10 @@
 """Whole training steps of real programs, jitgraph beside TF1, each in its own process.
 
-``python -m benchmarks.programs [--programs P1] [--impls jitgraph,tf] [--steps 30] [--warmup 5]``
-prints the steady per-step time (median after warm-up) of each program under each impl, and the
-child's total seconds (graph build to last step: warm-up, compiles and waits included).  Run it
+``python -m benchmarks.programs [--programs P1] [--impls jitgraph,tf] [--steps 30] [--warmup 5]
+[--floors]`` prints the steady per-step time (median after warm-up) of each program under each
+impl, and the child's total seconds (graph build to last step: warm-up, compiles and waits
+included); ``--floors`` adds the step time its matmuls and convs need at this machine's best
+sgemm rate (``flop_floor.py``).  Run it
 with an interpreter that has both jitgraph and TensorFlow for the TF column (``tf`` is ``n/a``
 otherwise).  Children alternate ABBA over ``--passes``; every child also runs one step with
 dropout off from the shared initial values and reports its loss, which must agree across impls.
@@ -331,13 +333,32 @@ def time_program(tf, name, warmup, steps):
     return check_loss, samples
 
 
-def child(name, impl, warmup, steps):
+def _step_flops(tf, name):
+    """(matmul, conv) FLOPs of one training step of ``name`` (``benchmarks.flop_floor``)."""
+    from benchmarks import flop_floor
+    g = tf.Graph()
+    with g.as_default():
+        prog = BUILDERS[name](tf)
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        return flop_floor.count_flops(tf, sess, [prog.train, prog.loss], prog.feeds(0))
+
+
+def _sgemm_rate():
+    from benchmarks import flop_floor
+    return flop_floor.sgemm_rate()
+
+
+def child(name, impl, warmup, steps, floors=False):
     try:
         tf = load(impl)
         t0 = time.perf_counter()
         loss, samples = time_program(tf, name, warmup, steps)
         out = {"status": "ok", "loss": loss, "samples_ms": [s * 1e3 for s in samples],
                "total_s": time.perf_counter() - t0}
+        if floors and impl == "jitgraph":
+            out["flops"], out["sgemm_flops_per_s"] = _step_flops(tf, name), _sgemm_rate()
     except Exception as e:  # noqa: BLE001 - reported as n/a by the parent
         out = {"status": "n/a", "reason": f"{type(e).__name__}: {e}"[:200]}
     print("RESULT " + json.dumps(out), flush=True)
@@ -353,10 +374,13 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=5,
                     help="untimed steps first (at least; more until five in a row are steady)")
     ap.add_argument("--passes", type=int, default=2, help="children per impl, ABBA order")
+    ap.add_argument("--floors", action="store_true",
+                    help="also print each program's matmul/conv FLOPs and the step time they take at "
+                         "this machine's best sgemm rate (benchmarks/flop_floor.py)")
     ap.add_argument("--child", nargs=2, metavar=("PROGRAM", "IMPL"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
-        return child(a.child[0], a.child[1], a.warmup, a.steps)
+        return child(a.child[0], a.child[1], a.warmup, a.steps, a.floors)
     impls = a.impls.split(",")
     print(f"{'program':8} {'impl':9} {'ms/step':>9} {'min':>8} {'loss (dropout off)':>19} {'total s':>11}")
     for name in a.programs.split(","):
@@ -364,6 +388,7 @@ def main(argv=None):
         for k in range(a.passes):
             for impl in (impls if k % 2 == 0 else impls[::-1]):
                 args = ["--child", name, impl, "--steps", str(a.steps), "--warmup", str(a.warmup)]
+                args += ["--floors"] if a.floors and k == 0 else []
                 try:
                     got[impl].append(isolate.spawn("benchmarks.programs", args, "RESULT ", timeout=1200))
                 except RuntimeError as e:
@@ -380,6 +405,15 @@ def main(argv=None):
                   f"{ok[0]['total_s']:11.1f}")
         if "jitgraph" in medians and "tf" in medians:
             print(f"{name:8} jitgraph/tf = {medians['jitgraph'] / medians['tf']:.2f}  (target <= 0.5)")
+        counted = [r for r in got.get("jitgraph", []) if "flops" in r]
+        if counted:
+            (mm, conv), rate = counted[0]["flops"], counted[0]["sgemm_flops_per_s"]
+            fl = (mm + conv) / rate * 1e3
+            line = (f"{name:8} floor: matmul {mm / 1e9:.3f} + conv {conv / 1e9:.3f} GFLOP at {rate / 1e9:.0f} "
+                    f"GFLOP/s = {fl:.2f} ms")
+            if "tf" in medians:
+                line += f"; floor/tf = {fl / medians['tf']:.2f}" + (" (conv counted direct)" if conv else "")
+            print(line)
     sys.stdout.flush()
 
 
