@@ -39,10 +39,14 @@ class Compiled:
         return len(self.kernels)
 
 
-#: What ``import numba`` costs a process that has not imported it yet (0.3-0.5 s on a 2-core VM):
-#: part of the first build's cost, so a warm-cache start of a graph whose reference run is quick
-#: builds in the background too (``plan.SYNC_LOAD_RUNS``).
-NUMBA_IMPORT_S = 0.4
+#: What Numba's first use costs a process: ``import numba`` (0.2 s on a 2-core Zen 4 VM) and
+#: the start of its CPU target at the first kernel load, which imports its registries (with Numba
+#: 0.68 also SciPy's ``linalg``, for its BLAS check): 0.5-0.6 s in all. Part of the first build's
+#: cost, so a warm-cache start of a graph whose reference run is quick builds in the background
+#: too (``plan.SYNC_LOAD_RUNS``): with 0.4 s counted for the import alone, the C2 CNN loaded its
+#: 8 kernels in its second run, 0.62-0.66 s (1.1 s once), its first ten runs 0.66-0.70 s against
+#: 0.18 s with an empty cache.
+NUMBA_FIRST_USE_S = 0.6
 
 
 class Prepared:
@@ -74,7 +78,13 @@ class Prepared:
         on_disk = sum(1 for src in new if has_compiled(src))
         return (on_disk * build_stats.mean_seconds("loaded")
                 + (len(new) - on_disk) * build_stats.mean_seconds("compiled")
-                + (NUMBA_IMPORT_S if "numba" not in sys.modules else 0.0))
+                + (0.0 if numba_started() else NUMBA_FIRST_USE_S))
+
+
+def numba_started():
+    """Has Numba's CPU target loaded its registries in this process (its first kernel load or
+    compile does; ``numba.np.arraymath`` is among them)?"""
+    return "numba.np.arraymath" in sys.modules
 
 
 def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=None):

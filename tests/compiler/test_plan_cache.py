@@ -244,6 +244,22 @@ def test_lazy_tier_builds_in_the_run_under_three_reference_runs(mode, monkeypatc
         gate.set()
 
 
+def test_a_first_build_counts_numbas_start_up(monkeypatch):
+    """A process's first kernel build pays for Numba's start (import and CPU-target registries,
+    ~0.6 s): ``expected_build_seconds`` adds ``NUMBA_FIRST_USE_S`` until Numba has started, so a
+    warm-cache start of a graph with quick reference runs loads in the background instead of
+    stalling its second run."""
+    from jitgraph.compiler import build_stats, disk_cache, pipeline
+    prep = pipeline.Prepared(sources={"k1": ("source one", None), "k2": ("source two", None)})
+    monkeypatch.setattr(disk_cache, "is_loaded", lambda src: False)
+    monkeypatch.setattr(disk_cache, "has_compiled", lambda src: True)
+    load = build_stats.mean_seconds("loaded")
+    monkeypatch.setattr(pipeline, "numba_started", lambda: False)
+    assert prep.expected_build_seconds() == pytest.approx(2 * load + pipeline.NUMBA_FIRST_USE_S)
+    monkeypatch.setattr(pipeline, "numba_started", lambda: True)
+    assert prep.expected_build_seconds() == pytest.approx(2 * load)
+
+
 def test_background_builds_run_with_a_short_switch_interval():
     """Loading kernels releases and retakes the GIL thousands of times; beside a thread running
     reference steps each retake waited up to the default 5 ms (a warm C2 CNN start swapped in after
