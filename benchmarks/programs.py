@@ -21,6 +21,7 @@ sentence classifier, P10 the classic word2vec example, on random data of their s
 """
 import argparse
 import collections
+import contextlib
 import json
 import os
 import statistics
@@ -300,15 +301,22 @@ def _steady(recent):
     return len(recent) == 5 and max(recent) <= 1.3 * min(recent)
 
 
-def time_program(tf, name, warmup, steps):
-    """(first-step loss with dropout off, per-step seconds after at least ``warmup`` steps and
-    until the times are steady)."""
+@contextlib.contextmanager
+def _initialized(tf, name):
+    """``(session, Program)`` of program ``name`` on a graph of its own, variables initialized."""
     g = tf.Graph()
     with g.as_default():
         prog = BUILDERS[name](tf)
         init = tf.global_variables_initializer()
     with tf.Session(graph=g) as sess:
         sess.run(init)
+        yield sess, prog
+
+
+def time_program(tf, name, warmup, steps):
+    """(first-step loss with dropout off, per-step seconds after at least ``warmup`` steps and
+    until the times are steady)."""
+    with _initialized(tf, name) as (sess, prog):
         check_loss = float(sess.run(prog.loss, prog.check_feeds))
         fetch = [prog.train, prog.loss]
         recent, i = [], 0
@@ -336,12 +344,7 @@ def time_program(tf, name, warmup, steps):
 def _step_flops(tf, name):
     """(matmul, conv) FLOPs of one training step of ``name`` (``benchmarks.flop_floor``)."""
     from benchmarks import flop_floor
-    g = tf.Graph()
-    with g.as_default():
-        prog = BUILDERS[name](tf)
-        init = tf.global_variables_initializer()
-    with tf.Session(graph=g) as sess:
-        sess.run(init)
+    with _initialized(tf, name) as (sess, prog):
         return flop_floor.count_flops(tf, sess, [prog.train, prog.loss], prog.feeds(0))
 
 
