@@ -273,9 +273,6 @@ def precompile(prep):
     ws = build_worker.workers(min(build_worker.processes(), len(jobs)))
     if not ws:
         return False
-    if len(ws) == 1:
-        _serve(ws[0], iter(jobs))
-        return True
     queue_ = iter(jobs)         # next() on a list iterator is atomic under the GIL
     threads = [threading.Thread(target=_serve, args=(w, queue_), daemon=True) for w in ws[1:]]
     for t in threads:
