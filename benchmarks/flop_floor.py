@@ -44,7 +44,7 @@ def _op_flops(op, args, result):
     return 0, 0
 
 
-def count_flops(tf, sess, fetch, feed):
+def count_flops(sess, fetch, feed):
     """(matmul FLOPs, conv FLOPs) of one ``sess.run(fetch, feed)``, run on the reference executor
     (which executes every op one by one); the run changes the session's variables like any step."""
     from jitgraph.compiler import config

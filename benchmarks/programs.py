@@ -4,10 +4,10 @@
 [--floors]`` prints the steady per-step time (median after warm-up) of each program under each
 impl, and the child's total seconds (graph build to last step: warm-up, compiles and waits
 included); ``--floors`` adds the step time its matmuls and convs need at this machine's best
-sgemm rate (``flop_floor.py``).  Run it
-with an interpreter that has both jitgraph and TensorFlow for the TF column (``tf`` is ``n/a``
-otherwise).  Children alternate ABBA over ``--passes``; every child also runs one step with
-dropout off from the shared initial values and reports its loss, which must agree across impls.
+sgemm rate (``flop_floor.py``).  Run it with an interpreter that has both jitgraph and TensorFlow
+for the TF column (``tf`` is ``n/a`` otherwise).  Children alternate ABBA over ``--passes``;
+every child also runs one step with dropout off from the shared initial values and reports its
+loss, which must agree across impls.
 
 Builders take the ``tf`` module, so one function builds the graph for ``tf = jitgraph`` and for
 ``tf = tensorflow.compat.v1`` (as ``benchmarks/workloads.py`` does).
@@ -345,12 +345,7 @@ def _step_flops(tf, name):
     """(matmul, conv) FLOPs of one training step of ``name`` (``benchmarks.flop_floor``)."""
     from benchmarks import flop_floor
     with _initialized(tf, name) as (sess, prog):
-        return flop_floor.count_flops(tf, sess, [prog.train, prog.loss], prog.feeds(0))
-
-
-def _sgemm_rate():
-    from benchmarks import flop_floor
-    return flop_floor.sgemm_rate()
+        return flop_floor.count_flops(sess, [prog.train, prog.loss], prog.feeds(0))
 
 
 def child(name, impl, warmup, steps, floors=False):
@@ -361,7 +356,8 @@ def child(name, impl, warmup, steps, floors=False):
         out = {"status": "ok", "loss": loss, "samples_ms": [s * 1e3 for s in samples],
                "total_s": time.perf_counter() - t0}
         if floors and impl == "jitgraph":
-            out["flops"], out["sgemm_flops_per_s"] = _step_flops(tf, name), _sgemm_rate()
+            from benchmarks import flop_floor
+            out["flops"], out["sgemm_flops_per_s"] = _step_flops(tf, name), flop_floor.sgemm_rate()
     except Exception as e:  # noqa: BLE001 - reported as n/a by the parent
         out = {"status": "n/a", "reason": f"{type(e).__name__}: {e}"[:200]}
     print("RESULT " + json.dumps(out), flush=True)

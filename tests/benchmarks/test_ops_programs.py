@@ -67,7 +67,7 @@ def test_flop_floor_counts_each_product_of_a_training_step_once():
         init = tf.global_variables_initializer()
     with tf.Session(graph=g) as sess:
         sess.run(init)
-        mm, conv = flop_floor.count_flops(tf, sess, [train, loss], {x: np.ones((4, 6, 6, 2), np.float32)})
+        mm, conv = flop_floor.count_flops(sess, [train, loss], {x: np.ones((4, 6, 6, 2), np.float32)})
     loop = 3 * 2 * 4 * 7 * 7
     # forward matmul, its two gradients; the loop's 3 products forward and 3 gradients of a
     assert mm == 3 * (2 * 4 * 180 * 7) + 2 * loop
