@@ -232,10 +232,11 @@ def _forward_pending(op):
 
 
 def _beside_compile(ctx, op, args):
-    """The reference loop, its BLAS a thread short (``blas.spare_core``) while the compile process
-    works: with both of a 2-core machine's BLAS threads, P6's steps took 90-150 ms beside it
-    instead of ~40."""
-    with blas.spare_core():
+    """The reference loop, its BLAS a thread short per compile process (``blas.spare_core``) while
+    they work: with both of a 2-core machine's BLAS threads, P6's steps took 90-150 ms beside the
+    compile process instead of ~40."""
+    from jitgraph.compiler import build_worker
+    with blas.spare_core(build_worker.processes()):
         return op.op_def.run(ctx, op, args)
 
 

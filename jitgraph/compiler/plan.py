@@ -18,8 +18,8 @@ Tiering (``config.compile_mode()``):
   ``E <= min(SYNC_LOAD_S, 50 R)``: a warm start waits for its load instead of stretching it. Otherwise the
   build goes to a background thread and runs keep using the reference executor until the
   compiled runner swaps in; no run waits for Numba. Those reference runs hold the BLAS at one
-  thread fewer (``blas.spare_core``), leaving a core to the compile process: a cold start of P1
-  on two cores ran compiled from 15.7 s instead of 22 s, and its first 100 steps took 17.9 s
+  thread fewer per compile process (``blas.spare_core``), leaving them their cores: a cold start
+  of P1 on two cores ran compiled from 15.7 s instead of 22 s, and its first 100 steps took 17.9 s
   instead of 24.4 s (P8's first 400: 21 s instead of 31 s). ``JITGRAPH_BACKGROUND=0`` builds
   synchronously on the second run instead.
   ``eager``: build on the first run, synchronously (tests and benchmarks).
@@ -112,12 +112,14 @@ class Plan:
 
     def _run_reference(self, key, state, feeds):
         """A reference run; the first of a signature is timed and records the values' shapes.
-        While a background build compiles, the run leaves it a core (``blas.spare_core``)."""
+        While a background build compiles, the run leaves a core to each of its compile processes
+        (``blas.spare_core``)."""
         if key in self._ref_seconds:
             if not _builder.busy():
                 return self.reference().run(state, feeds)
+            from jitgraph.compiler.build_worker import processes
             from jitgraph.kernels.blas import spare_core
-            with spare_core():
+            with spare_core(processes()):
                 return self.reference().run(state, feeds)
         seen = self._seen_shapes.setdefault(key, {})
         t0 = time.perf_counter()

@@ -238,10 +238,10 @@ def owned():
 
 
 @contextlib.contextmanager
-def spare_core():
-    """Hold the BLAS at one thread fewer than it has (at least one) for the block, on the main
-    thread when no thread ``owned`` it: a reference run beside a background build leaves a core to
-    the compile process. (A cold start of P1 on two cores: the compiled steps began after
+def spare_core(cores=1):
+    """Hold the BLAS at ``cores`` threads fewer than it has (at least one) for the block, on the
+    main thread when no thread ``owned`` it: a reference run beside a background build leaves a
+    core to each compile process. (A cold start of P1 on two cores: the compiled steps began after
     15.6-15.8 s instead of 21.9-22.4 s, and the reference steps before them ran faster too, the
     BLAS's second thread no longer fighting the compiler for the core.)"""
     if threading.current_thread() is not threading.main_thread() or _Owner.thread is not None:
@@ -251,7 +251,7 @@ def spare_core():
     counts = [c.get_num_threads() for c in libs]
     for c, n in zip(libs, counts):
         if n > 1:
-            c.set_num_threads(n - 1)
+            c.set_num_threads(max(1, n - cores))
     try:
         yield
     finally:

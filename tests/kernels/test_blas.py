@@ -55,6 +55,24 @@ def test_spare_core_holds_one_thread_fewer_and_restores(two_blas_threads):
     assert _live_threads() == 2
 
 
+def test_spare_core_leaves_a_core_to_each_compile_process():
+    libs = blas._Blas.setup()
+    if not libs:
+        pytest.skip("threadpoolctl finds no BLAS here")
+    before = _live_threads()
+    for c in libs:
+        c.set_num_threads(4)
+    try:
+        with blas.spare_core(2):
+            assert _live_threads() == 2
+        with blas.spare_core(8):               # at least one
+            assert _live_threads() == 1
+        assert _live_threads() == 4
+    finally:
+        for c in libs:
+            c.set_num_threads(before)
+
+
 def test_spare_core_changes_nothing_off_the_main_thread_or_when_owned(two_blas_threads):
     seen = []
 
