@@ -1,6 +1,7 @@
 """``kernels.blas``: ``owned`` holds the BLAS at one thread for jitgraph's own threads (nested and
 concurrent blocks share one count), and ``matmul.gemm`` runs blocks on the workers inside it."""
 
+import contextlib
 import threading
 
 import numpy as np
@@ -13,17 +14,26 @@ def _live_threads():
     return min([c.get_num_threads() for c in blas._Blas.setup()] or [1])
 
 
-@pytest.fixture
-def two_blas_threads():
+@contextlib.contextmanager
+def _blas_threads(n):
+    """The BLAS at ``n`` threads for the block (the test skips where threadpoolctl finds none)."""
     libs = blas._Blas.setup()
     if not libs:
         pytest.skip("threadpoolctl finds no BLAS here")
     before = _live_threads()
     for c in libs:
-        c.set_num_threads(2)
-    yield
-    for c in libs:
-        c.set_num_threads(before)
+        c.set_num_threads(n)
+    try:
+        yield
+    finally:
+        for c in libs:
+            c.set_num_threads(before)
+
+
+@pytest.fixture
+def two_blas_threads():
+    with _blas_threads(2):
+        yield
 
 
 def test_owned_holds_one_thread_and_restores(two_blas_threads):
@@ -56,21 +66,12 @@ def test_spare_core_holds_one_thread_fewer_and_restores(two_blas_threads):
 
 
 def test_spare_core_leaves_a_core_to_each_compile_process():
-    libs = blas._Blas.setup()
-    if not libs:
-        pytest.skip("threadpoolctl finds no BLAS here")
-    before = _live_threads()
-    for c in libs:
-        c.set_num_threads(4)
-    try:
+    with _blas_threads(4):
         with blas.spare_core(2):
             assert _live_threads() == 2
         with blas.spare_core(8):               # at least one
             assert _live_threads() == 1
         assert _live_threads() == 4
-    finally:
-        for c in libs:
-            c.set_num_threads(before)
 
 
 def test_spare_core_changes_nothing_off_the_main_thread_or_when_owned(two_blas_threads):
