@@ -30,6 +30,8 @@ types a 0-d array argument on its slow path (~0.25 us more per argument and call
 which is most of a tiny plan's run time. The runner passes ``x.reshape(1)`` views (see runner.py).
 """
 
+import re
+
 from jitgraph.compiler import chunked_kernels, fastmath, lowering
 
 # Kernel fast-math flags: fastmath.py's set minus 'afn' and 'arcp'. With those two, LLVM turns
@@ -349,6 +351,29 @@ def group_source(form, parts):
             + f"def kernel({', '.join(f'a{i}' for i in range(len(operands)))}):\n" + "".join(calls)
             + "    return 0\n")
     return text, operands
+
+
+def chain_source(form, link, out, parts):
+    """The module of a ``chains`` run: the form's kernel ``form`` with its body run ``parts`` times,
+    operand ``a<link>`` read and ``a<out>`` written through ``jg_src``/``jg_dst``: the chain's input
+    and two buffers of its own in the first pass, those buffers and its output in the last."""
+    head, sep, tail = form.rpartition("def kernel(")
+    sig, _, body = tail.partition(":\n")
+    lines = body.rstrip("\n").split("\n")
+    assert lines[-1] == "    return 0", "a kernel's source ends with its return"
+    rename = [(re.compile(rf"\ba{link}(f?)\b"), r"jg_src\1"), (re.compile(rf"\ba{out}(f?)\b"), r"jg_dst\1")]
+
+    def renamed(ln):
+        for pat, rep in rename:
+            ln = pat.sub(rep, ln)
+        return ln
+    loop = [f"jg_b0 = np.empty_like(a{out})",
+            f"jg_b1 = np.empty_like(a{out})",
+            f"for jg_part in range({parts}):",
+            f"    jg_src = a{link} if jg_part == 0 else (jg_b0 if jg_part % 2 == 1 else jg_b1)",
+            f"    jg_dst = a{out} if jg_part == {parts - 1} else (jg_b0 if jg_part % 2 == 0 else jg_b1)"]
+    text = "".join(f"    {ln}\n" for ln in loop) + "".join(f"    {renamed(ln)}\n" for ln in lines[:-1])
+    return head + sep + sig + ":\n" + text + "    return 0\n"
 
 
 def _static_elements(space):

@@ -18,7 +18,8 @@ MAX_MEMBERS = 64
 MAX_OPERANDS = 64
 # Inlined transcendental helpers (tanh, exp, log, sigmoid) per kernel. LLVM's time grows faster
 # than linearly with the loop body: a chain of 2 / 4 / 8 / 16 inlined tanh compiled in 0.5 / 0.9 /
-# 2.8 / 12 s. Capping them also cuts long chains into equal segments, which compile once.
+# 2.8 / 12 s. Capping them also cuts long chains into equal segments, which compile once (and
+# ``chains`` runs as one launch).
 MAX_HELPERS = 4
 
 

@@ -107,6 +107,12 @@ def multi_apply(ops, kernels, kernel_of, shapes, fetch_tensors):
             g.text = host[g.form[0]].text
             g.operands = codegen.Operands(g.part_operands[0])
             g.operands.entry = "part"
+    return replace_grouped(kernels, kernel_of, groups, index)
+
+
+def replace_grouped(kernels, kernel_of, groups, index):
+    """``(kernels, kernel_of)`` with each group in the place of its first member and its members'
+    ops mapped to it (new containers). Linear in the kernels and the groups' ops."""
     grouped = {id(p): g for g in groups for p in g.parts}
     out, placed = [], set()
     for k in kernels:
@@ -130,15 +136,20 @@ def _joinable(g, k):
 
 
 def _form(k, shapes, consumers, fetched):
-    """``(key, source)`` of a candidate kernel, else None (its operands go to ``k._mta_operands``):
-    the key is its codegen source and the dtype and rank of each operand (what its compiled
-    signature depends on)."""
+    """``kernel_form`` of an update kernel (one that writes a variable), else None."""
+    if not any(w for op in k.ops for _, w in var_accesses(op)):
+        return None   # not an update: a chain of layers has no independent same-form kernels
+    return kernel_form(k, shapes, consumers, fetched)
+
+
+def kernel_form(k, shapes, consumers, fetched):
+    """``(key, source)`` of a kernel that can share a launch, else None (its operands go to
+    ``k._mta_operands``): static space, no reduction. The key is its codegen source and the dtype
+    and rank of each operand (what its compiled signature depends on)."""
     if getattr(k, "variance", None) or not all(isinstance(d, int) for d in k.space):
         return None
     if any(op.op_def.kind == "reduction" for op in k.ops):
         return None
-    if not any(w for op in k.ops for _, w in var_accesses(op)):
-        return None   # not an update: a chain of layers has no independent same-form kernels
     step = KernelStep(k)
     _operands(step, consumers, fetched)
     var_shapes = {v: var_shape(v) for v in step.vars}

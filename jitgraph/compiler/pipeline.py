@@ -1,7 +1,7 @@
 """The compiler pipeline, top to bottom: one function naming every pass in order.
 
-    prune → order → simplify → pool_taps → shapes → glue → views → fuse → rewrite → multi → schedule
-    → codegen → compile → runner
+    prune → order → simplify → pool_taps → shapes → glue → views → fuse → rewrite → multi → chains
+    → schedule → codegen → compile → runner
 
 ``compile_plan`` turns (fetches, targets, feeds, feed signature) into a ``run(state, feeds)``
 function. ``JITGRAPH_DEBUG=1`` prints each pass's time, ``=2`` also the IR after each pass,
@@ -13,6 +13,7 @@ import threading
 import time
 
 from jitgraph.compiler import codegen, config
+from jitgraph.compiler.chains import chain_launches
 from jitgraph.compiler.fuse import fuse
 from jitgraph.compiler.glue import glue
 from jitgraph.compiler.order import order, var_accesses
@@ -118,6 +119,7 @@ def prepare_plan(fetch_tensors, targets, feed_tensors, signature, feed_values=No
     written = {v for op in ops for v, w in var_accesses(op) if w}
     kernels, kernel_of = p("rewrite", one_pass_variance, kernels, kernel_of, written)
     grouped, grouped_of = p("multi", multi_apply, ops, kernels, kernel_of, shapes, fetch_tensors)
+    grouped, grouped_of = p("chains", chain_launches, ops, grouped, grouped_of, shapes, fetch_tensors)
     kernel_probe.update(kernel_of)   # (the same ops either way: names only ask whether an op is fused)
     try:
         sched = p("schedule", schedule, ops, deps, grouped, grouped_of, shapes, guards, fetch_tensors,

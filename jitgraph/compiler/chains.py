@@ -1,0 +1,117 @@
+"""chains: a run of same-form kernels, each reading the one before it, as one launch.
+
+Before: kernels from ``fuse`` (and ``multi_apply``'s groups). ``fuse`` caps the inlined
+transcendental helpers per kernel (``MAX_HELPERS``: LLVM's time grows faster than the loop body),
+so a long elementwise chain becomes many byte-equal kernels, one launch each: C2's chain3000
+(1,000 x ``tanh(y) * a + b``) runs 250 kernels of four tanh, and each launch costs ~0.4 us of
+Numba dispatch and Python on top of its ~2 us of work.
+After: such a run is one ``Chain``: the form's kernel with an outer loop that runs its loop nest
+once per part, reading the chain's input in the first pass, writing the chain's output in the
+last and two buffers of its own in between (codegen's ``chain_source``). Every element goes
+through the same code as in separate launches, so values are identical.
+
+A kernel ``k`` continues the chain whose last part is ``prev`` when:
+  - both are pure elementwise kernels of one form (``multi_apply.kernel_form``: codegen source,
+    dtype and rank of each operand), over a static space, one thread, no variable operand, one
+    output of the space's shape;
+  - ``k``'s operands are ``prev``'s except its output and, at the chain's input position, ``prev``'s
+    output, which nothing else reads and no one fetches (the other operands are the same
+    tensors: the shared constants of the chain);
+  - the union stays convex (``fuse``'s bitsets, as ``multi_apply`` checks).
+Runs shorter than ``MIN_PARTS`` stay separate launches.
+
+Cost: one codegen per candidate kernel (linear in its size), then per kernel one lookup per
+input and one operand-list comparison: linear in the graph, plus the word-parallel bitset
+operations ``fuse`` already pays (n*n/64 machine words).
+"""
+
+from jitgraph.compiler import codegen
+from jitgraph.compiler.multi_apply import Group, kernel_form, replace_grouped
+
+# Shorter runs are not worth a module of their own (~0.5 s of compile for ~0.4 us a launch).
+MIN_PARTS = 3
+
+
+class Chain(Group):
+    """Same-form kernels run in sequence by one launch, part ``p + 1`` reading part ``p``'s
+    output at operand position ``link``; ``out`` is the form's output position."""
+
+    def __init__(self, first, form, link, out):
+        super().__init__(first, form)
+        self.link, self.out = link, out
+
+    def __repr__(self):
+        return f"Chain({len(self.parts)} x {self.parts[0]!r})"
+
+
+def chain_launches(ops, kernels, kernel_of, shapes, fetch_tensors):
+    """Return ``(kernels, kernel_of)`` with every run of at least ``MIN_PARTS`` chained same-form
+    kernels replaced by one ``Chain`` (new containers; the inputs are left as they were)."""
+    index = {op: i for i, op in enumerate(ops)}
+    consumers = {}
+    for op in ops:
+        for t in op.inputs:
+            consumers.setdefault(t, []).append(op)
+    fetched = set(fetch_tensors)
+    open_chain = {}          # the output of a chain's last part -> that chain
+    chains = []
+    for k in sorted(kernels, key=lambda k: index[k.ops[0]]):
+        cand = _candidate(k, shapes, consumers, fetched)
+        if cand is None:
+            continue
+        form, out = cand
+        operands = k._mta_operands
+        for j, (kind, t) in enumerate(operands):
+            c = open_chain.get(t) if kind == "in" else None
+            if (c is not None and c.form[0] == form[0] and c.link in (None, j)
+                    and _follows(c, k, j, out, consumers, fetched)):
+                del open_chain[t]
+                c.add(k)
+                c.link = j
+                break
+        else:
+            c = Chain(k, form, None, out)
+            chains.append(c)
+        open_chain[operands[out][1]] = c
+    chains = [c for c in chains if len(c.parts) >= MIN_PARTS]
+    if not chains:
+        return kernels, kernel_of
+    for c in chains:
+        operands = codegen.Operands(c.part_operands[0])
+        operands[c.out] = c.part_operands[-1][c.out]
+        c.operands = operands
+        c.text = codegen.chain_source(c.form[1], c.link, c.out, len(c.parts))
+    return replace_grouped(kernels, kernel_of, chains, index)
+
+
+def _candidate(k, shapes, consumers, fetched):
+    """``(form, output position)`` of a kernel that can be a part of a chain, else None."""
+    if any(op.op_def.kind != "elementwise" for op in k.ops):
+        return None
+    form = kernel_form(k, shapes, consumers, fetched)
+    if form is None or "parallel=True" in form[1]:
+        return None
+    operands = k._mta_operands
+    outs = [i for i, (kind, _) in enumerate(operands) if kind != "in"]
+    if len(outs) != 1 or operands[outs[0]][0] != "out":
+        return None
+    if tuple(shapes[operands[outs[0]][1]]) != tuple(k.space):
+        return None
+    return form, outs[0]
+
+
+def _follows(chain, k, j, out, consumers, fetched):
+    """Does ``k`` read the chain's last output at position ``j`` and otherwise the same operands,
+    with that output read by ``k`` alone and not fetched, and the union convex? (One form: the
+    operand at ``j`` is indexed as a full-size one in every part, so the chain's input, its
+    output and the buffers between have one shape.)"""
+    prev, ops = chain.part_operands[-1], k._mta_operands
+    t = prev[out][1]
+    if len(ops) != len(prev) or prev[j][0] != "in" or t in fetched:
+        return False
+    if any(a != b for i, (a, b) in enumerate(zip(prev, ops)) if i not in (j, out)):
+        return False
+    inside = set(k.ops)
+    if not all(c in inside for c in consumers.get(t, ())):
+        return False
+    return not ((chain.anc | k.anc) & (chain.desc | k.desc) & ~(chain.members | k.members))
