@@ -121,6 +121,10 @@ def _op_shapes(op, shapes, guards, producer_name):
         if src is not None and len(src) == 4:
             half = (src[0],) + tuple(d // 2 if isinstance(d, int) else None for d in src[1:3]) + (src[3],)
             return [_merge_static(t, half, producer_name) for t in op.outputs]
+    if typ in XENT:
+        per_example = _cross_entropy(op, shape_of, guards)
+        if per_example is not None:
+            return [_merge_static(t, d, producer_name) for t, d in zip(op.outputs, per_example)]
     if typ in _LAYOUT and op.inputs and len(op.outputs) == 1:
         src = shape_of(op.inputs[0])
         derived = _LAYOUT[typ](op, src, shape_of) if src is not None else None
@@ -209,6 +213,23 @@ def _pool_grad_taps(op, src, shape_of):
     if len(src) != 4:
         return None
     return (src[0],) + tuple(2 * d if isinstance(d, int) else None for d in src[1:3]) + (src[3],)
+
+
+XENT = {"SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits"}
+
+
+def _cross_entropy(op, shape_of, guards):
+    """The loss and the backprop of a cross-entropy ``(labels, logits)``: the backprop is the labels
+    broadcast against the logits (the logits alone for sparse labels), the loss that without the
+    class axis. Without this rule both got fresh symbols, so the gradient glue of ``logits = x @ w
+    + b`` (``SumToShape(XentGrad, Shape(x @ w))``) could not be shown to be the identity: two NumPy
+    steps a run in every classifier with a ``None`` batch."""
+    labels, logits = shape_of(op.inputs[0]), shape_of(op.inputs[1])
+    full = logits if op.type.startswith("Sparse") else broadcast(labels, logits, op, guards)
+    if not full:
+        return None
+    axis = op.get_attr("axis") % len(full)
+    return full[:axis] + full[axis + 1:], full
 
 
 _LAYOUT = {"Transpose": _transpose, "ExpandDims": _expand_dims, "Squeeze": _squeeze, "Reshape": _reshape,

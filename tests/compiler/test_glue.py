@@ -38,6 +38,34 @@ def test_bias_layer_gradients_need_no_sum_to_shape(g):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_classifiers_logit_gradient_needs_no_sum_to_shape(g, sparse):
+    """``softmax_cross_entropy(logits = x @ w + b)`` with a ``None`` batch: the cross-entropy's
+    outputs have the logits' batch (``shapes._cross_entropy``), so the bias gradient's
+    ``SumToShape`` to ``Shape(x @ w)`` is the identity."""
+    x = tf.placeholder(tf.float32, [None, 6])
+    w = tf.Variable(np.linspace(-1, 1, 24, dtype=np.float32).reshape(6, 4))
+    logits = tf.matmul(x, w) + tf.Variable(np.full(4, 0.1, np.float32))
+    if sparse:
+        y = tf.placeholder(tf.int32, [None])
+        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+        yv = np.array([0, 3, 1, 2, 3], np.int32)
+    else:
+        y = tf.placeholder(tf.float32, [None, 4])
+        loss = tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits)
+        yv = np.eye(4, dtype=np.float32)[[0, 3, 1, 2, 3]]
+    grads = tf.gradients(tf.reduce_mean(loss), [w, x])
+    init = tf.global_variables_initializer()
+    feeds = {x: np.random.default_rng(0).standard_normal((5, 6)).astype(np.float32), y: yv}
+    with tf.Session() as sess:
+        sess.run(init)
+        got = sess.run(grads, feeds)
+        types = _numpy_types(_steps(sess))
+    assert "SumToShape" not in types, types
+    for a, b in zip(got, _reference(g, grads, feeds, init)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_a_real_broadcast_keeps_its_sum(g):
     x = tf.placeholder(tf.float32, [None, 1])
     y = tf.placeholder(tf.float32, [None, 3])
