@@ -86,8 +86,8 @@ def chain_launches(ops, kernels, kernel_of, shapes, fetch_tensors):
 
 def _candidate(k, shapes, consumers, fetched):
     """``(form, output position)`` of a kernel that can be a part of a chain, else None."""
-    if any(op.op_def.kind != "elementwise" for op in k.ops):
-        return None
+    if getattr(k, "parts", None) or any(op.op_def.kind != "elementwise" for op in k.ops):
+        return None   # (a multi_apply group: its updates are no elementwise ops either)
     form = kernel_form(k, shapes, consumers, fetched)
     if form is None or "parallel=True" in form[1]:
         return None
