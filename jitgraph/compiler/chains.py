@@ -26,7 +26,7 @@ operations ``fuse`` already pays (n*n/64 machine words).
 """
 
 from jitgraph.compiler import codegen
-from jitgraph.compiler.multi_apply import Group, kernel_form, replace_grouped
+from jitgraph.compiler.multi_apply import Group, graph_maps, kernel_form, replace_grouped
 
 # Shorter runs are not worth a module of their own (~0.5 s of compile for ~0.4 us a launch).
 MIN_PARTS = 3
@@ -47,12 +47,7 @@ class Chain(Group):
 def chain_launches(ops, kernels, kernel_of, shapes, fetch_tensors):
     """Return ``(kernels, kernel_of)`` with every run of at least ``MIN_PARTS`` chained same-form
     kernels replaced by one ``Chain`` (new containers; the inputs are left as they were)."""
-    index = {op: i for i, op in enumerate(ops)}
-    consumers = {}
-    for op in ops:
-        for t in op.inputs:
-            consumers.setdefault(t, []).append(op)
-    fetched = set(fetch_tensors)
+    index, consumers, fetched = graph_maps(ops, fetch_tensors)
     open_chain = {}          # the output of a chain's last part -> that chain
     chains = []
     for k in sorted(kernels, key=lambda k: index[k.ops[0]]):

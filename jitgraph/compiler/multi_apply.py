@@ -37,6 +37,7 @@ bitset cost ``fuse`` already pays.
 from jitgraph.compiler import codegen, config
 from jitgraph.compiler.fuse import Kernel
 from jitgraph.compiler.order import var_accesses
+from jitgraph.compiler.remap import _consumers
 from jitgraph.compiler.schedule import KernelStep, _operands
 from jitgraph.compiler.shapes import var_shape
 
@@ -76,12 +77,7 @@ def multi_apply(ops, kernels, kernel_of, shapes, fetch_tensors):
     the inputs are left as they were, so a caller can still schedule the ungrouped kernels).
     A kernel left alone whose form has a group runs that group's module's ``part`` (a one-member
     ``Group`` with ``entry = "part"``): the form compiles once."""
-    index = {op: i for i, op in enumerate(ops)}
-    consumers = {}
-    for op in ops:
-        for t in op.inputs:
-            consumers.setdefault(t, []).append(op)
-    fetched = set(fetch_tensors)
+    index, consumers, fetched = graph_maps(ops, fetch_tensors)
     open_group = {}            # form -> the group a next kernel of that form may join
     host = {}                  # form -> its first group of several members
     groups = []
@@ -108,6 +104,11 @@ def multi_apply(ops, kernels, kernel_of, shapes, fetch_tensors):
             g.operands = codegen.Operands(g.part_operands[0])
             g.operands.entry = "part"
     return replace_grouped(kernels, kernel_of, groups, index)
+
+
+def graph_maps(ops, fetch_tensors):
+    """``(index, consumers, fetched)``: each op's position, each tensor's readers, the fetches."""
+    return {op: i for i, op in enumerate(ops)}, _consumers(ops)[0], set(fetch_tensors)
 
 
 def replace_grouped(kernels, kernel_of, groups, index):
