@@ -34,11 +34,12 @@ MIN_PARTS = 3
 
 class Chain(Group):
     """Same-form kernels run in sequence by one launch, part ``p + 1`` reading part ``p``'s
-    output at operand position ``link``; ``out`` is the form's output position."""
+    output at operand position ``link`` (None until a second part joins); ``out`` is the form's
+    output position."""
 
-    def __init__(self, first, form, link, out):
+    def __init__(self, first, form, out):
         super().__init__(first, form)
-        self.link, self.out = link, out
+        self.link, self.out = None, out
 
     def __repr__(self):
         return f"Chain({len(self.parts)} x {self.parts[0]!r})"
@@ -65,7 +66,7 @@ def chain_launches(ops, kernels, kernel_of, shapes, fetch_tensors):
                 c.link = j
                 break
         else:
-            c = Chain(k, form, None, out)
+            c = Chain(k, form, out)
             chains.append(c)
         open_chain[operands[out][1]] = c
     chains = [c for c in chains if len(c.parts) >= MIN_PARTS]
