@@ -2,7 +2,6 @@
 TensorArrays as dense buffers and written masks, variable buffers, stacks of the tape), the call,
 and the op's outputs built back; a run-time check that fails hands the run to the reference."""
 
-import os
 import threading
 import time
 
@@ -30,37 +29,6 @@ def _ta_elem_shape(v):
         return np.shape(first)
     s = v.element_shape
     return tuple(s) if s is not None and all(d is not None for d in s) else None
-
-
-# The BLAS that np.dot calls in Numba code (SciPy's, not NumPy's) is set to one thread when the first
-# native loop runs (large products are split with a chunk worker instead, ``kernels/loop_gemm.py``):
-# loop matmuls are small ([32, 192] x [192, 512] in W7), and a multi-threaded OpenBLAS forks and
-# joins on every call; on a shared 2-core machine that made W7's step 1.4 s
-# instead of 57 ms. ``JITGRAPH_LOOP_BLAS_THREADS`` sets the count (0: leave the BLAS as it is).
-_BLAS_THREADS = int(os.environ.get("JITGRAPH_LOOP_BLAS_THREADS", "1"))
-_blas_libs = []
-
-
-def _loop_blas():
-    if not _blas_libs and threading.current_thread() is not threading.main_thread():
-        # OpenBLAS ignores a count set from another thread, and the main thread's after it while
-        # that thread lives (``kernels.blas.owned``, where NumPy's BLAS stayed at 2 threads that
-        # way): a loop first run by the background builder must not set it. The main thread's
-        # first loop does.
-        return []
-    if not _blas_libs:
-        libs = []
-        if _BLAS_THREADS > 0:
-            try:
-                from threadpoolctl import ThreadpoolController
-                libs = [c for c in ThreadpoolController().lib_controllers
-                        if c.user_api == "blas" and "scipy" in c.filepath.replace("\\", "/").split("/")[-2]]
-            except Exception:   # noqa: BLE001 - threadpoolctl is optional
-                libs = []
-        for c in libs:   # once: switching OpenBLAS's thread count per call costs more than it saves
-            c.set_num_threads(_BLAS_THREADS)
-        _blas_libs.append(libs)
-    return _blas_libs[0]
 
 
 # ---- running -------------------------------------------------------------------------------------
@@ -134,7 +102,7 @@ class Runner:
                 return _beside_compile(ctx, op, args)
             if par is not None:                       # runs natively now: lend the helper
                 par = call[par_at] = _lend_helper()
-        _loop_blas()
+        blas.hold_numba_blas()
         try:
             if self.first:   # Numba compiles (or loads from its disk cache) on the first call
                 t0 = time.perf_counter()
@@ -252,7 +220,7 @@ def _lend_helper():
     (``kernels/loop_gemm.py``); with one BLAS thread there is no worker and none is shared, nor
     where ``JITGRAPH_LOOP_BLAS_THREADS`` gives the loops' BLAS threads of its own."""
     par = loop_gemm.new_mailbox()
-    if _BLAS_THREADS != 1:        # the loops' BLAS runs its own threads: no helpers beside them
+    if blas.NUMBA_BLAS_THREADS != 1:   # the loops' BLAS runs its own threads: no helpers beside them
         return par
     par[loop_gemm.GEN] = 1        # before the helpers read it
     par[loop_gemm.HELPERS] = blas.lend(loop_gemm.helper, par, 1, most=loop_gemm.MAX_HELPERS)

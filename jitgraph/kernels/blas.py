@@ -300,6 +300,26 @@ def lend(fn, *args, most=None):
     return max(lent, 0)
 
 
+def lent_slots(nchunks):
+    """How many threads a lent native call (``run_lent``) of ``nchunks`` chunks may run on: the
+    scratch slots to give it."""
+    return max(1, min(blas_threads(), nchunks))
+
+
+def run_lent(kernel, args, slots):
+    """``kernel(*args, 1)`` here and ``kernel(*args, 0)`` on ``slots - 1`` other threads, which share
+    its chunks through counters in ``args`` (``winograd_jit.conv_chunks``): the chunk workers, or,
+    when this thread runs a side step, the plan thread that joins it (``side_steps.offer_call``).
+    The lead call (lead = 1) returns when every chunk is done."""
+    hold_numba_blas()
+    if slots > 1:
+        from jitgraph.kernels import side_steps
+        if threading.current_thread() is not threading.main_thread() and side_steps.offer_call(kernel, args):
+            return
+        lend(kernel, *args, 0, most=slots - 1)
+    kernel(*args, 1)
+
+
 def submit(fn, *args):
     """Queue ``fn(*args)`` for a chunk worker without waiting; False (nothing queued) when the BLAS
     has one thread, so there is no worker."""
@@ -314,6 +334,40 @@ def run_chunks(nchunks, work, min_parallel=MIN_PARALLEL_CHUNKS):
     """Call ``work(j)`` for j in range(nchunks), in parallel when the BLAS has more than one thread
     and there are at least ``min_parallel`` chunks (fewer run on the calling thread)."""
     _Blas.run(nchunks, work, min_parallel)
+
+
+# The BLAS that np.dot calls in Numba code (SciPy's, not NumPy's) is set to one thread when the
+# first native loop or Winograd chunk runs (their threads split the work: ``compiler/loop_runner``'s
+# helpers, ``run_lent``): their matmuls are small ([32, 192] x [192, 512] in W7, [32, C] x [C, F]
+# per Winograd point), and a multi-threaded OpenBLAS forks and joins on every call; on a shared
+# 2-core machine that made W7's step 1.4 s instead of 57 ms. ``JITGRAPH_LOOP_BLAS_THREADS`` sets
+# the count (0: leave that BLAS as it is).
+NUMBA_BLAS_THREADS = int(os.environ.get("JITGRAPH_LOOP_BLAS_THREADS", "1"))
+_numba_blas = []
+
+
+def hold_numba_blas():
+    """Set the BLAS of Numba-compiled ``np.dot`` to ``NUMBA_BLAS_THREADS``, once per process, from
+    the main thread; returns its threadpoolctl controllers ([] before that).
+
+    OpenBLAS ignores a count set from another thread, and the main thread's after it while that
+    thread lives (``owned``, where NumPy's BLAS stayed at 2 threads that way): a loop or conv first
+    run by the background builder or a chunk worker must not set it. The main thread's first does."""
+    if not _numba_blas and threading.current_thread() is not threading.main_thread():
+        return []
+    if not _numba_blas:
+        libs = []
+        if NUMBA_BLAS_THREADS > 0:
+            try:
+                from threadpoolctl import ThreadpoolController
+                libs = [c for c in ThreadpoolController().lib_controllers
+                        if c.user_api == "blas" and "scipy" in c.filepath.replace("\\", "/").split("/")[-2]]
+            except Exception:   # noqa: BLE001 - threadpoolctl is optional
+                libs = []
+        for c in libs:   # once: switching OpenBLAS's thread count per call costs more than it saves
+            c.set_num_threads(NUMBA_BLAS_THREADS)
+        _numba_blas.append(libs)
+    return _numba_blas[0]
 
 
 @functools.cache

@@ -36,10 +36,10 @@ Measured on the 2-core Zen box for W6's shapes, the alternatives lose:
 
 Stride-1 3x3 and 5x5 convs with enough channels (``winograd.usable``) use Winograd instead:
 F(4x4,3x3) on 6x6 tiles (``winograd``), F(4x4,5x5) on 8x8 tiles (``winograd8``).  Per
-chunk of tiles a Numba loop transforms the input tiles (B^T d B, vectorized over channels), one
-batched ``np.matmul`` does the 36/64 [tiles, C] x [C, F] products against the transformed filter
-(cached while the filter's values do not change), and a Numba loop applies A^T M A (+ bias, ReLU:
-``conv2d_bias_act_fast``) into the output: 4x / 6.25x fewer multiplies than im2col, at ~7x its
+chunk of tiles a Numba loop transforms the input tiles (B^T d B, vectorized over channels), 36/64
+GEMMs do the [tiles, C] x [C, F] products against the transformed filter (cached while the filter's
+values do not change), and a Numba loop applies A^T M A (+ bias, ReLU: ``conv2d_bias_act_fast``)
+into the output, all in one native call per thread (``winograd_jit.conv_chunks``): 4x / 6.25x fewer multiplies than im2col, at ~7x its
 float32 rounding error (``JITGRAPH_CONV_WINOGRAD=0`` turns it off).  W6's 5x5x32x32 conv on one
 core (2-core Zen 3 VM): im2col 7.2 ms, F(2x2,5x5) on 6x6 tiles 4.3 ms, F(4x4,5x5) 2.5 ms
 (input transform 0.6, 64 GEMMs 1.2 at ~56 GFLOP/s, output transform 0.25).  Lost: computing the

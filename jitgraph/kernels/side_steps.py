@@ -14,10 +14,13 @@ The contract with the plan's thread (``join``), which never waits while there is
 * a side step that splits its own work (``blas.run_chunks`` on the worker) offers its chunks here
   (``offer``): the joining thread claims chunks from the same counter until none are left, so a
   large conv on the worker still runs on both cores once the plan's thread has nothing else to do;
+  a native kernel that shares its chunks through counters (``blas.run_lent``) offers its helper
+  call the same way (``offer_call``);
 * an error of a side step is raised by ``join``, on the plan's thread, where the plan's own error
   handling (rollback, fallback) is; ``drain`` waits for side steps a failing run leaves behind.
 """
 
+import contextlib
 import itertools
 import threading
 
@@ -95,6 +98,20 @@ class _Job:
             raise self.error
 
 
+@contextlib.contextmanager
+def _offered(side, job):
+    """``job`` offered to a thread that joins ``side`` for the block."""
+    with side.cv:
+        side.job = job
+        side.cv.notify_all()
+    try:
+        yield
+    finally:
+        with side.cv:
+            side.job = None
+            side.cv.notify_all()
+
+
 def offer(nchunks, work):
     """Run ``work(j)`` for every chunk, sharing them with a thread that joins this side step; False
     (nothing run) when the calling thread is not running a side step (``blas.run_chunks`` asks)."""
@@ -102,16 +119,24 @@ def offer(nchunks, work):
     if side is None or nchunks < 2:
         return False
     job = _Job(nchunks, work)
-    with side.cv:
-        side.job = job
-        side.cv.notify_all()
-    try:
+    with _offered(side, job):
         job.help()
         job.wait()
-    finally:
-        with side.cv:
-            side.job = None
-            side.cv.notify_all()
+    return True
+
+
+def offer_call(kernel, args):
+    """Run a lent native call (``blas.run_lent``) on this side step's worker as ``kernel(*args, 1)``
+    and offer ``kernel(*args, 0)`` to a thread that joins the step meanwhile; False (nothing run)
+    when the calling thread is not running a side step."""
+    side = getattr(_local, "side", None)
+    if side is None:
+        return False
+    job = _Job(1, lambda j: kernel(*args, 0))
+    with _offered(side, job):
+        kernel(*args, 1)
+        job.help()          # the helper call, if no joiner took it: it finds no chunk left
+        job.wait()
     return True
 
 

@@ -1,9 +1,10 @@
 """Winograd for stride-1 convs (see ``conv``): F(4x4, 3x3) on 6x6 tiles here, F(4x4, 5x5) on
 8x8 tiles in ``winograd8``; ``usable`` and ``conv`` pick between them.
 
-Per chunk of ``_TILES`` output tiles a Numba loop transforms the 6x6 input tiles (B^T d B,
-vectorized over channels), one batched ``np.matmul`` does the 36 [tiles, C] x [C, F] products
-against the transformed filter, and a Numba loop applies A^T M A (+ bias, ReLU) into the output.
+Per chunk of output tiles a Numba loop transforms the 6x6 input tiles (B^T d B, vectorized over
+channels), 36 GEMMs [tiles, C] x [C, F] multiply them by the transformed filter, and a Numba loop
+applies A^T M A (+ bias, ReLU) into the output: all in one native call per thread
+(``winograd_jit.conv_chunks``).
 
 5x5 used F(2x2, 5x5) on these 6x6 tiles until F(4x4, 5x5) replaced it: W6's conv took 4.3 ms on one
 core (transforms 1.8, GEMMs 2.5) against 2.5 (transforms 0.8, GEMMs 1.2, 2.25x fewer multiplies),
@@ -15,13 +16,8 @@ import os
 
 import numpy as np
 
-from jitgraph.kernels import winograd8, winograd_jit
+from jitgraph.kernels import blas, winograd8
 from jitgraph.kernels.blas import FAST_DTYPES
-
-
-def _wino_kernels():
-    """The F(4x4, 3x3) transforms (6x6 input tiles, points 0, +-1, +-2, inf)."""
-    return winograd_jit.wino_in, winograd_jit.wino_out
 
 
 @functools.lru_cache(maxsize=None)
@@ -42,17 +38,16 @@ def _wino_g(r=3):
     return np.round(g * 24) / 24
 
 
-_TILES = 128          # Winograd tiles per chunk: V and M are 128 x 36 x C (576 KiB each at C = 32)
-
-
 def usable(x, w, sh, sw, dh, dw):
     """Winograd where it measured faster than im2col (single thread, 8x32x32 and 16x56x56 images):
     3x3 from C, F >= 16 (1.1-1.4x; 16x56x56x64: 2.8x); 5x5 (F(4x4, 5x5)) from C, F >= 8 (8x32x32:
     1.2x at C = F = 8, 1.7x at 16, 2.75x at 32 (W6), 4x at 4x56x56x64); below that the
-    transforms cost more than the multiplies they save."""
+    transforms cost more than the multiplies they save.  Not where Numba cannot call a BLAS
+    (``blas.numba_can_call_blas``): the GEMMs run in the native chunks."""
     kh, kw, c, f = w.shape
-    return (_WINOGRAD and kh == kw and sh == sw == dh == dw == 1 and x.dtype in FAST_DTYPES
-            and min(c, f) >= {3: 16, 5: 8}.get(kh, 1 << 62) and x.shape[1] >= 4 and x.shape[2] >= 4)
+    return (_WINOGRAD and blas.numba_can_call_blas() and kh == kw and sh == sw == dh == dw == 1
+            and x.dtype in FAST_DTYPES and min(c, f) >= {3: 16, 5: 8}.get(kh, 1 << 62)
+            and x.shape[1] >= 4 and x.shape[2] >= 4)
 
 
 # JITGRAPH_CONV_WINOGRAD=0 keeps every conv on im2col (Winograd's float32 error is ~4e-6 of the
@@ -66,5 +61,4 @@ def conv(x, w, top, left, oh, ow, out=None, bias=None, relu=False):
     chunk instead of one [pixels, 9C] x [9C, F]: 4x fewer multiplies."""
     if w.shape[0] == 5:
         return winograd8.conv(x, w, top, left, oh, ow, out, bias, relu)
-    return winograd8.tiled_conv(x, w, _wino_g(3), _wino_kernels(), (2, 4, 5, 8), 6, _TILES, (4,),
-                                     top, left, oh, ow, out, bias, relu)
+    return winograd8.tiled_conv(x, w, _wino_g(3), (2, 4, 5, 8), 6, top, left, oh, ow, out, bias, relu)

@@ -6,9 +6,9 @@ values per output pixel instead of 9 (less memory traffic through the transforms
 and 1/2 raise the transforms' constants (5.25, 32/45), yet W6's float32 error measured the same as
 F(2x2, 5x5)'s: 4.4e-6 of the output's max (im2col: 6.6e-7).
 
-Per chunk of tiles a Numba loop applies B^T d B (vectorized over channels), one batched
-``np.matmul`` does the 64 [tiles, C] x [C, F] products, and a Numba loop applies A^T M A (plus an
-optional bias and ReLU) into the output.
+Per chunk of tiles a Numba loop applies B^T d B (vectorized over channels), 64 GEMMs do the
+[tiles, C] x [C, F] products, and a Numba loop applies A^T M A (plus an optional bias and ReLU) into
+the output (``tiled_conv``).
 """
 
 import functools
@@ -46,13 +46,12 @@ def wino_g():
     return g
 
 
-def _kernels8():
-    """The F(4x4, 5x5) transforms."""
-    return winograd_jit.w8_in, winograd_jit.w8_out
-
-
-_TILES = 64          # tiles per chunk: V and M are 64 x 64 x C (512 KiB each at C = 32); W6's conv on
-                     # 2 threads, interleaved under load: 32 / 64 / 128 tiles 3.09 / 3.07 / 3.60 ms median
+#: Tiles per chunk (``winograd_jit.conv_chunks``; the forward and the gradients alike). Both threads,
+#: one conv after a 0.3 ms pause (how a plan's steps meet it), medians: the C2 CNN's 3x3 16 -> 32 on
+#: 16 x 14x14: 16 / 32 / 64 / 128 tiles 299 / 309 / 304 / 312 us (one thread: 394; the Python chunks
+#: this replaced: 440); W6's 5x5: 903 / 908 / 907 / 1038 (1110); P1's 5x5 32 -> 64 on 128 x 14x14:
+#: 6.67 / 6.37 / 6.60 / 6.95 ms (6.50).
+TILES = 32
 
 
 _filters = {}          # (id of w, shape, dtype, G, U's dtype) -> (w copy, U), oldest first
@@ -90,44 +89,31 @@ def filter_transform(w, g, dtype):
 def conv(x, w, top, left, oh, ow, out=None, bias=None, relu=False):
     """Stride-1 5x5 conv by Winograd F(4x4, 5x5): 64 GEMMs [tiles, C] x [C, F] per chunk of tiles;
     ``bias`` ([F]) is added and ``relu`` applied in the output transform."""
-    return tiled_conv(x, w, wino_g(), _kernels8(), _CONSTS, 8, _TILES, (), top, left, oh, ow, out, bias, relu)
+    return tiled_conv(x, w, wino_g(), _CONSTS, 8, top, left, oh, ow, out, bias, relu)
 
 
-def tiled_conv(x, w, g, kernels, consts, tile, tiles_per_chunk, in_args, top, left, oh, ow, out, bias, relu):
-    """The Winograd driver shared by F(4x4, 5x5) (8x8 tiles) and F(4x4, 3x3) (6x6 tiles): per chunk
-    of 4x4 output tiles, ``kernels[0]`` transforms the ``tile`` x ``tile`` input tiles into V, one
-    batched ``np.matmul`` multiplies V by the transformed filter, ``kernels[1]`` writes A^T M A
-    (+ bias, ReLU) into the output; chunks run on ``blas.run_chunks``'s workers.
-
-    V and M are tile-major ([tiles, n*n, C]: one tile's values together), the GEMMs read them
-    through strided views. Point-major ([n*n, tiles, C]) put a tile's n*n rows a power of two
-    apart (8-16 KiB), so the transforms' 36-64 streams fought over the same L1 sets: one thread,
-    tile-major against point-major, 128 tiles of the C2 CNN's 16 -> 32 conv: output transform
-    44 -> 34 us, the whole conv 270-300 -> 252-262 us; a 64 x 32x32 32 -> 32 conv 4.0 -> 3.2 ms
-    on both threads (its gradients alike; the filter gradient's GEMMs lose up to 10% to the
-    strides, its transforms gain more)."""
+def tiled_conv(x, w, g, consts, tile, top, left, oh, ow, out, bias, relu):
+    """The Winograd driver shared by F(4x4, 5x5) (8x8 tiles) and F(4x4, 3x3) (6x6 tiles): chunks of
+    ``TILES`` 4x4 output tiles, each transformed into V (B^T d B), multiplied by the transformed
+    filter point by point, and written as A^T M A (+ bias, ReLU) into the output, by
+    ``winograd_jit.conv_chunks`` on all threads (``blas.run_lent``)."""
     n, h, wd, c = x.shape
     f = w.shape[3]
-    wi, wo = kernels
     u = filter_transform(w, g, x.dtype)
     th, tw = -(-oh // 4), -(-ow // 4)
     total = n * th * tw
-    k = np.array(consts, x.dtype)
+    nch = -(-total // TILES)
+    k = tuple(np.array(consts, x.dtype))        # a tuple: its length picks the transforms (``tile_in``)
     bias = np.zeros(f, x.dtype) if bias is None else np.ascontiguousarray(bias, x.dtype)
     if out is None:
         out = np.empty((n, oh, ow, f), x.dtype)
-    x = np.ascontiguousarray(x)
+    slots = blas.lent_slots(nch)
     sq = tile * tile
-
-    def chunk(j):
-        t0 = j * tiles_per_chunk
-        tc = min(tiles_per_chunk, total - t0)
-        v = blas.scratch(tc, sq * c, x.dtype, f"V{tile}").reshape(tc, sq, c)
-        mm = blas.scratch(tc, sq * f, x.dtype, f"M{tile}").reshape(tc, sq, f)
-        d = blas.scratch(2 * tile, tile * c, x.dtype, f"d{tile}").reshape(2, tile, tile * c)
-        z = blas.scratch(4 * tile, f, x.dtype, f"z{tile}").reshape(4, tile, f)
-        wi(x, v, d[0], d[1], t0, th, tw, *in_args, top, left, k)
-        np.matmul(v.transpose(1, 0, 2), u, out=mm.transpose(1, 0, 2))
-        wo(mm, out, z, bias, bool(relu), t0, th, tw, k)
-    blas.run_chunks(-(-total // tiles_per_chunk), chunk)
+    vs = blas.scratch(slots * sq * (TILES + 1), c, x.dtype, "V").reshape(slots, sq, TILES + 1, c)
+    ms = blas.scratch(slots * sq * (TILES + 1), f, x.dtype, "M").reshape(slots, sq, TILES + 1, f)
+    ds = blas.scratch(slots * 2 * tile, tile * c, x.dtype, "d").reshape(slots, 2, tile, tile * c)
+    zs = blas.scratch(slots * 4 * tile, f, x.dtype, "z").reshape(slots, 4, tile, f)
+    sync = np.zeros(3, np.int64)
+    blas.run_lent(winograd_jit.conv_chunks, (np.ascontiguousarray(x), u, out, bias, bool(relu), vs, ms, ds, zs, sync,
+                                             nch, TILES, total, th, tw, top, left, k), slots)
     return out

@@ -9,9 +9,10 @@ are transformed by G' (n x 4, ``grad_g``) and the sum over tiles runs in the tra
 
     dW[:, :, c, f] = A'^T (sum over tiles of V[tile, c] * U[tile, f]) A'
 
-i.e. n*n GEMMs [C, tiles] x [tiles, F] (``np.matmul`` over chunks of tiles, one partial per
-worker), then one small output transform in float64.  P1's second layer (5x5, 32 -> 64 on 14x14,
-batch 128): 2.6 GFLOP of im2col products become 0.54 GFLOP of GEMMs plus the transforms.
+i.e. n*n GEMMs [C, tiles] x [tiles, F] per chunk of tiles, summed into one partial per thread
+(``winograd_jit.grad_chunks``, on all threads), then one small output transform in float64.
+P1's second layer (5x5, 32 -> 64 on 14x14, batch 128): 2.6 GFLOP of im2col products become 0.54
+GFLOP of GEMMs plus the transforms.
 
 Error: Winograd's transforms add rounding; measured against the float64 reference below 1e-5 of
 the gradient's largest magnitude in float32 (im2col + BLAS: ~5e-7).  ``JITGRAPH_CONV_WINOGRAD=0``
@@ -19,28 +20,29 @@ turns this off with the forward Winograd.
 """
 
 import functools
-import threading
 
 import numpy as np
 
 from jitgraph.kernels import blas, winograd, winograd8, winograd_jit
 from jitgraph.kernels.blas import FAST_DTYPES
 
-_TILES = 256          # tiles per chunk: V (256 x n*n x C) and U (256 x n*n x F) ~2-4 MiB at 5x5, C 32, F 64
-_MIN_CHUNK_TILES = 64  # ... down to this, so that a gradient makes blas.MIN_PARALLEL_CHUNKS chunks: P8's
-                       # 32 -> 64 layer (512 tiles) in 2 chunks ran on one thread, 1.45 ms; 4 of 128: 0.95
-_MIN_TILES = 512      # below, im2col + BLAS measured as fast or faster (C2's 256 tiles: 0.52 vs 0.57 ms)
+#: Tiles per chunk (``winograd_jit.grad_chunks``). Both threads, after a 0.3 ms pause, medians (us):
+#: 3x3 16 -> 32 on 16 x 14x14 (256 tiles): 32 / 64 / 128 / 256 tiles 278 / 274 / 284 / 334 (im2col
+#: 441); P1's 5x5 32 -> 64 on 128 x 14x14: 5928 / 6080 / 6264 / 6950 (im2col 15894).
+_TILES = 64
+_MIN_TILES = 128      # below, im2col + BLAS measured faster (3x3 16 -> 32, 14x14: 8 images, 128 tiles, even)
 
 
 def usable(x, w_shape, sh, sw, dh, dw):
     """Stride 1, no dilation, square 3x3 or 5x5 filters, enough channels for the GEMMs to pay for
     the transforms (the forward's thresholds) and enough 4x4 tiles.  Measured on 2 threads (ms,
-    Winograd / im2col): P1's 5x5 32 -> 64 on 128 x 14x14: 9.0 / 15.7; 5x5 32 -> 32 on 8 x 32x32:
-    2.6 / 5.9; 3x3 16 -> 32 on 16 x 14x14: 0.52 / 0.57."""
+    Winograd / im2col): P1's 5x5 32 -> 64 on 128 x 14x14: 5.9 / 15.9; 3x3 16 -> 32 on 16 x 14x14:
+    0.27 / 0.44.  Not where Numba cannot call a BLAS (``blas.numba_can_call_blas``)."""
     kh, kw, c, f = w_shape
     n, h, wd = x.shape[:3]
-    return (winograd._WINOGRAD and kh == kw and kh in (3, 5) and sh == sw == dh == dw == 1
-            and x.dtype in FAST_DTYPES and min(c, f) >= {3: 16, 5: 8}[kh] and h >= 4 and wd >= 4
+    return (winograd._WINOGRAD and blas.numba_can_call_blas() and kh == kw and kh in (3, 5)
+            and sh == sw == dh == dw == 1 and x.dtype in FAST_DTYPES and min(c, f) >= {3: 16, 5: 8}[kh]
+            and h >= 4 and wd >= 4
             and n * -(-h // 4) * -(-wd // 4) >= _MIN_TILES)
 
 
@@ -88,35 +90,22 @@ def filter_grad(x, dy, r, top, left):
     sq = nt * nt
     th, tw = -(-oh // 4), -(-ow // 4)
     total = n * th * tw
-    if nt == 8:
-        wi, consts, in_args = winograd_jit.w8_in, winograd8._CONSTS, ()
-    else:
-        wi, consts, in_args = winograd_jit.wino_in, (2, 4, 5, 8), (4,)
-    k = np.array(consts, x.dtype)
+    k = tuple(np.array(winograd8._CONSTS if nt == 8 else (2, 4, 5, 8), x.dtype))
     g = np.zeros((8, 4), x.dtype)                            # G' padded to 8 rows for grad_dy_in
     g[:nt] = grad_g(r)
-    x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
-    parts = {}                                               # thread -> its sum of V^T U
-    per = min(_TILES, max(_MIN_CHUNK_TILES, -(-total // blas.MIN_PARALLEL_CHUNKS)))
-
-    def chunk(j):
-        t0 = j * per
-        tc = min(per, total - t0)
-        v = blas.scratch(tc, sq * c, x.dtype, f"gV{nt}").reshape(tc, sq, c)
-        u = blas.scratch(tc, sq * f, x.dtype, f"gU{nt}").reshape(tc, sq, f)
-        d = blas.scratch(2 * nt, nt * c, x.dtype, f"gd{nt}").reshape(2, nt, nt * c)
-        t = blas.scratch(8, 4 * f, x.dtype, f"gt{nt}")
-        e = blas.scratch(4, 4 * f, x.dtype, f"ge{nt}")
-        wi(x, v, d[0], d[1], t0, th, tw, *in_args, top, left, k)
-        winograd_jit.grad_dy_in(dy, u, g, nt, t, e, t0, th, tw)
-        prod = np.matmul(v.transpose(1, 2, 0), u.transpose(1, 0, 2))     # [n*n, C, F]
-        acc = parts.get(threading.get_ident())
-        if acc is None:
-            parts[threading.get_ident()] = prod
-        else:
-            acc += prod
-    blas.run_chunks(-(-total // per), chunk)
-    m = np.zeros((sq, c, f)) if not parts else np.sum(list(parts.values()), axis=0, dtype=np.float64)
+    nch = -(-total // _TILES)
+    slots = blas.lent_slots(nch)
+    pad = _TILES + 1
+    vs = blas.scratch(slots * sq * pad, c, x.dtype, "V").reshape(slots, sq, pad, c)
+    us = blas.scratch(slots * sq * pad, f, x.dtype, "M").reshape(slots, sq, pad, f)
+    ds = blas.scratch(slots * 2 * nt, nt * c, x.dtype, "d").reshape(slots, 2, nt, nt * c)
+    ts = blas.scratch(slots * 8, 4 * f, x.dtype, "gt").reshape(slots, 8, 4 * f)
+    es = blas.scratch(slots * 4, 4 * f, x.dtype, "ge").reshape(slots, 4, 4 * f)
+    parts = np.zeros((slots, sq, c, f), x.dtype)            # one partial sum per thread
+    sync = np.zeros(3, np.int64)
+    blas.run_lent(winograd_jit.grad_chunks, (np.ascontiguousarray(x), np.ascontiguousarray(dy), g, vs, us, ds, ts, es,
+                                             parts, sync, nch, _TILES, total, th, tw, top, left, k), slots)
+    m = np.sum(parts, axis=0, dtype=np.float64)
     at = grad_at(r)
     t1 = (at @ m.reshape(nt, nt * c * f)).reshape(r * nt, c * f)          # [a, j, cf]
     dw = at @ t1.reshape(r, nt, c * f)                                    # [a, b, cf]

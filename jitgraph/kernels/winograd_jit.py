@@ -4,9 +4,24 @@ F(4x4, 5x5); ``winograd_grad``: the filter gradient's dy transform).
 They live at module level, not in a factory function: ``cache=True`` keys a closure's cache entry on
 its cells, and a cell holding another dispatcher (the inlined 1-D transforms) changed every process,
 so every process recompiled (~10 s).
+
+``conv_chunks`` and ``grad_chunks`` run a whole conv (or filter gradient) as one native call per
+thread: each call claims chunks of tiles from an atomic counter and runs the transforms and the
+per-point GEMMs (``np.dot``: SciPy's BLAS, without the GIL) of each; so the chunk workers share a
+conv with no GIL hand-off per chunk, and a worker that wakes late only takes the chunks left
+(``blas.run_lent``). They live here, beside the transforms they call: Numba's disk cache of a
+function is checked against its own file only, so a change to a transform must invalidate them too.
+V, M and U are point-major ([points, tiles, channels]); their tile axis is one longer than a chunk,
+so that a tile's 36-64 points are not a power of two apart (they would share L1 sets). The
+transforms are inlined into the drivers (``inline="always"``): a driver linking separately
+compiled transforms optimized them again, and a cold compile of a 3x3 conv took 7.1 s, 5.7 inlined.
 """
 
-from numba import njit
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+from jitgraph.kernels.atomics import claim, count
 
 
 @njit(cache=True, nogil=True, boundscheck=False, inline="always")
@@ -55,9 +70,9 @@ def bt6(v0, v1, v2, v3, v4, v5, c2, c4, c5):
             c2 * (v3 - v1) - v2 + v4, c2 * (v1 - v3) - v2 + v4, c4 * v1 - c5 * v3 + v5)
 
 
-@njit(cache=True, nogil=True, boundscheck=False)
-def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
-    """V[i, 6a+b] = (B^T d B)[a, b] for the 6x6 input tile d of tile t0 + i (zero outside x).
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def wino_in(x, V, tc, d, e, t0, th_, tw_, m, top, left, k):
+    """V[6a+b, i] = (B^T d B)[a, b] for the 6x6 input tile d of tile t0 + i (zero outside x).
     Rows of a tile are runs of 6*C contiguous values: the first pass is one loop over them;
     interior tiles are read straight from x, border tiles gathered into ``d`` first."""
     n_, h_, w_, c_ = x.shape
@@ -65,7 +80,7 @@ def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
     xf = x.reshape(n_, h_, w_ * c_)
     per = th_ * tw_
     run = 6 * c_
-    for i in range(V.shape[0]):
+    for i in range(tc):
         n, h0, w0 = tile_origin(t0 + i, per, tw_, m, top, left)
         if h0 >= 0 and h0 + 6 <= h_ and w0 >= 0 and w0 + 6 <= w_:
             lo = w0 * c_
@@ -81,22 +96,22 @@ def wino_in(x, V, d, e, t0, th_, tw_, m, top, left, k):
             ea = e[a]
             u0, u1, u2 = ea[0:c_], ea[c_:2 * c_], ea[2 * c_:3 * c_]
             u3, u4, u5 = ea[3 * c_:4 * c_], ea[4 * c_:5 * c_], ea[5 * c_:6 * c_]
-            o0, o1, o2 = V[i, 6 * a], V[i, 6 * a + 1], V[i, 6 * a + 2]
-            o3, o4, o5 = V[i, 6 * a + 3], V[i, 6 * a + 4], V[i, 6 * a + 5]
+            o0, o1, o2 = V[6 * a, i], V[6 * a + 1, i], V[6 * a + 2, i]
+            o3, o4, o5 = V[6 * a + 3, i], V[6 * a + 4, i], V[6 * a + 5, i]
             for c in range(c_):
                 o0[c], o1[c], o2[c], o3[c], o4[c], o5[c] = bt6(u0[c], u1[c], u2[c], u3[c], u4[c], u5[c], c2, c4, c5)
 
-@njit(cache=True, nogil=True, boundscheck=False)
-def wino_out(M, out, z, bias, relu, t0, th_, tw_, k):
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def wino_out(M, tc, out, z, bias, relu, t0, th_, tw_, k):
     """out tile of tile t0 + i = A^T M_i A (F(4,3)) + bias, then ReLU (NaN stays NaN) if relu; clipped to out."""
     n_, oh_, ow_, f_ = out.shape
     c2, c4, c8 = k[0], k[1], k[3]
     zero = c2 - c2
     per = th_ * tw_
-    for i in range(M.shape[0]):
+    for i in range(tc):
         n, h0, w0 = tile_origin(t0 + i, per, tw_, 4, 0, 0)
         for b in range(6):
-            m0, m1, m2, m3, m4, m5 = M[i, b], M[i, 6 + b], M[i, 12 + b], M[i, 18 + b], M[i, 24 + b], M[i, 30 + b]
+            m0, m1, m2, m3, m4, m5 = M[b, i], M[6 + b, i], M[12 + b, i], M[18 + b, i], M[24 + b, i], M[30 + b, i]
             z0, z1, z2, z3 = z[0, b], z[1, b], z[2, b], z[3, b]
             for f in range(f_):
                 p, q, s, u = m1[f] + m2[f], m1[f] - m2[f], m3[f] + m4[f], m3[f] - m4[f]
@@ -140,16 +155,16 @@ def bt8(d0, d1, d2, d3, d4, d5, d6, d7, k525, k425, k025, k125, k05, k25, k2, k4
     return (d0 - d6 + k525 * (d4 - d2), t1 + t2, t1 - t2, t3 + t4, t3 - t4, t5 + t6, t5 - t6,
             d7 - d1 + k525 * (d3 - d5))
 
-@njit(cache=True, nogil=True, boundscheck=False)
-def w8_in(x, V, d, e, t0, th_, tw_, top, left, k):
-    """V[i, 8a+b] = (B^T d B)[a, b] for the 8x8 input tile d of tile t0 + i (zero outside x).
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def w8_in(x, V, tc, d, e, t0, th_, tw_, top, left, k):
+    """V[8a+b, i] = (B^T d B)[a, b] for the 8x8 input tile d of tile t0 + i (zero outside x).
     Interior tiles are read straight from x, border tiles gathered into ``d`` first."""
     n_, h_, w_, c_ = x.shape
     xf = x.reshape(n_, h_, w_ * c_)
     per = th_ * tw_
     run = 8 * c_
     k525, k425, k025, k125, k05, k25, k2, k4, k5 = k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]
-    for i in range(V.shape[0]):
+    for i in range(tc):
         n, h0, w0 = tile_origin(t0 + i, per, tw_, 4, top, left)
         if h0 >= 0 and h0 + 8 <= h_ and w0 >= 0 and w0 + 8 <= w_:
             lo = w0 * c_
@@ -168,8 +183,8 @@ def w8_in(x, V, d, e, t0, th_, tw_, top, left, k):
             ea = e[a]
             u0, u1, u2, u3 = ea[0:c_], ea[c_:2 * c_], ea[2 * c_:3 * c_], ea[3 * c_:4 * c_]
             u4, u5, u6, u7 = ea[4 * c_:5 * c_], ea[5 * c_:6 * c_], ea[6 * c_:7 * c_], ea[7 * c_:8 * c_]
-            o0, o1, o2, o3 = V[i, 8 * a], V[i, 8 * a + 1], V[i, 8 * a + 2], V[i, 8 * a + 3]
-            o4, o5, o6, o7 = V[i, 8 * a + 4], V[i, 8 * a + 5], V[i, 8 * a + 6], V[i, 8 * a + 7]
+            o0, o1, o2, o3 = V[8 * a, i], V[8 * a + 1, i], V[8 * a + 2, i], V[8 * a + 3, i]
+            o4, o5, o6, o7 = V[8 * a + 4, i], V[8 * a + 5, i], V[8 * a + 6, i], V[8 * a + 7, i]
             for c in range(c_):
                 v = bt8(u0[c], u1[c], u2[c], u3[c], u4[c], u5[c], u6[c], u7[c], k525, k425, k025, k125, k05, k25, k2, k4, k5)
                 o0[c], o1[c], o2[c], o3[c], o4[c], o5[c], o6[c], o7[c] = v
@@ -180,18 +195,18 @@ def at8(m0, m1, m2, m3, m4, m5, m6, m7, k05, k2, k025, k4, k8, k0125):
     a, b, c, d, e, f = m1 + m2, m1 - m2, m3 + m4, m3 - m4, m5 + m6, m5 - m6
     return m0 + a + c + e, b + k2 * d + k05 * f, a + k4 * c + k025 * e, b + k8 * d + k0125 * f + m7
 
-@njit(cache=True, nogil=True, boundscheck=False)
-def w8_out(M, out, z, bias, relu, t0, th_, tw_, k):
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def w8_out(M, tc, out, z, bias, relu, t0, th_, tw_, k):
     """out tile of tile t0 + i = A^T M_i A (+ bias, then ReLU (NaN stays NaN) if relu), clipped to out."""
     n_, oh_, ow_, f_ = out.shape
     per = th_ * tw_
     zero = k[0] - k[0]
     k05, k2, k025, k4, k8, k0125 = k[4], k[6], k[2], k[7], k[9], k[10]
-    for i in range(M.shape[0]):
+    for i in range(tc):
         n, h0, w0 = tile_origin(t0 + i, per, tw_, 4, 0, 0)
         for b in range(8):
-            m0, m1, m2, m3 = M[i, b], M[i, 8 + b], M[i, 16 + b], M[i, 24 + b]
-            m4, m5, m6, m7 = M[i, 32 + b], M[i, 40 + b], M[i, 48 + b], M[i, 56 + b]
+            m0, m1, m2, m3 = M[b, i], M[8 + b, i], M[16 + b, i], M[24 + b, i]
+            m4, m5, m6, m7 = M[32 + b, i], M[40 + b, i], M[48 + b, i], M[56 + b, i]
             z0, z1, z2, z3 = z[0, b], z[1, b], z[2, b], z[3, b]
             for f in range(f_):
                 z0[f], z1[f], z2[f], z3[f] = at8(m0[f], m1[f], m2[f], m3[f], m4[f], m5[f], m6[f], m7[f], k05, k2, k025, k4, k8, k0125)
@@ -231,9 +246,9 @@ def g4(v0, v1, v2, v3, g):
             g[24] * v0 + g[25] * v1 + g[26] * v2 + g[27] * v3, g[28] * v0 + g[29] * v1 + g[30] * v2 + g[31] * v3)
 
 
-@njit(cache=True, nogil=True, boundscheck=False)
-def grad_dy_in(dy, U, gm, nn, t, d, t0, th_, tw_):
-    """U[i, n*a + b] = (G g G^T)[a, b] for the 4x4 tile g of dy at tile t0 + i (zero outside
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def grad_dy_in(dy, U, tc, gm, nn, t, d, t0, th_, tw_):
+    """U[n*a + b, i] = (G g G^T)[a, b] for the 4x4 tile g of dy at tile t0 + i (zero outside
     dy): the "filter" transform of the filter-gradient Winograd F(r, 4) (``winograd_grad``); G is
     the first ``nn`` rows of ``gm`` (8 x 4, zero below).  Two passes like the input transforms: G
     over the tile's 4 rows (runs of 4*F values), then over its 4 columns; ``t`` ([8, 4*F]) holds
@@ -246,7 +261,7 @@ def grad_dy_in(dy, U, gm, nn, t, d, t0, th_, tw_):
     yf = dy.reshape(n_, oh_, ow_ * f_)
     run = 4 * f_
     per = th_ * tw_
-    for i in range(U.shape[0]):
+    for i in range(tc):
         img, h0, w0 = tile_origin(t0 + i, per, tw_, 4, 0, 0)
         if h0 + 4 <= oh_ and w0 + 4 <= ow_:
             lo = w0 * f_
@@ -262,14 +277,94 @@ def grad_dy_in(dy, U, gm, nn, t, d, t0, th_, tw_):
         for a in range(nn):
             ta = t[a]
             u0, u1, u2, u3 = ta[0:f_], ta[f_:2 * f_], ta[2 * f_:3 * f_], ta[3 * f_:4 * f_]
-            o0, o1, o2, o3 = U[i, nn * a], U[i, nn * a + 1], U[i, nn * a + 2], U[i, nn * a + 3]
+            o0, o1, o2, o3 = U[nn * a, i], U[nn * a + 1, i], U[nn * a + 2, i], U[nn * a + 3, i]
             if nn == 8:
-                o4, o5, o6, o7 = U[i, nn * a + 4], U[i, nn * a + 5], U[i, nn * a + 6], U[i, nn * a + 7]
+                o4, o5, o6, o7 = U[nn * a + 4, i], U[nn * a + 5, i], U[nn * a + 6, i], U[nn * a + 7, i]
                 for f in range(f_):
                     v = g4(u0[f], u1[f], u2[f], u3[f], g)
                     o0[f], o1[f], o2[f], o3[f], o4[f], o5[f], o6[f], o7[f] = v
             else:
-                o4, o5 = U[i, nn * a + 4], U[i, nn * a + 5]
+                o4, o5 = U[nn * a + 4, i], U[nn * a + 5, i]
                 for f in range(f_):
                     v = g4(u0[f], u1[f], u2[f], u3[f], g)
                     o0[f], o1[f], o2[f], o3[f], o4[f], o5[f] = v[0], v[1], v[2], v[3], v[4], v[5]
+
+
+def tile_in(x, v, tc, d, e, t0, th_, tw_, top, left, k):
+    """``wino_in`` (``k``: F(4x4, 3x3)'s 4 constants) or ``w8_in`` (F(4x4, 5x5)'s 11), picked when
+    Numba compiles the caller, so that a 3x3 conv compiles only the 3x3 transforms (~1.5 s each)."""
+
+
+def tile_out(m, tc, out, z, bias, relu, t0, th_, tw_, k):
+    """``wino_out`` or ``w8_out``, picked as ``tile_in`` is."""
+
+
+def _f43(k):
+    return isinstance(k, types.UniTuple) and k.count == 4
+
+
+@overload(tile_in)
+def _tile_in(x, v, tc, d, e, t0, th_, tw_, top, left, k):
+    if _f43(k):
+        return lambda x, v, tc, d, e, t0, th_, tw_, top, left, k: wino_in(x, v, tc, d, e, t0, th_, tw_, 4, top,
+                                                                          left, k)
+    return lambda x, v, tc, d, e, t0, th_, tw_, top, left, k: w8_in(x, v, tc, d, e, t0, th_, tw_, top, left, k)
+
+
+@overload(tile_out)
+def _tile_out(m, tc, out, z, bias, relu, t0, th_, tw_, k):
+    if _f43(k):
+        return lambda m, tc, out, z, bias, relu, t0, th_, tw_, k: wino_out(m, tc, out, z, bias, relu, t0, th_, tw_, k)
+    return lambda m, tc, out, z, bias, relu, t0, th_, tw_, k: w8_out(m, tc, out, z, bias, relu, t0, th_, tw_, k)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def conv_chunks(x, u, out, bias, relu, vs, ms, ds, zs, sync, nch, per, total, th_, tw_, top, left, k, lead):
+    """Winograd conv of ``x`` with the transformed filter ``u`` ([n*n, C, F]; n = 6 for 3x3, 8 for
+    5x5) into ``out``, chunks of ``per`` tiles claimed from ``sync[0]`` (``sync[1]`` counts finished
+    ones, ``sync[2]`` hands each call its scratch slot of ``vs``/``ms``/``ds``/``zs``). The ``lead``
+    call returns when every chunk is done.  ``k``: the transforms' constants (``tile_in``)."""
+    slot = claim(sync, 2)
+    v, m, d, z = vs[slot], ms[slot], ds[slot], zs[slot]
+    while True:
+        ch = claim(sync, 0)
+        if ch >= nch:
+            break
+        t0 = ch * per
+        tc = min(per, total - t0)
+        tile_in(x, v, tc, d[0], d[1], t0, th_, tw_, top, left, k)
+        for p in range(u.shape[0]):
+            np.dot(v[p, :tc], u[p], m[p, :tc])
+        tile_out(m, tc, out, z, bias, relu, t0, th_, tw_, k)
+        claim(sync, 1)
+    while lead and count(sync, 1) < nch:       # chunks other threads are still running
+        pass
+    return 0
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def grad_chunks(x, dy, g, vs, us, ds, ts, es, parts, sync, nch, per, total, th_, tw_, top, left, k, lead):
+    """The filter gradient's sums over tiles (``winograd_grad``): ``parts[slot][p]`` += V[p]^T U[p]
+    over the chunks this call claims (``conv_chunks``' protocol); ``parts`` starts at zero."""
+    slot = claim(sync, 2)
+    v, uu, d, t, e, acc = vs[slot], us[slot], ds[slot], ts[slot], es[slot], parts[slot]
+    nt = d.shape[1]
+    prod = np.empty(acc.shape[1:], acc.dtype)
+    while True:
+        ch = claim(sync, 0)
+        if ch >= nch:
+            break
+        t0 = ch * per
+        tc = min(per, total - t0)
+        tile_in(x, v, tc, d[0], d[1], t0, th_, tw_, top, left, k)
+        grad_dy_in(dy, uu, tc, g, nt, t, e, t0, th_, tw_)
+        for p in range(nt * nt):
+            np.dot(v[p, :tc].T, uu[p, :tc], prod)
+            ap = acc[p]
+            for c in range(prod.shape[0]):
+                for f in range(prod.shape[1]):
+                    ap[c, f] += prod[c, f]
+        claim(sync, 1)
+    while lead and count(sync, 1) < nch:
+        pass
+    return 0

@@ -148,3 +148,39 @@ def test_chunk_workers_are_steered_off_the_callers_cpu(two_blas_threads):
     blas._Steer.cpu = None                                   # the caller "moved": steered again
     blas._Blas.workers(2)
     assert blas._Steer.cpu is not None
+
+
+def test_only_the_main_thread_sets_the_numba_blas(monkeypatch):
+    """SciPy's BLAS (what ``np.dot`` calls in native loops and Winograd chunks) is set to one thread
+    by the main thread's first use; another thread (the background builder, a chunk worker) never
+    sets it, since OpenBLAS ignores a count set there and, while that thread lives, the main
+    thread's too."""
+    monkeypatch.setattr(blas, "_numba_blas", [])
+    calls = []
+
+    class Lib:
+        user_api, filepath = "blas", "/site-packages/scipy.libs/libscipy_openblas.so"
+
+        def set_num_threads(self, n):
+            calls.append((threading.current_thread() is threading.main_thread(), n))
+
+    class Controller:
+        lib_controllers = [Lib()]
+    pytest.importorskip("threadpoolctl")
+    monkeypatch.setattr("threadpoolctl.ThreadpoolController", Controller)
+    got = {}
+    t = threading.Thread(target=lambda: got.setdefault("other", blas.hold_numba_blas()))
+    t.start()
+    t.join(10)
+    assert got["other"] == [] and calls == [] and blas._numba_blas == []
+    libs = blas.hold_numba_blas()
+    assert len(libs) == 1 and calls == [(True, blas.NUMBA_BLAS_THREADS)]
+    assert blas.hold_numba_blas() is libs and len(calls) == 1       # once per process
+
+
+def test_native_loops_and_winograd_leave_the_chunk_workers_their_threads():
+    """Holding Numba's BLAS at one thread leaves NumPy's count, which says how many chunk workers
+    there are, as it was."""
+    before = blas.blas_threads()
+    blas.hold_numba_blas()
+    assert blas.blas_threads() == before

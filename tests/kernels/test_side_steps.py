@@ -80,3 +80,24 @@ def test_drain_waits_for_what_a_failed_run_started():
     gate.set()
     side_steps.drain(pending)
     assert finished == [1] and pending == []
+
+
+@needs_worker
+def test_a_running_step_lends_its_native_helper_call_to_the_joiner():
+    """``blas.run_lent`` on a side step: the worker makes the lead call, the joining thread the
+    helper call (``side_steps.offer_call``), and the lead can wait for what the helper does."""
+    pending, calls, helped, started = [], [], threading.Event(), threading.Event()
+
+    def kernel(log, lead):
+        calls.append((lead, threading.current_thread() is threading.main_thread()))
+        if lead:
+            assert helped.wait(10), "the joining thread made no helper call"
+        else:
+            helped.set()
+        log.append(lead)
+
+    log = []
+    step = side_steps.spawn(pending, lambda: started.set() or blas.run_lent(kernel, (log,), 2) or "ran")
+    assert started.wait(10)            # the worker runs the step
+    assert side_steps.join(step, pending) == "ran"
+    assert sorted(calls) == [(0, True), (1, False)] and sorted(log) == [0, 1]

@@ -70,8 +70,8 @@ def test_not_used_off_its_case(monkeypatch):
 
 
 def test_few_tiles_split_into_uneven_chunks():
-    """513 tiles make four chunks (129, 129, 129, 126) so that both cores take part; the sum over
-    the chunks' partials is the whole gradient."""
+    """513 tiles make nine chunks, the last of one tile, shared by the threads; the sum of their
+    partials is the whole gradient."""
     rng = np.random.default_rng(8)
     x = rng.standard_normal((57, 12, 12, 16)).astype(np.float32)      # 57 x 3 x 3 tiles
     dy = rng.standard_normal((57, 12, 12, 32)).astype(np.float32)
