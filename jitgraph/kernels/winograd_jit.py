@@ -318,27 +318,42 @@ def _tile_out(m, tc, out, z, bias, relu, t0, th_, tw_, k):
     return lambda m, tc, out, z, bias, relu, t0, th_, tw_, k: w8_out(m, tc, out, z, bias, relu, t0, th_, tw_, k)
 
 
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def next_chunk(sync, nch, per, total):
+    """(first tile, tiles) of the chunk this call claims from ``sync[0]``; (0, 0) when none is left."""
+    ch = claim(sync, 0)
+    if ch >= nch:
+        return 0, 0
+    t0 = ch * per
+    return t0, min(per, total - t0)
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def chunks_done(sync, nch, lead):
+    """The ``lead`` call waits for the chunks other threads are still running (``sync[1]`` counts
+    finished ones); a helper call returns at once."""
+    while lead and count(sync, 1) < nch:
+        pass
+
+
 @njit(cache=True, nogil=True, boundscheck=False)
 def conv_chunks(x, u, out, bias, relu, vs, ms, ds, zs, sync, nch, per, total, th_, tw_, top, left, k, lead):
     """Winograd conv of ``x`` with the transformed filter ``u`` ([n*n, C, F]; n = 6 for 3x3, 8 for
-    5x5) into ``out``, chunks of ``per`` tiles claimed from ``sync[0]`` (``sync[1]`` counts finished
-    ones, ``sync[2]`` hands each call its scratch slot of ``vs``/``ms``/``ds``/``zs``). The ``lead``
-    call returns when every chunk is done.  ``k``: the transforms' constants (``tile_in``)."""
+    5x5) into ``out``, chunks of ``per`` tiles claimed from ``sync[0]`` (``next_chunk``; ``sync[1]``
+    counts finished ones, ``sync[2]`` hands each call its scratch slot of ``vs``/``ms``/``ds``/``zs``).
+    The ``lead`` call returns when every chunk is done.  ``k``: the transforms' constants (``tile_in``)."""
     slot = claim(sync, 2)
     v, m, d, z = vs[slot], ms[slot], ds[slot], zs[slot]
     while True:
-        ch = claim(sync, 0)
-        if ch >= nch:
+        t0, tc = next_chunk(sync, nch, per, total)
+        if tc == 0:
             break
-        t0 = ch * per
-        tc = min(per, total - t0)
         tile_in(x, v, tc, d[0], d[1], t0, th_, tw_, top, left, k)
         for p in range(u.shape[0]):
             np.dot(v[p, :tc], u[p], m[p, :tc])
         tile_out(m, tc, out, z, bias, relu, t0, th_, tw_, k)
         claim(sync, 1)
-    while lead and count(sync, 1) < nch:       # chunks other threads are still running
-        pass
+    chunks_done(sync, nch, lead)
     return 0
 
 
@@ -351,11 +366,9 @@ def grad_chunks(x, dy, g, vs, us, ds, ts, es, parts, sync, nch, per, total, th_,
     nt = d.shape[1]
     prod = np.empty(acc.shape[1:], acc.dtype)
     while True:
-        ch = claim(sync, 0)
-        if ch >= nch:
+        t0, tc = next_chunk(sync, nch, per, total)
+        if tc == 0:
             break
-        t0 = ch * per
-        tc = min(per, total - t0)
         tile_in(x, v, tc, d[0], d[1], t0, th_, tw_, top, left, k)
         grad_dy_in(dy, uu, tc, g, nt, t, e, t0, th_, tw_)
         for p in range(nt * nt):
@@ -365,6 +378,5 @@ def grad_chunks(x, dy, g, vs, us, ds, ts, es, parts, sync, nch, per, total, th_,
                 for f in range(prod.shape[1]):
                     ap[c, f] += prod[c, f]
         claim(sync, 1)
-    while lead and count(sync, 1) < nch:
-        pass
+    chunks_done(sync, nch, lead)
     return 0
