@@ -36,7 +36,7 @@ _MIN_TILES = 128      # below, im2col + BLAS measured faster (3x3 16 -> 32, 14x1
 def usable(x, w_shape, sh, sw, dh, dw):
     """Stride 1, no dilation, square 3x3 or 5x5 filters, enough channels for the GEMMs to pay for
     the transforms (the forward's thresholds) and enough 4x4 tiles.  Measured on 2 threads (ms,
-    Winograd / im2col): P1's 5x5 32 -> 64 on 128 x 14x14: 5.9 / 15.9; 3x3 16 -> 32 on 16 x 14x14:
+    Winograd / im2col): P1's 5x5 32 -> 64 on 128 x 14x14: 6.1 / 15.9; 3x3 16 -> 32 on 16 x 14x14:
     0.27 / 0.44.  Not where Numba cannot call a BLAS (``blas.numba_can_call_blas``)."""
     kh, kw, c, f = w_shape
     n, h, wd = x.shape[:3]
