@@ -20,6 +20,9 @@ from jitgraph.kernels import blas, winograd8
 from jitgraph.kernels.blas import FAST_DTYPES
 
 
+CONSTS = (2, 4, 5, 8)    # F(4x4, 3x3)'s transform constants (``winograd_jit.wino_in``/``wino_out``)
+
+
 @functools.lru_cache(maxsize=None)
 def _wino_g(r=3):
     """G (6 x r) for the fixed B^T and A^T above (F(7-r, r); only r = 3 runs): exact rationals over 24."""
@@ -61,4 +64,4 @@ def conv(x, w, top, left, oh, ow, out=None, bias=None, relu=False):
     chunk instead of one [pixels, 9C] x [9C, F]: 4x fewer multiplies."""
     if w.shape[0] == 5:
         return winograd8.conv(x, w, top, left, oh, ow, out, bias, relu)
-    return winograd8.tiled_conv(x, w, _wino_g(3), (2, 4, 5, 8), 6, top, left, oh, ow, out, bias, relu)
+    return winograd8.tiled_conv(x, w, _wino_g(3), CONSTS, 6, top, left, oh, ow, out, bias, relu)

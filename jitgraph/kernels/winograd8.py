@@ -46,6 +46,13 @@ def wino_g():
     return g
 
 
+@functools.lru_cache(maxsize=None)
+def constants(consts, dtype):
+    """A transform's constants as a tuple of ``dtype`` scalars: its length picks the transforms
+    when Numba compiles a driver (``winograd_jit.tile_in``)."""
+    return tuple(np.array(consts, dtype))
+
+
 #: Tiles per chunk (``winograd_jit.conv_chunks``; the forward and the gradients alike). Both threads,
 #: one conv after a 0.3 ms pause (how a plan's steps meet it), medians: the C2 CNN's 3x3 16 -> 32 on
 #: 16 x 14x14: 16 / 32 / 64 / 128 tiles 299 / 309 / 304 / 312 us (one thread: 394; the Python chunks
@@ -103,7 +110,7 @@ def tiled_conv(x, w, g, consts, tile, top, left, oh, ow, out, bias, relu):
     th, tw = -(-oh // 4), -(-ow // 4)
     total = n * th * tw
     nch = -(-total // TILES)
-    k = tuple(np.array(consts, x.dtype))        # a tuple: its length picks the transforms (``tile_in``)
+    k = constants(consts, x.dtype)
     bias = np.zeros(f, x.dtype) if bias is None else np.ascontiguousarray(bias, x.dtype)
     if out is None:
         out = np.empty((n, oh, ow, f), x.dtype)

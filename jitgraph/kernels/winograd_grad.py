@@ -90,7 +90,7 @@ def filter_grad(x, dy, r, top, left):
     sq = nt * nt
     th, tw = -(-oh // 4), -(-ow // 4)
     total = n * th * tw
-    k = tuple(np.array(winograd8._CONSTS if nt == 8 else (2, 4, 5, 8), x.dtype))
+    k = winograd8.constants(winograd8._CONSTS if nt == 8 else winograd.CONSTS, x.dtype)
     g = np.zeros((8, 4), x.dtype)                            # G' padded to 8 rows for grad_dy_in
     g[:nt] = grad_g(r)
     nch = -(-total // _TILES)

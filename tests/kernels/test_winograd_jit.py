@@ -22,7 +22,7 @@ def _conv_args(x, w, tiles, slots):
     scratch = (np.empty((slots, 36, tiles + 1, c), x.dtype), np.empty((slots, 36, tiles + 1, f), x.dtype),
                np.empty((slots, 2, 6, 6 * c), x.dtype), np.empty((slots, 4, 6, f), x.dtype))
     return (x, u, out, np.full(f, 0.5, x.dtype), True, *scratch, np.zeros(3, np.int64), -(-total // tiles), tiles,
-            total, th, tw, 1, 1, tuple(np.array((2, 4, 5, 8), x.dtype)))
+            total, th, tw, 1, 1, winograd8.constants(winograd.CONSTS, x.dtype))
 
 
 def _together(kernel, args, helpers):
