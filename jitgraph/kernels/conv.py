@@ -312,7 +312,7 @@ def conv2d_backprop_input_nhwc(x_shape, w, dy, strides, dilations, padding):
     if oh * ow * kh * kw * c * f < _SMALL_IMAGE_MACS and (c <= _T_MAX_C or n * oh * ow * w.size < _SMALL_MACS):
         return np.ascontiguousarray(_conv_backprop_input_nhwc(x_shape, np.asarray(w, dtype), dy, strides, dilations,
                                                               padding))
-    wf = np.ascontiguousarray(np.asarray(w, dtype)[::-1, ::-1].transpose(0, 1, 3, 2))
+    wf = np.asarray(w, dtype)[::-1, ::-1].transpose(0, 1, 3, 2)      # a view: Winograd flips w itself
     strided = sh > 1 or sw > 1
     if f and c > _T_MAX_C and strided and dh == dw == 1:
         dx = _backprop_input_phases(x_shape, np.asarray(w, dtype), dy, sh, sw, ph[0], pw[0])
@@ -325,7 +325,10 @@ def conv2d_backprop_input_nhwc(x_shape, w, dy, strides, dilations, padding):
         dyd[:, ::sh, ::sw] = dy
     else:
         dyd = dy
-    return _conv_core(dyd, wf, 1, 1, dh, dw, (kh - 1) * dh - ph[0], (kw - 1) * dw - pw[0], h, wd)
+    top, left = (kh - 1) * dh - ph[0], (kw - 1) * dw - pw[0]
+    if winograd.usable(dyd, wf, 1, 1, dh, dw):
+        return winograd.conv(dyd, np.asarray(w, dtype), top, left, h, wd, flipped=True)
+    return _conv_core(dyd, np.ascontiguousarray(wf), 1, 1, dh, dw, top, left, h, wd)
 
 
 def conv2d_fast(x, w, strides, padding, data_format, dilations, **attrs):

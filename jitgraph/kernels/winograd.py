@@ -58,10 +58,11 @@ def usable(x, w, sh, sw, dh, dw):
 _WINOGRAD = os.environ.get("JITGRAPH_CONV_WINOGRAD", "1").strip() not in ("0", "false", "no")
 
 
-def conv(x, w, top, left, oh, ow, out=None, bias=None, relu=False):
+def conv(x, w, top, left, oh, ow, out=None, bias=None, relu=False, flipped=False):
     """Stride-1 3x3 or 5x5 conv by Winograd (``usable`` said yes); ``bias`` ([F]) is added and
     ``relu`` applied in the output transform.  3x3: F(4x4, 3x3), 36 GEMMs [tiles, C] x [C, F] per
-    chunk instead of one [pixels, 9C] x [9C, F]: 4x fewer multiplies."""
+    chunk instead of one [pixels, 9C] x [9C, F]: 4x fewer multiplies.  ``flipped``: the filter is
+    w[::-1, ::-1] with its channel axes swapped (an input gradient's; ``winograd_filter``)."""
     if w.shape[0] == 5:
-        return winograd8.conv(x, w, top, left, oh, ow, out, bias, relu)
-    return winograd8.tiled_conv(x, w, _wino_g(3), CONSTS, 6, top, left, oh, ow, out, bias, relu)
+        return winograd8.conv(x, w, top, left, oh, ow, out, bias, relu, flipped)
+    return winograd8.tiled_conv(x, w, _wino_g(3), CONSTS, 6, top, left, oh, ow, out, bias, relu, flipped)

@@ -12,11 +12,10 @@ the output (``tiled_conv``).
 """
 
 import functools
-import threading
 
 import numpy as np
 
-from jitgraph.kernels import blas, winograd_jit
+from jitgraph.kernels import blas, winograd_filter, winograd_jit
 
 # B^T (8 x 8) and A^T (4 x 8) for points 0, 1, -1, 1/2, -1/2, 2, -2, inf (rows of B^T in that order).
 _BT = np.array([[1, 0, -21 / 4, 0, 21 / 4, 0, -1, 0],
@@ -61,52 +60,21 @@ def constants(consts, dtype):
 TILES = 32
 
 
-_filters = {}          # (id of w, shape, dtype, G, U's dtype) -> (w copy, U), oldest first
-_FILTERS_KEPT = 8
-_filters_lock = threading.Lock()
-
-
-def filter_transform(w, g, dtype):
-    """U[n*a+b] = (G w G^T)[a, b] as [n*n, C, F] in ``dtype`` for G (n x r), computed in float64
-    (two matmuls: 0.12 ms for W6's 5x5x32x32, einsum took 0.33), and reused while ``w`` holds the
-    same values (a 3-25 us compare): a graph's filters are usually constant between runs.
-
-    One entry per filter array (a variable's buffer is the same array every run): in training it
-    holds new values every step, and comparing it with each of its kept earlier values cost more
-    than the transform (C2's 3x3x16x32: 41 -> 18 us a call). The key only picks the entry to
-    compare with: an id reused by a new array finds values that differ, and is replaced."""
-    dtype = np.dtype(dtype)
-    key = (id(w), w.shape, w.dtype.str, id(g), dtype.str)
-    hit = _filters.get(key)
-    if hit is not None and np.array_equal(hit[0], w):
-        return hit[1]
-    r, _, c, f = w.shape
-    n = g.shape[0]
-    t1 = np.matmul(g, np.asarray(w, np.float64).reshape(r, r * c * f)).reshape(n, r, c * f)
-    u = np.matmul(g, t1).astype(dtype).reshape(n * n, c, f)        # u[a, b] = sum_ij g[a,i] w[i,j] g[b,j]
-    u.flags.writeable = False
-    with _filters_lock:                 # (convs of one run may run on several threads)
-        _filters.pop(key, None)
-        _filters[key] = (np.array(w, copy=True), u)
-        while len(_filters) > _FILTERS_KEPT:
-            del _filters[next(iter(_filters))]
-    return u
-
-
-def conv(x, w, top, left, oh, ow, out=None, bias=None, relu=False):
+def conv(x, w, top, left, oh, ow, out=None, bias=None, relu=False, flipped=False):
     """Stride-1 5x5 conv by Winograd F(4x4, 5x5): 64 GEMMs [tiles, C] x [C, F] per chunk of tiles;
     ``bias`` ([F]) is added and ``relu`` applied in the output transform."""
-    return tiled_conv(x, w, wino_g(), _CONSTS, 8, top, left, oh, ow, out, bias, relu)
+    return tiled_conv(x, w, wino_g(), _CONSTS, 8, top, left, oh, ow, out, bias, relu, flipped)
 
 
-def tiled_conv(x, w, g, consts, tile, top, left, oh, ow, out, bias, relu):
+def tiled_conv(x, w, g, consts, tile, top, left, oh, ow, out, bias, relu, flipped=False):
     """The Winograd driver shared by F(4x4, 5x5) (8x8 tiles) and F(4x4, 3x3) (6x6 tiles): chunks of
     ``TILES`` 4x4 output tiles, each transformed into V (B^T d B), multiplied by the transformed
     filter point by point, and written as A^T M A (+ bias, ReLU) into the output, by
-    ``winograd_jit.conv_chunks`` on all threads (``blas.run_lent``)."""
+    ``winograd_jit.conv_chunks`` on all threads (``blas.run_lent``). ``flipped``: with the filter
+    w[::-1, ::-1] with its channel axes swapped (``winograd_filter``), as an input gradient does."""
     n, h, wd, c = x.shape
-    f = w.shape[3]
-    u = filter_transform(w, g, x.dtype)
+    u = winograd_filter.filter_transform(w, g, x.dtype, flipped)
+    f = u.shape[2]
     th, tw = -(-oh // 4), -(-ow // 4)
     total = n * th * tw
     nch = -(-total // TILES)

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from jitgraph.kernels import blas, winograd, winograd8, winograd_grad, winograd_jit
+from jitgraph.kernels import blas, winograd, winograd8, winograd_filter, winograd_grad, winograd_jit
 
 
 def _conv_args(x, w, tiles, slots):
@@ -17,7 +17,7 @@ def _conv_args(x, w, tiles, slots):
     f = w.shape[3]
     th, tw = -(-h // 4), -(-wd // 4)
     total = n * th * tw
-    u = winograd8.filter_transform(w, winograd._wino_g(3), x.dtype)
+    u = winograd_filter.filter_transform(w, winograd._wino_g(3), x.dtype)
     out = np.full((n, h, wd, f), np.nan, x.dtype)
     scratch = (np.empty((slots, 36, tiles + 1, c), x.dtype), np.empty((slots, 36, tiles + 1, f), x.dtype),
                np.empty((slots, 2, 6, 6 * c), x.dtype), np.empty((slots, 4, 6, f), x.dtype))
