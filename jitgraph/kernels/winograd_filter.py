@@ -1,4 +1,5 @@
-"""The Winograd filter transform U = G w G^T of ``winograd8.tiled_conv``, cached per filter array.
+"""The Winograd filter transform U = G w G^T of ``winograd8.tiled_conv``, cached per filter array,
+and the filter gradient's last step, dW = A'^T M A' (``gradient_from_points``).
 
 One native call that keeps the GIL: ``_transform``, one GEMM by the Kronecker product G (x) G
 ([n*n, r*r] x [r*r, C*F]: Numba's ``np.dot``, SciPy's BLAS). The NumPy version (two float64
@@ -13,6 +14,11 @@ multiplies, at BLAS speed).
 swapped (``conv.conv2d_backprop_input_nhwc``), straight from w: K's columns are reversed (that
 flips w's rows and columns) and w's channel axes are swapped into a small buffer (r*r*C*F values,
 not U's n*n*C*F). The copy of the flipped filter this replaced released the GIL too.
+
+``gradient_from_points`` adds the threads' partial sums M of ``winograd_grad`` in float64 and
+applies A' (x) A' ([r*r, n*n] GEMM, float64) in one native call too: the NumPy version (a sum, two
+matmuls, a cast) ran on a side step's thread, and beside the plan thread's Python each of its calls
+waited for the GIL.
 
 Error: K = G (x) G is computed in float64 and rounded once to the conv's dtype; each U value sums
 r*r products in that dtype (the NumPy version summed in float64 and rounded once): a few float32
@@ -97,3 +103,31 @@ def filter_transform(w, g, dtype, flipped=False):
         while len(_filters) > _FILTERS_KEPT:
             del _filters[next(iter(_filters))]
     return u
+
+
+@njit(cache=True, boundscheck=False)
+def _from_points(parts, kron, dw):
+    """dw = kron @ (parts summed over their first axis), in float64 ([r*r, n*n] x [n*n, C*F])."""
+    slots, sq = parts.shape[0], parts.shape[1]
+    cf = dw.shape[1]
+    m = np.zeros((sq, cf))
+    for s in range(slots):
+        ps = parts[s].reshape(sq, cf)
+        for p in range(sq):
+            mp, pp = m[p], ps[p]
+            for k in range(cf):
+                mp[k] += pp[k]
+    out = np.dot(kron, m)
+    for i in range(dw.shape[0]):
+        for k in range(cf):
+            dw[i, k] = out[i, k]
+
+
+def gradient_from_points(parts, at):
+    """dW [r, r, C, F] = A'^T M A' for M = the sum of ``parts`` ([threads, n*n, C, F], the per-point
+    sums of ``winograd_grad``) and A'^T = ``at`` (r x n), summed in float64, in ``parts``' dtype."""
+    r = at.shape[0]
+    c, f = parts.shape[2:]
+    dw = np.empty((r, r, c, f), parts.dtype)
+    _from_points(parts, _kron(at, np.dtype(np.float64), False), dw.reshape(r * r, c * f))
+    return dw

@@ -23,7 +23,7 @@ import functools
 
 import numpy as np
 
-from jitgraph.kernels import blas, winograd, winograd8, winograd_jit
+from jitgraph.kernels import blas, winograd, winograd8, winograd_filter, winograd_jit
 from jitgraph.kernels.blas import FAST_DTYPES
 
 #: Tiles per chunk (``winograd_jit.grad_chunks``). Both threads, after a 0.3 ms pause, medians (us):
@@ -81,6 +81,23 @@ def grad_g(r):
     return g
 
 
+@functools.lru_cache(maxsize=None)
+def padded_g(r, dtype):
+    """G' in ``dtype`` as ``winograd_jit.grad_dy_in`` takes it: 8 rows, the last one (G'[n-1], which
+    is (0, 0, 0, 1)) at row 7 for r = 5 or row 5 for r = 3 (``g4``); the rows of each pair of points
+    +-p differ in the sign of the odd columns (checked here: ``g4`` computes the second row from the
+    first)."""
+    n = r + 3
+    g = np.zeros((8, 4))
+    g[:n] = grad_g(r)
+    g[7] = g[n - 1]
+    odd = np.array([1, -1, 1, -1])
+    for k in (1, 3, 5):
+        if k + 1 < n - 1 and not np.allclose(g[k + 1], g[k] * odd, rtol=0, atol=1e-12):
+            raise AssertionError(f"G' rows {k}, {k + 1} are not a +-p pair: {g[k]}, {g[k + 1]}")
+    return g.astype(dtype)
+
+
 def filter_grad(x, dy, r, top, left):
     """dW ([r, r, C, F]) of the stride-1 r x r conv of ``x`` (NHWC, padded ``top``/``left`` before)
     whose output gradient is ``dy``."""
@@ -91,8 +108,7 @@ def filter_grad(x, dy, r, top, left):
     th, tw = -(-oh // 4), -(-ow // 4)
     total = n * th * tw
     k = winograd8.constants(winograd8._CONSTS if nt == 8 else winograd.CONSTS, x.dtype)
-    g = np.zeros((8, 4), x.dtype)                            # G' padded to 8 rows for grad_dy_in
-    g[:nt] = grad_g(r)
+    g = padded_g(r, x.dtype)
     nch = -(-total // _TILES)
     slots = blas.lent_slots(nch)
     pad = _TILES + 1
@@ -105,8 +121,4 @@ def filter_grad(x, dy, r, top, left):
     sync = np.zeros(3, np.int64)
     blas.run_lent(winograd_jit.grad_chunks, (np.ascontiguousarray(x), np.ascontiguousarray(dy), g, vs, us, ds, ts, es,
                                              parts, sync, nch, _TILES, total, th, tw, top, left, k), slots)
-    m = np.sum(parts, axis=0, dtype=np.float64)
-    at = grad_at(r)
-    t1 = (at @ m.reshape(nt, nt * c * f)).reshape(r * nt, c * f)          # [a, j, cf]
-    dw = at @ t1.reshape(r, nt, c * f)                                    # [a, b, cf]
-    return dw.reshape(r, r, c, f).astype(x.dtype)
+    return winograd_filter.gradient_from_points(parts, grad_at(r))

@@ -239,11 +239,14 @@ def w8_out(M, tc, out, z, bias, relu, t0, th_, tw_, k):
 
 @njit(cache=True, nogil=True, boundscheck=False, inline="always")
 def g4(v0, v1, v2, v3, g):
-    """G v for one 4-vector: 8 outputs (G's rows beyond n are zero)."""
-    return (g[0] * v0 + g[1] * v1 + g[2] * v2 + g[3] * v3, g[4] * v0 + g[5] * v1 + g[6] * v2 + g[7] * v3,
-            g[8] * v0 + g[9] * v1 + g[10] * v2 + g[11] * v3, g[12] * v0 + g[13] * v1 + g[14] * v2 + g[15] * v3,
-            g[16] * v0 + g[17] * v1 + g[18] * v2 + g[19] * v3, g[20] * v0 + g[21] * v1 + g[22] * v2 + g[23] * v3,
-            g[24] * v0 + g[25] * v1 + g[26] * v2 + g[27] * v3, g[28] * v0 + g[29] * v1 + g[30] * v2 + g[31] * v3)
+    """G v for one 4-vector: 8 outputs. G's rows come in pairs at the points +-p (rows 2k-1, 2k:
+    the second is the first with its odd columns negated; ``winograd_grad.padded_g`` checks it), so
+    each pair is an even and an odd part added and subtracted: 20 operations, not 32 FMAs. Row 0 is
+    G[0, 0] v0, row 7 G[7, 3] v3 (F(3, 4), six rows: row 5 is the third pair's sum, v3)."""
+    e1, o1 = g[4] * v0 + g[6] * v2, g[5] * v1 + g[7] * v3
+    e3, o3 = g[12] * v0 + g[14] * v2, g[13] * v1 + g[15] * v3
+    e5, o5 = g[20] * v0 + g[22] * v2, g[21] * v1 + g[23] * v3
+    return g[0] * v0, e1 + o1, e1 - o1, e3 + o3, e3 - o3, e5 + o5, e5 - o5, g[31] * v3
 
 
 @njit(cache=True, nogil=True, boundscheck=False, inline="always")
@@ -271,9 +274,14 @@ def grad_dy_in(dy, U, tc, gm, nn, t, d, t0, th_, tw_):
             gather_tile(yf, d, img, h0, w0, 4, oh_, ow_, f_)
             s0, s1, s2, s3 = d[0], d[1], d[2], d[3]
         e0, e1, e2, e3, e4, e5, e6, e7 = t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]
-        for q in range(run):
-            v = g4(s0[q], s1[q], s2[q], s3[q], g)
-            e0[q], e1[q], e2[q], e3[q], e4[q], e5[q], e6[q], e7[q] = v
+        if nn == 8:
+            for q in range(run):
+                v = g4(s0[q], s1[q], s2[q], s3[q], g)
+                e0[q], e1[q], e2[q], e3[q], e4[q], e5[q], e6[q], e7[q] = v
+        else:
+            for q in range(run):
+                v = g4(s0[q], s1[q], s2[q], s3[q], g)
+                e0[q], e1[q], e2[q], e3[q], e4[q], e5[q] = v[0], v[1], v[2], v[3], v[4], v[5]
         for a in range(nn):
             ta = t[a]
             u0, u1, u2, u3 = ta[0:f_], ta[f_:2 * f_], ta[2 * f_:3 * f_], ta[3 * f_:4 * f_]

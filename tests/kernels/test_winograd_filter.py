@@ -66,3 +66,17 @@ def test_a_nan_in_the_filter_is_never_a_cache_hit():
     u = winograd_filter.filter_transform(w, g, np.float32)
     assert winograd_filter.filter_transform(w, g, np.float32) is not u
     assert np.isnan(u).any()
+
+
+@pytest.mark.parametrize("r", [3, 5])
+def test_gradient_from_points_sums_the_threads_parts_then_applies_a(r):
+    """dW = A'^T (sum of the threads' M) A', in float64, rounded once to the parts' dtype."""
+    from jitgraph.kernels import winograd_grad
+    at = winograd_grad.grad_at(r)
+    n = at.shape[1]
+    parts = np.random.default_rng(r).standard_normal((3, n * n, 4, 6)).astype(np.float32)
+    m = parts.astype(np.float64).sum(0).reshape(n, n, 4, 6)
+    want = np.einsum("ai,bj,ijcf->abcf", at, at, m)
+    got = winograd_filter.gradient_from_points(parts, at)
+    assert got.dtype == np.float32 and got.shape == (r, r, 4, 6)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-5)
