@@ -16,7 +16,8 @@ Families (each module's docstring states what it measured and its error bound):
 * ``conv``: Conv2D and its gradients by blocked im2col + BLAS (``im2col``: the Numba gathers),
   register-tiled direct loops for 1-4 input channels (``direct_conv``),
   Winograd for stride-1 3x3 / 5x5 (``winograd``, ``winograd8``, their loops in
-  ``winograd_jit``; the filter gradient in ``winograd_grad``), bias + activation epilogues
+  ``winograd_jit``; the filter gradient in ``winograd_grad``; the transform of the filter and of
+  the filter gradient's sums in ``winograd_filter``), bias + activation epilogues
   (``epilogue``) for ``_FusedConv2D``;
 * ``matmul``: ``_FusedMatMul`` (BLAS by row blocks + the epilogue);
 * ``pool``: MaxPool, AvgPool and their gradients; ``pool_taps``: the 2x2 max pool that records
