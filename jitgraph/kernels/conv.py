@@ -137,18 +137,20 @@ def _conv_core(x, w, sh, sw, dh, dw, top, left, oh, ow, out=None, bias=None, act
         out = np.empty((n, oh, ow, f), x.dtype)
     total = n * oh * ow
     flat = out.reshape(total, f)
-    bt = None if bias is None else epilogue.tiled_bias(np.ascontiguousarray(bias, x.dtype))
     if total == 0 or f == 0:
         return out
+    one_by_one = kh == kw == sh == sw == 1 and top == left == 0 and oh == h and ow == wd
+    if kh * kw * c and not one_by_one and winograd.usable(x, w, sh, sw, dh, dw):   # stride-1 3x3/5x5
+        winograd.conv(x, w, top, left, oh, ow, out, bias, act == "Relu")
+        if bias is not None and act not in (None, "Relu"):      # bias added in the output transform
+            zeros = epilogue.tiled_bias(np.zeros(f, x.dtype))
+            _blocks(flat, lambda y: epilogue.apply(y, zeros, act))
+        return out
+    bt = None if bias is None else epilogue.tiled_bias(np.ascontiguousarray(bias, x.dtype))
     if kh * kw * c == 0:
         flat[...] = 0
-    elif kh == kw == sh == sw == 1 and top == left == 0 and oh == h and ow == wd:
+    elif one_by_one:
         np.matmul(x.reshape(total, c), w2, out=flat)      # a 1x1 conv is one matmul
-    elif winograd.usable(x, w, sh, sw, dh, dw):         # the stride-1 3x3/5x5 path (module docstring)
-        winograd.conv(x, w, top, left, oh, ow, out, bias, act == "Relu")
-        if act not in (None, "Relu"):                   # bias added in the output transform
-            _blocks(flat, lambda y: epilogue.apply(y, np.zeros(bt.size, x.dtype), act))
-        return out
     elif direct_conv.usable(x.dtype, c, f, dw, ow):      # 1-4 input channels (direct_conv)
         return direct_conv.conv(x, w, sh, sw, dh, top, left, oh, ow, out, bt, act)
     elif c <= _T_MAX_C and ow >= _T_MIN_OW:
