@@ -308,20 +308,19 @@ def conv2d_backprop_input_nhwc(x_shape, w, dy, strides, dilations, padding):
     sh, sw, dh, dw = strides[1], strides[2], dilations[1], dilations[2]
     oh, ow, ph, pw = _geom(x_shape, kh, kw, strides, dilations, padding)
     dtype = np.result_type(w.dtype, dy.dtype)
-    dy = np.asarray(dy, dtype)
+    w, dy = np.asarray(w, dtype), np.asarray(dy, dtype)
     if oh == 0 or ow == 0 or n * h * wd * c == 0:
         return np.zeros((n, h, wd, c), dtype)
     if oh * ow * kh * kw * c * f < _SMALL_IMAGE_MACS and (c <= _T_MAX_C or n * oh * ow * w.size < _SMALL_MACS):
-        return np.ascontiguousarray(_conv_backprop_input_nhwc(x_shape, np.asarray(w, dtype), dy, strides, dilations,
-                                                              padding))
-    wf = np.asarray(w, dtype)[::-1, ::-1].transpose(0, 1, 3, 2)      # a view: Winograd flips w itself
+        return np.ascontiguousarray(_conv_backprop_input_nhwc(x_shape, w, dy, strides, dilations, padding))
+    wf = w[::-1, ::-1].transpose(0, 1, 3, 2)                 # a view: Winograd flips w itself
     strided = sh > 1 or sw > 1
     if f and c > _T_MAX_C and strided and dh == dw == 1:
-        dx = _backprop_input_phases(x_shape, np.asarray(w, dtype), dy, sh, sw, ph[0], pw[0])
+        dx = _backprop_input_phases(x_shape, w, dy, sh, sw, ph[0], pw[0])
         if dx is not None:
             return dx
     if f and (c <= _T_MAX_C or strided and not winograd.usable(dy, wf, 1, 1, dh, dw)):
-        return _backprop_input_t(x_shape, np.asarray(w, dtype), dy, sh, sw, dh, dw, ph[0], pw[0], oh, ow)
+        return _backprop_input_t(x_shape, w, dy, sh, sw, dh, dw, ph[0], pw[0], oh, ow)
     if strided:
         dyd = np.zeros((n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, f), dtype)
         dyd[:, ::sh, ::sw] = dy
@@ -329,7 +328,7 @@ def conv2d_backprop_input_nhwc(x_shape, w, dy, strides, dilations, padding):
         dyd = dy
     top, left = (kh - 1) * dh - ph[0], (kw - 1) * dw - pw[0]
     if winograd.usable(dyd, wf, 1, 1, dh, dw):
-        return winograd.conv(dyd, np.asarray(w, dtype), top, left, h, wd, flipped=True)
+        return winograd.conv(dyd, w, top, left, h, wd, flipped=True)
     return _conv_core(dyd, np.ascontiguousarray(wf), 1, 1, dh, dw, top, left, h, wd)
 
 
