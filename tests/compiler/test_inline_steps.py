@@ -2,6 +2,8 @@
 shape and size give the reference's values without a NumPy-step call; a reshape whose target
 comes from a run-time tensor stays a step and keeps the reference's error."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -61,3 +63,29 @@ def test_squeeze_of_an_unknown_dim_stays_a_step_with_the_reference_error():
             assert sess.run(y, {x: np.ones((2, 1, 5), np.float32)}).shape == (2, 5)
             with pytest.raises(tf.errors.InvalidArgumentError):
                 sess.run(y, {x: np.ones((2, 3, 5), np.float32)})
+
+
+def test_shape_of_a_variable_is_inline_and_keeps_the_reference_checks():
+    """A conv's filter gradient reads ``Shape(filter)`` of the variable itself: inline, the values
+    of the reference, and an uninitialized variable still raises naming it."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [2, 6, 6, 3])
+        w = tf.Variable(np.random.default_rng(0).standard_normal((3, 3, 3, 4)).astype(np.float32), name="w")
+        loss = tf.reduce_sum(tf.nn.relu(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")))
+        grad = tf.gradients(loss, [w])[0]
+        fetches = [grad, tf.shape(w), tf.size(w, out_type=tf.int64)]
+        feeds = {x: np.random.default_rng(1).standard_normal((2, 6, 6, 3)).astype(np.float32)}
+        init = tf.global_variables_initializer()
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.FailedPreconditionError, match="w"):
+                sess.run(fetches, feeds)
+            sess.run(init)
+            for _ in range(3):                        # past the lazy tier: the compiled plan
+                got = sess.run(fetches, feeds)
+            src = _runner_source(sess)
+        want = reference_values(g, fetches, feeds, init)
+    for a, b in zip(got, want):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    assert re.search(r"np\.array\(v\d+\.shape, _dt", src)      # (tf.size reads a snapshot: folded)
