@@ -24,6 +24,7 @@ from jitgraph.compiler.order import var_accesses
 from jitgraph.compiler.runner_calls import (GuardFailed, _contig, _no_fallback, adopter, alloc_checked,
                                             matmul_into, numpy_step, oom_checker, reuse, take_pooled)
 from jitgraph.compiler.schedule import KernelStep
+from jitgraph.compiler.simplify import SHAPE_QUERIES
 from jitgraph.ops.state_ops import VarRef, variable_of
 from jitgraph.runtime.limits import max_alloc_bytes, static_output_bytes
 from jitgraph.runtime.reference import _Context, _detach
@@ -374,6 +375,8 @@ def _emit_numpy(op, si, body, ns, name, var, sched, snaps, owns, limits):
         return
     if expr is not None:
         body.append(f"r = ({expr},)")
+        if op.type in SHAPE_QUERIES:      # a new array: it cannot share the variable's memory
+            aliased = []
     else:
         ns[f"_np{si}"] = numpy_step(op, untaped=_tape_unread(op, sched))
         body.append(f"r = _np{si}(ctx, [{', '.join(args)}])")
