@@ -31,6 +31,8 @@ Families (each module's docstring states what it measured and its error bound):
   per-thread scratch buffers they share, and ``owned``: plans whose kernels run on several threads
   hold OpenBLAS at one thread for the whole run, so its spin-waiting workers keep off their cores;
   the workers are kept off the CPU of the thread that hands them work (``_Steer``);
+* ``workers``: the chunk workers' threads, which stay awake for a moment after each call (a
+  hand-off to a sleeping thread cost ~50 us);
 * ``denormals``: FTZ/DAZ on for each ``Session.run`` and in jitgraph's own threads, as TF's pools;
 * ``side_steps``: a plan's conv run on the chunk worker beside its other steps (``spawn``/``join``,
   placed by ``compiler/concurrency.py``), sharing its chunks with the plan's thread when it waits.

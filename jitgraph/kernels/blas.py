@@ -75,9 +75,8 @@ class _Blas:
         if cls.pool is None:
             with cls.pool_lock:
                 if cls.pool is None:
-                    from concurrent.futures import ThreadPoolExecutor
-                    cls.pool = ThreadPoolExecutor(max(1, threads - 1), thread_name_prefix="jitgraph-conv",
-                                                  initializer=_start_worker)
+                    from jitgraph.kernels.workers import Workers
+                    cls.pool = Workers(max(1, threads - 1), _start_worker, "jitgraph-conv")
         _Steer.away_from_caller()
         return cls.pool
 
@@ -296,7 +295,7 @@ def lend(fn, *args, most=None):
     if lent > 0:
         pool = _Blas.workers(threads)
         for _ in range(lent):
-            pool.submit(fn, *args)
+            pool.post(fn, *args)
     return max(lent, 0)
 
 
@@ -326,7 +325,7 @@ def submit(fn, *args):
     threads = blas_threads()
     if threads <= 1:
         return False
-    _Blas.workers(threads).submit(fn, *args)
+    _Blas.workers(threads).post(fn, *args)
     return True
 
 

@@ -1,0 +1,96 @@
+"""The chunk workers' threads: they run the calls a plan's thread hands them (``blas.lend``,
+``blas.submit``, ``blas.run_chunks``), and after each call wait a little for the next one awake.
+
+Why not ``concurrent.futures.ThreadPoolExecutor``: a step of a small CNN hands work to the worker
+four or five times, each a few hundred microseconds after the last, and each hand-off cost twice.
+``submit`` took 12-20 us (a ``Future``, its ``Condition``, the idle-thread check), and the sleeping
+worker started the call 44-56 us later (waking a thread on another vCPU of a VM). The C2 CNN's
+timeline showed its conv's lent helper starting 65 us after the lead, and its filter gradient 180
+us after the input gradient beside it.
+
+Here a hand-off is a queue put and a counter bump (~1 us); a worker that finished a call within
+``SPIN_SECONDS`` is still awake, reading that counter in a Numba loop that does not hold the GIL,
+and starts the next call 22-24 us after it was queued (what is left is the GIL's hand-over). A
+worker idle for longer sleeps on the queue as before.  Spinning costs the worker's core at most
+``SPIN_SECONDS`` after each call, while the plan's thread works on the other.
+"""
+
+import queue
+import threading
+import time
+from concurrent.futures import Future
+
+import numpy as np
+from numba import njit
+
+from jitgraph.kernels.atomics import count
+
+#: How long a worker stays awake after a call, waiting for the next.
+SPIN_SECONDS = 4e-4
+
+
+@njit(nogil=True, cache=True)
+def _moved(sig, seen, rounds):
+    """Whether ``sig[0]`` moves off ``seen`` within ``rounds`` reads."""
+    for _ in range(rounds):
+        if count(sig, 0) != seen:
+            return True
+    return False
+
+
+def _rounds(seconds):
+    """How many ``_moved`` reads take ``seconds`` on this machine (measured once per pool)."""
+    sig = np.zeros(1, np.int64)
+    _moved(sig, 1, 1)                                  # compiled (or loaded) first
+    n = 1 << 20
+    t0 = time.perf_counter()
+    _moved(sig, 0, n)
+    per_read = max(time.perf_counter() - t0, 1e-9) / n
+    return max(1, int(seconds / per_read))
+
+
+class Workers:
+    """``n`` daemon threads running queued calls in order of arrival; each first runs
+    ``initializer()``. ``submit`` returns a ``Future`` (``cancel``, ``result``); ``post`` queues a
+    call nobody waits for (an error it raises is dropped, as an unread ``Future``'s would be)."""
+
+    def __init__(self, n, initializer, name):
+        self._queue = queue.SimpleQueue()
+        self._sig = np.zeros(1, np.int64)          # bumped on each hand-off: what a waking worker reads
+        self._spin_rounds = _rounds(SPIN_SECONDS)
+        for i in range(n):
+            threading.Thread(target=self._serve, args=(initializer,), name=f"{name}_{i}", daemon=True).start()
+
+    def submit(self, fn, *args):
+        fut = Future()
+        self._put((fn, args, fut))
+        return fut
+
+    def post(self, fn, *args):
+        self._put((fn, args, None))
+
+    def _put(self, item):
+        self._queue.put(item)
+        self._sig[0] += 1            # not atomic: two hand-offs at once may bump it once, which still wakes
+
+    def _serve(self, initializer):
+        initializer()
+        q, sig, rounds = self._queue, self._sig, self._spin_rounds
+        while True:
+            seen = sig[0]                                 # read before looking at the queue
+            try:
+                fn, args, fut = q.get_nowait()
+            except queue.Empty:
+                if _moved(sig, seen, rounds):
+                    continue
+                fn, args, fut = q.get()
+            if fut is None:
+                try:
+                    fn(*args)
+                except BaseException:   # noqa: BLE001 - nobody waits for a posted call
+                    pass
+            elif fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(fn(*args))
+                except BaseException as e:   # noqa: BLE001 - raised again by fut.result()
+                    fut.set_exception(e)
