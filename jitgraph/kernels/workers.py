@@ -9,10 +9,15 @@ timeline showed its conv's lent helper starting 65 us after the lead, and its fi
 us after the input gradient beside it.
 
 Here a hand-off is a queue put and a counter bump (~1 us); a worker that finished a call within
-``SPIN_SECONDS`` is still awake, reading that counter in a Numba loop that does not hold the GIL,
-and starts the next call 22-24 us after it was queued (what is left is the GIL's hand-over). A
-worker idle for longer sleeps on the queue as before.  Spinning costs the worker's core at most
-``SPIN_SECONDS`` after each call, while the plan's thread works on the other.
+``SPIN_SECONDS`` is still awake, reading that counter in a Numba loop that does not hold the GIL.
+Seeing it move, the worker reads on for ``SETTLE_SECONDS`` before it asks for the GIL: the thread
+that handed the call over usually enters its own native call (the lead of a lent kernel, a chunk)
+within a few microseconds and lets the GIL go, and a worker asking before that would sleep on the
+GIL until then and wake as slowly as from the queue. Queued calls started 28 us after the hand-off
+without the settling, 3.5-5 us with it (a thread handing over and then running 0.2 ms of BLAS).
+A worker idle for longer than ``SPIN_SECONDS`` sleeps on the queue as before.  Spinning costs
+the worker's core at most ``SPIN_SECONDS`` after each call, while the plan's thread works on the
+other.
 """
 
 import queue
@@ -27,13 +32,18 @@ from jitgraph.kernels.atomics import count
 
 #: How long a worker stays awake after a call, waiting for the next.
 SPIN_SECONDS = 4e-4
+#: How long a worker that saw a hand-off waits before it asks for the GIL.
+SETTLE_SECONDS = 1e-5
 
 
 @njit(nogil=True, cache=True)
-def _moved(sig, seen, rounds):
-    """Whether ``sig[0]`` moves off ``seen`` within ``rounds`` reads."""
+def _moved(sig, seen, rounds, settle):
+    """Whether ``sig[0]`` moves off ``seen`` within ``rounds`` reads; if it does, ``settle`` more
+    reads before returning."""
     for _ in range(rounds):
         if count(sig, 0) != seen:
+            for _ in range(settle):
+                count(sig, 0)
             return True
     return False
 
@@ -41,10 +51,10 @@ def _moved(sig, seen, rounds):
 def _rounds(seconds):
     """How many ``_moved`` reads take ``seconds`` on this machine (measured once per pool)."""
     sig = np.zeros(1, np.int64)
-    _moved(sig, 1, 1)                                  # compiled (or loaded) first
+    _moved(sig, 1, 1, 0)                               # compiled (or loaded) first
     n = 1 << 20
     t0 = time.perf_counter()
-    _moved(sig, 0, n)
+    _moved(sig, 0, n, 0)
     per_read = max(time.perf_counter() - t0, 1e-9) / n
     return max(1, int(seconds / per_read))
 
@@ -58,6 +68,7 @@ class Workers:
         self._queue = queue.SimpleQueue()
         self._sig = np.zeros(1, np.int64)          # bumped on each hand-off: what a waking worker reads
         self._spin_rounds = _rounds(SPIN_SECONDS)
+        self._settle_rounds = int(self._spin_rounds * SETTLE_SECONDS / SPIN_SECONDS)
         for i in range(n):
             threading.Thread(target=self._serve, args=(initializer,), name=f"{name}_{i}", daemon=True).start()
 
@@ -75,13 +86,13 @@ class Workers:
 
     def _serve(self, initializer):
         initializer()
-        q, sig, rounds = self._queue, self._sig, self._spin_rounds
+        q, sig, rounds, settle = self._queue, self._sig, self._spin_rounds, self._settle_rounds
         while True:
             seen = sig[0]                                 # read before looking at the queue
             try:
                 fn, args, fut = q.get_nowait()
             except queue.Empty:
-                if _moved(sig, seen, rounds):
+                if _moved(sig, seen, rounds, settle):
                     continue
                 fn, args, fut = q.get()
             if fut is None:
