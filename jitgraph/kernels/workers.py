@@ -17,7 +17,8 @@ GIL until then and wake as slowly as from the queue. Queued calls started 28 us 
 without the settling, 3.5-5 us with it (a thread handing over and then running 0.2 ms of BLAS).
 A worker idle for longer than ``SPIN_SECONDS`` sleeps on the queue as before.  Spinning costs
 the worker's core at most ``SPIN_SECONDS`` after each call, while the plan's thread works on the
-other.
+other. One worker spins at a time (the others sleep on the queue, which wakes one per call): with
+many cores, every hand-off would otherwise send all of them after the GIL at once.
 """
 
 import queue
@@ -28,7 +29,7 @@ from concurrent.futures import Future
 import numpy as np
 from numba import njit
 
-from jitgraph.kernels.atomics import count
+from jitgraph.kernels.atomics import claim, count, reset
 
 #: How long a worker stays awake after a call, waiting for the next.
 SPIN_SECONDS = 4e-4
@@ -38,19 +39,25 @@ SETTLE_SECONDS = 1e-5
 
 @njit(nogil=True, cache=True)
 def _moved(sig, seen, rounds, settle):
-    """Whether ``sig[0]`` moves off ``seen`` within ``rounds`` reads; if it does, ``settle`` more
-    reads before returning."""
+    """Whether ``sig[0]`` moves off ``seen`` within ``rounds`` reads (then ``settle`` more reads
+    before returning); False at once when another worker holds the spinner's place ``sig[1]``."""
+    if claim(sig, 1) != 0:
+        return False
+    moved = False
     for _ in range(rounds):
         if count(sig, 0) != seen:
-            for _ in range(settle):
-                count(sig, 0)
-            return True
-    return False
+            moved = True
+            break
+    reset(sig, 1)
+    if moved:
+        for _ in range(settle):
+            count(sig, 0)
+    return moved
 
 
 def _rounds(seconds):
     """How many ``_moved`` reads take ``seconds`` on this machine (measured once per pool)."""
-    sig = np.zeros(1, np.int64)
+    sig = np.zeros(2, np.int64)
     _moved(sig, 1, 1, 0)                               # compiled (or loaded) first
     n = 1 << 20
     t0 = time.perf_counter()
@@ -66,7 +73,7 @@ class Workers:
 
     def __init__(self, n, initializer, name):
         self._queue = queue.SimpleQueue()
-        self._sig = np.zeros(1, np.int64)          # bumped on each hand-off: what a waking worker reads
+        self._sig = np.zeros(2, np.int64)          # [0] bumped on each hand-off; [1] taken by the spinning worker
         self._spin_rounds = _rounds(SPIN_SECONDS)
         self._settle_rounds = int(self._spin_rounds * SETTLE_SECONDS / SPIN_SECONDS)
         for i in range(n):

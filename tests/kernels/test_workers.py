@@ -50,3 +50,21 @@ def test_a_worker_asleep_past_its_spin_wakes_for_new_work(pool):
     done = threading.Event()
     pool.post(done.set)
     assert done.wait(10)
+
+
+def test_many_workers_serve_every_call_with_one_spinning_at_a_time():
+    p = workers.Workers(4, lambda: None, "test-many")
+    seen, lock = set(), threading.Lock()
+
+    def record(i):
+        time.sleep(0.0005)
+        with lock:
+            seen.add(i)
+    futs = [p.submit(record, i) for i in range(200)]
+    for f in futs:
+        f.result(timeout=30)
+    assert seen == set(range(200))
+    deadline = time.monotonic() + 10
+    while p._sig[1] != 0 and time.monotonic() < deadline:    # the last spinner gives its place back
+        time.sleep(0.001)
+    assert p._sig[1] == 0
