@@ -142,7 +142,7 @@ def _conv_core(x, w, sh, sw, dh, dw, top, left, oh, ow, out=None, bias=None, act
     one_by_one = kh == kw == sh == sw == 1 and top == left == 0 and oh == h and ow == wd
     if kh * kw * c and not one_by_one and winograd.usable(x, w, sh, sw, dh, dw):   # stride-1 3x3/5x5
         winograd.conv(x, w, top, left, oh, ow, out, bias, act == "Relu")
-        if bias is not None and act not in (None, "Relu"):      # bias added in the output transform
+        if act not in (None, "Relu"):          # the bias (if any) was added in the output transform
             zeros = epilogue.tiled_bias(np.zeros(f, x.dtype))
             _blocks(flat, lambda y: epilogue.apply(y, zeros, act))
         return out
