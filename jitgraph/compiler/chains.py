@@ -20,16 +20,30 @@ A kernel ``k`` continues the chain whose last part is ``prev`` when:
   - the union stays convex (``fuse``'s bitsets, as ``multi_apply`` checks).
 Runs shorter than ``MIN_PARTS`` stay separate launches.
 
+A long chain is cut along dim 0 for the chunk workers (``split_operands``): its elements are
+independent, so each chunk of rows runs every part on slices of the chain's input and output
+(``chunked_kernels.run_split``), values unchanged. C2's chain3000 ran 0.5 ms a step on one core
+while the other idled.
+
 Cost: one codegen per candidate kernel (linear in its size), then per kernel one lookup per
 input and one operand-list comparison: linear in the graph, plus the word-parallel bitset
 operations ``fuse`` already pays (n*n/64 machine words).
 """
+
+import re
 
 from jitgraph.compiler import codegen
 from jitgraph.compiler.multi_apply import Group, graph_maps, kernel_form, replace_grouped
 
 # Shorter runs are not worth a module of their own (~0.5 s of compile for ~0.4 us a launch).
 MIN_PARTS = 3
+#: A chain estimated to take longer (ns, ``_estimated_ns``) runs in chunks on the chunk workers:
+#: a hand-off costs ~10-20 us here, a sleeping worker's wake-up ~50 us.
+SPLIT_MIN_NS = 60_000
+#: Estimated ns per element of one part: per inlined transcendental helper call (C2's chain,
+#: 1,000 x tanh on [1000] in 0.49 ms: ~0.45 ns with its multiply and add) and per other line.
+HELPER_NS, LINE_NS = 0.45, 0.03
+_HELPER_CALL = re.compile(r"\bjg_\w+_f(?:32|64)\(")
 
 
 class Chain(Group):
@@ -77,7 +91,29 @@ def chain_launches(ops, kernels, kernel_of, shapes, fetch_tensors):
         operands[c.out] = c.part_operands[-1][c.out]
         c.operands = operands
         c.text = codegen.chain_source(c.form[1], c.link, c.out, len(c.parts))
+        if _estimated_ns(c, shapes) >= SPLIT_MIN_NS:
+            operands.split = split_operands(operands, shapes, c.parts[0].space)
     return replace_grouped(kernels, kernel_of, chains, index)
+
+
+def _estimated_ns(chain, shapes):
+    """One launch's time as ``HELPER_NS`` per helper call and ``LINE_NS`` per other line of the
+    form's body, per element and part (linear in the form's source)."""
+    body = chain.form[1].rpartition("def kernel(")[2]
+    helpers = len(_HELPER_CALL.findall(body))
+    elements = 1
+    for d in chain.parts[0].space:
+        elements *= d
+    return elements * len(chain.parts) * (HELPER_NS * helpers + LINE_NS * body.count("\n"))
+
+
+def split_operands(operands, shapes, space):
+    """Positions of the operands that span the space's dim 0 (same rank, same size there): the ones
+    a chunk of rows slices. The others (constants, rows broadcast over dim 0) are passed whole."""
+    if not space or space[0] < 2:
+        return ()
+    return tuple(i for i, (_, t) in enumerate(operands)
+                 if len(shapes[t]) == len(space) and shapes[t][0] == space[0])
 
 
 def _candidate(k, shapes, consumers, fetched):

@@ -32,6 +32,10 @@ thread ran a chunk. (Accumulating in the rows of ``p`` itself ran 2x slower on t
 on one: adjacent 128-byte rows share cache lines, and every add stores.)
 
 The runner calls ``run`` (below): few elements (``MIN_ELEMENTS``) run as one chunk here.
+
+A long elementwise chain (``chains.py``) needs no generated form: its rows are independent, so
+``run_split`` calls the chain's own kernel on slices of its operands, one Python call per chunk
+(a few calls of ~0.1 ms each, not worth native claiming).
 """
 
 import numpy as np
@@ -126,6 +130,30 @@ def chunk_source(helpers, args, pre, partials, loops, sizes, body, pats, flat, o
 
 _COMBINE = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum, "and": np.logical_and,
             "or": np.logical_or}
+
+
+#: Rows of a 1-d split chain per chunk are a multiple of this (16 float32 lanes of AVX-512): a chunk
+#: of 250 of C2's chain ran each of its 250 parts' last 10 elements in scalar code (190 us against
+#: 125 for the vector part).
+SPLIT_ALIGN = 16
+
+
+def run_split(kernel, args, sliced):
+    """``kernel(*args)`` as one chunk of rows per thread, this one and the chunk workers': each chunk
+    passes rows ``lo:hi`` of the operands at positions ``sliced`` (C-contiguous views, so the
+    compiled signature is the same) and the others whole."""
+    n0 = args[sliced[0]].shape[0]
+    unit = SPLIT_ALIGN if args[sliced[0]].ndim == 1 else 1
+    nch = min(-(-n0 // unit), blas.blas_threads())
+    if nch < 2:
+        kernel(*args)
+        return
+    step = -(-n0 // (nch * unit)) * unit
+
+    def chunk(j):
+        lo, hi = j * step, min(n0, (j + 1) * step)
+        kernel(*[a[lo:hi] if i in sliced else a for i, a in enumerate(args)])
+    blas.run_chunks(nch, chunk, 2)
 
 
 def run(kernel, args, full, partials, flat):

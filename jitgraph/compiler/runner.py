@@ -17,7 +17,7 @@ run, so its buffer is allocated once per specialization, not per run.
 import numpy as np
 
 from jitgraph import errors
-from jitgraph.compiler.chunked_kernels import run as run_cut
+from jitgraph.compiler.chunked_kernels import run as run_cut, run_split
 from jitgraph.compiler.concurrency import interleave
 from jitgraph.compiler.inline_steps import inline_expr
 from jitgraph.compiler.order import var_accesses
@@ -323,6 +323,9 @@ def _emit_kernel(step, si, body, ns, name, kin, var, shapes, sched, loaded, var_
         ns["_run_cut"] = run_cut
         body.append(f"_run_cut(_k{si}, ({', '.join(args)},), {operands.full}, {operands.partials!r}, "
                     f"{operands.flat})")
+    elif getattr(operands, "split", None):   # a long chain (chains.py)
+        ns["_run_split"] = run_split
+        body.append(f"_run_split(_k{si}, ({', '.join(args)},), {operands.split!r})")
     else:
         body.append(f"_k{si}({', '.join(args)})")
     body.extend(views)

@@ -110,3 +110,64 @@ def test_a_strided_feed_starts_a_chain():
         finally:
             config.set_compile_mode(prev)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1000,), (37, 5)])
+def test_a_long_chain_runs_in_chunks_of_rows_with_the_bits_of_one_launch(shape, monkeypatch):
+    """Over ``SPLIT_MIN_NS`` a chain runs as one chunk of rows per thread (``run_split``): the rows
+    of its input, output and a [37, 1] column are sliced, a [5] row broadcast over dim 0 and the
+    scalars pass whole; every element runs the same code, so the values are the one launch's."""
+    from jitgraph.compiler import chunked_kernels, runner
+    from jitgraph.kernels import blas
+    feed = np.random.default_rng(2).standard_normal(shape).astype(F32) * 3
+    rows = feed.shape[0]
+    calls = []
+
+    def spy(kernel, args, sliced):
+        calls.append([tuple(args[i].shape) for i in sliced])
+        return chunked_kernels.run_split(kernel, args, sliced)
+
+    def build(x):
+        y = x
+        col = tf.constant(np.linspace(-0.1, 0.1, rows, dtype=F32).reshape((rows,) + (1,) * (len(shape) - 1)))
+        row = tf.constant(np.linspace(0.9, 1.1, shape[-1], dtype=F32)) if len(shape) > 1 else tf.constant(F32(1.01))
+        for _ in range(20):
+            y = tf.tanh(y) * row + col
+        return [y]
+    monkeypatch.setattr(runner, "run_split", spy)
+    monkeypatch.setattr(blas, "blas_threads", lambda: 2)
+    monkeypatch.setattr(chains, "SPLIT_MIN_NS", 10 ** 12)
+    whole, _ = _run(build, feed)
+    assert not calls
+    monkeypatch.setattr(chains, "SPLIT_MIN_NS", 0)
+    split, compiled = _run(build, feed)
+    column = (rows,) + (1,) * (len(shape) - 1)
+    assert calls and all(sorted(s) == sorted([shape, column, shape]) for s in calls), calls   # input, column, output
+    assert len(_launches(compiled)) == 1
+    np.testing.assert_array_equal(split[0], whole[0])
+    ref, _ = _run(build, feed, "never")
+    np.testing.assert_allclose(split[0], ref[0], rtol=1e-5, atol=1e-6)
+
+
+def test_run_split_cuts_rows_in_vector_widths():
+    """``run_split``: 1-d rows in multiples of ``SPLIT_ALIGN`` (the last chunk takes the rest),
+    operands outside ``sliced`` whole; one thread runs the kernel once on everything."""
+    from jitgraph.compiler import chunked_kernels
+    from jitgraph.kernels import blas
+    seen = []
+
+    def kernel(a, k, out):
+        seen.append((a.shape[0], k.shape[0]))
+        out[:] = a * k[0]
+    a, k = np.arange(1000, dtype=F32), np.array([2], F32)
+    out = np.empty_like(a)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(blas, "blas_threads", lambda: 3)
+        chunked_kernels.run_split(kernel, (a, k, out), (0, 2))
+    assert sorted(seen) == [(328, 1), (336, 1), (336, 1)]
+    np.testing.assert_array_equal(out, a * 2)
+    seen.clear()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(blas, "blas_threads", lambda: 1)
+        chunked_kernels.run_split(kernel, (a, k, out), (0, 2))
+    assert seen == [(1000, 1)]
