@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 from jitgraph import errors
+from jitgraph.kernels import Lazy
 from jitgraph.runtime.limits import check_nbytes, check_output_sizes, max_alloc_bytes
 from jitgraph.runtime.reference import call_op
 
@@ -126,6 +127,8 @@ def numpy_step(op, untaped=False):
     outs = [t.dtype.base_dtype.as_np for t in op.outputs]
     extra = d.extra or {}
     fn = (untaped and extra.get("fast_untaped")) or extra.get("fast") or d.compute
+    if isinstance(fn, Lazy):
+        fn = fn.resolve()          # (its module is imported now rather than at the first run)
 
     def call(ctx, args):
         return call_op(ctx, op, fn, args, outs)

@@ -29,7 +29,7 @@ def scratch(rows, k, dtype, tag=""):
     bufs = getattr(_local, "bufs", None)
     if bufs is None:
         bufs = _local.bufs = {}
-    key = (rows, k, np.dtype(dtype).str, tag)
+    key = (rows, k, dtype, tag)
     buf = bufs.get(key)
     if buf is None:
         if len(bufs) > 16:
@@ -51,6 +51,7 @@ class _Blas:
     lock = threading.Lock()
     pool_lock = threading.Lock()
     ctl = None
+    calls = []                # per controller: (get, set) of its thread count
     pool = None
 
     @classmethod
@@ -66,8 +67,21 @@ class _Blas:
                         libs = libs or [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
                     except Exception:
                         libs = []
+                    cls.calls = [_openblas_calls(c) or (c.get_num_threads, c.set_num_threads) for c in libs]
                     cls.ctl = libs
         return cls.ctl
+
+    @classmethod
+    def counts(cls):
+        """The thread count of each BLAS (``setup``'s controllers, in order)."""
+        cls.setup()
+        return [get() for get, _ in cls.calls]
+
+    @classmethod
+    def set_count(cls, n, counts=None):
+        """Set every BLAS to ``n`` threads (``counts``: per BLAS, its own count instead)."""
+        for i, (_, put) in enumerate(cls.calls):
+            put(n if counts is None else counts[i])
 
     @classmethod
     def workers(cls, threads):
@@ -159,6 +173,23 @@ class _Steer:
             cls.getcpu = False
 
 
+def _openblas_calls(c):
+    """``(get, set)`` of an OpenBLAS controller's thread count as the library's own C functions
+    (threadpoolctl's methods cost ~4 us of Python a call, and a plan that runs ``owned`` makes
+    three a run), or None (then its methods are used): not OpenBLAS, OpenMP-threaded, or the
+    symbols not found under the names OpenBLAS builds use."""
+    if getattr(c, "internal_api", None) != "openblas" or getattr(c, "threading_layer", None) == "openmp":
+        return None
+    lib = getattr(c, "dynlib", None)
+    for prefix in ("", "scipy_"):
+        for suffix in ("", "64_", "_64"):
+            get = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
+            put = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and put is not None:
+                return get, put
+    return None
+
+
 def _start_worker():
     """A chunk worker's first act: steered (``_Steer``), denormals flushed for good (as in a run)."""
     denormals.flush_this_thread()
@@ -214,11 +245,9 @@ def owned():
     with _Owner.lock:
         mine = _Owner.thread in (None, me)
         if _Owner.thread is None:
-            libs = _Blas.setup()
-            _Owner.threads = min([c.get_num_threads() for c in libs] or [1])
+            _Owner.threads = min(_Blas.counts() or [1])
             if _Owner.threads > 1:
-                for c in libs:
-                    c.set_num_threads(1)
+                _Blas.set_count(1)
             _Owner.thread = me
         if mine:
             _Owner.depth += 1
@@ -232,8 +261,7 @@ def owned():
                 if _Owner.depth == 0:
                     _Owner.thread = None
                     if _Owner.threads > 1:
-                        for c in _Blas.setup():
-                            c.set_num_threads(_Owner.threads)
+                        _Blas.set_count(_Owner.threads)
 
 
 @contextlib.contextmanager
@@ -246,17 +274,12 @@ def spare_core(cores=1):
     if threading.current_thread() is not threading.main_thread() or _Owner.thread is not None:
         yield
         return
-    libs = _Blas.setup()
-    counts = [c.get_num_threads() for c in libs]
-    for c, n in zip(libs, counts):
-        if n > 1:
-            c.set_num_threads(max(1, n - cores))
+    counts = _Blas.counts()
+    _Blas.set_count(None, [max(1, n - cores) for n in counts])
     try:
         yield
     finally:
-        for c, n in zip(libs, counts):
-            if n > 1:
-                c.set_num_threads(n)
+        _Blas.set_count(None, counts)
 
 
 def is_owned():
@@ -387,5 +410,5 @@ def blas_threads():
     it had before."""
     if _Owner.thread is not None:
         return _Owner.threads
-    return min([c.get_num_threads() for c in _Blas.setup()] or [1])
+    return min(_Blas.counts() or [1])
 

@@ -73,6 +73,8 @@ import numpy as np
 
 from jitgraph.kernels import blas, direct_conv, epilogue, im2col, winograd, winograd_grad
 from jitgraph.kernels.blas import FAST_DTYPES as _FAST_DTYPES
+from jitgraph.ops import fused_ops, nn_conv
+from jitgraph.ops.nn_conv import _conv_backprop_filter_nhwc, _conv_backprop_input_nhwc, _conv_nhwc, _geom
 
 _ROW_BYTES = 1 << 20     # one patch chunk: 1 MiB measured best (W6 7.5 ms vs 7.7 at 512 KiB, 12 at 8 MiB)
 _T_MAX_C = 4             # input channels up to which patches are gathered one row per tap ...
@@ -183,7 +185,6 @@ def _blocks(flat, fn):
 def conv2d_nhwc(x, w, strides, dilations, padding, out=None, bias=None, act=None):
     """NHWC conv2d by blocked im2col + BLAS or Winograd; ``strides``/``dilations`` are NHWC
     4-lists; ``act(... + bias)`` when ``bias`` is given."""
-    from jitgraph.ops.nn_conv import _conv_nhwc, _geom
     kh, kw = w.shape[:2]
     oh, ow, ph, pw = _geom(x.shape, kh, kw, strides, dilations, padding)
     dtype = np.result_type(x.dtype, w.dtype)
@@ -199,7 +200,6 @@ def conv2d_nhwc(x, w, strides, dilations, padding, out=None, bias=None, act=None
 def conv2d_backprop_filter_nhwc(x, w_shape, dy, strides, dilations, padding):
     """dW[a, b, c, f] = sum over output pixels of patch(x)[a, b, c] * dy[f]: per chunk cols^T @ dy
     (or cols @ dy in the one-row-per-tap layout), summed over per-thread partials."""
-    from jitgraph.ops.nn_conv import _conv_backprop_filter_nhwc, _geom
     kh, kw, c, f = w_shape
     oh, ow, ph, pw = _geom(x.shape, kh, kw, strides, dilations, padding)
     dtype = np.result_type(x.dtype, dy.dtype)
@@ -302,7 +302,6 @@ def conv2d_backprop_input_nhwc(x_shape, w, dy, strides, dilations, padding):
     by the strides when they are > 1) with the flipped, transposed filter:
     dx[h] = sum_a dyd[h + P - a*dh] w[a]  where P = pad before, so with w'[a'] = w[KH-1-a'] it is a
     correlation of dyd padded by (KH-1)*dh - P."""
-    from jitgraph.ops.nn_conv import _conv_backprop_input_nhwc, _geom
     kh, kw, c, f = w.shape
     n, h, wd, _ = x_shape
     sh, sw, dh, dw = strides[1], strides[2], dilations[1], dilations[2]
@@ -334,7 +333,6 @@ def conv2d_backprop_input_nhwc(x_shape, w, dy, strides, dilations, padding):
 
 def conv2d_fast(x, w, strides, padding, data_format, dilations, **attrs):
     """``extra["fast"]`` for Conv2D: same arguments and result as the reference ``compute``."""
-    from jitgraph.ops import nn_conv
     x, w = np.asarray(x), np.asarray(w)
     if x.dtype not in _FAST_DTYPES or w.dtype != x.dtype or x.ndim != 4 or w.ndim != 4:
         return nn_conv._conv2d(x, w, strides, padding, data_format, dilations, **attrs)
@@ -348,7 +346,6 @@ def conv2d_bias_act_fast(x, w, bias, strides, padding, data_format, dilations, a
     and ``act`` None or one of ``fused_ops.ACTIVATIONS``: ``OPS["Conv2D"].extra["fast_bias_act"]``.
     The bias and activation are applied to each block of the output as BLAS writes it (inside the
     Winograd output transform for ReLU); same values as the unfused ops within the conv's rounding."""
-    from jitgraph.ops import fused_ops, nn_conv
     if act is not None and act not in fused_ops.ACTIVATIONS:
         raise ValueError(f"conv2d_bias_act_fast: unsupported activation {act!r}")
     x, w = np.asarray(x), np.asarray(w)
@@ -374,7 +371,6 @@ def _supported(*arrays):
 
 def conv2d_backprop_input_fast(sizes, w, dy, strides, padding, data_format, dilations, **attrs):
     """``extra["fast"]`` for Conv2DBackpropInput (same arguments and result as the reference)."""
-    from jitgraph.ops import nn_conv
     w, dy = np.asarray(w), np.asarray(dy)
     if not _supported(w, dy):
         return nn_conv._conv_bp_input(sizes, w, dy, strides, padding, data_format, dilations, **attrs)
@@ -386,7 +382,6 @@ def conv2d_backprop_input_fast(sizes, w, dy, strides, padding, data_format, dila
 
 def conv2d_backprop_filter_fast(x, sizes, dy, strides, padding, data_format, dilations, **attrs):
     """``extra["fast"]`` for Conv2DBackpropFilter (same arguments and result as the reference)."""
-    from jitgraph.ops import nn_conv
     x, dy = np.asarray(x), np.asarray(dy)
     if not _supported(x, dy):
         return nn_conv._conv_bp_filter(x, sizes, dy, strides, padding, data_format, dilations, **attrs)

@@ -222,15 +222,14 @@ def _run(fn, src, chunks, chunk, tail=None):
     with the SLP options), the others on the chunk workers. Only ``fn`` compiles under those
     options: the bias + ReLU epilogue compiled inside them lost its loop vectorizer and stayed
     scalar (0.058 ms against 0.015 for C2's [16, 28, 28, 16] block, kept so in Numba's disk cache)."""
-    from jitgraph.compiler.disk_cache import compile_lock
-    from jitgraph.compiler.llvm_tuning import tuned_for
-
     def both(j):
         chunk(j)
         if tail is not None:
             tail(j)
     first = 0
     if not fn.overloads:
+        from jitgraph.compiler.disk_cache import compile_lock
+        from jitgraph.compiler.llvm_tuning import tuned_for
         with compile_lock(sys.modules[fn.__module__]), tuned_for(src):
             chunk(0)
         if tail is not None:

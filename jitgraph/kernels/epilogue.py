@@ -99,8 +99,14 @@ def bias_add_grad_fast(g, data_format="NHWC"):
 
 
 def tiled_bias(bias):
-    """``bias`` repeated to about ``_BIAS_RUN`` values (a whole number of copies)."""
-    return np.tile(bias, max(1, _BIAS_RUN // max(1, bias.size)))
+    """``bias`` (1-d) repeated to about ``_BIAS_RUN`` values (a whole number of copies). (One
+    broadcast copy: ``np.tile`` spent ~5 us of Python a conv.)"""
+    n = bias.size
+    if n == 0:
+        return bias.copy()
+    out = np.empty(max(1, _BIAS_RUN // n) * n, bias.dtype)
+    out.reshape(-1, n)[...] = bias
+    return out
 
 
 def apply(y, bt, act):
