@@ -7,6 +7,7 @@ interpreter that also has TensorFlow for the TF column (e.g. the tf venv:
 
 jitgraph and TF run in separate child processes (TF's thread pools slow the BLAS of others in the
 same process), ABBA over ``--passes``; every sample follows a short pause and one untimed call.
+Per case the fast kernel's samples come first, then the reference's (``SETTLE``).
 TF's inputs are variables (read without a copy) and the op is fetched as a target (no output
 copy); its time still holds one ``Session.run`` (the no-op run's time is printed for reference).
 Values: the max error of the fast kernel against the reference and against TF, relative to the
@@ -165,6 +166,13 @@ def inputs(case, seed):
     return out
 
 
+#: Seconds between a case's reference samples and the next fast ones. A multi-threaded OpenBLAS
+#: call (the references' im2col products) leaves its worker spinning ~0.1 s on the other core;
+#: fast samples taken right after one (the two were interleaved) shared that core with it: P1's
+#: 1 -> 32 conv 1.9-26 ms a sample (median 6.6) against 1.6-2.4 ms alone.
+SETTLE = 0.3
+
+
 def _sample(fn, pause):
     time.sleep(pause)
     fn()
@@ -189,10 +197,9 @@ def child_jitgraph(selected, reps, pause, out_dir):
         got, want = (got, want) if isinstance(got, tuple) else ((got,), (want,))
         for k, (g, w) in enumerate(zip(got, want)):
             values[f"{i}/{k}/fast"], values[f"{i}/{k}/ref"] = g, w
-        s = {"fast": [], "ref": []}
-        for _ in range(reps):
-            s["fast"].append(_sample(fast, pause))
-            s["ref"].append(_sample(ref, pause))
+        time.sleep(SETTLE)        # the last case's reference left OpenBLAS's threads spinning
+        s = {"fast": [_sample(fast, pause) for _ in range(reps)]}
+        s["ref"] = [_sample(ref, pause) for _ in range(reps)]
         res[i] = s
     np.savez(os.path.join(out_dir, "jitgraph.npz"), **values)
     return res
