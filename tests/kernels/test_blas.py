@@ -184,3 +184,21 @@ def test_native_loops_and_winograd_leave_the_chunk_workers_their_threads():
     before = blas.blas_threads()
     blas.hold_numba_blas()
     assert blas.blas_threads() == before
+
+
+def test_thread_counts_and_cpu_queries_keep_the_gil():
+    """OpenBLAS's thread count and ``sched_getcpu`` are read through ``ctypes.PyDLL`` functions,
+    which keep the GIL (a ``CDLL`` call lets a waiting chunk worker take it), and read what
+    threadpoolctl reads."""
+    import ctypes
+    libs = blas._Blas.setup()
+    if not libs:
+        pytest.skip("threadpoolctl finds no BLAS here")
+    assert blas._Blas.counts() == [c.get_num_threads() for c in libs]
+    openblas = [calls for c, calls in zip(libs, blas._Blas.calls) if c.internal_api == "openblas"
+                and c.threading_layer != "openmp"]
+    for get, put in openblas:
+        assert get._flags_ & ctypes._FUNCFLAG_PYTHONAPI and put._flags_ & ctypes._FUNCFLAG_PYTHONAPI
+    getcpu = blas._libc_getcpu()
+    if getcpu:
+        assert getcpu._flags_ & ctypes._FUNCFLAG_PYTHONAPI and getcpu() >= 0
