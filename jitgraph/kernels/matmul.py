@@ -36,7 +36,12 @@ _SMALL_FLOPS = 1 << 23       # multiply-adds; below, one BLAS call (~0.1 ms on o
 # Blocks of a product of _SMALL_FLOPS or more take >= ~0.05 ms each, so even two run in parallel:
 # P8's dense layer [32, 4096] x [4096, 128] makes two 64-column blocks, 0.40 -> 0.31 ms.
 _MIN_PARALLEL_BLOCKS = 2
-_FEW_ROWS, _WIDE = 64, 16    # dy @ W.T with m <= _FEW_ROWS, n >= _WIDE * m runs as (W @ dy.T).T
+_FEW_ROWS, _WIDE = 64, 16    # dy @ W.T with m <= _FEW_ROWS, n >= _WIDE * m runs as (W @ dy.T).T ...
+# ... when its inner size is at least this (OpenBLAS at one thread in ``blas.owned``, else at its
+# own count): below, the transposing copy costs more than it saves (C2's [16, 10] x [10, 1568]:
+# 27 us against 12 direct; [64, 16] x [16, 1024]: 74 against 41-53; P8's k = 128: 0.35 against
+# 0.63 ms owned, equal at two threads; k = 32: 40 against 42 owned, 36 against 27 at two threads)
+_MIN_K_OWNED, _MIN_K = 32, 64
 BLOCKED = os.environ.get("JITGRAPH_BLOCKED_GEMM", "0") not in ("", "0")
 
 
@@ -92,7 +97,8 @@ def matmul_fast(a, b, transpose_a, transpose_b, **attrs):
         return linalg_ops._matmul_compute(a, b, transpose_a, transpose_b)
     a, b = _operands(a, b, transpose_a, transpose_b, "MatMul")
     m, n = a.shape[0], b.shape[1]
-    if transpose_b and not transpose_a and m <= _FEW_ROWS and n >= _WIDE * m:
+    if (transpose_b and not transpose_a and m <= _FEW_ROWS and n >= _WIDE * m
+            and a.shape[1] >= (_MIN_K_OWNED if blas.is_owned() else _MIN_K)):
         # a small batch's input gradient of a wide dense layer, dy @ W.T: OpenBLAS is faster at
         # W @ dy.T, even with the transposing copy after it (P8's [32, 128] x [128, 4096]: 0.82 ->
         # 0.53 ms on one thread, 0.68-1.08 -> 0.53-0.69 ms in blocks on two; at P1's batch of 128,
