@@ -108,12 +108,11 @@ def _estimated_ns(chain, shapes):
 
 
 def split_operands(operands, shapes, space):
-    """Positions of the operands that span the space's dim 0 (same rank, same size there): the ones
+    """Positions of the operands indexed along the space's dim 0 (codegen's ``_pattern``): the ones
     a chunk of rows slices. The others (constants, rows broadcast over dim 0) are passed whole."""
     if not space or space[0] < 2:
         return ()
-    return tuple(i for i, (_, t) in enumerate(operands)
-                 if len(shapes[t]) == len(space) and shapes[t][0] == space[0])
+    return tuple(i for i, (_, t) in enumerate(operands) if codegen._pattern(shapes[t], space)[0][0] == 0)
 
 
 def _candidate(k, shapes, consumers, fetched):

@@ -78,10 +78,10 @@ class _Blas:
         return [get() for get, _ in cls.calls]
 
     @classmethod
-    def set_count(cls, n, counts=None):
-        """Set every BLAS to ``n`` threads (``counts``: per BLAS, its own count instead)."""
-        for i, (_, put) in enumerate(cls.calls):
-            put(n if counts is None else counts[i])
+    def set_counts(cls, counts):
+        """Set each BLAS (in ``counts``' order) to its count."""
+        for (_, put), n in zip(cls.calls, counts):
+            put(n)
 
     @classmethod
     def workers(cls, threads):
@@ -255,7 +255,7 @@ def owned():
         if _Owner.thread is None:
             _Owner.threads = min(_Blas.counts() or [1])
             if _Owner.threads > 1:
-                _Blas.set_count(1)
+                _Blas.set_counts([1] * len(_Blas.calls))
             _Owner.thread = me
         if mine:
             _Owner.depth += 1
@@ -269,7 +269,7 @@ def owned():
                 if _Owner.depth == 0:
                     _Owner.thread = None
                     if _Owner.threads > 1:
-                        _Blas.set_count(_Owner.threads)
+                        _Blas.set_counts([_Owner.threads] * len(_Blas.calls))
 
 
 @contextlib.contextmanager
@@ -283,11 +283,11 @@ def spare_core(cores=1):
         yield
         return
     counts = _Blas.counts()
-    _Blas.set_count(None, [max(1, n - cores) for n in counts])
+    _Blas.set_counts([max(1, n - cores) for n in counts])
     try:
         yield
     finally:
-        _Blas.set_count(None, counts)
+        _Blas.set_counts(counts)
 
 
 def is_owned():
