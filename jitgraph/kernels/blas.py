@@ -122,6 +122,7 @@ class _Blas:
                 futs = []
                 try:
                     futs = [cls.pool.submit(worker) for _ in range(min(threads, nchunks) - 1)]
+                    cls.pool.entering_native()
                     worker()
                 finally:
                     for f in futs:     # a helper not started (the worker runs a side step) is dropped
@@ -327,6 +328,7 @@ def lend(fn, *args, most=None):
         pool = _Blas.workers(threads)
         for _ in range(lent):
             pool.post(fn, *args)
+        pool.entering_native()      # the caller's own call of ``fn`` follows
     return max(lent, 0)
 
 
@@ -348,6 +350,13 @@ def run_lent(kernel, args, slots):
             return
         lend(kernel, *args, 0, most=slots - 1)
     kernel(*args, 1)
+
+
+def entering_native():
+    """The calling thread enters native code now: a chunk worker waiting for that to take the GIL
+    does (``workers.Workers.entering_native``)."""
+    if _Blas.pool is not None:
+        _Blas.pool.entering_native()
 
 
 def submit(fn, *args):

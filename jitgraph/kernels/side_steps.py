@@ -177,6 +177,7 @@ def join(step, pending):
         for other in pending:               # queued behind the running one: take them
             if other is not step and other._claim():
                 other._run(False)
+        blas.entering_native()              # a wait lets the GIL go, as native code does
         with step.cv:
             step.cv.wait_for(lambda: step.state == DONE or step.job is not None)
             job = step.job

@@ -15,6 +15,14 @@ that handed the call over usually enters its own native call (the lead of a lent
 within a few microseconds and lets the GIL go, and a worker asking before that would sleep on the
 GIL until then and wake as slowly as from the queue. Queued calls started 28 us after the hand-off
 without the settling, 3.5-5 us with it (a thread handing over and then running 0.2 ms of BLAS).
+The handing thread's glue before its own native call is often longer than the settling (a
+Winograd input gradient's: 35-70 us of Python), and a worker that asks for the GIL meanwhile
+sleeps on it: it got it 30 us after the GIL was let go (a VM's futex wake-up), and the C2 CNN's
+filter gradient started 65-100 us after its hand-off. So the handing thread also says when it is
+about to enter its own native call (``entering_native``: ``run_lent``'s lead, ``run_chunks``'s
+chunks, a side step's join), and a worker that saw a hand-off waits for that (at most
+``NATIVE_WAIT_SECONDS``) before it settles and asks: 3-5 us after the release in a two-thread
+test, against 19-30 us; the C2 CNN's step 1.22 -> 1.15 ms (12 interleaved blocks; P2, P8 alike).
 A worker idle for longer than ``SPIN_SECONDS`` sleeps on the queue as before.  Spinning costs
 the worker's core at most ``SPIN_SECONDS`` after each call, while the plan's thread works on the
 other. One worker spins at a time (the others sleep on the queue, which wakes one per call): with
@@ -33,23 +41,31 @@ from jitgraph.kernels.atomics import claim, count, reset
 
 #: How long a worker stays awake after a call, waiting for the next.
 SPIN_SECONDS = 4e-4
-#: How long a worker that saw a hand-off waits before it asks for the GIL.
+#: How long a worker that saw a hand-off waits for the handing thread to enter native code ...
+NATIVE_WAIT_SECONDS = 6e-5
+#: ... and then waits before it asks for the GIL (the native call's argument unboxing).
 SETTLE_SECONDS = 1e-5
 
 
 @njit(nogil=True, cache=True)
-def _moved(sig, seen, rounds, settle):
-    """Whether ``sig[0]`` moves off ``seen`` within ``rounds`` reads (then ``settle`` more reads
-    before returning); False at once when another worker holds the spinner's place ``sig[1]``."""
+def _moved(sig, seen, rounds, wait, settle):
+    """Whether ``sig[0]`` moves off ``seen`` within ``rounds`` reads; if it does, up to ``wait``
+    reads more until ``sig[2]`` moves (the handing thread enters native code), then ``settle``
+    reads before returning. False at once when another worker holds the spinner's place ``sig[1]``."""
     if claim(sig, 1) != 0:
         return False
     moved = False
+    entered = count(sig, 2)
     for _ in range(rounds):
         if count(sig, 0) != seen:
             moved = True
             break
+        entered = count(sig, 2)     # as it was before the hand-off
     reset(sig, 1)
     if moved:
+        for _ in range(wait):
+            if count(sig, 2) != entered:
+                break
         for _ in range(settle):
             count(sig, 0)
     return moved
@@ -57,11 +73,11 @@ def _moved(sig, seen, rounds, settle):
 
 def _rounds(seconds):
     """How many ``_moved`` reads take ``seconds`` on this machine (measured once per pool)."""
-    sig = np.zeros(2, np.int64)
-    _moved(sig, 1, 1, 0)                               # compiled (or loaded) first
+    sig = np.zeros(3, np.int64)
+    _moved(sig, 1, 1, 0, 0)                            # compiled (or loaded) first
     n = 1 << 20
     t0 = time.perf_counter()
-    _moved(sig, 0, n, 0)
+    _moved(sig, 0, n, 0, 0)
     per_read = max(time.perf_counter() - t0, 1e-9) / n
     return max(1, int(seconds / per_read))
 
@@ -73,8 +89,10 @@ class Workers:
 
     def __init__(self, n, initializer, name):
         self._queue = queue.SimpleQueue()
-        self._sig = np.zeros(2, np.int64)          # [0] bumped on each hand-off; [1] taken by the spinning worker
+        # [0] bumped on each hand-off; [1] taken by the spinning worker; [2] bumped by entering_native
+        self._sig = np.zeros(3, np.int64)
         self._spin_rounds = _rounds(SPIN_SECONDS)
+        self._wait_rounds = int(self._spin_rounds * NATIVE_WAIT_SECONDS / SPIN_SECONDS)
         self._settle_rounds = int(self._spin_rounds * SETTLE_SECONDS / SPIN_SECONDS)
         for i in range(n):
             threading.Thread(target=self._serve, args=(initializer,), name=f"{name}_{i}", daemon=True).start()
@@ -86,6 +104,11 @@ class Workers:
 
     def post(self, fn, *args):
         self._put((fn, args, None))
+
+    def entering_native(self):
+        """The calling thread, which may have handed calls over, enters native code (and lets the
+        GIL go) within microseconds: a worker that waits for that asks for the GIL now."""
+        self._sig[2] += 1
 
     def _put(self, item):
         self._queue.put(item)
@@ -99,7 +122,7 @@ class Workers:
             try:
                 fn, args, fut = q.get_nowait()
             except queue.Empty:
-                if _moved(sig, seen, rounds, settle):
+                if _moved(sig, seen, rounds, self._wait_rounds, settle):
                     continue
                 fn, args, fut = q.get()
             if fut is None:

@@ -5,6 +5,7 @@ and a worker asleep past its spin still wakes for new work."""
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from jitgraph.kernels import workers
@@ -68,3 +69,24 @@ def test_many_workers_serve_every_call_with_one_spinning_at_a_time():
     while p._sig[1] != 0 and time.monotonic() < deadline:    # the last spinner gives its place back
         time.sleep(0.001)
     assert p._sig[1] == 0
+
+
+def test_moved_sees_a_hand_off_and_gives_the_spinners_place_back():
+    sig = np.array([5, 0, 0], np.int64)
+    assert not workers._moved(sig, 5, 1000, 10 ** 9, 0)      # no hand-off: no wait for native entry
+    assert sig[1] == 0
+    sig[0] = 6
+    assert workers._moved(sig, 5, 1000, 1000, 10)            # a hand-off; native entry not seen: bounded
+    assert sig[1] == 0
+    sig[1] = 1                                               # another worker spins
+    assert not workers._moved(sig, 5, 1000, 1000, 10)        # (its reset gives the place back)
+
+
+def test_a_hand_off_runs_whether_or_not_the_handing_thread_says_it_enters_native_code(pool):
+    assert pool.submit(lambda: 1).result(timeout=10) == 1    # the worker spins now
+    first, second = threading.Event(), threading.Event()
+    pool.post(first.set)                                     # never followed by entering_native
+    assert first.wait(10)
+    pool.post(second.set)
+    pool.entering_native()
+    assert second.wait(10)
