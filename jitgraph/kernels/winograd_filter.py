@@ -36,7 +36,7 @@ _filters_lock = threading.Lock()
 _krons = {}            # (id of G, dtype, flipped) -> (G, K)
 
 
-@njit(cache=True, boundscheck=False)
+@njit(cache=True, nogil=True, boundscheck=False)
 def _equal(a, b):
     """Whether the flat arrays ``a`` and ``b`` (same size) hold the same values (NaN differs); no
     early exit, so that the loop vectorizes."""
@@ -46,7 +46,7 @@ def _equal(a, b):
     return not differ
 
 
-@njit(cache=True, boundscheck=False)
+@njit(cache=True, nogil=True, boundscheck=False)
 def _transform(kron, w, kept, wt, u):
     """u = kron @ w ([n*n, r*r] x [r*r, C*F]), or, given ``wt`` ([r*r, F, C], the flipped case),
     kron @ (w with its channel axes swapped) ([n*n, F*C]); ``kept`` gets a copy of w."""
@@ -105,7 +105,7 @@ def filter_transform(w, g, dtype, flipped=False):
     return u
 
 
-@njit(cache=True, boundscheck=False)
+@njit(cache=True, nogil=True, boundscheck=False)
 def _from_points(parts, kron, dw):
     """dw = kron @ (parts summed over their first axis), in float64 ([r*r, n*n] x [n*n, C*F])."""
     slots, sq = parts.shape[0], parts.shape[1]
