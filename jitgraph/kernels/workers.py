@@ -15,14 +15,17 @@ that handed the call over usually enters its own native call (the lead of a lent
 within a few microseconds and lets the GIL go, and a worker asking before that would sleep on the
 GIL until then and wake as slowly as from the queue. Queued calls started 28 us after the hand-off
 without the settling, 3.5-5 us with it (a thread handing over and then running 0.2 ms of BLAS).
+
 The handing thread's glue before its own native call is often longer than the settling (a
 Winograd input gradient's: 35-70 us of Python), and a worker that asks for the GIL meanwhile
-sleeps on it: it got it 30 us after the GIL was let go (a VM's futex wake-up), and the C2 CNN's
-filter gradient started 65-100 us after its hand-off. So the handing thread also says when it is
+sleeps on it: it got it 30 us after the GIL was let go (a VM's futex wake-up); the C2 CNN's lent
+conv helper started 45-70 us after the lead's call, its side step 100-115 us after the hand-off
+(15-20 and 77-92 us now). So the handing thread also says when it is
 about to enter its own native call (``entering_native``: ``run_lent``'s lead, ``run_chunks``'s
 chunks, a side step's join), and a worker that saw a hand-off waits for that (at most
 ``NATIVE_WAIT_SECONDS``) before it settles and asks: 3-5 us after the release in a two-thread
 test, against 19-30 us; the C2 CNN's step 1.22 -> 1.15 ms (12 interleaved blocks; P2, P8 alike).
+
 A worker idle for longer than ``SPIN_SECONDS`` sleeps on the queue as before.  Spinning costs
 the worker's core at most ``SPIN_SECONDS`` after each call, while the plan's thread works on the
 other. One worker spins at a time (the others sleep on the queue, which wakes one per call): with
