@@ -20,11 +20,11 @@ The handing thread's glue before its own native call is often longer than the se
 Winograd input gradient's: 35-70 us of Python), and a worker that asks for the GIL meanwhile
 sleeps on it: it got it 30 us after the GIL was let go (a VM's futex wake-up); the C2 CNN's lent
 conv helper started 45-70 us after the lead's call, its side step 100-115 us after the hand-off
-(15-20 and 77-92 us now). So the handing thread also says when it is
-about to enter its own native call (``entering_native``: ``run_lent``'s lead, ``run_chunks``'s
-chunks, a side step's join), and a worker that saw a hand-off waits for that (at most
-``NATIVE_WAIT_SECONDS``) before it settles and asks: 3-5 us after the release in a two-thread
-test, against 19-30 us; the C2 CNN's step 1.22 -> 1.15 ms (12 interleaved blocks; P2, P8 alike).
+(15-20 and 77-92 us now). So the handing thread also says when it is about to enter its own
+native call (``entering_native``: ``run_lent``'s lead, ``run_chunks``'s chunks, a side step's
+join), and a worker that saw a hand-off waits for that (at most ``NATIVE_WAIT_SECONDS``) before
+it settles and asks: 3-5 us after the release in a two-thread test, against 19-30 us; the C2
+CNN's step 1.22 -> 1.15 ms (12 interleaved blocks; P2, P8 alike).
 
 A worker idle for longer than ``SPIN_SECONDS`` sleeps on the queue as before.  Spinning costs
 the worker's core at most ``SPIN_SECONDS`` after each call, while the plan's thread works on the
@@ -119,13 +119,14 @@ class Workers:
 
     def _serve(self, initializer):
         initializer()
-        q, sig, rounds, settle = self._queue, self._sig, self._spin_rounds, self._settle_rounds
+        q, sig, rounds, wait, settle = (self._queue, self._sig, self._spin_rounds, self._wait_rounds,
+                                        self._settle_rounds)
         while True:
             seen = sig[0]                                 # read before looking at the queue
             try:
                 fn, args, fut = q.get_nowait()
             except queue.Empty:
-                if _moved(sig, seen, rounds, self._wait_rounds, settle):
+                if _moved(sig, seen, rounds, wait, settle):
                     continue
                 fn, args, fut = q.get()
             if fut is None:
