@@ -1,14 +1,16 @@
 """The Winograd filter transform U = G w G^T of ``winograd8.tiled_conv``, cached per filter array,
 and the filter gradient's last step, dW = A'^T M A' (``gradient_from_points``).
 
-One native call that keeps the GIL: ``_transform``, one GEMM by the Kronecker product G (x) G
-([n*n, r*r] x [r*r, C*F]: Numba's ``np.dot``, SciPy's BLAS). The NumPy version (two float64
-matmuls, an ``array_equal`` and a copy) took 20 us alone for the C2 CNN's 3x3x16x32 filter (this:
-5.5 us, 10.6 with its Python), but 48-245 us inside a training step: each of its NumPy calls let go
-of the GIL, and when the filter gradient's op ran beside it on the other thread (a side step), the
-transform waited for that op's Python to reach its own native call before it got the GIL back.
-P1's 5x5x32x64: 88 us native against ~120-200 (the GEMM does 2.5x the separable form's
-multiplies, at BLAS speed).
+One native call: ``_transform``, one GEMM by the Kronecker product G (x) G ([n*n, r*r] x
+[r*r, C*F]: Numba's ``np.dot``, SciPy's BLAS). The NumPy version (two float64 matmuls, an
+``array_equal`` and a copy) took 20 us alone for the C2 CNN's 3x3x16x32 filter (this: 5.5 us, 10.6
+with its Python), but 48-245 us inside a training step: each of its NumPy calls let go of the GIL,
+and when the filter gradient's op ran beside it on the other thread (a side step), the transform
+waited for that op's Python to reach its own native call before it got the GIL back; one call lets
+it go once. The calls release the GIL like the other kernels (they also run inside side steps):
+the C2 CNN's step measured the same as with calls that keep it (1.110 against 1.111 ms, median of
+16 interleaved blocks). P1's 5x5x32x64: 88 us native against ~120-200 (the GEMM does 2.5x the
+separable form's multiplies, at BLAS speed).
 
 ``flipped`` transforms the filter of a stride-1 input gradient, w[::-1, ::-1] with its channel axes
 swapped (``conv.conv2d_backprop_input_nhwc``), straight from w: K's columns are reversed (that
